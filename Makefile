@@ -1,0 +1,32 @@
+# shortlinks — the two commands a newcomer needs are `make run` and `make test`.
+GO  ?= go
+BIN := bin/shortlinks
+
+.PHONY: build run test check generate bench soak clean
+
+## build: compile the binary into bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/shortlinks
+
+## run: start the app; without DATABASE_URL it starts a local PostgreSQL in .data/
+run: build
+	LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev
+
+## test: the whole suite with the race detector; without TEST_DATABASE_URL it
+## starts a throwaway PostgreSQL and removes it afterwards
+test:
+	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 ./...
+
+## check: formatting, vet and generated files are up to date (CI runs this too)
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool templ generate
+	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
+
+## generate: regenerate templ components
+generate:
+	$(GO) tool templ generate
+
+clean:
+	rm -rf bin

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+)
+
+// config is every setting, read from the environment and overridable by the
+// flag of the same name in lower case (DATABASE_URL → -database-url).
+type config struct {
+	DatabaseURL    string
+	Addr           string
+	BaseURL        string
+	APITokens      string
+	AdminUser      string
+	AdminPassword  string
+	SlugLength     int
+	LogLevel       string
+	LogFormat      string
+	MigrateOnStart bool
+	RedirectStatus int
+	LinkTypes      string
+	MaxURLLength   int
+	AllowedHosts   string
+}
+
+// register binds every setting to a flag whose default is the environment.
+func (c *config) register(fs *flag.FlagSet) {
+	str := func(p *string, env, def, usage string) {
+		fs.StringVar(p, flagName(env), envOr(env, def), usage+" ("+env+")")
+	}
+	num := func(p *int, env string, def int, usage string) {
+		fs.IntVar(p, flagName(env), envInt(env, def), usage+" ("+env+")")
+	}
+	str(&c.DatabaseURL, "DATABASE_URL", "", "PostgreSQL URL")
+	str(&c.Addr, "ADDR", "127.0.0.1:8080", "listen address")
+	str(&c.BaseURL, "BASE_URL", "", "public base of short URLs (default http://ADDR)")
+	str(&c.APITokens, "API_TOKEN", "", "comma-separated bearer tokens for /api/v1")
+	str(&c.AdminUser, "ADMIN_USER", "admin", "admin console user")
+	str(&c.AdminPassword, "ADMIN_PASSWORD", "", "admin console password or bcrypt hash")
+	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
+	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
+	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", envBool("MIGRATE_ON_START", true), "apply pending migrations before serving (MIGRATE_ON_START)")
+	num(&c.RedirectStatus, "REDIRECT_STATUS", 302, "redirect status: 301, 302, 307 or 308")
+	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
+	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
+	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
+}
+
+// validate checks settings that flag parsing cannot.
+func (c *config) validate() error {
+	var errs []error
+	switch c.RedirectStatus {
+	case 301, 302, 307, 308:
+	default:
+		errs = append(errs, fmt.Errorf("REDIRECT_STATUS must be 301, 302, 307 or 308, not %d", c.RedirectStatus))
+	}
+	if c.SlugLength < 4 || c.SlugLength > 32 {
+		errs = append(errs, fmt.Errorf("SLUG_LENGTH must be between 4 and 32, not %d", c.SlugLength))
+	}
+	if c.MaxURLLength < 64 || c.MaxURLLength > 65536 {
+		errs = append(errs, fmt.Errorf("MAX_URL_LENGTH must be between 64 and 65536, not %d", c.MaxURLLength))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *config) baseURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	return "http://" + c.Addr
+}
+
+func (c *config) handlersConfig() handlers.Config {
+	return handlers.Config{
+		BaseURL:        c.baseURL(),
+		APITokens:      splitList(c.APITokens),
+		LinkTypes:      splitList(c.LinkTypes),
+		URLPolicy:      c.urlPolicy(),
+		RedirectStatus: c.RedirectStatus,
+	}
+}
+
+func (c *config) urlPolicy() urlpolicy.Policy {
+	return urlpolicy.Policy{MaxLength: c.MaxURLLength, AllowedHosts: urlpolicy.ParseHostList(c.AllowedHosts)}
+}
+
+func (c *config) storeOptions() db.Options { return db.Options{SlugLength: c.SlugLength} }
+
+// logger builds the structured logger the settings ask for.
+func (c *config) logger() *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+func flagName(env string) string { return strings.ToLower(strings.ReplaceAll(env, "_", "-")) }
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return b
+	}
+	return def
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

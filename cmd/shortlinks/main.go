@@ -1,0 +1,81 @@
+// Command shortlinks is the short-link service: one binary with
+// subcommands to serve, migrate, check for duplicate links and seed demo data.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: shortlinks <command> [flags]
+
+commands:
+  serve               apply pending migrations (unless MIGRATE_ON_START=false) and serve HTTP
+  dev                 like serve, but starts a project-local PostgreSQL in .data/ when
+                      DATABASE_URL is unset, seeds demo data once and prints the admin login
+  migrate up|down|status
+  check-duplicates    print active duplicate links; exit 0 when none, 1 when any, 2 on error
+  seed-demo           insert a dozen demo businesses into an empty database
+
+Every setting comes from the environment and can be overridden by a flag;
+run 'shortlinks <command> -h' to list them.
+`
+
+// exitError carries a specific exit status out of a command.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1], os.Args[2:])
+	stop()
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "shortlinks:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, cmd string, args []string) error {
+	var cfg config
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	cfg.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, &cfg)
+	case "dev":
+		return dev(ctx, &cfg)
+	case "migrate":
+		return migrate(ctx, &cfg, fs.Args())
+	case "check-duplicates":
+		return checkDuplicates(ctx, &cfg)
+	case "seed-demo":
+		return seedDemo(ctx, &cfg)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return exitError{2}
+}

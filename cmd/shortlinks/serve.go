@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers"
+)
+
+// shutdownGrace bounds how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+func serve(ctx context.Context, cfg *config) error {
+	log := cfg.logger()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.DB().Close()
+	if cfg.MigrateOnStart {
+		if err := migrateUp(ctx, store, log); err != nil {
+			return err
+		}
+	}
+	return runServer(ctx, cfg, store, log, nil)
+}
+
+// openStore connects to DATABASE_URL.
+func openStore(ctx context.Context, cfg *config) (*db.Store, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL)")
+	}
+	conn, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return db.New(conn, cfg.storeOptions()), nil
+}
+
+func migrateUp(ctx context.Context, store *db.Store, log *slog.Logger) error {
+	m, err := db.NewMigrator(store.DB().DB, log)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// runServer serves until ctx ends, then shuts down gracefully: it stops
+// accepting connections, lets in-flight requests finish, and closes the
+// handlers (which flush whatever they still hold). ready, when not nil, is
+// called with the bound address once the server accepts connections.
+func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logger, ready func(addr string)) error {
+	h := handlers.New(store, cfg.handlersConfig(), log)
+	srv := &http.Server{
+		Handler:           h.NewServer(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.baseURL())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return h.Close(sctx)
+}

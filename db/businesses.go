@@ -1,0 +1,98 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// StatusReadyForOutreach marks businesses the campaign page lists.
+const StatusReadyForOutreach = "ready_for_outreach"
+
+// Business is a business with its (first) site.
+type Business struct {
+	ID        string    `db:"id"`
+	Name      string    `db:"name"`
+	City      string    `db:"city"`
+	Phone     string    `db:"phone"`
+	Status    string    `db:"status"`
+	CreatedAt time.Time `db:"created_at"`
+	SiteID    *string   `db:"site_id"`
+	SiteURL   *string   `db:"site_url"`
+}
+
+// NewBusiness is what CreateBusiness needs. SiteURL must be normalized.
+type NewBusiness struct {
+	Name    string
+	City    string
+	Phone   string
+	Status  string // default ready_for_outreach
+	SiteURL string
+}
+
+const businessColumns = `b.id::text, b.name, b.city, b.phone, b.status, b.created_at,
+	s.id::text AS site_id, s.url AS site_url`
+
+// businessFrom joins each business to its oldest site.
+const businessFrom = `FROM businesses b
+	LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
+	                   ORDER BY created_at, id LIMIT 1) s ON true`
+
+// CreateBusiness inserts a business and its site in one transaction.
+func (s *Store) CreateBusiness(ctx context.Context, nb NewBusiness) (Business, error) {
+	if nb.Status == "" {
+		nb.Status = StatusReadyForOutreach
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Business{}, fmt.Errorf("store: create business: %w", classify(err))
+	}
+	defer tx.Rollback()
+	var id string
+	err = tx.GetContext(ctx, &id, `INSERT INTO businesses (name, city, phone, status)
+		VALUES ($1, $2, $3, $4) RETURNING id::text`, nb.Name, nb.City, nb.Phone, nb.Status)
+	if err != nil {
+		return Business{}, fmt.Errorf("store: create business: %w", classify(err))
+	}
+	if _, err = tx.ExecContext(ctx, `INSERT INTO sites (business_id, url) VALUES ($1, $2)`, id, nb.SiteURL); err != nil {
+		return Business{}, fmt.Errorf("store: create site: %w", classify(err))
+	}
+	var b Business
+	if err = tx.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id); err != nil {
+		return Business{}, fmt.Errorf("store: read business: %w", classify(err))
+	}
+	if err = tx.Commit(); err != nil {
+		return Business{}, fmt.Errorf("store: create business: %w", classify(err))
+	}
+	return b, nil
+}
+
+// GetBusiness returns one business with its site.
+func (s *Store) GetBusiness(ctx context.Context, id string) (Business, error) {
+	var b Business
+	err := s.db.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id)
+	if err != nil {
+		return Business{}, fmt.Errorf("store: get business %s: %w", id, classify(err))
+	}
+	return b, nil
+}
+
+// ListBusinesses returns businesses ordered by name, at most limit.
+func (s *Store) ListBusinesses(ctx context.Context, limit, offset int) ([]Business, error) {
+	var bs []Business
+	err := s.db.SelectContext(ctx, &bs, `SELECT `+businessColumns+` `+businessFrom+`
+		ORDER BY b.name, b.id LIMIT $1 OFFSET $2`, clamp(limit, 1, 500, 100), max(offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("store: list businesses: %w", classify(err))
+	}
+	return bs, nil
+}
+
+// CountBusinesses returns how many businesses exist.
+func (s *Store) CountBusinesses(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM businesses`); err != nil {
+		return 0, fmt.Errorf("store: count businesses: %w", classify(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,45 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/db/localpg"
+)
+
+// openTestDB connects to a fresh, empty database of the test cluster.
+func openTestDB(t *testing.T) *sqlx.DB {
+	t.Helper()
+	conn, err := db.Open(context.Background(), localpg.NewTestDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// newTestStore returns a Store over a fresh, fully migrated database.
+func newTestStore(t *testing.T, opts db.Options) *db.Store {
+	t.Helper()
+	conn := openTestDB(t)
+	m, err := db.NewMigrator(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	return db.New(conn, opts)
+}
+
+func countActive(t *testing.T, s *db.Store, url string) int {
+	t.Helper()
+	var n int
+	if err := s.DB().Get(&n, `SELECT COUNT(*) FROM short_links WHERE destination_url = $1 AND is_active`, url); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,165 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Link is one row of short_links.
+type Link struct {
+	ID             int64     `db:"id"`
+	Slug           string    `db:"slug"`
+	DestinationURL string    `db:"destination_url"`
+	LinkType       string    `db:"link_type"`
+	BusinessID     *string   `db:"business_id"`
+	SiteID         *string   `db:"site_id"`
+	IsActive       bool      `db:"is_active"`
+	ClickCount     int64     `db:"click_count"`
+	PreviewCount   int64     `db:"preview_count"`
+	CreatedAt      time.Time `db:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at"`
+}
+
+// LinkRequest asks for the active link to a destination. DestinationURL must
+// already be validated and normalized by the caller.
+type LinkRequest struct {
+	DestinationURL string
+	LinkType       string
+	BusinessID     *string
+	SiteID         *string
+}
+
+const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text,
+	is_active, click_count, preview_count, created_at, updated_at`
+
+// Bounds on the retry loops of GetOrCreateLink. Each retry needs a rare
+// event (a winner deactivated between two statements, a random slug
+// colliding), so hitting a bound means something is wrong, not busy.
+const (
+	maxRaceAttempts = 5
+	maxSlugAttempts = 10
+)
+
+// GetOrCreateLink returns the one active link for (destination, link type),
+// creating it when there is none. It never checks-then-acts: the insert
+// itself is conflict-safe, so however many callers race, the database keeps
+// exactly one active row and every caller gets it. created is true for the
+// single caller whose insert won.
+func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, bool, error) {
+	for range maxRaceAttempts {
+		// Fast path, and after a lost race the winner's row: each SELECT is
+		// its own statement and so sees a fresh snapshot that includes the
+		// winner's committed insert.
+		link, err := s.activeLink(ctx, req.DestinationURL, req.LinkType)
+		if err == nil {
+			return link, false, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Link{}, false, err
+		}
+		link, err = s.insertLink(ctx, req)
+		if err == nil {
+			s.linksCreated.Add(1)
+			return link, true, nil
+		}
+		if !errors.Is(err, errLostRace) {
+			return Link{}, false, err
+		}
+		s.conflictsResolved.Add(1)
+	}
+	return Link{}, false, fmt.Errorf("store: get-or-create %q: winner kept disappearing after %d attempts", req.DestinationURL, maxRaceAttempts)
+}
+
+// errLostRace means another transaction holds the active link for the
+// destination: our INSERT did nothing.
+var errLostRace = errors.New("lost insert race")
+
+// activeLink finds the active link for a destination. The hash narrows the
+// search through the unique index; the URL comparison makes it exact.
+func (s *Store) activeLink(ctx context.Context, url, linkType string) (Link, error) {
+	var l Link
+	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links
+		WHERE destination_hash = short_links_url_hash($1) AND destination_url = $1
+		  AND link_type = $2 AND is_active`, url, linkType)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: find active link: %w", classify(err))
+	}
+	return l, nil
+}
+
+// insertLink inserts a new active link, retrying with a fresh slug when the
+// random slug collides. It returns errLostRace when another active link for
+// the destination exists (committed, or committed while we waited on it).
+func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
+	for range maxSlugAttempts {
+		slug, err := s.newSlug()
+		if err != nil {
+			return Link{}, fmt.Errorf("store: generate slug: %w", err)
+		}
+		var rows []Link
+		// The arbiter is exactly the partial unique index
+		// short_links_one_active_idx (same columns, same predicate), so only
+		// a second active link for the destination is swallowed; a slug
+		// collision still raises a unique violation, handled below.
+		err = s.db.SelectContext(ctx, &rows, `INSERT INTO short_links
+			(slug, destination_url, link_type, business_id, site_id)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (destination_hash, link_type) WHERE is_active DO NOTHING
+			RETURNING `+linkColumns,
+			slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
+		switch {
+		case isUniqueViolation(err, "short_links_slug_key"):
+			continue
+		case referenceError(err) != nil:
+			return Link{}, fmt.Errorf("store: insert link: %w", referenceError(err))
+		case err != nil:
+			return Link{}, fmt.Errorf("store: insert link: %w", classify(err))
+		case len(rows) == 0:
+			return Link{}, errLostRace
+		}
+		return rows[0], nil
+	}
+	return Link{}, fmt.Errorf("store: insert link: %d slug collisions in a row", maxSlugAttempts)
+}
+
+// FindBySlug returns the link with slug, active or not.
+func (s *Store) FindBySlug(ctx context.Context, slug string) (Link, error) {
+	var l Link
+	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links WHERE slug = $1`, slug)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: find link %q: %w", slug, classify(err))
+	}
+	return l, nil
+}
+
+// Deactivate turns the link into history; redirects to it answer 410.
+// Deactivating an inactive link is a no-op that returns it.
+func (s *Store) Deactivate(ctx context.Context, slug string) (Link, error) {
+	return s.setActive(ctx, slug, false)
+}
+
+// Activate makes the link active again. It fails with ErrConflict when
+// another active link for the same destination exists: the unique index
+// refuses, so no check-then-act race can sneak a duplicate in.
+func (s *Store) Activate(ctx context.Context, slug string) (Link, error) {
+	return s.setActive(ctx, slug, true)
+}
+
+func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, error) {
+	var l Link
+	// updated_at only moves when the state really changes.
+	err := s.db.GetContext(ctx, &l, `UPDATE short_links
+		SET is_active = $2,
+		    updated_at = CASE WHEN is_active = $2 THEN updated_at ELSE clock_timestamp() END
+		WHERE slug = $1
+		RETURNING `+linkColumns, slug, active)
+	if isUniqueViolation(err, "short_links_one_active_idx") {
+		return Link{}, fmt.Errorf("store: activate %q: another active link has this destination: %w", slug, ErrConflict)
+	}
+	if err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
+	return l, nil
+}

@@ -1,0 +1,87 @@
+package localpg
+
+// Test support for the other packages' tests. It lives in a non-_test file
+// so they can import it; it is the only file of the package that imports
+// "testing".
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// TestDatabaseEnv names the environment variable holding the URL of the
+// PostgreSQL server tests run against; cmd/withpg sets it (see `make test`).
+const TestDatabaseEnv = "TEST_DATABASE_URL"
+
+// NewTestDatabase creates a fresh, uniquely named database on the server at
+// $TEST_DATABASE_URL, drops it when the test ends, and returns its URL. Each
+// test getting its own database keeps parallel tests and packages from
+// seeing each other's rows.
+//
+// Without TEST_DATABASE_URL the test fails rather than skips: silently
+// skipped database tests look like passing ones. There is deliberately no
+// default such as localhost:5432, which could be someone's real database.
+func NewTestDatabase(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(TestDatabaseEnv)
+	if base == "" {
+		t.Fatalf("%s is not set: run the tests with `make test`, which starts a throwaway PostgreSQL (or: go run ./cmd/withpg -- go test ./...)", TestDatabaseEnv)
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	name := "t_" + hex.EncodeToString(b[:])
+	dbURL, err := withDatabase(base, name)
+	if err != nil {
+		t.Fatalf("%s: %v", TestDatabaseEnv, err)
+	}
+	if err := adminExec(base, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+		t.Fatalf("creating test database: %v", err)
+	}
+	t.Cleanup(func() {
+		// FORCE ends connections a test forgot to close, which would
+		// otherwise make the drop fail.
+		err := adminExec(base, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
+		if err != nil {
+			// Only a leftover in a throwaway server: not worth failing for.
+			t.Logf("dropping test database %s: %v", name, err)
+		}
+	})
+	return dbURL
+}
+
+// withDatabase returns base with its database name replaced, keeping host,
+// port, user, password and parameters.
+func withDatabase(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return "", fmt.Errorf("want a postgres:// URL, got %q", u.Redacted())
+	}
+	u.Path, u.RawPath = "/"+name, ""
+	return u.String(), nil
+}
+
+// adminExec runs one statement with a connection of its own, independent of
+// the test's context, which is already cancelled when cleanups run.
+func adminExec(dbURL, stmt string) error {
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
+}

@@ -1,0 +1,103 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/lib/pq"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// The fix migration must heal a database that already holds duplicates:
+// the oldest link of each group stays active, the rest become history, and
+// from then on the database refuses a second active link.
+func TestMigrationHealsDuplicates(t *testing.T) {
+	ctx := context.Background()
+	conn := openTestDB(t)
+	m, err := db.NewMigrator(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Three links to one destination, created 290 ms apart, newest inserted first.
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, created_at) VALUES
+		('new111', 'https://cafe.example.com/', 'site_preview', now()),
+		('mid222', 'https://cafe.example.com/', 'site_preview', now() - interval '290 milliseconds'),
+		('old333', 'https://cafe.example.com/', 'site_preview', now() - interval '580 milliseconds'),
+		('other1', 'https://cafe.example.com/', 'campaign', now()),
+		('gone44', 'https://gone.example.com/', 'site_preview', now())`)
+	conn.MustExec(`UPDATE short_links SET is_active = false WHERE slug = 'gone44'`)
+
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatalf("migrate up over duplicates: %v", err)
+	}
+	active := map[string]bool{}
+	rows, err := conn.Query(`SELECT slug, is_active FROM short_links`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var slug string
+		var on bool
+		rows.Scan(&slug, &on)
+		active[slug] = on
+	}
+	rows.Close()
+	want := map[string]bool{"old333": true, "mid222": false, "new111": false, "other1": true, "gone44": false}
+	for slug, on := range want {
+		if active[slug] != on {
+			t.Errorf("%s active=%t, want %t", slug, active[slug], on)
+		}
+	}
+
+	_, err = conn.Exec(`INSERT INTO short_links (slug, destination_url, link_type) VALUES ('dup555', 'https://cafe.example.com/', 'site_preview')`)
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		t.Fatalf("manual duplicate insert: %v, want unique violation", err)
+	}
+
+	// Down removes only the index; up again recreates it.
+	if _, err := m.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := db.New(conn, db.Options{})
+	if h, _ := s.Health(ctx); h.UniqueIndexPresent {
+		t.Error("index still present after down")
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.Health(ctx); !h.UniqueIndexPresent || h.DuplicateGroups != 0 {
+		t.Errorf("after up again: %+v", h)
+	}
+}
+
+// Several instances starting together migrate once, without errors.
+func TestConcurrentMigrations(t *testing.T) {
+	ctx := context.Background()
+	conn := openTestDB(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			m, err := db.NewMigrator(conn.DB, nil)
+			if err == nil {
+				_, err = m.Up(ctx)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, _ := db.NewMigrator(conn.DB, nil)
+	v, err := m.Version(ctx)
+	if err != nil || v < 2 {
+		t.Fatalf("version %d, %v", v, err)
+	}
+}

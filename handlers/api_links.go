@@ -1,0 +1,150 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+)
+
+// linkJSON is a link as the API returns it.
+type linkJSON struct {
+	Slug           string    `json:"slug"`
+	ShortURL       string    `json:"short_url"`
+	DestinationURL string    `json:"destination_url"`
+	LinkType       string    `json:"link_type"`
+	BusinessID     *string   `json:"business_id"`
+	SiteID         *string   `json:"site_id"`
+	IsActive       bool      `json:"is_active"`
+	ClickCount     int64     `json:"click_count"`
+	PreviewCount   int64     `json:"preview_count"`
+	CreatedAt      time.Time `json:"created_at"`
+	Created        *bool     `json:"created,omitempty"`
+}
+
+func (h *Handlers) linkJSON(l db.Link) linkJSON {
+	return linkJSON{
+		Slug: l.Slug, ShortURL: h.shortURL(l.Slug), DestinationURL: l.DestinationURL,
+		LinkType: l.LinkType, BusinessID: l.BusinessID, SiteID: l.SiteID, IsActive: l.IsActive,
+		ClickCount: l.ClickCount, PreviewCount: l.PreviewCount, CreatedAt: l.CreatedAt,
+	}
+}
+
+type createLinkRequest struct {
+	DestinationURL *string `json:"destination_url"`
+	LinkType       *string `json:"link_type"`
+	BusinessID     *string `json:"business_id"`
+	SiteID         *string `json:"site_id"`
+}
+
+// CreateLink is POST /api/v1/links: get-or-create the active link for a
+// destination. 201 when this call created it, 200 when it already existed.
+func (h *Handlers) CreateLink(c echo.Context) error {
+	var body createLinkRequest
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	req, err := h.linkRequest(body)
+	if err != nil {
+		return err
+	}
+	link, created, err := h.store.GetOrCreateLink(c.Request().Context(), req)
+	var refErr *db.ReferenceError
+	if errors.As(err, &refErr) {
+		return invalid(refErr.Column, "%s does not exist", refErr.Column)
+	}
+	if err != nil {
+		return err
+	}
+	out := h.linkJSON(link)
+	out.Created = &created
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, out)
+}
+
+// linkRequest validates the body of CreateLink.
+func (h *Handlers) linkRequest(b createLinkRequest) (db.LinkRequest, error) {
+	if b.DestinationURL == nil || *b.DestinationURL == "" {
+		return db.LinkRequest{}, invalid("destination_url", "destination_url is required")
+	}
+	dest, err := h.normalizeURL(*b.DestinationURL)
+	if err != nil {
+		return db.LinkRequest{}, invalid("destination_url", "%s", err.Error())
+	}
+	linkType := "site_preview"
+	if b.LinkType != nil {
+		linkType = *b.LinkType
+	}
+	if !h.knownLinkType(linkType) {
+		return db.LinkRequest{}, invalid("link_type", "link_type must be one of %v", h.cfg.LinkTypes)
+	}
+	for field, id := range map[string]*string{"business_id": b.BusinessID, "site_id": b.SiteID} {
+		if id != nil && !isUUID(*id) {
+			return db.LinkRequest{}, invalid(field, "%s must be a UUID", field)
+		}
+	}
+	return db.LinkRequest{DestinationURL: dest, LinkType: linkType, BusinessID: b.BusinessID, SiteID: b.SiteID}, nil
+}
+
+// normalizeURL applies the destination policy; its message is safe to show.
+func (h *Handlers) normalizeURL(raw string) (string, error) {
+	u, err := h.cfg.URLPolicy.Normalize(raw)
+	var perr *urlpolicy.Error
+	if errors.As(err, &perr) {
+		return "", errors.New(perr.Reason)
+	}
+	return u, err
+}
+
+// GetLink is GET /api/v1/links/:slug.
+func (h *Handlers) GetLink(c echo.Context) error {
+	slug := c.Param("slug")
+	if !validSlug(slug) {
+		return notFound("link")
+	}
+	l, err := h.store.FindBySlug(c.Request().Context(), slug)
+	if errors.Is(err, db.ErrNotFound) {
+		return notFound("link")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.linkJSON(l))
+}
+
+// DeactivateLink is POST /api/v1/links/:slug/deactivate.
+func (h *Handlers) DeactivateLink(c echo.Context) error {
+	return h.setActive(c, h.store.Deactivate)
+}
+
+// ActivateLink is POST /api/v1/links/:slug/activate; 409 when another
+// active link has the destination.
+func (h *Handlers) ActivateLink(c echo.Context) error {
+	return h.setActive(c, h.store.Activate)
+}
+
+func (h *Handlers) setActive(c echo.Context, op func(ctx ctxT, slug string) (db.Link, error)) error {
+	slug := c.Param("slug")
+	if !validSlug(slug) {
+		return notFound("link")
+	}
+	l, err := op(c.Request().Context(), slug)
+	if errors.Is(err, db.ErrNotFound) {
+		return notFound("link")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.linkJSON(l))
+}
+
+func (h *Handlers) apiNotFound(c echo.Context) error {
+	return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such API endpoint"}
+}

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/views"
+)
+
+// APIError is an error a user may see: a status, a stable code, a message
+// and, for bad input, the field at fault.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// invalid is a 400 naming the field that was wrong.
+func invalid(field, format string, args ...any) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Code: "invalid_input", Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+func notFound(what string) *APIError {
+	return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+// toAPIError is the one place that turns any error into what the user sees.
+// Unknown errors become a bare 500: their text (SQL, stack) stays in the log.
+func toAPIError(err error) *APIError {
+	var apiErr *APIError
+	var httpErr *echo.HTTPError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.As(err, &httpErr):
+		return fromHTTPError(httpErr)
+	case errors.Is(err, db.ErrNotFound):
+		return notFound("resource")
+	case errors.Is(err, db.ErrConflict):
+		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
+	case errors.Is(err, db.ErrUnavailable):
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database is unavailable; try again shortly"}
+	}
+	return &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+}
+
+func fromHTTPError(he *echo.HTTPError) *APIError {
+	code := strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_"))
+	msg := http.StatusText(he.Code)
+	if m, ok := he.Message.(string); ok && he.Code < 500 {
+		msg = m
+	}
+	return &APIError{Status: he.Code, Code: code, Message: strings.ToLower(msg)}
+}
+
+// handleError is Echo's error handler: JSON under /api, an HTML page
+// elsewhere; 5xx are logged with their cause.
+func (h *Handlers) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	apiErr := toAPIError(err)
+	if apiErr.Status >= 500 {
+		h.log.Error("request failed", "err", err, "method", c.Request().Method,
+			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if retry := retryAfter(err); retry != "" {
+		c.Response().Header().Set("Retry-After", retry)
+	}
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(apiErr.Status)
+	case isAPI(c):
+		werr = c.JSON(apiErr.Status, map[string]*APIError{"error": apiErr})
+	default:
+		werr = render(c, apiErr.Status, views.ErrorPage(views.Chrome{Title: pageTitle(apiErr)}, apiErr.Status, apiErr.Message))
+	}
+	if werr != nil {
+		h.log.Warn("writing error response", "err", werr)
+	}
+}
+
+// retryAfter returns the Retry-After value carried by err, if any.
+func retryAfter(err error) string {
+	var r interface{ RetryAfter() string }
+	if errors.As(err, &r) {
+		return r.RetryAfter()
+	}
+	return ""
+}
+
+func pageTitle(e *APIError) string {
+	switch e.Status {
+	case http.StatusNotFound:
+		return "Link not found"
+	case http.StatusGone:
+		return "Link no longer active"
+	}
+	return http.StatusText(e.Status)
+}
+
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// render writes a templ component with status. It renders into a buffer
+// first, so a rendering error can still become a proper error response.
+func render(c echo.Context, status int, cmp templ.Component) error {
+	var buf bytes.Buffer
+	if err := cmp.Render(c.Request().Context(), &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}

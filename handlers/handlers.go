@@ -1,0 +1,85 @@
+// Package handlers serves the HTTP API, the redirects and the admin pages
+// with Echo. Handlers are methods of one Handlers value built by New, which
+// holds every dependency explicitly; there is no package-level state.
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+)
+
+// Config is everything the handlers read from configuration.
+type Config struct {
+	BaseURL        string   // public base for short URLs, no trailing slash
+	APITokens      []string // bearer tokens accepted by /api/v1
+	LinkTypes      []string // accepted link_type values
+	URLPolicy      urlpolicy.Policy
+	RedirectStatus int // 301, 302, 307 or 308
+}
+
+// DefaultLinkTypes are the link types accepted when none are configured.
+var DefaultLinkTypes = []string{"site_preview", "campaign", "sms", "email", "social", "qr"}
+
+// Handlers serves every route; build it with New.
+type Handlers struct {
+	store *db.Store
+	cfg   Config
+	log   *slog.Logger
+}
+
+// New returns Handlers over store.
+func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if len(cfg.LinkTypes) == 0 {
+		cfg.LinkTypes = DefaultLinkTypes
+	}
+	if cfg.RedirectStatus == 0 {
+		cfg.RedirectStatus = http.StatusFound
+	}
+	return &Handlers{store: store, cfg: cfg, log: log}
+}
+
+// NewServer returns an Echo server with every route and the error handler.
+func (h *Handlers) NewServer() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	e.Use(h.recoverPanics, h.requestID, h.logRequests)
+	h.routes(e)
+	return e
+}
+
+// routes is the one table of every URL the service answers.
+func (h *Handlers) routes(e *echo.Echo) {
+	e.GET("/healthz", h.Healthz)
+	e.GET("/readyz", h.Readyz)
+	e.HEAD("/healthz", h.Healthz)
+	e.HEAD("/readyz", h.Readyz)
+
+	api := e.Group("/api/v1", h.requireToken)
+	api.POST("/links", h.CreateLink)
+	api.GET("/links/:slug", h.GetLink)
+	api.POST("/links/:slug/deactivate", h.DeactivateLink)
+	api.POST("/links/:slug/activate", h.ActivateLink)
+	api.POST("/businesses", h.CreateBusiness)
+	api.GET("/businesses", h.ListBusinesses)
+	api.GET("/health/duplicates", h.DuplicateHealth)
+	api.Any("/*", h.apiNotFound)
+
+	e.GET("/:slug", h.Redirect)
+	e.HEAD("/:slug", h.Redirect)
+}
+
+// shortURL is the public URL of a slug.
+func (h *Handlers) shortURL(slug string) string { return h.cfg.BaseURL + "/" + slug }
+
+// knownLinkType reports whether t is an accepted link type.
+func (h *Handlers) knownLinkType(t string) bool { return slices.Contains(h.cfg.LinkTypes, t) }

@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// Healthz is GET /healthz: the process is up.
+func (h *Handlers) Healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Readyz is GET /readyz: the database answers within a second, else 503.
+func (h *Handlers) Readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		h.log.Warn("not ready", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+}
+
+// healthJSON is the duplicate-health summary of the API.
+type healthJSON struct {
+	DuplicateGroups    int                 `json:"duplicate_groups"`
+	DuplicateLinks     int                 `json:"duplicate_links"`
+	UniqueIndexPresent bool                `json:"unique_index_present"`
+	ActiveLinks        int                 `json:"active_links"`
+	InactiveLinks      int                 `json:"inactive_links"`
+	HistoryLinks       int                 `json:"history_links"`
+	ConflictsResolved  int64               `json:"conflicts_resolved"`
+	Groups             []db.DuplicateGroup `json:"groups"`
+	CheckedAt          time.Time           `json:"checked_at"`
+}
+
+// duplicateHealth gathers the figures the API and the dashboard share.
+func (h *Handlers) duplicateHealth(ctx context.Context) (healthJSON, error) {
+	hs, err := h.store.Health(ctx)
+	if err != nil {
+		return healthJSON{}, err
+	}
+	groups := []db.DuplicateGroup{}
+	if hs.DuplicateGroups > 0 {
+		if groups, err = h.store.DuplicateGroups(ctx); err != nil {
+			return healthJSON{}, err
+		}
+	}
+	return healthJSON{
+		DuplicateGroups: hs.DuplicateGroups, DuplicateLinks: hs.DuplicateLinks,
+		UniqueIndexPresent: hs.UniqueIndexPresent, ActiveLinks: hs.ActiveLinks,
+		InactiveLinks: hs.InactiveLinks, HistoryLinks: hs.HistoryLinks,
+		ConflictsResolved: h.store.Counters().ConflictsResolved,
+		Groups:            groups, CheckedAt: hs.CheckedAt,
+	}, nil
+}
+
+// DuplicateHealth is GET /api/v1/health/duplicates.
+func (h *Handlers) DuplicateHealth(c echo.Context) error {
+	out, err := h.duplicateHealth(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}

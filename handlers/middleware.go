@@ -1,0 +1,76 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// recoverPanics turns a panic into a 500 whose details go only to the log.
+func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				h.log.Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// requestID gives every request an ID, echoed in X-Request-Id and the logs.
+// A well-formed incoming ID (from a proxy) is kept.
+func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// logRequests writes one structured line per request at debug level, and
+// at info for errors, so the hot redirect path costs little by default.
+func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		level := slog.LevelDebug
+		if status >= 400 {
+			level = slog.LevelInfo
+		}
+		if h.log.Enabled(c.Request().Context(), level) {
+			h.log.Log(c.Request().Context(), level, "request",
+				"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+				"duration", time.Since(start), "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"ip", c.RealIP())
+		}
+		return nil
+	}
+}
