@@ -57,7 +57,8 @@ func (h *Handlers) NewServer() *echo.Echo {
 	return e
 }
 
-// routes is the one table of every URL the service answers.
+// routes is the one table of every URL the service answers, grouped by
+// area; each area's handlers live in the file named after it.
 func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
@@ -73,6 +74,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.GET("/businesses", h.ListBusinesses)
 	api.GET("/health/duplicates", h.DuplicateHealth)
 	api.Any("/*", h.apiNotFound)
+
+	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
+	h.campaignPages(admin)    // campaigns.go
+	h.linkPages(admin)        // admin_links.go
+	h.healthPages(admin)      // admin_health.go
 
 	e.GET("/:slug", h.Redirect)
 	e.HEAD("/:slug", h.Redirect)
