@@ -1,9 +1,148 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/views"
+)
+
+// Context keys set by the admin middleware.
+const (
+	ctxCSRF     = "csrf_token"
+	ctxSignedIn = "signed_in"
+)
 
 // adminRoutes registers sign-in and sign-out and returns the /admin group,
 // whose routes require a session and a CSRF token on every POST.
 func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
-	return e.Group("/admin")
+	g := e.Group("/admin", h.csrf, h.requireSession)
+	g.GET("", h.adminHome)
+	g.GET("/", h.adminHome)
+	g.GET("/login", h.LoginPage)
+	g.POST("/login", h.Login)
+	g.POST("/logout", h.Logout)
+	return g
+}
+
+// csrf makes sure the browser holds a CSRF cookie, exposes the matching form
+// token to the pages, and refuses state-changing requests without it.
+func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cookie, err := c.Cookie(csrfCookie)
+		if err != nil || cookie.Value == "" {
+			cookie = h.sessions.newCSRFCookie()
+			c.SetCookie(cookie)
+		}
+		token := h.sessions.csrfToken(cookie.Value)
+		c.Set(ctxCSRF, token)
+		if !safeMethod(c.Request().Method) {
+			sent := c.Request().Header.Get("X-CSRF-Token")
+			if sent == "" {
+				sent = c.FormValue("csrf_token")
+			}
+			if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+				return &APIError{Status: http.StatusForbidden, Code: "csrf", Message: "The form expired or did not come from this site. Reload the page and try again."}
+			}
+		}
+		return next(c)
+	}
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// requireSession sends visitors without a valid session to the sign-in page.
+func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		signedIn := false
+		if ck, err := c.Cookie(sessionCookie); err == nil {
+			signedIn = h.sessions.valid(ck.Value, time.Now())
+		}
+		c.Set(ctxSignedIn, signedIn)
+		path := c.Request().URL.Path
+		if signedIn || path == "/admin/login" {
+			return next(c)
+		}
+		login := "/admin/login?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		if c.Request().Header.Get("HX-Request") == "true" {
+			// htmx would swap the login page into a panel; make it navigate.
+			c.Response().Header().Set("HX-Redirect", login)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return c.Redirect(http.StatusSeeOther, login)
+	}
+}
+
+func (h *Handlers) adminHome(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/admin/campaigns")
+}
+
+// chrome is the frame data of an admin page.
+func (h *Handlers) chrome(c echo.Context, title, section string) views.Chrome {
+	signedIn, _ := c.Get(ctxSignedIn).(bool)
+	token, _ := c.Get(ctxCSRF).(string)
+	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: token, Section: section}
+}
+
+// csrfToken is the form token for the current request.
+func csrfToken(c echo.Context) string {
+	token, _ := c.Get(ctxCSRF).(string)
+	return token
+}
+
+// LoginPage is GET /admin/login.
+func (h *Handlers) LoginPage(c echo.Context) error {
+	if signedIn, _ := c.Get(ctxSignedIn).(bool); signedIn {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return h.renderLogin(c, http.StatusOK, "", "")
+}
+
+func (h *Handlers) renderLogin(c echo.Context, status int, user, msg string) error {
+	if !h.sessions.enabled() {
+		msg = "Sign-in is disabled: set ADMIN_PASSWORD to enable the admin console."
+	}
+	form := views.LoginForm{User: user, Next: safeNext(c.FormValue("next")), Error: msg, CSRF: csrfToken(c)}
+	return render(c, status, views.Login(h.chrome(c, "Sign in", ""), form))
+}
+
+// Login is POST /admin/login. Failed attempts are rate-limited per client;
+// a success does not use up the allowance.
+func (h *Handlers) Login(c echo.Context) error {
+	ip := c.RealIP()
+	user, password := c.FormValue("username"), c.FormValue("password")
+	if ok, wait := h.loginLimiter.peek(ip); !ok {
+		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
+	}
+	if !h.sessions.checkCredentials(user, password) {
+		h.loginLimiter.allow(ip)
+		h.log.Info("failed sign-in", "ip", ip, "user", user)
+		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
+	}
+	c.SetCookie(h.sessions.issue(time.Now()))
+	h.log.Info("signed in", "ip", ip, "user", user)
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
+}
+
+// Logout is POST /admin/logout.
+func (h *Handlers) Logout(c echo.Context) error {
+	c.SetCookie(h.sessions.expired(sessionCookie))
+	return c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// safeNext keeps post-login redirects inside the admin console, so the login
+// form cannot be used as an open redirect.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin/login") &&
+		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "//") {
+		return next
+	}
+	return "/admin/campaigns"
 }

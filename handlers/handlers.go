@@ -22,6 +22,9 @@ type Config struct {
 	LinkTypes      []string // accepted link_type values
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
+	AdminUser      string
+	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
+	SessionSecret  string // signs session cookies; derived from the credentials when empty
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -32,6 +35,9 @@ type Handlers struct {
 	store *db.Store
 	cfg   Config
 	log   *slog.Logger
+
+	sessions     *sessions
+	loginLimiter *keyedLimiter // failed sign-ins per client IP
 }
 
 // New returns Handlers over store.
@@ -43,7 +49,11 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	if cfg.RedirectStatus == 0 {
 		cfg.RedirectStatus = http.StatusFound
 	}
-	return &Handlers{store: store, cfg: cfg, log: log}
+	return &Handlers{
+		store: store, cfg: cfg, log: log,
+		sessions:     newSessions(cfg),
+		loginLimiter: newKeyedLimiter(5, 5),
+	}
 }
 
 // NewServer returns an Echo server with every route and the error handler.

@@ -23,6 +23,7 @@ type config struct {
 	APITokens      string
 	AdminUser      string
 	AdminPassword  string
+	SessionSecret  string
 	SlugLength     int
 	LogLevel       string
 	LogFormat      string
@@ -47,6 +48,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.APITokens, "API_TOKEN", "", "comma-separated bearer tokens for /api/v1")
 	str(&c.AdminUser, "ADMIN_USER", "admin", "admin console user")
 	str(&c.AdminPassword, "ADMIN_PASSWORD", "", "admin console password or bcrypt hash")
+	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: derived from the admin credentials)")
 	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
 	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
@@ -91,6 +93,9 @@ func (c *config) handlersConfig() handlers.Config {
 		LinkTypes:      splitList(c.LinkTypes),
 		URLPolicy:      c.urlPolicy(),
 		RedirectStatus: c.RedirectStatus,
+		AdminUser:      c.AdminUser,
+		AdminPassword:  c.AdminPassword,
+		SessionSecret:  c.SessionSecret,
 	}
 }
 

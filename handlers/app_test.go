@@ -1,0 +1,130 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+)
+
+// Credentials every test app is configured with.
+const (
+	testToken         = "test-token-1"
+	testAdminUser     = "admin"
+	testAdminPassword = "correct horse battery staple"
+)
+
+// testApp is the real service over a fresh, migrated database, served by a
+// real HTTP server.
+type testApp struct {
+	URL   string
+	Store *db.Store
+	H     *handlers.Handlers
+}
+
+// newTestApp starts the service; configure adjusts the config first.
+func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Open(ctx, localpg.NewTestDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	m, err := db.NewMigrator(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	store := db.New(conn, db.Options{})
+	cfg := handlers.Config{
+		APITokens:     []string{testToken, "second-token"},
+		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},
+		AdminUser:     testAdminUser,
+		AdminPassword: testAdminPassword,
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewUnstartedServer(nil)
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	}
+	h := handlers.New(store, cfg, log)
+	srv.Config.Handler = h.NewServer()
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		h.Close(context.Background())
+	})
+	return &testApp{URL: srv.URL, Store: store, H: h}
+}
+
+// noRedirects is a client that reports redirects instead of following them.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// api calls the JSON API with the test token and decodes the JSON answer.
+func (a *testApp) api(t *testing.T, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		buf, _ := json.Marshal(b)
+		r = bytes.NewReader(buf)
+	}
+	req, _ := http.NewRequest(method, a.URL+path, r)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return doJSON(t, req)
+}
+
+func doJSON(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: invalid JSON %q", req.Method, req.URL.Path, raw)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+// errorField returns error.field (or error.code with key "code") of an error body.
+func errorOf(body map[string]any, key string) string {
+	e, _ := body["error"].(map[string]any)
+	s, _ := e[key].(string)
+	return s
+}
+
+func (a *testApp) countLinks(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := a.Store.DB().Get(&n, `SELECT COUNT(*) FROM short_links`); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
