@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,15 +25,17 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-func run(args []string) int {
+// run is main with the exit status returned and withpg's own messages
+// (not the command's) going to stderr, for tests.
+func run(args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: withpg -- command [args...]")
+		fmt.Fprintln(stderr, "usage: withpg -- command [args...]")
 		return 2
 	}
 	// Catch signals first: dying on an early Ctrl-C would leave the server
@@ -42,17 +45,17 @@ func run(args []string) int {
 	defer signal.Stop(sigs)
 
 	if os.Getenv(localpg.TestDatabaseEnv) != "" {
-		return runChild(args, nil, sigs)
+		return runChild(args, nil, sigs, stderr)
 	}
 	c, err := startCluster(sigs)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "withpg: %v\n", err)
+		fmt.Fprintf(stderr, "withpg: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "withpg: throwaway PostgreSQL on 127.0.0.1:%d (%s)\n", c.Port, c.DataDir)
-	code := runChild(args, []string{localpg.TestDatabaseEnv + "=" + c.URL("postgres")}, sigs)
+	fmt.Fprintf(stderr, "withpg: throwaway PostgreSQL on 127.0.0.1:%d (%s)\n", c.Port, c.DataDir)
+	code := runChild(args, []string{localpg.TestDatabaseEnv + "=" + c.URL("postgres")}, sigs, stderr)
 	if err := c.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "withpg: stopping PostgreSQL: %v\n", err)
+		fmt.Fprintf(stderr, "withpg: stopping PostgreSQL: %v\n", err)
 		if code == 0 {
 			code = 1 // a leaked server should not go unnoticed in CI
 		}
@@ -89,12 +92,12 @@ func startCluster(sigs <-chan os.Signal) (*localpg.Cluster, error) {
 
 // runChild runs args with stdio inherited and extraEnv added, relaying
 // signals, and returns its exit status the way a shell reports it.
-func runChild(args, extraEnv []string, sigs <-chan os.Signal) int {
+func runChild(args, extraEnv []string, sigs <-chan os.Signal, stderr io.Writer) int {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), extraEnv...)
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "withpg: %v\n", err)
+		fmt.Fprintf(stderr, "withpg: %v\n", err)
 		return 127
 	}
 	done := make(chan struct{})

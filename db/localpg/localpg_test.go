@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,7 +91,7 @@ func TestStartTempLifecycle(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Stop() }) // safety net; Stop is idempotent
 	t.Logf("data dir %s, port %d", c.DataDir, c.Port)
-	pid := serverPID(t, c)
+	serverPID(t, c)
 
 	admin := openDB(t, c.URL("postgres"))
 	if err := selectOne(ctx, admin); err != nil {
@@ -106,6 +107,25 @@ func TestStartTempLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	checkRestart(t, ctx, c, app)
+	checkStopStart(t, ctx, c, admin)
+
+	pid := serverPID(t, c)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(c.DataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("data dir %s still there after Stop: %v", c.DataDir, err)
+	}
+	if !gone(pid) {
+		t.Errorf("postmaster %d still running after Stop", pid)
+	}
+}
+
+// checkRestart checks that Restart keeps the port and the data, and that a
+// pool opened before the outage recovers.
+func checkRestart(t *testing.T, ctx context.Context, c *Cluster, app *sql.DB) {
+	t.Helper()
 	port := c.Port
 	if err := c.Restart(ctx); err != nil {
 		t.Fatal(err)
@@ -117,28 +137,34 @@ func TestStartTempLifecycle(t *testing.T) {
 		var x int
 		return app.QueryRowContext(ctx, "SELECT x FROM kept").Scan(&x)
 	})
+}
 
+// checkStopStart checks StopServer/StartServer, including a start failing
+// because the port was taken meanwhile.
+func checkStopStart(t *testing.T, ctx context.Context, c *Cluster, admin *sql.DB) {
+	t.Helper()
 	if err := c.StopServer(); err != nil {
 		t.Fatal(err)
 	}
 	if err := selectOne(ctx, admin); err == nil {
 		t.Error("query succeeded while the server was stopped")
 	}
+	// A port taken while the server was down must fail the start with the
+	// reason from the log, which is what startOnFreePort retries on.
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.StartServer(ctx)
+	l.Close()
+	if se := (*startError)(nil); !errors.As(err, &se) || !se.portInUse() {
+		t.Fatalf("StartServer on a taken port: got %v, want a port-in-use startError", err)
+	}
+	t.Logf("expected failure:\n%v", err)
 	if err := c.StartServer(ctx); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "query after StartServer", func() error { return selectOne(ctx, admin) })
-
-	pid = serverPID(t, c)
-	if err := c.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(c.DataDir); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("data dir %s still there after Stop: %v", c.DataDir, err)
-	}
-	if !gone(pid) {
-		t.Errorf("postmaster %d still running after Stop", pid)
-	}
 }
 
 // TestStartReuse covers the persistent clusters of `make run`: a second
