@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -146,4 +148,24 @@ func referenceError(err error) error {
 func isUniqueViolation(err error, constraint string) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == constraint
+}
+
+// WithTimeouts returns url with a connect timeout and a statement timeout
+// added (unless it sets them already), so a stalled server or a runaway
+// query fails a request instead of hanging it. Migrations use the plain URL:
+// building an index on a large table may rightly take longer.
+func WithTimeouts(rawURL string, connect, statement time.Duration) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("store: DATABASE_URL must be a postgres:// URL")
+	}
+	q := u.Query()
+	if !q.Has("connect_timeout") && connect > 0 {
+		q.Set("connect_timeout", strconv.Itoa(int(max(connect.Seconds(), 1))))
+	}
+	if !q.Has("statement_timeout") && statement > 0 {
+		q.Set("statement_timeout", strconv.FormatInt(statement.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

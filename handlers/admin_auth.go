@@ -118,11 +118,11 @@ func (h *Handlers) renderLogin(c echo.Context, status int, user, msg string) err
 func (h *Handlers) Login(c echo.Context) error {
 	ip := c.RealIP()
 	user, password := c.FormValue("username"), c.FormValue("password")
-	if ok, wait := h.loginLimiter.peek(ip); !ok {
+	if ok, wait := h.limits.login.peek(ip); !ok {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
 	}
 	if !h.sessions.checkCredentials(user, password) {
-		h.loginLimiter.allow(ip)
+		h.limits.login.allow(ip)
 		h.log.Info("failed sign-in", "ip", ip, "user", user)
 		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -11,26 +12,49 @@ import (
 
 // requireToken admits API calls that carry one of the configured bearer
 // tokens. Comparison is constant-time over fixed-length digests, so neither
-// the token nor its length leaks through timing.
+// the token nor its length leaks through timing. Calls without a valid
+// token are rate-limited per client, so the API cannot be used to guess
+// tokens; valid tokens are limited only when TokenPerMinute opts in.
 func (h *Handlers) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	digests := make([][32]byte, len(h.cfg.APITokens))
 	for i, t := range h.cfg.APITokens {
 		digests[i] = sha256.Sum256([]byte(t))
 	}
 	return func(c echo.Context) error {
-		auth := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, token, ok := strings.Cut(auth, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") && token != "" {
-			got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if digest, ok := bearerDigest(c); ok {
 			match := 0
 			for _, d := range digests {
-				match |= subtle.ConstantTimeCompare(got[:], d[:])
+				match |= subtle.ConstantTimeCompare(digest[:], d[:])
 			}
 			if match == 1 {
-				return next(c)
+				return h.limitToken(c, digest, next)
 			}
+		}
+		if ok, wait := h.limits.unauth.allow(c.RealIP()); !ok {
+			return newTooManyRequests(wait, "too many requests without a valid API token")
 		}
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="shortlinks"`)
 		return &APIError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required"}
 	}
+}
+
+// bearerDigest returns the SHA-256 of the request's bearer token, if any.
+func bearerDigest(c echo.Context) ([32]byte, bool) {
+	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256([]byte(token)), true
+}
+
+// limitToken applies the opt-in per-token limit, keyed by the token's digest
+// so the token itself is never kept.
+func (h *Handlers) limitToken(c echo.Context, digest [32]byte, next echo.HandlerFunc) error {
+	if h.limits.perToken != nil {
+		if ok, wait := h.limits.perToken.allow(hex.EncodeToString(digest[:8])); !ok {
+			return newTooManyRequests(wait, "this API token is over its rate limit")
+		}
+	}
+	return next(c)
 }

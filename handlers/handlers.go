@@ -25,6 +25,7 @@ type Config struct {
 	AdminUser      string
 	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
 	SessionSecret  string // signs session cookies; derived from the credentials when empty
+	Limits         Limits
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -36,8 +37,8 @@ type Handlers struct {
 	cfg   Config
 	log   *slog.Logger
 
-	sessions     *sessions
-	loginLimiter *keyedLimiter // failed sign-ins per client IP
+	sessions *sessions
+	limits   limiters
 }
 
 // New returns Handlers over store.
@@ -49,10 +50,11 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	if cfg.RedirectStatus == 0 {
 		cfg.RedirectStatus = http.StatusFound
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	return &Handlers{
 		store: store, cfg: cfg, log: log,
-		sessions:     newSessions(cfg),
-		loginLimiter: newKeyedLimiter(5, 5),
+		sessions: newSessions(cfg),
+		limits:   newLimiters(cfg.Limits),
 	}
 }
 
@@ -62,7 +64,8 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
-	e.Use(h.recoverPanics, h.requestID, h.logRequests)
+	e.IPExtractor = ipExtractor(h.cfg.Limits)
+	e.Use(h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
 	h.routes(e)
 	return e
 }
@@ -70,6 +73,9 @@ func (h *Handlers) NewServer() *echo.Echo {
 // routes is the one table of every URL the service answers, grouped by
 // area; each area's handlers live in the file named after it.
 func (h *Handlers) routes(e *echo.Echo) {
+	e.GET("/", h.adminHome)
+	e.GET("/static/*", staticFiles())
+	e.HEAD("/static/*", staticFiles())
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
 	e.HEAD("/healthz", h.Healthz)
@@ -90,8 +96,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 
-	e.GET("/:slug", h.Redirect)
-	e.HEAD("/:slug", h.Redirect)
+	e.GET("/:slug", h.Redirect, h.limitNotFound)
+	e.HEAD("/:slug", h.Redirect, h.limitNotFound)
 }
 
 // shortURL is the public URL of a slug.

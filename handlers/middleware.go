@@ -74,3 +74,26 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// Security headers, built once: setting them is a map assignment per
+// request, with no allocation on the hot redirect path.
+var securityHeaderValues = map[string][]string{
+	// Pages load only their own scripts and styles: no inline code, so an
+	// injected <script> would not run even if escaping ever failed.
+	"Content-Security-Policy": {"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+	"X-Content-Type-Options": {"nosniff"},
+	"X-Frame-Options":        {"DENY"},
+	"Referrer-Policy":        {"same-origin"},
+}
+
+// securityHeaders sets the headers above on every response.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hdr := c.Response().Header()
+		for k, v := range securityHeaderValues {
+			hdr[k] = v
+		}
+		return next(c)
+	}
+}

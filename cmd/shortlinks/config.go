@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
@@ -32,6 +34,12 @@ type config struct {
 	LinkTypes      string
 	MaxURLLength   int
 	AllowedHosts   string
+
+	StatementTimeout  time.Duration
+	NotFoundRateLimit float64
+	UnauthRateLimit   float64
+	TokenRateLimit    float64
+	TrustedProxies    string
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -57,6 +65,14 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envDuration("STATEMENT_TIMEOUT", 5*time.Second), "longest a query may run while serving (STATEMENT_TIMEOUT)")
+	rate := func(p *float64, env string, def float64, usage string) {
+		fs.Float64Var(p, flagName(env), envFloat(env, def), usage+" ("+env+")")
+	}
+	rate(&c.NotFoundRateLimit, "NOT_FOUND_RATE_LIMIT", 60, "unknown-slug lookups per minute per client, after a burst of 100")
+	rate(&c.UnauthRateLimit, "UNAUTH_RATE_LIMIT", 30, "API calls without a valid token per minute per client")
+	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
+	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
 }
 
 // validate checks settings that flag parsing cannot.
@@ -72,6 +88,9 @@ func (c *config) validate() error {
 	}
 	if c.MaxURLLength < 64 || c.MaxURLLength > 65536 {
 		errs = append(errs, fmt.Errorf("MAX_URL_LENGTH must be between 64 and 65536, not %d", c.MaxURLLength))
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
@@ -96,7 +115,37 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminUser:      c.AdminUser,
 		AdminPassword:  c.AdminPassword,
 		SessionSecret:  c.SessionSecret,
+		Limits:         c.limits(),
 	}
+}
+
+func (c *config) limits() handlers.Limits {
+	proxies, _ := c.trustedProxies()
+	return handlers.Limits{
+		NotFoundPerMinute: c.NotFoundRateLimit,
+		UnauthPerMinute:   c.UnauthRateLimit,
+		TokenPerMinute:    c.TokenRateLimit,
+		TrustedProxies:    proxies,
+	}
+}
+
+func (c *config) trustedProxies() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, s := range splitList(c.TrustedProxies) {
+		if !strings.Contains(s, "/") {
+			if strings.Contains(s, ":") {
+				s += "/128"
+			} else {
+				s += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP or CIDR", s)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 func (c *config) urlPolicy() urlpolicy.Policy {
@@ -135,6 +184,20 @@ func envOr(name, def string) string {
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return n
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return f
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
 	}
 	return def
 }

@@ -37,14 +37,14 @@ func dev(ctx context.Context, cfg *config) error {
 	if err := devCredentials(cfg); err != nil {
 		return err
 	}
+	if err := migrateUp(ctx, cfg, log); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.DB().Close()
-	if err := migrateUp(ctx, store, log); err != nil {
-		return err
-	}
 	if n, err := insertDemo(ctx, store); err == nil {
 		log.Info("seeded demo data", "businesses", n)
 	} else if !errors.Is(err, errNotEmpty) {

@@ -5,23 +5,17 @@ import (
 	"fmt"
 	"os"
 	"text/tabwriter"
-
-	"github.com/shortlinks/shortlinks/db"
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
 	if len(args) != 1 {
 		return fmt.Errorf("usage: shortlinks migrate up|down|status")
 	}
-	store, err := openStore(ctx, cfg)
+	m, done, err := openMigrator(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
-	defer store.DB().Close()
-	m, err := db.NewMigrator(store.DB().DB, nil)
-	if err != nil {
-		return err
-	}
+	defer done()
 	switch args[0] {
 	case "up":
 		res, err := m.Up(ctx)

@@ -18,36 +18,62 @@ const shutdownGrace = 15 * time.Second
 
 func serve(ctx context.Context, cfg *config) error {
 	log := cfg.logger()
+	if cfg.MigrateOnStart {
+		if err := migrateUp(ctx, cfg, log); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.DB().Close()
-	if cfg.MigrateOnStart {
-		if err := migrateUp(ctx, store, log); err != nil {
-			return err
-		}
-	}
 	return runServer(ctx, cfg, store, log, nil)
 }
 
-// openStore connects to DATABASE_URL.
+// errNoDatabase explains what to do when no database is configured.
+var errNoDatabase = errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL)")
+
+// openStore connects to DATABASE_URL with the serving timeouts.
 func openStore(ctx context.Context, cfg *config) (*db.Store, error) {
 	if cfg.DatabaseURL == "" {
-		return nil, errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL)")
+		return nil, errNoDatabase
 	}
-	conn, err := db.Open(ctx, cfg.DatabaseURL)
+	url, err := db.WithTimeouts(cfg.DatabaseURL, 5*time.Second, cfg.StatementTimeout)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.Open(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	return db.New(conn, cfg.storeOptions()), nil
 }
 
-func migrateUp(ctx context.Context, store *db.Store, log *slog.Logger) error {
-	m, err := db.NewMigrator(store.DB().DB, log)
+// openMigrator connects without a statement timeout: building an index
+// on a large table may take longer than any request should.
+func openMigrator(ctx context.Context, cfg *config, log *slog.Logger) (*db.Migrator, func(), error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, errNoDatabase
+	}
+	conn, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := db.NewMigrator(conn.DB, log)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return m, func() { conn.Close() }, nil
+}
+
+func migrateUp(ctx context.Context, cfg *config, log *slog.Logger) error {
+	m, done, err := openMigrator(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	defer done()
 	if _, err := m.Up(ctx); err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}

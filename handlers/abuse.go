@@ -1,0 +1,88 @@
+package handlers
+
+import (
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Limits configures abuse protection. Zero values pick the defaults.
+type Limits struct {
+	// NotFoundPerMinute and NotFoundBurst bound unknown-slug lookups per
+	// client (slug guessing). Redirects of existing links are never limited.
+	NotFoundPerMinute float64
+	NotFoundBurst     int
+	// UnauthPerMinute bounds API calls without a valid token per client.
+	UnauthPerMinute float64
+	// TokenPerMinute, when positive, limits each API token (opt-in); by
+	// default a caller holding a valid token is not limited.
+	TokenPerMinute float64
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed when
+	// finding the client IP; empty means the TCP peer is the client.
+	TrustedProxies []*net.IPNet
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.NotFoundPerMinute <= 0 {
+		l.NotFoundPerMinute = 60
+	}
+	if l.NotFoundBurst <= 0 {
+		l.NotFoundBurst = 100
+	}
+	if l.UnauthPerMinute <= 0 {
+		l.UnauthPerMinute = 30
+	}
+	return l
+}
+
+// limiters holds the per-client token buckets.
+type limiters struct {
+	login    *keyedLimiter // failed sign-ins per client IP
+	notFound *keyedLimiter // unknown slugs per client IP
+	unauth   *keyedLimiter // API calls without a valid token per client IP
+	perToken *keyedLimiter // nil unless TokenPerMinute is set
+}
+
+func newLimiters(l Limits) limiters {
+	ls := limiters{
+		login:    newKeyedLimiter(5, 5),
+		notFound: newKeyedLimiter(l.NotFoundPerMinute, l.NotFoundBurst),
+		unauth:   newKeyedLimiter(l.UnauthPerMinute, int(max(l.UnauthPerMinute, 1))),
+	}
+	if l.TokenPerMinute > 0 {
+		ls.perToken = newKeyedLimiter(l.TokenPerMinute, int(max(l.TokenPerMinute, 1)))
+	}
+	return ls
+}
+
+// limitNotFound answers 429 to a client that keeps asking for slugs that do
+// not exist. It only counts 404s, after the lookup, so a link that exists is
+// always redirected, whoever asks.
+func (h *Handlers) limitNotFound(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		var apiErr *APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
+			return err
+		}
+		if ok, wait := h.limits.notFound.allow(c.RealIP()); !ok {
+			return newTooManyRequests(wait, "Too many requests for links that do not exist. Try again later.")
+		}
+		return err
+	}
+}
+
+// ipExtractor finds the client IP: the TCP peer, or the X-Forwarded-For
+// entry added by a trusted proxy when proxies are configured.
+func ipExtractor(l Limits) echo.IPExtractor {
+	if len(l.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range l.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
