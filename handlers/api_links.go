@@ -142,6 +142,8 @@ func (h *Handlers) setActive(c echo.Context, op func(ctx ctxT, slug string) (db.
 	if err != nil {
 		return err
 	}
+	// Our own cache need not wait for the change notification.
+	h.redirects.Invalidate(slug)
 	return c.JSON(http.StatusOK, h.linkJSON(l))
 }
 

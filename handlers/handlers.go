@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -26,6 +27,9 @@ type Config struct {
 	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
 	SessionSecret  string // signs session cookies; derived from the credentials when empty
 	Limits         Limits
+	// Redirects tunes the redirect cache and click counting; its
+	// CheckDestination defaults to URLPolicy.
+	Redirects redirects.Options
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -37,8 +41,9 @@ type Handlers struct {
 	cfg   Config
 	log   *slog.Logger
 
-	sessions *sessions
-	limits   limiters
+	sessions  *sessions
+	limits    limiters
+	redirects *redirects.Service // redirect.go; stopped by Close
 }
 
 // New returns Handlers over store.
@@ -51,11 +56,13 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.RedirectStatus = http.StatusFound
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	return &Handlers{
+	h := &Handlers{
 		store: store, cfg: cfg, log: log,
 		sessions: newSessions(cfg),
 		limits:   newLimiters(cfg.Limits),
 	}
+	h.redirects = h.newRedirects()
+	return h
 }
 
 // NewServer returns an Echo server with every route and the error handler.

@@ -1,40 +1,62 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/redirects"
 )
 
+// noStore is the Cache-Control of every answer on /:slug: browsers and
+// proxies may keep nothing, so every tap reaches us (and is counted), and a
+// 404 or 410 is not remembered after the link is created or reactivated.
+const noStore = "private, max-age=0"
+
 // Redirect is GET and HEAD /:slug: send the recipient on and count the tap.
+// The answer comes from the redirects cache, so a hot slug costs no database
+// round trip; the click is counted in memory before the response is
+// written, so every redirect a client receives is in the next flush.
 func (h *Handlers) Redirect(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, noStore)
 	slug := c.Param("slug")
 	if !validSlug(slug) {
-		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "This short link does not exist."}
+		return errNoSuchLink
 	}
-	ctx := c.Request().Context()
-	l, err := h.store.FindBySlug(ctx, slug)
-	if errors.Is(err, db.ErrNotFound) {
-		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "This short link does not exist."}
-	}
+	req := c.Request()
+	t, err := h.redirects.Lookup(req.Context(), slug)
 	if err != nil {
 		return err
 	}
-	if !l.IsActive {
-		return &APIError{Status: http.StatusGone, Code: "gone", Message: "This short link has been retired."}
+	switch t.Status {
+	case redirects.NotFound:
+		return errNoSuchLink
+	case redirects.Gone:
+		return errLinkGone
 	}
-	if _, err := h.cfg.URLPolicy.Normalize(l.DestinationURL); err != nil {
-		h.log.Warn("refusing to redirect to an invalid destination", "slug", slug, "err", err)
-		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "This short link does not exist."}
+	h.redirects.Count(t, req.Method == http.MethodHead || redirects.IsPreviewer(req.UserAgent()))
+	c.Response().Header().Set(echo.HeaderLocation, t.Destination())
+	c.Response().WriteHeader(h.cfg.RedirectStatus)
+	return nil
+}
+
+// The failures of Redirect; the error handler renders them as HTML pages.
+var (
+	errNoSuchLink = &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "This short link does not exist."}
+	errLinkGone   = &APIError{Status: http.StatusGone, Code: "gone", Message: "This short link has been retired."}
+)
+
+// RedirectStats returns the counters of the redirect path (cache, clicks,
+// flushes), for metrics.
+func (h *Handlers) RedirectStats() redirects.Stats { return h.redirects.Stats() }
+
+// newRedirects starts the redirect service, re-validating destinations with
+// the same policy that admitted them.
+func (h *Handlers) newRedirects() *redirects.Service {
+	opts := h.cfg.Redirects
+	if opts.CheckDestination == nil {
+		policy := h.cfg.URLPolicy
+		opts.CheckDestination = func(u string) error { _, err := policy.Normalize(u); return err }
 	}
-	if c.Request().Method == http.MethodGet {
-		if err := h.store.RecordClick(ctx, l.ID); err != nil {
-			return err
-		}
-	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "private, max-age=0")
-	return c.Redirect(h.cfg.RedirectStatus, l.DestinationURL)
+	return redirects.New(h.store, opts, h.log)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -40,6 +41,11 @@ type config struct {
 	UnauthRateLimit   float64
 	TokenRateLimit    float64
 	TrustedProxies    string
+
+	ClickFlushInterval time.Duration
+	LinkCacheSize      int
+	LinkCacheTTL       time.Duration
+	MaxPendingClicks   int
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -73,6 +79,13 @@ func (c *config) register(fs *flag.FlagSet) {
 	rate(&c.UnauthRateLimit, "UNAUTH_RATE_LIMIT", 30, "API calls without a valid token per minute per client")
 	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
 	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
+	dur := func(p *time.Duration, env string, def time.Duration, usage string) {
+		fs.DurationVar(p, flagName(env), envDuration(env, def), usage+" ("+env+")")
+	}
+	dur(&c.ClickFlushInterval, "CLICK_FLUSH_INTERVAL", redirects.DefaultFlushInterval, "how often counted clicks are written to the database")
+	num(&c.LinkCacheSize, "LINK_CACHE_SIZE", redirects.DefaultCacheSize, "slugs kept in the redirect cache")
+	dur(&c.LinkCacheTTL, "LINK_CACHE_TTL", redirects.DefaultCacheTTL, "how long a cached link is trusted while change notifications flow")
+	num(&c.MaxPendingClicks, "MAX_PENDING_CLICKS", redirects.DefaultMaxPending, "distinct (link, day) click rows kept in memory while the database is away; clicks on further links are dropped and logged")
 }
 
 // validate checks settings that flag parsing cannot.
@@ -95,6 +108,7 @@ func (c *config) validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateRedirects()...)
 	return errors.Join(errs...)
 }
 
@@ -107,6 +121,7 @@ func (c *config) baseURL() string {
 
 func (c *config) handlersConfig() handlers.Config {
 	return handlers.Config{
+		Redirects:      c.redirectOptions(),
 		BaseURL:        c.baseURL(),
 		APITokens:      splitList(c.APITokens),
 		LinkTypes:      splitList(c.LinkTypes),
@@ -116,6 +131,41 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminPassword:  c.AdminPassword,
 		SessionSecret:  c.SessionSecret,
 		Limits:         c.limits(),
+	}
+}
+
+func (c *config) validateRedirects() []error {
+	var errs []error
+	if c.ClickFlushInterval < 10*time.Millisecond || c.ClickFlushInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("CLICK_FLUSH_INTERVAL must be between 10ms and 1m, not %s", c.ClickFlushInterval))
+	}
+	if c.LinkCacheSize < 1 {
+		errs = append(errs, fmt.Errorf("LINK_CACHE_SIZE must be positive, not %d", c.LinkCacheSize))
+	}
+	if c.LinkCacheTTL < time.Second || c.LinkCacheTTL > time.Hour {
+		errs = append(errs, fmt.Errorf("LINK_CACHE_TTL must be between 1s and 1h, not %s", c.LinkCacheTTL))
+	}
+	if c.MaxPendingClicks < 1 {
+		errs = append(errs, fmt.Errorf("MAX_PENDING_CLICKS must be positive, not %d", c.MaxPendingClicks))
+	}
+	return errs
+}
+
+// redirectOptions configures the redirect cache and click counting. The
+// change feed dials DATABASE_URL itself (LISTEN needs a connection of its
+// own, outside the pool), with a connect timeout so a reconnect during an
+// outage fails fast instead of waiting on TCP.
+func (c *config) redirectOptions() redirects.Options {
+	listen, err := db.WithTimeouts(c.DatabaseURL, 5*time.Second, 0)
+	if err != nil {
+		listen = c.DatabaseURL // not a URL: openStore reports it
+	}
+	return redirects.Options{
+		ListenURL:     listen,
+		CacheSize:     c.LinkCacheSize,
+		CacheTTL:      c.LinkCacheTTL,
+		FlushInterval: c.ClickFlushInterval,
+		MaxPending:    c.MaxPendingClicks,
 	}
 }
 

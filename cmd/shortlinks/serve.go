@@ -116,5 +116,8 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
-	return h.Close(sctx)
+	// A budget of its own: slow requests must not eat the final flush's.
+	cctx, cancelClose := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelClose()
+	return h.Close(cctx)
 }

@@ -1,0 +1,145 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// RedirectTarget is the part of a link the redirect path needs.
+type RedirectTarget struct {
+	ID             int64  `db:"id"`
+	DestinationURL string `db:"destination_url"`
+	IsActive       bool   `db:"is_active"`
+}
+
+// RedirectTarget looks up the link behind a slug, active or not, reading
+// only the three columns a redirect needs.
+func (s *Store) RedirectTarget(ctx context.Context, slug string) (RedirectTarget, error) {
+	var t RedirectTarget
+	err := s.db.GetContext(ctx, &t, `SELECT id, destination_url, is_active FROM short_links WHERE slug = $1`, slug)
+	if err != nil {
+		return RedirectTarget{}, fmt.Errorf("store: redirect target %q: %w", slug, classify(err))
+	}
+	return t, nil
+}
+
+// LinkChangesChannel is the NOTIFY channel on which the short_links trigger
+// (migration 00003) publishes the slug of every inserted, deleted,
+// (de)activated or re-pointed link.
+const LinkChangesChannel = "short_links_changed"
+
+// LinkChangeHandler receives the link change feed. Changed gets the slug
+// of a changed link. Resync is called whenever notifications may have been
+// missed (the connection was lost and is back): every cached link is then
+// suspect. Connected reports whether changes are being delivered. Calls
+// come from the listener's goroutines, so implementations must be safe for
+// concurrent use, and must return quickly.
+type LinkChangeHandler interface {
+	Changed(slug string)
+	Resync()
+	Connected(up bool)
+}
+
+// LinkChanges follows the link change feed over a dedicated connection
+// (LISTEN cannot share the pool), reconnecting by itself when the database
+// goes away. Build it with ListenLinkChanges; Close stops it.
+type LinkChanges struct {
+	l    *pq.Listener
+	done chan struct{}
+	once sync.Once
+}
+
+// pingEvery is how often the listening connection is checked.
+const pingEvery = 5 * time.Second
+
+// ListenLinkChanges connects to url and delivers link changes to h until
+// Close. It does not wait for the connection: until the first connect,
+// h.Connected(true) has simply not been called yet.
+func ListenLinkChanges(url string, h LinkChangeHandler, log *slog.Logger) *LinkChanges {
+	events := func(ev pq.ListenerEventType, err error) {
+		switch ev {
+		case pq.ListenerEventConnected:
+			h.Resync() // anything cached before this moment was unwatched
+			h.Connected(true)
+		case pq.ListenerEventReconnected:
+			h.Resync()
+			h.Connected(true)
+			log.Info("link change feed reconnected")
+		case pq.ListenerEventDisconnected:
+			h.Connected(false)
+			log.Warn("link change feed lost; cached links now expire quickly", "err", err)
+		case pq.ListenerEventConnectionAttemptFailed:
+			log.Debug("link change feed: connection attempt failed", "err", err)
+		}
+	}
+	lc := &LinkChanges{
+		l:    pq.NewListener(url, 100*time.Millisecond, 5*time.Second, events),
+		done: make(chan struct{}),
+	}
+	go func() {
+		// Listen blocks until the first connection; the channel is then
+		// re-listened by pq after every reconnect.
+		if err := lc.l.Listen(LinkChangesChannel); err != nil && !errors.Is(err, pq.ErrChannelAlreadyOpen) {
+			log.Debug("link change feed: listen", "err", err)
+		}
+	}()
+	go lc.dispatch(h, log)
+	return lc
+}
+
+// dispatch hands notifications to h until the listener is closed. It also
+// pings the connection: a ping still unanswered one period later means the
+// connection is silently dead (no RST, e.g. a network partition), which pq
+// would only notice after TCP gives up, so the feed is reported down now.
+func (lc *LinkChanges) dispatch(h LinkChangeHandler, log *slog.Logger) {
+	defer close(lc.done)
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	pong := make(chan error, 1) // buffered: a late answer never blocks
+	pinging, stalled := false, false
+	for {
+		select {
+		case n, ok := <-lc.l.Notify:
+			if !ok {
+				return
+			}
+			if n != nil { // nil follows a reconnect, already handled by Resync
+				h.Changed(n.Extra)
+			}
+		case <-ping.C:
+			if !pinging {
+				pinging = true
+				go func() { pong <- lc.l.Ping() }()
+			} else if !stalled {
+				stalled = true
+				h.Connected(false)
+				log.Warn("link change feed is not answering; cached links now expire quickly")
+			}
+		case err := <-pong:
+			pinging = false
+			if err == nil && stalled {
+				stalled = false
+				h.Resync()
+				h.Connected(true)
+			}
+		}
+	}
+}
+
+// Close stops listening and waits briefly for the dispatcher to finish. It
+// is safe to call more than once.
+func (lc *LinkChanges) Close() {
+	lc.once.Do(func() {
+		lc.l.Close()
+		select {
+		case <-lc.done:
+		case <-time.After(2 * time.Second): // pq may sit in a reconnect back-off
+		}
+	})
+}

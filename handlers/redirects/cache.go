@@ -1,0 +1,178 @@
+package redirects
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cache maps slugs to what the redirect path answers for them, so a hot
+// slug costs no database round trip. It is a small sharded map rather than
+// an LRU library: a read takes only a shard's read lock and sets a
+// "recently used" bit, so concurrent redirects of one hot slug never queue
+// on a list reorder. Eviction is second chance (CLOCK) over Go's randomised
+// map order: an entry read since the last sweep survives one more.
+//
+// Freshness is decided at read time against the current TTL, which the
+// service shortens while the change feed is down: one setting then changes
+// the lifetime of every entry at once.
+//
+// Every invalidation bumps its shard's generation, and a fill carries the
+// generation it saw before asking the database. A fill that raced an
+// invalidation is dropped, so a link deactivated while its lookup was in
+// flight is never cached as active.
+type cache struct {
+	seed     maphash.Seed
+	shards   [cacheShards]cacheShard
+	maxLen   int // entries per shard
+	maxBytes int // approximate bytes per shard
+	ttl      atomic.Int64
+	epoch    time.Time // monotonic origin of entry timestamps
+}
+
+// cacheShards spreads lock traffic; a power of two so the index is a mask.
+const cacheShards = 64
+
+type cacheShard struct {
+	mu    sync.RWMutex
+	m     map[string]*entry
+	bytes int
+	gen   atomic.Uint64
+	_     [80]byte // keeps neighbouring shards' locks off each other's cache lines
+}
+
+// entry is one cached answer. It is immutable once stored, except for its
+// recently-used bit; a refresh stores a new entry.
+type entry struct {
+	Target
+	slug    string
+	checked int64 // when the database last confirmed it, ns since cache.epoch
+	used    atomic.Bool
+}
+
+// entryOverhead approximates the bytes an entry costs beyond its strings
+// (struct, map slot, Location slice).
+const entryOverhead = 160
+
+func (e *entry) size() int { return entryOverhead + len(e.slug) + len(e.destination) }
+
+func newCache(entries, bytes int, ttl time.Duration) *cache {
+	c := &cache{
+		seed:     maphash.MakeSeed(),
+		maxLen:   max(entries/cacheShards, 1),
+		maxBytes: max(bytes/cacheShards, 1),
+		epoch:    time.Now(),
+	}
+	c.ttl.Store(int64(ttl))
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*entry)
+	}
+	return c
+}
+
+func (c *cache) now() int64 { return int64(time.Since(c.epoch)) }
+
+func (c *cache) shard(slug string) *cacheShard {
+	return &c.shards[maphash.String(c.seed, slug)&(cacheShards-1)]
+}
+
+// get returns the entry for slug, if any, and whether it is still fresh.
+func (c *cache) get(slug string) (e *entry, fresh bool) {
+	s := c.shard(slug)
+	s.mu.RLock()
+	e = s.m[slug]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil, false
+	}
+	if !e.used.Load() { // a load, not a store: a hot entry's line stays shared
+		e.used.Store(true)
+	}
+	return e, c.now()-e.checked < c.ttl.Load()
+}
+
+// generation is read before a lookup and handed back to put.
+func (c *cache) generation(slug string) uint64 { return c.shard(slug).gen.Load() }
+
+// put stores e unless slug's shard was invalidated since gen was read, and
+// evicts until the shard is back within its bounds.
+func (c *cache) put(e *entry, gen uint64) bool {
+	s := c.shard(e.slug)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen.Load() != gen {
+		return false
+	}
+	if old := s.m[e.slug]; old != nil {
+		s.bytes -= old.size()
+	}
+	s.m[e.slug] = e
+	s.bytes += e.size()
+	s.evict(c.maxLen, c.maxBytes, e)
+	return true
+}
+
+// evict removes entries not used since the last sweep until the shard fits,
+// clearing the bit of those it spares. keep (the entry just stored) is
+// never evicted, so a fill always serves at least its own caller.
+func (s *cacheShard) evict(maxLen, maxBytes int, keep *entry) {
+	for len(s.m) > maxLen || s.bytes > maxBytes {
+		if len(s.m) == 1 {
+			return // one entry larger than the budget: keep it anyway
+		}
+		for slug, e := range s.m {
+			if len(s.m) <= maxLen && s.bytes <= maxBytes {
+				return
+			}
+			if e == keep {
+				continue
+			}
+			if e.used.Load() {
+				e.used.Store(false)
+				continue
+			}
+			delete(s.m, slug)
+			s.bytes -= e.size()
+		}
+	}
+}
+
+// invalidate drops slug and fences off fills that started before.
+func (c *cache) invalidate(slug string) {
+	s := c.shard(slug)
+	s.mu.Lock()
+	if e := s.m[slug]; e != nil {
+		delete(s.m, slug)
+		s.bytes -= e.size()
+	}
+	s.gen.Add(1)
+	s.mu.Unlock()
+}
+
+// purge drops everything, for when invalidations may have been missed.
+func (c *cache) purge() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		clear(s.m)
+		s.bytes = 0
+		s.gen.Add(1)
+		s.mu.Unlock()
+	}
+}
+
+// setTTL changes how long every entry, old or new, counts as fresh.
+func (c *cache) setTTL(d time.Duration) { c.ttl.Store(int64(d)) }
+
+// len counts entries, for stats.
+func (c *cache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}

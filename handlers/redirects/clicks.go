@@ -1,0 +1,271 @@
+package redirects
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// Bounds of one flush.
+const (
+	// batchRows caps the rows of one FlushClicks statement, so a backlog
+	// after an outage goes out in statements of sane size.
+	batchRows = 5000
+	// flushTimeout bounds one statement, so a hung connection cannot stall
+	// counting; the batch is simply retried (its ID makes that safe).
+	flushTimeout = 10 * time.Second
+	// pruneEvery and keepBatchIDs: batch IDs are kept for a day, far longer
+	// than any retry of an unconfirmed batch takes while the database is
+	// reachable.
+	pruneEvery   = time.Hour
+	keepBatchIDs = 24 * time.Hour
+	// logEvery rate-limits the repeated warnings of an outage.
+	logEvery = 30 * time.Second
+)
+
+// clickKey is one link on one UTC day, the grain of link_clicks_daily.
+type clickKey struct {
+	link int64
+	day  int32 // days since 1970-01-01, UTC
+}
+
+// tally is what a clickKey gathered since it was last cut into a batch.
+type tally struct{ clicks, previews int64 }
+
+// clicks counts clicks in memory and writes them in batches, so a viral
+// link costs one row update per flush instead of one per tap.
+//
+// Counting is a map increment under one mutex: the critical section is a
+// few dozen nanoseconds, so even one hot link is far from contended, and
+// memory grows with distinct (link, day) pairs, never with clicks.
+//
+// Writing has two stages. A flush cuts the pending map into batches with
+// fresh IDs and queues them; then it sends the queue in order and stops at
+// the first failure. A failed batch stays at the head of the queue with its
+// ID and is sent again, unchanged, next time: if the failed attempt had in
+// fact committed, the database recognises the ID and adds nothing (see
+// db.Store.FlushClicks). Clicks arriving meanwhile go into the next batch,
+// never into one that may already be applied.
+type clicks struct {
+	store   Store
+	log     *slog.Logger
+	maxRows int // MAX_PENDING_CLICKS: distinct (link, day) rows in memory
+
+	mu       sync.Mutex
+	pending  map[clickKey]*tally
+	counted  int64 // clicks accepted, ever
+	previews int64 // previews accepted, ever
+
+	// queue is touched only by whoever flushes (the flusher goroutine,
+	// then Close once that has stopped); queuedRows mirrors its size for
+	// the bound checked by add.
+	queue      []db.ClickBatch
+	queuedRows atomic.Int64
+
+	dropped         atomic.Int64
+	flushedClicks   atomic.Int64
+	flushedPreviews atomic.Int64
+	flushFailures   atomic.Int64
+	replayed        atomic.Int64
+	lastDropLog     atomic.Int64 // unix nanos
+	failingSince    time.Time    // flusher only
+	lastFailLog     time.Time    // flusher only
+}
+
+func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally)}
+}
+
+// add counts one click or preview on link. Past the memory bound a click
+// on a (link, day) not already pending is dropped, counted and logged;
+// clicks on pending rows still count, since they cost no memory.
+func (a *clicks) add(link int64, preview bool) {
+	k := clickKey{link: link, day: int32(time.Now().Unix() / 86400)}
+	a.mu.Lock()
+	t := a.pending[k]
+	if t == nil {
+		if len(a.pending)+int(a.queuedRows.Load()) >= a.maxRows {
+			a.mu.Unlock()
+			a.drop()
+			return
+		}
+		t = &tally{}
+		a.pending[k] = t
+	}
+	if preview {
+		t.previews++
+		a.previews++
+	} else {
+		t.clicks++
+		a.counted++
+	}
+	a.mu.Unlock()
+}
+
+// drop records a click that could not be kept, with at most one log line
+// per logEvery.
+func (a *clicks) drop() {
+	n := a.dropped.Add(1)
+	now := time.Now().UnixNano()
+	last := a.lastDropLog.Load()
+	if now-last >= int64(logEvery) && a.lastDropLog.CompareAndSwap(last, now) {
+		a.log.Error("clicks dropped: too many pending while the database is unreachable",
+			"dropped_total", n, "max_pending_clicks", a.maxRows)
+	}
+}
+
+// flush writes everything pending, stopping at the first failure.
+func (a *clicks) flush(ctx context.Context) error {
+	a.cut()
+	for len(a.queue) > 0 {
+		b := a.queue[0]
+		bctx, cancel := context.WithTimeout(ctx, flushTimeout)
+		applied, err := a.store.FlushClicks(bctx, b)
+		cancel()
+		if err != nil {
+			a.flushFailures.Add(1)
+			return err
+		}
+		if !applied {
+			// An earlier attempt whose answer we lost had committed.
+			a.replayed.Add(1)
+		}
+		var c, p int64
+		for _, r := range b.Rows {
+			c, p = c+r.Clicks, p+r.Previews
+		}
+		a.flushedClicks.Add(c)
+		a.flushedPreviews.Add(p)
+		a.queue[0] = db.ClickBatch{}
+		a.queue = a.queue[1:]
+		a.queuedRows.Add(-int64(len(b.Rows)))
+	}
+	return nil
+}
+
+// cut moves the pending map into queued batches. The map is swapped under
+// the lock; sorting and batching happen outside it.
+func (a *clicks) cut() {
+	a.mu.Lock()
+	taken := a.pending
+	if len(taken) == 0 {
+		a.mu.Unlock()
+		return
+	}
+	a.pending = make(map[clickKey]*tally, len(taken))
+	a.queuedRows.Add(int64(len(taken)))
+	a.mu.Unlock()
+
+	// Sorted so batches split on link boundaries the same way every time;
+	// the statement itself locks rows in id order regardless.
+	keys := slices.SortedFunc(maps.Keys(taken), func(x, y clickKey) int {
+		return cmp.Or(cmp.Compare(x.link, y.link), cmp.Compare(x.day, y.day))
+	})
+	for chunk := range slices.Chunk(keys, batchRows) {
+		rows := make([]db.ClickRow, len(chunk))
+		for i, k := range chunk {
+			t := taken[k]
+			rows[i] = db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews}
+		}
+		a.queue = append(a.queue, db.ClickBatch{ID: newBatchID(), Rows: rows})
+	}
+}
+
+// empty reports whether nothing is left to write.
+func (a *clicks) empty() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.pending) == 0 && len(a.queue) == 0
+}
+
+// run flushes every interval until ctx ends, and prunes old batch IDs
+// now and then.
+func (a *clicks) run(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var pruned time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		a.report(a.flush(ctx))
+		if time.Since(pruned) >= pruneEvery {
+			if _, err := a.store.PruneClickFlushes(ctx, time.Now().Add(-keepBatchIDs)); err == nil {
+				pruned = time.Now()
+			}
+		}
+	}
+}
+
+// report logs the start and the end of a run of failed flushes, and a
+// reminder every logEvery in between, rather than a line per second.
+func (a *clicks) report(err error) {
+	now := time.Now()
+	switch {
+	case err == nil && !a.failingSince.IsZero():
+		a.log.Info("click flush recovered", "failing_for", now.Sub(a.failingSince).Round(time.Millisecond))
+		a.failingSince = time.Time{}
+	case err != nil && (a.failingSince.IsZero() || now.Sub(a.lastFailLog) >= logEvery):
+		if a.failingSince.IsZero() {
+			a.failingSince = now
+		}
+		a.lastFailLog = now
+		a.log.Warn("click flush failed; clicks wait in memory and are retried", "err", err,
+			"pending_rows", a.pendingRows(), "dropped_total", a.dropped.Load())
+	}
+}
+
+// drain flushes until nothing is left, retrying failures until ctx ends;
+// what is left then is lost, and said so.
+func (a *clicks) drain(ctx context.Context) error {
+	for {
+		err := a.flush(ctx)
+		if err == nil && a.empty() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			c, p := a.unwritten()
+			a.log.Error("clicks lost at shutdown: the database did not take them in time",
+				"clicks", c, "previews", p, "err", err)
+			return fmt.Errorf("redirects: %d clicks and %d previews not written: %w", c, p, errors.Join(err, ctx.Err()))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (a *clicks) pendingRows() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return int64(len(a.pending)) + a.queuedRows.Load()
+}
+
+// unwritten returns the clicks and previews accepted but not yet written.
+func (a *clicks) unwritten() (clicks, previews int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.counted - a.flushedClicks.Load(), a.previews - a.flushedPreviews.Load()
+}
+
+// newBatchID returns a random (version 4) UUID.
+func newBatchID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

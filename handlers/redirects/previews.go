@@ -1,0 +1,71 @@
+package redirects
+
+import "bytes"
+
+// previewAgents are lower-case fragments of the User-Agent of link-preview
+// fetchers: the robots that messaging and social apps send to draw a card
+// for a link when it is received or pasted, before (or without) anyone
+// tapping it. SMS apps do this for every recipient, so counting them as
+// clicks would inflate every campaign. Fragments are chosen so that the
+// same apps' in-app browsers, which a person's tap does open, do not match
+// (Snapchat's browser says "Snapchat", its previewer "Snap URL Preview").
+var previewAgents = []string{
+	"facebookexternalhit", // Facebook, Messenger, Instagram; iMessage sends it too
+	"facebot",
+	"twitterbot",  // Twitter/X; also in iMessage's and Telegram's agents
+	"whatsapp",    // WhatsApp/2.23.x
+	"telegrambot", // TelegramBot (like TwitterBot)
+	"slackbot",    // Slackbot-LinkExpanding 1.0
+	"slack-imgproxy",
+	"discordbot",
+	"linkedinbot",
+	"skypeuripreview", // Skype, and Teams' older previewer
+	"microsoftpreview",
+	"bingpreview",
+	"google-pagerenderer",                 // Google's previewer (Google Chat, Docs)
+	"developers.google.com/+/web/snippet", // Google's snippet fetcher
+	"googlebot",
+	"applebot",
+	"pinterestbot",
+	"redditbot",
+	"embedly",
+	"iframely",
+	"vkshare",
+	"snap url preview",
+	"line-poker", // LINE
+	"kakaotalk-scrap",
+	"mastodon",
+	"cardyb", // Bluesky
+}
+
+// previewPatterns are previewAgents as bytes, converted once.
+var previewPatterns = func() [][]byte {
+	out := make([][]byte, len(previewAgents))
+	for i, a := range previewAgents {
+		out[i] = []byte(a)
+	}
+	return out
+}()
+
+// maxAgentScan bounds the work for absurd User-Agent headers; every known
+// previewer names itself well within it.
+const maxAgentScan = 512
+
+// IsPreviewer reports whether userAgent belongs to a link-preview fetcher.
+// It lower-cases into a stack buffer, so the check does not allocate.
+func IsPreviewer(userAgent string) bool {
+	var buf [maxAgentScan]byte
+	n := copy(buf[:], userAgent)
+	for i := range n {
+		if c := buf[i]; 'A' <= c && c <= 'Z' {
+			buf[i] = c + ('a' - 'A')
+		}
+	}
+	ua := buf[:n]
+	for _, p := range previewPatterns {
+		if bytes.Contains(ua, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,310 @@
+// Package redirects is the in-memory machinery behind GET /{slug}: a lookup
+// cache kept honest by PostgreSQL's LISTEN/NOTIFY, and a click counter that
+// writes in idempotent batches. It knows nothing of HTTP; handlers/redirect.go
+// turns its answers into responses.
+//
+// Each idea has one file: cache.go (slug → answer), clicks.go (counting and
+// flushing), previews.go (who is a link-preview robot), and this file, which
+// ties them to the database and to the change feed.
+package redirects
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// Store is the part of db.Store the service uses.
+type Store interface {
+	RedirectTarget(ctx context.Context, slug string) (db.RedirectTarget, error)
+	FlushClicks(ctx context.Context, b db.ClickBatch) (applied bool, err error)
+	PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// Options tunes the service; zero values pick the defaults.
+type Options struct {
+	// ListenURL is the PostgreSQL URL the change feed listens on. Empty
+	// means no feed: cached answers then live only FeedDownTTL, which keeps
+	// the one-second bound on deactivation at the cost of more lookups.
+	ListenURL string
+	// CacheSize bounds cached slugs (default 100 000); CacheBytes bounds
+	// their approximate memory (default 32 MiB), since destinations can be
+	// long.
+	CacheSize  int
+	CacheBytes int
+	// CacheTTL is how long an answer is trusted while the change feed is up
+	// (default 30 s); it is the safety net should a notification be lost.
+	CacheTTL time.Duration
+	// FlushInterval is how often counted clicks are written (default 1 s).
+	FlushInterval time.Duration
+	// MaxPending bounds the distinct (link, day) rows waiting in memory
+	// (default 100 000, about 10 MB); see clicks.add.
+	MaxPending int
+	// CheckDestination re-validates a destination before it is cached; a
+	// link whose destination fails is answered as not found.
+	CheckDestination func(url string) error
+}
+
+// Defaults for Options.
+const (
+	DefaultCacheSize     = 100_000
+	DefaultCacheBytes    = 32 << 20
+	DefaultCacheTTL      = 30 * time.Second
+	DefaultFlushInterval = time.Second
+	DefaultMaxPending    = 100_000
+	// FeedDownTTL is how long answers are trusted without the change feed:
+	// the one-second promise for deactivations.
+	FeedDownTTL = time.Second
+)
+
+// Lookup timing.
+const (
+	// lookupTimeout bounds one database lookup of a slug.
+	lookupTimeout = 2 * time.Second
+	// staleWait is how long a request holding an expired answer waits for
+	// the database before being served that answer anyway.
+	staleWait = 100 * time.Millisecond
+)
+
+// Status is what a slug resolves to.
+type Status uint8
+
+// The answers a slug can have.
+const (
+	Found    Status = iota // an active link with a valid destination
+	NotFound               // no such link, or its destination is no longer acceptable
+	Gone                   // the link was deactivated
+)
+
+// Target is the answer for a slug. It is shared by every request for the
+// slug and must not be modified.
+type Target struct {
+	Status      Status
+	LinkID      int64
+	destination string
+}
+
+// Destination is where a Found target redirects to.
+func (t *Target) Destination() string { return t.destination }
+
+// Service resolves slugs and counts clicks; build it with New, stop it with
+// Close.
+type Service struct {
+	store   Store
+	opts    Options
+	log     *slog.Logger
+	cache   *cache
+	clicks  *clicks
+	flights singleflight.Group
+	feed    *db.LinkChanges
+
+	stopFlusher context.CancelFunc
+	flusherDone chan struct{}
+	closeOnce   sync.Once
+
+	feedUp                              atomic.Bool
+	hits, misses, stale, notFound, gone atomic.Int64
+}
+
+// New starts a Service: its flusher, and its change feed when
+// opts.ListenURL is set.
+func New(store Store, opts Options, log *slog.Logger) *Service {
+	opts = withDefaults(opts)
+	s := &Service{
+		store:       store,
+		opts:        opts,
+		log:         log,
+		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
+		clicks:      newClicks(store, opts.MaxPending, log),
+		flusherDone: make(chan struct{}),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopFlusher = cancel
+	go func() {
+		defer close(s.flusherDone)
+		s.clicks.run(ctx, opts.FlushInterval)
+	}()
+	if opts.ListenURL != "" {
+		s.feed = db.ListenLinkChanges(opts.ListenURL, feedHandler{s}, log)
+	}
+	return s
+}
+
+func withDefaults(o Options) Options {
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = DefaultCacheTTL
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.CheckDestination == nil {
+		o.CheckDestination = func(string) error { return nil }
+	}
+	return o
+}
+
+// Lookup resolves slug, from the cache when it holds a fresh answer. An
+// error means the database could not answer and nothing usable was cached.
+//
+// Concurrent misses of one slug share one database lookup. A request that
+// holds an expired answer waits for it only briefly and, if the database is
+// slow or unreachable, is served the expired answer: redirects keep working
+// through an outage. Deactivation cannot be missed that way, since it
+// needs the database that is unreachable.
+func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
+	e, fresh := s.cache.get(slug)
+	if fresh {
+		s.hits.Add(1)
+		return s.answer(&e.Target), nil
+	}
+	s.misses.Add(1)
+	ch := s.flights.DoChan(slug, func() (any, error) { return s.load(slug, e) })
+	var wait <-chan time.Time
+	if e != nil {
+		t := time.NewTimer(staleWait)
+		defer t.Stop()
+		wait = t.C
+	}
+	select {
+	case r := <-ch:
+		if r.Err == nil {
+			return s.answer(&r.Val.(*entry).Target), nil
+		}
+		if e != nil && errors.Is(r.Err, db.ErrUnavailable) {
+			return s.served(e), nil
+		}
+		return nil, r.Err
+	case <-wait:
+		return s.served(e), nil
+	case <-ctx.Done():
+		if e != nil {
+			return s.served(e), nil
+		}
+		return nil, fmt.Errorf("redirects: lookup %q: %w", slug, ctx.Err())
+	}
+}
+
+// served counts an expired answer handed out.
+func (s *Service) served(e *entry) *Target {
+	s.stale.Add(1)
+	return s.answer(&e.Target)
+}
+
+// answer counts the outcomes that are not redirects.
+func (s *Service) answer(t *Target) *Target {
+	switch t.Status {
+	case NotFound:
+		s.notFound.Add(1)
+	case Gone:
+		s.gone.Add(1)
+	}
+	return t
+}
+
+// load asks the database about slug and caches the answer. The cache
+// generation is read first, so an invalidation that lands while the query
+// runs makes put discard this (possibly outdated) answer.
+func (s *Service) load(slug string, expired *entry) (*entry, error) {
+	gen := s.cache.generation(slug)
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	link, err := s.store.RedirectTarget(ctx, slug)
+	var e *entry
+	switch {
+	case err == nil:
+		e = s.newEntry(slug, link)
+	case errors.Is(err, db.ErrNotFound):
+		e = &entry{slug: slug, Target: Target{Status: NotFound}}
+	case expired != nil && errors.Is(err, db.ErrUnavailable):
+		// Keep the last answer and ask again one TTL later, rather than
+		// on every request while the database is away.
+		e = &entry{slug: slug, Target: expired.Target}
+	default:
+		return nil, err
+	}
+	e.checked = s.cache.now()
+	s.cache.put(e, gen)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return nil, err // callers holding the expired answer serve it
+	}
+	return e, nil
+}
+
+// newEntry turns a link into a cached answer, re-validating the
+// destination once here rather than on every redirect: neither the stored
+// URL (any change invalidates the entry) nor the policy changes meanwhile.
+func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
+	e := &entry{slug: slug, Target: Target{LinkID: link.ID, destination: link.DestinationURL}}
+	if !link.IsActive {
+		e.Status = Gone
+	} else if err := s.opts.CheckDestination(link.DestinationURL); err != nil {
+		s.log.Warn("refusing to redirect to an invalid destination", "slug", slug, "err", err)
+		e.Status = NotFound
+	}
+	return e
+}
+
+// Count records one redirect to t: a click, or a preview when the request
+// came from a preview robot or was a HEAD.
+func (s *Service) Count(t *Target, preview bool) { s.clicks.add(t.LinkID, preview) }
+
+// Invalidate forgets slug at once; for changes made by this process, which
+// should not wait for their own notification.
+func (s *Service) Invalidate(slug string) { s.cache.invalidate(slug) }
+
+// Close stops the change feed and the flusher, then writes every counted
+// click, retrying until ctx ends. Call it after the HTTP server has stopped
+// taking requests; clicks counted after Close are not written. Later calls
+// do nothing.
+func (s *Service) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.feed != nil {
+			s.feed.Close()
+		}
+		// Cancelling may abort a flush mid-commit; drain resends that batch
+		// with the same ID, which the database applies at most once.
+		s.stopFlusher()
+		<-s.flusherDone
+		err = s.clicks.drain(ctx)
+		st := s.Stats()
+		s.log.Info("redirects closed", "clicks", st.Clicks, "previews", st.Previews,
+			"clicks_flushed", st.ClicksFlushed, "previews_flushed", st.PreviewsFlushed,
+			"dropped_clicks", st.DroppedClicks, "flush_failures", st.FlushFailures)
+	})
+	return err
+}
+
+// feedHandler receives the change feed on the service's behalf, keeping
+// those methods out of the Service's public API.
+type feedHandler struct{ s *Service }
+
+func (f feedHandler) Changed(slug string) { f.s.cache.invalidate(slug) }
+
+func (f feedHandler) Resync() { f.s.cache.purge() }
+
+func (f feedHandler) Connected(up bool) {
+	f.s.feedUp.Store(up)
+	if up {
+		f.s.cache.setTTL(f.s.opts.CacheTTL)
+	} else {
+		f.s.cache.setTTL(min(f.s.opts.CacheTTL, FeedDownTTL))
+	}
+}

@@ -1,0 +1,54 @@
+package redirects
+
+// Stats are the service's counters since it started, for metrics and
+// logs. Redirects = Clicks + Previews + DroppedClicks.
+type Stats struct {
+	Redirects       int64 // redirect responses, counted or not
+	Clicks          int64 // clicks counted (GET by a person)
+	Previews        int64 // HEAD requests and preview robots, counted apart
+	NotFound        int64 // answers for unknown slugs (and unacceptable destinations)
+	Gone            int64 // answers for deactivated links
+	ClicksFlushed   int64 // clicks confirmed written to the database
+	PreviewsFlushed int64 // previews confirmed written
+	FlushFailures   int64 // flush statements that failed (and were retried)
+	ReplayedBatches int64 // retried batches the database had already applied
+	PendingClicks   int64 // clicks and previews counted but not yet written
+	PendingRows     int64 // distinct (link, day) rows in memory, bounded by MaxPending
+	DroppedClicks   int64 // clicks not counted because MaxPending was reached
+	CacheHits       int64 // lookups answered from a fresh cache entry
+	CacheMisses     int64 // lookups that went to the database (or found it away)
+	StaleServed     int64 // expired answers served because the database was slow or away
+	CacheEntries    int64 // slugs cached now
+	FeedConnected   bool  // whether the LISTEN/NOTIFY change feed is up
+}
+
+// Stats returns the current counters. It takes the counting lock briefly,
+// so call it for a scrape, not per request.
+func (s *Service) Stats() Stats {
+	a := s.clicks
+	// Flushed totals first: read after, the counted totals can only be
+	// larger, so PendingClicks never goes negative.
+	fc, fp, dropped := a.flushedClicks.Load(), a.flushedPreviews.Load(), a.dropped.Load()
+	a.mu.Lock()
+	clicks, previews, rows := a.counted, a.previews, int64(len(a.pending))+a.queuedRows.Load()
+	a.mu.Unlock()
+	return Stats{
+		Redirects:       clicks + previews + dropped,
+		Clicks:          clicks,
+		Previews:        previews,
+		NotFound:        s.notFound.Load(),
+		Gone:            s.gone.Load(),
+		ClicksFlushed:   fc,
+		PreviewsFlushed: fp,
+		FlushFailures:   a.flushFailures.Load(),
+		ReplayedBatches: a.replayed.Load(),
+		PendingClicks:   clicks + previews - fc - fp,
+		PendingRows:     rows,
+		DroppedClicks:   dropped,
+		CacheHits:       s.hits.Load(),
+		CacheMisses:     s.misses.Load(),
+		StaleServed:     s.stale.Load(),
+		CacheEntries:    int64(s.cache.len()),
+		FeedConnected:   s.feedUp.Load(),
+	}
+}
