@@ -24,6 +24,11 @@ check:
 	$(GO) tool templ generate
 	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
 
+## bench: redirect throughput and latency against a constant-302 Echo
+## server in the same run, then click counts checked after SIGTERM (needs wrk)
+bench: build
+	$(GO) run ./cmd/bench -server $(BIN)
+
 ## generate: regenerate templ components
 generate:
 	$(GO) tool templ generate
