@@ -28,7 +28,10 @@ type cache struct {
 	maxLen   int // entries per shard
 	maxBytes int // approximate bytes per shard
 	ttl      atomic.Int64
-	epoch    time.Time // monotonic origin of entry timestamps
+	// validFrom expires, at once, every entry checked before it (see
+	// expireAll).
+	validFrom atomic.Int64
+	epoch     time.Time // monotonic origin of entry timestamps
 }
 
 // cacheShards spreads lock traffic; a power of two so the index is a mask.
@@ -89,7 +92,7 @@ func (c *cache) get(slug string) (e *entry, fresh bool) {
 	if !e.used.Load() { // a load, not a store: a hot entry's line stays shared
 		e.used.Store(true)
 	}
-	return e, c.now()-e.checked < c.ttl.Load()
+	return e, e.checked >= c.validFrom.Load() && c.now()-e.checked < c.ttl.Load()
 }
 
 // generation is read before a lookup and handed back to put.
@@ -150,15 +153,14 @@ func (c *cache) invalidate(slug string) {
 	s.mu.Unlock()
 }
 
-// purge drops everything, for when invalidations may have been missed.
-func (c *cache) purge() {
+// expireAll makes every entry stale, for when invalidations may have been
+// missed: each is checked with the database again before it is trusted.
+// Entries are kept rather than dropped, so that should the database go
+// away again, they can still be served as the last known answer.
+func (c *cache) expireAll() {
+	c.validFrom.Store(c.now())
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		clear(s.m)
-		s.bytes = 0
-		s.gen.Add(1)
-		s.mu.Unlock()
+		c.shards[i].gen.Add(1) // fences off fills that started before
 	}
 }
 

@@ -189,15 +189,16 @@ func (a *clicks) empty() bool {
 	return len(a.pending) == 0 && len(a.queue) == 0
 }
 
-// run flushes every interval until ctx ends, and prunes old batch IDs
-// now and then.
-func (a *clicks) run(ctx context.Context, interval time.Duration) {
+// run flushes every interval until stop is closed, and prunes old batch
+// IDs now and then. A flush under way when stop closes is finished, not
+// abandoned; cancelling ctx abandons it.
+func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var pruned time.Time
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return
 		case <-tick.C:
 		}

@@ -106,9 +106,10 @@ type Service struct {
 	flights singleflight.Group
 	feed    *db.LinkChanges
 
-	stopFlusher context.CancelFunc
-	flusherDone chan struct{}
-	closeOnce   sync.Once
+	stopFlusher  chan struct{}      // closed by Close
+	abortFlusher context.CancelFunc // when Close runs out of time
+	flusherDone  chan struct{}
+	closeOnce    sync.Once
 
 	feedUp                              atomic.Bool
 	hits, misses, stale, notFound, gone atomic.Int64
@@ -124,13 +125,14 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 		log:         log,
 		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
 		clicks:      newClicks(store, opts.MaxPending, log),
+		stopFlusher: make(chan struct{}),
 		flusherDone: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopFlusher = cancel
+	s.abortFlusher = cancel
 	go func() {
 		defer close(s.flusherDone)
-		s.clicks.run(ctx, opts.FlushInterval)
+		s.clicks.run(ctx, s.stopFlusher, opts.FlushInterval)
 	}()
 	if opts.ListenURL != "" {
 		s.feed = db.ListenLinkChanges(opts.ListenURL, feedHandler{s}, log)
@@ -279,10 +281,17 @@ func (s *Service) Close(ctx context.Context) error {
 		if s.feed != nil {
 			s.feed.Close()
 		}
-		// Cancelling may abort a flush mid-commit; drain resends that batch
-		// with the same ID, which the database applies at most once.
-		s.stopFlusher()
-		<-s.flusherDone
+		// A flush under way is let finish. Only if ctx ends first is it
+		// aborted, possibly mid-commit; drain then resends that batch with
+		// the same ID, which the database applies at most once.
+		close(s.stopFlusher)
+		select {
+		case <-s.flusherDone:
+		case <-ctx.Done():
+			s.abortFlusher()
+			<-s.flusherDone
+		}
+		s.abortFlusher()
 		err = s.clicks.drain(ctx)
 		st := s.Stats()
 		s.log.Info("redirects closed", "clicks", st.Clicks, "previews", st.Previews,
@@ -298,7 +307,7 @@ type feedHandler struct{ s *Service }
 
 func (f feedHandler) Changed(slug string) { f.s.cache.invalidate(slug) }
 
-func (f feedHandler) Resync() { f.s.cache.purge() }
+func (f feedHandler) Resync() { f.s.cache.expireAll() }
 
 func (f feedHandler) Connected(up bool) {
 	f.s.feedUp.Store(up)

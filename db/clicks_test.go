@@ -1,0 +1,180 @@
+package db_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// newLinks creates n active links and returns their ids.
+func newLinks(t *testing.T, s *db.Store, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range n {
+		l, _, err := s.GetOrCreateLink(context.Background(), siteLink(fmt.Sprintf("https://shop%d.example.com/", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = l.ID
+	}
+	return ids
+}
+
+// counts returns a link's click_count and preview_count, and the sums of
+// its daily rollup.
+func counts(t *testing.T, s *db.Store, id int64) (clicks, previews, dailyClicks, dailyPreviews int64) {
+	t.Helper()
+	err := s.DB().QueryRow(`SELECT click_count, preview_count,
+			(SELECT COALESCE(SUM(clicks), 0) FROM link_clicks_daily WHERE link_id = $1),
+			(SELECT COALESCE(SUM(previews), 0) FROM link_clicks_daily WHERE link_id = $1)
+		FROM short_links WHERE id = $1`, id).Scan(&clicks, &previews, &dailyClicks, &dailyPreviews)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// batchID returns a random UUID.
+func batchID(*testing.T) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+var (
+	monday  = time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+	tuesday = monday.AddDate(0, 0, 1)
+)
+
+// A flush whose answer was lost (the connection broke after the commit)
+// is sent again with the same batch ID: the second send must add nothing.
+func TestFlushClicksAppliesABatchOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 2)
+	b := db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{
+		{LinkID: ids[0], Day: monday, Clicks: 5, Previews: 1},
+		{LinkID: ids[0], Day: tuesday, Clicks: 7},
+		{LinkID: ids[1], Day: tuesday, Clicks: 2, Previews: 3},
+	}}
+	for attempt, want := range []bool{true, false, false} {
+		applied, err := s.FlushClicks(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied != want {
+			t.Errorf("attempt %d: applied = %v, want %v", attempt+1, applied, want)
+		}
+	}
+	if c, p, dc, dp := counts(t, s, ids[0]); c != 12 || p != 1 || dc != 12 || dp != 1 {
+		t.Errorf("link 0: clicks %d previews %d, daily %d/%d; want 12, 1, 12/1", c, p, dc, dp)
+	}
+	if c, p, dc, dp := counts(t, s, ids[1]); c != 2 || p != 3 || dc != 2 || dp != 3 {
+		t.Errorf("link 1: clicks %d previews %d, daily %d/%d; want 2, 3, 2/3", c, p, dc, dp)
+	}
+	var days int
+	s.DB().Get(&days, `SELECT COUNT(*) FROM link_clicks_daily WHERE link_id = $1`, ids[0])
+	if days != 2 {
+		t.Errorf("%d daily rows for link 0, want 2", days)
+	}
+
+	// A new batch adds to the same day's row.
+	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{{LinkID: ids[0], Day: tuesday, Clicks: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	var tue int64
+	s.DB().Get(&tue, `SELECT clicks FROM link_clicks_daily WHERE link_id = $1 AND day = $2`, ids[0], tuesday)
+	if tue != 8 {
+		t.Errorf("tuesday clicks %d, want 8", tue)
+	}
+}
+
+// Clicks on a link deleted before the flush are skipped, not an error that
+// would block the links flushed with it.
+func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 2)
+	s.DB().MustExec(`DELETE FROM short_links WHERE id = $1`, ids[1])
+	_, err := s.FlushClicks(context.Background(), db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{
+		{LinkID: ids[0], Day: monday, Clicks: 3},
+		{LinkID: ids[1], Day: monday, Clicks: 4},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _, dc, _ := counts(t, s, ids[0]); c != 3 || dc != 3 {
+		t.Errorf("clicks %d, daily %d; want 3, 3", c, dc)
+	}
+}
+
+// Instances flush overlapping links concurrently. Rows are locked in id
+// order whatever order a batch lists them in, so no flush may fail with a
+// deadlock, and every click must land.
+func TestConcurrentFlushesDoNotDeadlock(t *testing.T) {
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 20)
+	const flushers, rounds = 8, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, flushers*rounds)
+	for range flushers {
+		wg.Go(func() {
+			for range rounds {
+				rows := make([]db.ClickRow, len(ids))
+				for i, p := range shuffled(len(ids)) {
+					rows[i] = db.ClickRow{LinkID: ids[p], Day: monday, Clicks: 1}
+				}
+				if _, err := s.FlushClicks(context.Background(), db.ClickBatch{ID: batchID(t), Rows: rows}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if c, _, dc, _ := counts(t, s, id); c != flushers*rounds || dc != flushers*rounds {
+			t.Fatalf("link %d: clicks %d, daily %d; want %d", id, c, dc, flushers*rounds)
+		}
+	}
+}
+
+func shuffled(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j, _ := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		p[i], p[j.Int64()] = p[j.Int64()], p[i]
+	}
+	return p
+}
+
+func TestPruneClickFlushesKeepsRecentBatches(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 1)
+	old, recent := batchID(t), batchID(t)
+	for _, id := range []string{old, recent} {
+		if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: id, Rows: []db.ClickRow{{LinkID: ids[0], Day: monday, Clicks: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.DB().MustExec(`UPDATE click_flushes SET flushed_at = now() - interval '2 days' WHERE batch_id = $1`, old)
+	n, err := s.PruneClickFlushes(ctx, time.Now().Add(-24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if applied, _ := s.FlushClicks(ctx, db.ClickBatch{ID: recent, Rows: []db.ClickRow{{LinkID: ids[0], Day: monday, Clicks: 1}}}); applied {
+		t.Error("a recent batch was applied twice after pruning")
+	}
+}
