@@ -2,7 +2,9 @@
 GO  ?= go
 BIN := bin/shortlinks
 
-.PHONY: build run test check generate bench soak clean
+.PHONY: build run test check generate fuzz bench soak clean
+
+FUZZTIME ?= 30s
 
 ## build: compile the binary into bin/
 build:
@@ -23,6 +25,11 @@ check:
 	$(GO) vet ./...
 	$(GO) tool templ generate
 	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
+
+## fuzz: run each fuzz target for FUZZTIME (new failures land in testdata/fuzz)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/
+	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/sms/
 
 ## generate: regenerate templ components
 generate:
