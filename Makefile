@@ -31,6 +31,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/
 	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/sms/
 
+## soak: two instances, one database, mixed traffic for SOAK_DURATION (default 2m)
+SOAK_DURATION ?= 2m
+soak: build
+	$(GO) run ./cmd/soak -duration $(SOAK_DURATION) -bin $(BIN)
+
 ## generate: regenerate templ components
 generate:
 	$(GO) tool templ generate
