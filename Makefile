@@ -12,7 +12,7 @@ build:
 
 ## run: start the app; without DATABASE_URL it starts a local PostgreSQL in .data/
 run: build
-	LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev
+	LOG_FORMAT=$${LOG_FORMAT:-text} exec ./$(BIN) dev
 
 ## test: the whole suite with the race detector; without TEST_DATABASE_URL it
 ## starts a throwaway PostgreSQL and removes it afterwards
