@@ -2,7 +2,9 @@
 GO  ?= go
 BIN := bin/shortlinks
 
-.PHONY: build run test check generate bench soak clean
+.PHONY: build run test check generate fuzz bench soak clean
+
+FUZZTIME ?= 30s
 
 ## build: compile the binary into bin/
 build:
@@ -10,7 +12,7 @@ build:
 
 ## run: start the app; without DATABASE_URL it starts a local PostgreSQL in .data/
 run: build
-	LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev
+	LOG_FORMAT=$${LOG_FORMAT:-text} exec ./$(BIN) dev
 
 ## test: the whole suite with the race detector; without TEST_DATABASE_URL it
 ## starts a throwaway PostgreSQL and removes it afterwards
@@ -28,6 +30,16 @@ check:
 ## server in the same run, then click counts checked after SIGTERM (needs wrk)
 bench: build
 	$(GO) run ./cmd/bench -server $(BIN)
+
+## fuzz: run each fuzz target for FUZZTIME (new failures land in testdata/fuzz)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/
+	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/sms/
+
+## soak: two instances, one database, mixed traffic for SOAK_DURATION (default 2m)
+SOAK_DURATION ?= 2m
+soak: build
+	$(GO) run ./cmd/soak -duration $(SOAK_DURATION) -bin $(BIN)
 
 ## generate: regenerate templ components
 generate:

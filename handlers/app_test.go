@@ -35,8 +35,14 @@ type testApp struct {
 // newTestApp starts the service; configure adjusts the config first.
 func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
 	t.Helper()
+	return newTestAppOn(t, localpg.NewTestDatabase(t), configure...)
+}
+
+// newTestAppOn starts the service over the (empty) database at dbURL.
+func newTestAppOn(t *testing.T, dbURL string, configure ...func(*handlers.Config)) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, localpg.NewTestDatabase(t))
+	conn, err := db.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"text/tabwriter"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: shortlinks migrate up|down|status")
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to") {
+		return errMigrateUsage
 	}
 	m, done, err := openMigrator(ctx, cfg, nil)
 	if err != nil {
@@ -17,8 +23,8 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	}
 	defer done()
 	switch args[0] {
-	case "up":
-		res, err := m.Up(ctx)
+	case "up", "up-to":
+		res, err := upOrUpTo(ctx, m, args)
 		for _, r := range res {
 			fmt.Printf("applied %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
 		}
@@ -48,5 +54,18 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 		}
 		return w.Flush()
 	}
-	return fmt.Errorf("usage: shortlinks migrate up|down|status")
+	return errMigrateUsage
+}
+
+var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|status")
+
+func upOrUpTo(ctx context.Context, m *db.Migrator, args []string) ([]*goose.MigrationResult, error) {
+	if args[0] == "up" {
+		return m.Up(ctx)
+	}
+	v, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil || v < 1 {
+		return nil, fmt.Errorf("migrate up-to: %q is not a migration version", args[1])
+	}
+	return m.UpTo(ctx, v)
 }

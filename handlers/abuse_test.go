@@ -1,0 +1,131 @@
+package handlers_test
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/shortlinks/shortlinks/handlers"
+)
+
+// Slug guessing: one client asking for hundreds of unknown slugs starts
+// getting 429 with Retry-After, while existing links keep redirecting.
+func TestUnknownSlugsAreRateLimited(t *testing.T) {
+	app := newTestApp(t, func(c *handlers.Config) { c.Limits.NotFoundBurst = 20 })
+	_, link := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://real.example.com/"})
+	slug := link["slug"].(string)
+
+	var limited *http.Response
+	for i := range 300 {
+		resp, err := noRedirects.Get(app.URL + "/guess" + strings.Repeat("x", i%5) + string(rune('a'+i%26)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = resp
+			break
+		}
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("guess %d: %d", i, resp.StatusCode)
+		}
+	}
+	if limited == nil || limited.Header.Get("Retry-After") == "" {
+		t.Fatal("300 unknown slugs from one client were never limited")
+	}
+	resp, err := noRedirects.Get(app.URL + "/" + slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Errorf("existing link while the client is limited: %d, want 302", resp.StatusCode)
+	}
+}
+
+func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
+	app := newTestApp(t, func(c *handlers.Config) { c.Limits.UnauthPerMinute = 10 })
+	got429 := false
+	for range 30 {
+		req, _ := http.NewRequest("GET", app.URL+"/api/v1/businesses", nil)
+		req.Header.Set("Authorization", "Bearer guess")
+		status, body := doJSON(t, req)
+		if status == http.StatusTooManyRequests {
+			got429 = errorOf(body, "code") == "rate_limited"
+			break
+		}
+	}
+	if !got429 {
+		t.Fatal("30 calls with a wrong token were never limited")
+	}
+	// A caller with a valid token is not limited by default.
+	for range 30 {
+		if status, _ := app.api(t, "GET", "/api/v1/businesses", nil); status != http.StatusOK {
+			t.Fatalf("valid token: %d", status)
+		}
+	}
+}
+
+func TestPerTokenLimitIsOptIn(t *testing.T) {
+	app := newTestApp(t, func(c *handlers.Config) { c.Limits.TokenPerMinute = 5 })
+	limited := false
+	for range 20 {
+		if status, _ := app.api(t, "GET", "/api/v1/businesses", nil); status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("per-token limit of 5/min never applied")
+	}
+}
+
+func TestSecurityHeadersOnPages(t *testing.T) {
+	app := newTestApp(t)
+	resp, err := http.Get(app.URL + "/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline code: %q", csp)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("headers: %v", resp.Header)
+	}
+}
+
+func TestTrustedProxyDecidesClientIP(t *testing.T) {
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	// Behind a trusted proxy, each forwarded client has its own allowance.
+	app := newTestApp(t, func(c *handlers.Config) {
+		c.Limits.NotFoundBurst = 5
+		c.Limits.TrustedProxies = []*net.IPNet{loopback}
+	})
+	status := func(clientIP string) int {
+		req, _ := http.NewRequest("GET", app.URL+"/nosuchlink", nil)
+		req.Header.Set("X-Forwarded-For", clientIP)
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 10 {
+		status("203.0.113.7")
+	}
+	if got := status("203.0.113.7"); got != http.StatusTooManyRequests {
+		t.Errorf("guessing client: %d, want 429", got)
+	}
+	if got := status("198.51.100.9"); got != http.StatusNotFound {
+		t.Errorf("another client behind the same proxy: %d, want 404", got)
+	}
+}
