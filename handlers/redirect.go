@@ -11,14 +11,16 @@ import (
 // noStore is the Cache-Control of every answer on /:slug: browsers and
 // proxies may keep nothing, so every tap reaches us (and is counted), and a
 // 404 or 410 is not remembered after the link is created or reactivated.
-const noStore = "private, max-age=0"
+// Like the Location value, it is a shared slice assigned to the header map
+// directly (keys already canonical), sparing two allocations per redirect.
+var noStore = []string{"private, max-age=0"}
 
 // Redirect is GET and HEAD /:slug: send the recipient on and count the tap.
 // The answer comes from the redirects cache, so a hot slug costs no database
 // round trip; the click is counted in memory before the response is
 // written, so every redirect a client receives is in the next flush.
 func (h *Handlers) Redirect(c echo.Context) error {
-	c.Response().Header().Set(echo.HeaderCacheControl, noStore)
+	c.Response().Header()[echo.HeaderCacheControl] = noStore
 	slug := c.Param("slug")
 	if !validSlug(slug) {
 		return errNoSuchLink
@@ -34,8 +36,8 @@ func (h *Handlers) Redirect(c echo.Context) error {
 	case redirects.Gone:
 		return errLinkGone
 	}
-	h.redirects.Count(t, req.Method == http.MethodHead || redirects.IsPreviewer(req.UserAgent()))
-	c.Response().Header().Set(echo.HeaderLocation, t.Destination())
+	h.redirects.Count(t, req.Method == http.MethodHead || h.redirects.FromPreviewer(req.UserAgent()))
+	c.Response().Header()[echo.HeaderLocation] = t.LocationHeader()
 	c.Response().WriteHeader(h.cfg.RedirectStatus)
 	return nil
 }

@@ -34,14 +34,14 @@ type redirectServer struct {
 }
 
 // migratedDatabase returns the URL of a fresh, migrated database.
-func migratedDatabase(t *testing.T) string {
+func migratedDatabase(t testing.TB) string {
 	t.Helper()
 	url := localpg.NewTestDatabase(t)
 	migrateDatabase(t, url)
 	return url
 }
 
-func migrateDatabase(t *testing.T, url string) {
+func migrateDatabase(t testing.TB, url string) {
 	t.Helper()
 	conn, err := db.Open(context.Background(), url)
 	if err != nil {
@@ -60,7 +60,7 @@ func migrateDatabase(t *testing.T, url string) {
 // startRedirectServer serves the app over the database at url, listening
 // for link changes there, and flushing clicks every 20 ms unless
 // configure says otherwise.
-func startRedirectServer(t *testing.T, url string, configure ...func(*handlers.Config)) *redirectServer {
+func startRedirectServer(t testing.TB, url string, configure ...func(*handlers.Config)) *redirectServer {
 	t.Helper()
 	conn, err := db.Open(context.Background(), url)
 	if err != nil {
@@ -88,7 +88,7 @@ func startRedirectServer(t *testing.T, url string, configure ...func(*handlers.C
 
 // shutdown stops as serve does on SIGTERM: no new requests, in-flight ones
 // finished, then the final flush.
-func (r *redirectServer) shutdown(t *testing.T) {
+func (r *redirectServer) shutdown(t testing.TB) {
 	t.Helper()
 	r.once.Do(func() {
 		r.srv.Close()
@@ -109,7 +109,7 @@ func (r *redirectServer) waitForFeed(t *testing.T) {
 }
 
 // link creates an active link directly in the database.
-func (r *redirectServer) link(t *testing.T, destination string) db.Link {
+func (r *redirectServer) link(t testing.TB, destination string) db.Link {
 	t.Helper()
 	l, _, err := r.store.GetOrCreateLink(context.Background(), db.LinkRequest{DestinationURL: destination, LinkType: "site_preview"})
 	if err != nil {

@@ -1,6 +1,11 @@
 package redirects
 
-import "bytes"
+import (
+	"bytes"
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+)
 
 // previewAgents are lower-case fragments of the User-Agent of link-preview
 // fetchers: the robots that messaging and social apps send to draw a card
@@ -68,4 +73,39 @@ func IsPreviewer(userAgent string) bool {
 		}
 	}
 	return false
+}
+
+// agentVerdicts remembers IsPreviewer's answer for recently seen agents.
+// Taps come from a modest number of distinct User-Agents (browsers freeze
+// most of theirs), so the scan, the costliest step of a cached redirect,
+// runs about once per agent rather than once per tap. It is direct-mapped:
+// an agent whose slot is taken replaces the occupant, so memory is fixed
+// and reads take no lock.
+type agentVerdicts struct {
+	seed  maphash.Seed
+	slots [agentSlots]atomic.Pointer[agentVerdict]
+}
+
+// agentSlots is a power of two; at most maxAgentScan bytes per slot.
+const agentSlots = 512
+
+type agentVerdict struct {
+	agent   string
+	preview bool
+}
+
+func newAgentVerdicts() *agentVerdicts { return &agentVerdicts{seed: maphash.MakeSeed()} }
+
+func (v *agentVerdicts) isPreviewer(userAgent string) bool {
+	if len(userAgent) > maxAgentScan {
+		return IsPreviewer(userAgent)
+	}
+	slot := &v.slots[maphash.String(v.seed, userAgent)&(agentSlots-1)]
+	if p := slot.Load(); p != nil && p.agent == userAgent {
+		return p.preview
+	}
+	preview := IsPreviewer(userAgent)
+	// Cloned: the header's string would otherwise pin the request's memory.
+	slot.Store(&agentVerdict{agent: strings.Clone(userAgent), preview: preview})
+	return preview
 }

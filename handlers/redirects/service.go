@@ -90,10 +90,16 @@ type Target struct {
 	Status      Status
 	LinkID      int64
 	destination string
+	location    []string // destination as a header value, built once
 }
 
 // Destination is where a Found target redirects to.
 func (t *Target) Destination() string { return t.destination }
+
+// LocationHeader is Destination as an http.Header value, built once per
+// cached link so a redirect sets Location without allocating. It is
+// shared by every response: assign it, never modify it.
+func (t *Target) LocationHeader() []string { return t.location }
 
 // Service resolves slugs and counts clicks; build it with New, stop it with
 // Close.
@@ -105,6 +111,7 @@ type Service struct {
 	clicks  *clicks
 	flights singleflight.Group
 	feed    *db.LinkChanges
+	agents  *agentVerdicts
 
 	stopFlusher  chan struct{}      // closed by Close
 	abortFlusher context.CancelFunc // when Close runs out of time
@@ -125,6 +132,7 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 		log:         log,
 		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
 		clicks:      newClicks(store, opts.MaxPending, log),
+		agents:      newAgentVerdicts(),
 		stopFlusher: make(chan struct{}),
 		flusherDone: make(chan struct{}),
 	}
@@ -253,7 +261,8 @@ func (s *Service) load(slug string, expired *entry) (*entry, error) {
 // destination once here rather than on every redirect: neither the stored
 // URL (any change invalidates the entry) nor the policy changes meanwhile.
 func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
-	e := &entry{slug: slug, Target: Target{LinkID: link.ID, destination: link.DestinationURL}}
+	e := &entry{slug: slug, Target: Target{LinkID: link.ID, destination: link.DestinationURL,
+		location: []string{link.DestinationURL}}}
 	if !link.IsActive {
 		e.Status = Gone
 	} else if err := s.opts.CheckDestination(link.DestinationURL); err != nil {
@@ -266,6 +275,10 @@ func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
 // Count records one redirect to t: a click, or a preview when the request
 // came from a preview robot or was a HEAD.
 func (s *Service) Count(t *Target, preview bool) { s.clicks.add(t.LinkID, preview) }
+
+// FromPreviewer is IsPreviewer with the verdicts for recent agents
+// remembered.
+func (s *Service) FromPreviewer(userAgent string) bool { return s.agents.isPreviewer(userAgent) }
 
 // Invalidate forgets slug at once; for changes made by this process, which
 // should not wait for their own notification.
