@@ -1,6 +1,10 @@
 package redirects
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestIsPreviewer(t *testing.T) {
 	tests := []struct {
@@ -40,5 +44,22 @@ func BenchmarkIsPreviewer(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		IsPreviewer(ua)
+	}
+}
+
+// The remembered verdicts agree with the scan, including after agents
+// evict each other from their slots.
+func TestAgentVerdictsAgreeWithTheScan(t *testing.T) {
+	v := newAgentVerdicts()
+	agents := []string{"Twitterbot/1.0", "curl/8.5.0", "WhatsApp/2.23.20.0 A", strings.Repeat("x", maxAgentScan+1) + "slackbot"}
+	for i := range 3 * agentSlots {
+		agents = append(agents, fmt.Sprintf("Mozilla/5.0 (agent %d)", i))
+	}
+	for range 2 {
+		for _, a := range agents {
+			if got, want := v.isPreviewer(a), IsPreviewer(a); got != want {
+				t.Fatalf("%.40q: remembered %v, scan says %v", a, got, want)
+			}
+		}
 	}
 }
