@@ -46,8 +46,8 @@ func main() {
 	var s settings
 	flag.StringVar(&s.server, "server", "bin/shortlinks", "shortlinks binary to benchmark (make bench builds it)")
 	flag.StringVar(&s.wrk, "wrk", "wrk", "wrk binary")
-	flag.IntVar(&s.rounds, "rounds", 3, "rounds per target; medians are reported")
-	flag.DurationVar(&s.duration, "duration", 10*time.Second, "length of one round")
+	flag.IntVar(&s.rounds, "rounds", 6, "rounds per target; medians are reported")
+	flag.DurationVar(&s.duration, "duration", 5*time.Second, "length of one run")
 	flag.DurationVar(&s.warmup, "warmup", 3*time.Second, "unreported warm-up per target")
 	flag.IntVar(&s.connections, "c", 64, "concurrent connections")
 	flag.IntVar(&s.threads, "t", 1, "wrk threads (the machine's cores are shared with the servers)")

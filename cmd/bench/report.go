@@ -98,12 +98,18 @@ func perRound(runs []wrkRun) string {
 	return strings.Join(parts, ", ")
 }
 
+// roundRatios lists a/b round by round, and their median: the two runs of
+// a round are back to back, so their ratio suffers least from the
+// machine's load changing over the whole run.
 func roundRatios(a, b []wrkRun) string {
 	var parts []string
+	var ratios []wrkRun
 	for i := range min(len(a), len(b)) {
-		parts = append(parts, fmt.Sprintf("%.2f", a[i].perSecond/b[i].perSecond))
+		r := a[i].perSecond / b[i].perSecond
+		parts = append(parts, fmt.Sprintf("%.2f", r))
+		ratios = append(ratios, wrkRun{perSecond: r})
 	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%s (median %.2f)", strings.Join(parts, ", "), median(ratios, rate))
 }
 
 // machine describes where the numbers come from.
