@@ -176,8 +176,9 @@ func withDefaults(o Options) Options {
 // Concurrent misses of one slug share one database lookup. A request that
 // holds an expired answer waits for it only briefly and, if the database is
 // slow or unreachable, is served the expired answer: redirects keep working
-// through an outage. Deactivation cannot be missed that way, since it
-// needs the database that is unreachable.
+// through an outage. A deactivation needs the database too, so one can be
+// missed this way only when this instance alone cannot reach it (a
+// partition); keeping taps working is the chosen side of that trade-off.
 func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
 	e, fresh := s.cache.get(slug)
 	if fresh {
