@@ -75,3 +75,56 @@ func TestServeCountsEveryRedirectThroughSIGTERM(t *testing.T) {
 		t.Errorf("click_count %d, daily total %d; want %d, the redirects served", clicks, daily, served.Load())
 	}
 }
+
+// Two real server processes over one database: a link deactivated through
+// one stops redirecting on the other within a second, though the other had
+// it cached (for an hour, so only the change notification can do it).
+func TestServeDeactivationReachesTheOtherInstance(t *testing.T) {
+	url := localpg.NewTestDatabase(t)
+	a, _ := serve(t, url, "LINK_CACHE_TTL=1h")
+	b, _ := serve(t, url, "LINK_CACHE_TTL=1h", "MIGRATE_ON_START=false")
+	api := func(path, body string) *http.Response {
+		req, _ := http.NewRequest("POST", a+path, bytes.NewBufferString(body))
+		req.Header.Set("Authorization", "Bearer cli-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := api("/api/v1/links", `{"destination_url":"https://deli.example.com/lunch"}`)
+	var link struct{ Slug string }
+	json.NewDecoder(resp.Body).Decode(&link)
+	resp.Body.Close()
+
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status := func() int {
+		resp, err := noFollow.Get(b + "/" + link.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Give B's change feed time to connect (it is started with the server),
+	// and B's cache the link.
+	time.Sleep(500 * time.Millisecond)
+	for range 3 {
+		if s := status(); s != http.StatusFound {
+			t.Fatalf("before deactivation: %d", s)
+		}
+	}
+	if resp := api("/api/v1/links/"+link.Slug+"/deactivate", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("deactivate: %d", resp.StatusCode)
+	}
+	start := time.Now()
+	for status() != http.StatusGone {
+		if time.Since(start) > 3*time.Second {
+			t.Fatal("the other instance still redirects 3 s after the deactivation")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the other instance answered 410 only after %s, want within 1s", took)
+	}
+}
