@@ -202,8 +202,11 @@ func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Du
 			return
 		case <-tick.C:
 		}
+		wrote := a.flushedClicks.Load() + a.flushedPreviews.Load()
 		a.report(a.flush(ctx))
-		if time.Since(pruned) >= pruneEvery {
+		wrote = a.flushedClicks.Load() + a.flushedPreviews.Load() - wrote
+		// Only instances that write batch IDs prune them.
+		if wrote > 0 && time.Since(pruned) >= pruneEvery {
 			if _, err := a.store.PruneClickFlushes(ctx, time.Now().Add(-keepBatchIDs)); err == nil {
 				pruned = time.Now()
 			}

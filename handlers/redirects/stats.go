@@ -6,7 +6,7 @@ type Stats struct {
 	Redirects       int64 // redirect responses, counted or not
 	Clicks          int64 // clicks counted (GET by a person)
 	Previews        int64 // HEAD requests and preview robots, counted apart
-	NotFound        int64 // answers for unknown slugs (and unacceptable destinations)
+	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
 	ClicksFlushed   int64 // clicks confirmed written to the database
 	PreviewsFlushed int64 // previews confirmed written
