@@ -32,6 +32,7 @@ type config struct {
 	LinkTypes      string
 	MaxURLLength   int
 	AllowedHosts   string
+	SMS            smsConfig // config_sms.go
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -57,6 +58,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
+	c.SMS.register(str)
 }
 
 // validate checks settings that flag parsing cannot.
@@ -76,6 +78,7 @@ func (c *config) validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.SMS.validate())
 	return errors.Join(errs...)
 }
 
@@ -96,6 +99,8 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminUser:      c.AdminUser,
 		AdminPassword:  c.AdminPassword,
 		SessionSecret:  c.SessionSecret,
+		SMSRate:        c.SMS.rate,
+		SMSTemplates:   c.SMS.templates,
 	}
 }
 
