@@ -82,7 +82,7 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 }
 
 // CampaignPreviewFragment is GET /admin/campaigns/:id/preview?variant=: the
-// panel and tab bar that htmx swaps in. Opened directly (not by htmx) it
+// panel that htmx swaps in. Opened directly (not by htmx) it
 // sends the browser to the whole page instead of a bare fragment.
 func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 	if c.Request().Header.Get("HX-Request") != "true" {
@@ -92,7 +92,7 @@ func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.CampaignPreviewFragment(d))
+	return render(c, http.StatusOK, views.CampaignPreviewFragment(d.Panel))
 }
 
 // campaignDetail builds the page's view model through the same preview
@@ -117,7 +117,7 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	}
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
-			Label: messages.DisplayName(v), Active: v == variant,
+			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
 			Href:         campaignHref(p.Business.ID, v),
 			FragmentHref: "/admin/campaigns/" + p.Business.ID + "/preview?variant=" + v,
 		})
