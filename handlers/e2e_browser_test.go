@@ -63,7 +63,7 @@ func TestCampaignPreviewInBrowser(t *testing.T) {
 	t.Logf("htmx sent %d preview requests and aborted %d for a newer click; %d reached the server (%d cancelled there while held back); %d panels were shown",
 		counts[0], counts[1], front.requests.Load(), front.cancelled.Load(), len(panels))
 	if counts[0] < 30 {
-		t.Fatalf("only %d of %d clicks made a request: the clicks did not drive the tabs", counts[0], clicks)
+		t.Errorf("only %d of %d clicks made a request: the clicks did not drive the tabs", counts[0], clicks)
 	}
 	if final.Variant != last || final.ActiveTab != strings.ToUpper(last[:1])+last[1:] || !strings.HasSuffix(final.Location, page+"?variant="+last) {
 		t.Errorf("the page ended on %+v, want the %s tab clicked last (panel, active tab and address bar)", final, last)
