@@ -34,14 +34,7 @@ func TestCampaignPreviewInBrowser(t *testing.T) {
 	ctx := newHeadlessBrowser(t, chromium)
 
 	page := "/admin/campaigns/" + biz.ID
-	run(t, ctx, "sign in", chromedp.Do(ctx,
-		chromedp.Navigate(front.URL+page),
-		chromedp.WaitVisible(chromedp.CSS("form#login")),
-		chromedp.SendKeys(chromedp.CSS("#username"), testAdminUser),
-		chromedp.SendKeys(chromedp.CSS("#password"), testAdminPassword),
-		chromedp.Click(chromedp.CSS(`form#login button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#preview-panel")),
-	))
+	openSignedIn(t, ctx, front.URL+page)
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](observePanels))
 	run(t, ctx, "watch the panel", err)
 	tabs, err := chromedp.Run(ctx, chromedp.Evaluate[map[string][2]float64](tabCenters))
@@ -51,15 +44,7 @@ func TestCampaignPreviewInBrowser(t *testing.T) {
 	t.Logf("%d real clicks on the tabs in %v", clicks, took.Round(time.Millisecond))
 	front.waitSettled(t, ctx)
 
-	panels, err := chromedp.Run(ctx, chromedp.Evaluate[[]panelSeen]("window.__panels"))
-	run(t, ctx, "read the panels", err)
-	if panels == nil {
-		t.Fatal("the whole page reloaded while switching tabs; the tabs must swap only the panel")
-	}
-	final, err := chromedp.Run(ctx, chromedp.Evaluate[panelSeen](currentPanel))
-	run(t, ctx, "read the final panel", err)
-	counts, err := chromedp.Run(ctx, chromedp.Evaluate[[2]int]("[window.__requests, window.__aborted]"))
-	run(t, ctx, "read the request counts", err)
+	panels, final, counts := readPanels(t, ctx)
 	t.Logf("htmx sent %d preview requests and aborted %d for a newer click; %d reached the server (%d cancelled there while held back); %d panels were shown",
 		counts[0], counts[1], front.requests.Load(), front.cancelled.Load(), len(panels))
 	if counts[0] < 30 {
@@ -90,6 +75,36 @@ func TestCampaignPreviewInBrowser(t *testing.T) {
 	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
 		updateDocScreenshots(t, ctx, app, front.URL, page, api["slug"].(string))
 	}
+}
+
+// openSignedIn opens url, signs in through the real form it redirects to,
+// and waits for the preview panel.
+func openSignedIn(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	run(t, ctx, "sign in", chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS("form#login")),
+		chromedp.SendKeys(chromedp.CSS("#username"), testAdminUser),
+		chromedp.SendKeys(chromedp.CSS("#password"), testAdminPassword),
+		chromedp.Click(chromedp.CSS(`form#login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#preview-panel")),
+	))
+}
+
+// readPanels returns every panel the page showed, the one it shows now, and
+// how many requests htmx sent and aborted.
+func readPanels(t *testing.T, ctx context.Context) (panels []panelSeen, final panelSeen, counts [2]int) {
+	t.Helper()
+	panels, err := chromedp.Run(ctx, chromedp.Evaluate[[]panelSeen]("window.__panels"))
+	run(t, ctx, "read the panels", err)
+	if panels == nil {
+		t.Fatal("the whole page reloaded while switching tabs; the tabs must swap only the panel")
+	}
+	final, err = chromedp.Run(ctx, chromedp.Evaluate[panelSeen](currentPanel))
+	run(t, ctx, "read the final panel", err)
+	counts, err = chromedp.Run(ctx, chromedp.Evaluate[[2]int]("[window.__requests, window.__aborted]"))
+	run(t, ctx, "read the request counts", err)
+	return panels, final, counts
 }
 
 // panelSeen is what the page showed in one preview panel.
@@ -260,6 +275,10 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout
 		t.Fatalf("start %s: %v", path, err)
 	}
+	// Every later step shares one deadline, so a page that never shows what
+	// a step waits for fails the test instead of hanging it.
+	ctx, cancelSteps := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelSteps)
 	return ctx
 }
 
