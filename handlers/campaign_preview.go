@@ -56,6 +56,9 @@ func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Pre
 	link, _, err := h.store.GetOrCreateLink(ctx, db.LinkRequest{
 		DestinationURL: dest, LinkType: db.LinkTypeSitePreview, BusinessID: &b.ID, SiteID: b.SiteID,
 	})
+	if errors.Is(err, db.ErrReference) { // the business was deleted a moment ago
+		return Preview{}, notFound("business")
+	}
 	if err != nil {
 		return Preview{}, err
 	}
