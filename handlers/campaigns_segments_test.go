@@ -85,7 +85,7 @@ func TestPreviewSMSDefaultMessages(t *testing.T) {
 		text       string
 		characters int
 	}{
-		"friendly":     {"Hi Rosa's Bakery! We made a free website preview for your Austin customers: {url} Take a look! Reply STOP to opt out", 92 + 13 + 6 + 25},
+		"friendly":     {"Hi Rosa's Bakery! We made you a free website preview for customers in Austin: {url} Take a look! Reply STOP to opt out", 94 + 13 + 6 + 25},
 		"professional": {"Rosa's Bakery, your new website preview is ready for review: {url} Made for customers in Austin. Reply STOP to opt out", 94 + 13 + 6 + 25},
 		"urgent":       {"Rosa's Bakery: your free website preview expires in 48 hours. See it now: {url} Reply STOP to opt out", 83 + 13 + 25},
 	} {

@@ -39,7 +39,7 @@ func DisplayName(key string) string {
 // punctuation, so handsets do not fold a full stop into the link. Opt-out
 // wording is included because carriers require it in marketing texts.
 var Defaults = Templates{
-	Friendly:     "Hi {name}! We made a free website preview for your {city} customers: {url} Take a look! Reply STOP to opt out",
+	Friendly:     "Hi {name}! We made you a free website preview for customers in {city}: {url} Take a look! Reply STOP to opt out",
 	Professional: "{name}, your new website preview is ready for review: {url} Made for customers in {city}. Reply STOP to opt out",
 	Urgent:       "{name}: your free website preview expires in 48 hours. See it now: {url} Reply STOP to opt out",
 }

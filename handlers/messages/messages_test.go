@@ -38,6 +38,16 @@ func TestDefaultsFitOneSegment(t *testing.T) {
 	}
 }
 
+// Without a city the shipped sentences still read naturally.
+func TestDefaultsWithoutCity(t *testing.T) {
+	for _, v := range Variants {
+		msg, _ := Defaults.Render(v, Fields{Name: "Rosa's Bakery", URL: "https://sl.example.com/Ab3dE9"})
+		if strings.Contains(Defaults[v], "{city}") && !strings.Contains(msg, "customers in your area") {
+			t.Errorf("%s without a city: %q", v, msg)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for tmpl, ok := range map[string]bool{
 		"Hi {name}: {url}":             true,
