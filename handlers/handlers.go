@@ -12,6 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -23,8 +25,10 @@ type Config struct {
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
-	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string // signs session cookies; derived from the credentials when empty
+	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
+	SessionSecret  string             // signs session cookies; derived from the credentials when empty
+	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
+	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
 }
 
@@ -51,6 +55,12 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.RedirectStatus = http.StatusFound
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.SMSRate.Currency == "" {
+		cfg.SMSRate = DefaultSMSRate
+	}
+	if cfg.SMSTemplates == nil {
+		cfg.SMSTemplates = messages.Defaults
+	}
 	return &Handlers{
 		store: store, cfg: cfg, log: log,
 		sessions: newSessions(cfg),
@@ -74,12 +84,11 @@ func (h *Handlers) NewServer() *echo.Echo {
 // area; each area's handlers live in the file named after it.
 func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/", h.adminHome)
-	e.GET("/static/*", staticFiles())
-	e.HEAD("/static/*", staticFiles())
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
 	e.HEAD("/healthz", h.Healthz)
 	e.HEAD("/readyz", h.Readyz)
+	h.staticFiles(e) // static.go: embedded CSS and JS (htmx)
 
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/links", h.CreateLink)
@@ -89,6 +98,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/businesses", h.CreateBusiness)
 	api.GET("/businesses", h.ListBusinesses)
 	api.GET("/health/duplicates", h.DuplicateHealth)
+	api.POST("/campaigns/preview-sms", h.PreviewSMS) // campaigns.go
 	api.Any("/*", h.apiNotFound)
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF

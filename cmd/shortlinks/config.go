@@ -40,6 +40,7 @@ type config struct {
 	UnauthRateLimit   float64
 	TokenRateLimit    float64
 	TrustedProxies    string
+	SMS               smsConfig // config_sms.go
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -73,6 +74,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	rate(&c.UnauthRateLimit, "UNAUTH_RATE_LIMIT", 30, "API calls without a valid token per minute per client")
 	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
 	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
+	c.SMS.register(str)
 }
 
 // validate checks settings that flag parsing cannot.
@@ -95,6 +97,7 @@ func (c *config) validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.SMS.validate())
 	return errors.Join(errs...)
 }
 
@@ -116,6 +119,8 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminPassword:  c.AdminPassword,
 		SessionSecret:  c.SessionSecret,
 		Limits:         c.limits(),
+		SMSRate:        c.SMS.rate,
+		SMSTemplates:   c.SMS.templates,
 	}
 }
 
