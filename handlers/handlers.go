@@ -25,6 +25,8 @@ type Config struct {
 	AdminUser      string
 	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
 	SessionSecret  string // signs session cookies; derived from the credentials when empty
+	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
+	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -38,6 +40,8 @@ type Handlers struct {
 
 	sessions     *sessions
 	loginLimiter *keyedLimiter // failed sign-ins per client IP
+	metrics      *metrics      // metrics.go
+	monitor      *monitor      // monitor.go: refreshes gauges, persists counters
 }
 
 // New returns Handlers over store.
@@ -49,11 +53,14 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	if cfg.RedirectStatus == 0 {
 		cfg.RedirectStatus = http.StatusFound
 	}
-	return &Handlers{
+	h := &Handlers{
 		store: store, cfg: cfg, log: log,
 		sessions:     newSessions(cfg),
 		loginLimiter: newKeyedLimiter(5, 5),
+		metrics:      newMetrics(store, log),
 	}
+	h.monitor = h.startMonitor(monitorInterval)
+	return h
 }
 
 // NewServer returns an Echo server with every route and the error handler.
@@ -62,7 +69,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
-	e.Use(h.recoverPanics, h.requestID, h.logRequests)
+	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests)
 	h.routes(e)
 	return e
 }
@@ -74,6 +81,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/readyz", h.Readyz)
 	e.HEAD("/healthz", h.Healthz)
 	e.HEAD("/readyz", h.Readyz)
+	e.GET("/metrics", h.Metrics) // metrics_access.go: loopback unless configured
 
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/links", h.CreateLink)

@@ -32,6 +32,8 @@ type config struct {
 	LinkTypes      string
 	MaxURLLength   int
 	AllowedHosts   string
+	MetricsPublic  bool
+	MetricsToken   string
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -57,6 +59,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", envBool("METRICS_PUBLIC", false), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
+	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
 }
 
 // validate checks settings that flag parsing cannot.
@@ -96,6 +100,8 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminUser:      c.AdminUser,
 		AdminPassword:  c.AdminPassword,
 		SessionSecret:  c.SessionSecret,
+		MetricsPublic:  c.MetricsPublic,
+		MetricsToken:   c.MetricsToken,
 	}
 }
 
