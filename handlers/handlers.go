@@ -57,8 +57,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		store: store, cfg: cfg, log: log,
 		sessions:     newSessions(cfg),
 		loginLimiter: newKeyedLimiter(5, 5),
-		metrics:      newMetrics(store, log),
+		metrics:      newMetrics(log),
 	}
+	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval)
 	return h
 }
@@ -81,7 +82,9 @@ func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/readyz", h.Readyz)
 	e.HEAD("/healthz", h.Healthz)
 	e.HEAD("/readyz", h.Readyz)
-	e.GET("/metrics", h.Metrics) // metrics_access.go: loopback unless configured
+	e.GET("/metrics", h.Metrics)     // metrics_access.go: loopback unless configured
+	e.GET("/static/*", h.StaticFile) // static.go: embedded CSS and JS
+	e.HEAD("/static/*", h.StaticFile)
 
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/links", h.CreateLink)

@@ -46,7 +46,9 @@ type routeInstruments struct {
 	latency prometheus.Observer
 }
 
-func newMetrics(store *db.Store, log *slog.Logger) *metrics {
+// newMetrics builds the registry with the request and health instruments;
+// registerStore adds the store's figures.
+func newMetrics(log *slog.Logger) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "http_requests_total", Help: "HTTP requests by route template, method and status.",
@@ -69,17 +71,7 @@ func newMetrics(store *db.Store, log *slog.Logger) *metrics {
 		Help: "Unix time of the last duplicate-health check; a stale value means the gauges are stale.",
 	})
 	m.reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked,
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "shortlinks_links_created_total", Help: "Links created by get-or-create since start.",
-		}, func() float64 { return float64(store.Counters().LinksCreated) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "shortlinks_get_or_create_conflicts_resolved_total",
-			Help: "Get-or-create calls that lost an insert race and returned the winner's link, since start.",
-		}, func() float64 { return float64(store.Counters().ConflictsResolved) }),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(store.DB().DB, "shortlinks"),
-	)
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Unwired until the redirect path's click recorder (issue 3) is merged:
 	// pass it here, as it will implement RedirectStatsSource.
 	registerRedirectMetrics(m.reg, nil)
@@ -89,6 +81,21 @@ func newMetrics(store *db.Store, log *slog.Logger) *metrics {
 	empty := map[routeKey]routeInstruments{}
 	m.byRoute.Store(&empty)
 	return m
+}
+
+// registerStore exposes the store's counters, read at scrape time from
+// memory, and its connection pool.
+func (m *metrics) registerStore(store *db.Store) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "shortlinks_links_created_total", Help: "Links created by get-or-create since start.",
+		}, func() float64 { return float64(store.Counters().LinksCreated) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "shortlinks_get_or_create_conflicts_resolved_total",
+			Help: "Get-or-create calls that lost an insert race and returned the winner's link, since start.",
+		}, func() float64 { return float64(store.Counters().ConflictsResolved) }),
+		collectors.NewDBStatsCollector(store.DB().DB, "shortlinks"),
+	)
 }
 
 // observe records one finished request.
