@@ -93,6 +93,9 @@ func TestHealthDashboardCountsResolvedRaces(t *testing.T) {
 	if since, total := statValue(t, doc, "conflicts-since-start"), statValue(t, doc, "conflicts-total"); since != 1 || total != 1 {
 		t.Errorf("after one lost race: %d since start, %d in total; want 1 and 1", since, total)
 	}
+	if _, api := app.api(t, "GET", "/api/v1/health/duplicates", nil); api["conflicts_resolved"] != 1.0 || api["conflicts_resolved_total"] != 1.0 {
+		t.Errorf("API: %v since start, %v in total; want 1 and 1", api["conflicts_resolved"], api["conflicts_resolved_total"])
+	}
 	if err := app.H.Close(context.Background()); err != nil { // persists the count
 		t.Fatal(err)
 	}
