@@ -52,6 +52,11 @@ func TestLinkListingFiltersSortsAndPages(t *testing.T) {
 		t.Error("second page should link back only")
 	}
 
+	_, doc = b.get("/admin/links?page=9")
+	if !strings.Contains(doc.Find("#total").Text(), "past the end") || doc.Find(`.pager a[rel="prev"]`).AttrOr("href", "") != "/admin/links?page=2" {
+		t.Errorf("past the last page: %q, previous %q; want a way back to page 2", doc.Find("#total").Text(), doc.Find(`.pager a[rel="prev"]`).AttrOr("href", ""))
+	}
+
 	cases := []struct {
 		query string
 		total int

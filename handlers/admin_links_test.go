@@ -134,7 +134,9 @@ func TestDestinationsAreEscaped(t *testing.T) {
 	app.rawLink(t, "xss001", xssDestination)
 	app.rawLink(t, "js0001", "javascript:alert(1)")
 	b := app.signedIn(t)
-	for _, path := range []string{"/admin/links", "/admin/links/xss001", "/admin/links?q=script"} {
+	// The search text is reflected into the form as well.
+	search := "/admin/links?q=" + url.QueryEscape(`"><script>alert(1)</script>`)
+	for _, path := range []string{"/admin/links", "/admin/links/xss001", search} {
 		resp, body := b.getRaw(path)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d", path, resp.StatusCode)
