@@ -30,6 +30,8 @@ type Config struct {
 	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
 	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
+	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
+	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -43,6 +45,8 @@ type Handlers struct {
 
 	sessions *sessions
 	limits   limiters
+	metrics  *metrics // metrics.go
+	monitor  *monitor // monitor.go: refreshes gauges, persists counters
 }
 
 // New returns Handlers over store.
@@ -61,11 +65,15 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	if cfg.SMSTemplates == nil {
 		cfg.SMSTemplates = messages.Defaults
 	}
-	return &Handlers{
+	h := &Handlers{
 		store: store, cfg: cfg, log: log,
 		sessions: newSessions(cfg),
 		limits:   newLimiters(cfg.Limits),
+		metrics:  newMetrics(log),
 	}
+	h.metrics.registerStore(store)
+	h.monitor = h.startMonitor(monitorInterval)
+	return h
 }
 
 // NewServer returns an Echo server with every route and the error handler.
@@ -75,7 +83,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
+	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
 	h.routes(e)
 	return e
 }
@@ -88,7 +96,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/readyz", h.Readyz)
 	e.HEAD("/healthz", h.Healthz)
 	e.HEAD("/readyz", h.Readyz)
-	h.staticFiles(e) // static.go: embedded CSS and JS (htmx)
+	h.staticFiles(e)             // static.go: embedded CSS and JS (htmx)
+	e.GET("/metrics", h.Metrics) // metrics_access.go: loopback unless configured
 
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/links", h.CreateLink)

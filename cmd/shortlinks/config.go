@@ -41,6 +41,8 @@ type config struct {
 	TokenRateLimit    float64
 	TrustedProxies    string
 	SMS               smsConfig // config_sms.go
+	MetricsPublic  bool
+	MetricsToken   string
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -75,6 +77,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
 	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
 	c.SMS.register(str)
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", envBool("METRICS_PUBLIC", false), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
+	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
 }
 
 // validate checks settings that flag parsing cannot.
@@ -121,6 +125,8 @@ func (c *config) handlersConfig() handlers.Config {
 		Limits:         c.limits(),
 		SMSRate:        c.SMS.rate,
 		SMSTemplates:   c.SMS.templates,
+		MetricsPublic:  c.MetricsPublic,
+		MetricsToken:   c.MetricsToken,
 	}
 }
 

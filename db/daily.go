@@ -1,0 +1,33 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DayCount is one day of a link's traffic.
+type DayCount struct {
+	Day      time.Time `db:"day"` // midnight UTC of the calendar day
+	Clicks   int64     `db:"clicks"`
+	Previews int64     `db:"previews"`
+}
+
+// DailyClicks returns the link's clicks and previews for each of the last
+// days calendar days (today included), oldest first, with zeros for days
+// without traffic. days is clamped to 1..366.
+func (s *Store) DailyClicks(ctx context.Context, linkID int64, days int) ([]DayCount, error) {
+	days = min(max(days, 1), 366)
+	var out []DayCount
+	// current_date, like the click writer's, so "today" is the same day on
+	// both sides; the series fills the days no click row exists for.
+	err := s.db.SelectContext(ctx, &out, `SELECT current_date - i AS day,
+			COALESCE(c.clicks, 0) AS clicks, COALESCE(c.previews, 0) AS previews
+		FROM generate_series($2::int - 1, 0, -1) AS i
+		LEFT JOIN link_clicks_daily c ON c.link_id = $1 AND c.day = current_date - i
+		ORDER BY day`, linkID, days)
+	if err != nil {
+		return nil, fmt.Errorf("store: daily clicks of link %d: %w", linkID, classify(err))
+	}
+	return out, nil
+}
