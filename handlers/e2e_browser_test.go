@@ -69,6 +69,28 @@ func TestCampaignPreviewInBrowser(t *testing.T) {
 		t.Errorf("%d active links to the site and %d links in all, want exactly one", n, app.countLinks(t))
 	}
 
+	// A second burst, paced only by timers: 30 clicks in about half a
+	// second, faster than real input events can be sent through DevTools.
+	burst, err := chromedp.Run(ctx, chromedp.Evaluate[burstResult](clickBurst, chromedp.EvalAwaitPromise))
+	run(t, ctx, "click burst", err)
+	front.waitSettled(t, ctx)
+	t.Logf("burst: %d clicks in %d ms, ending on %s", burst.Clicks, burst.Millis, burst.Last)
+	panels, final, _ = readPanels(t, ctx)
+	if burst.Clicks < 30 || burst.Millis > 1500 {
+		t.Errorf("the burst made %d clicks in %d ms, want ≥ 30 in about a second", burst.Clicks, burst.Millis)
+	}
+	if final.Variant != burst.Last {
+		t.Errorf("after the burst the panel shows %s, want %s clicked last", final.Variant, burst.Last)
+	}
+	for i, p := range panels {
+		if p.ShortURL != api["short_url"] {
+			t.Errorf("panel %d (%s) showed %q, want %v", i, p.Variant, p.ShortURL, api["short_url"])
+		}
+	}
+	if n := app.activeLinksTo(t, "https://rosas.example.com/"); n != 1 || app.countLinks(t) != 1 {
+		t.Errorf("after the burst: %d active links to the site and %d links in all, want exactly one", n, app.countLinks(t))
+	}
+
 	shot := filepath.Join(t.ArtifactDir(), "campaign-preview.png")
 	saveScreenshot(t, ctx, shot)
 	t.Logf("screenshot: %s (kept with go test -artifacts)", shot)
@@ -138,6 +160,31 @@ const tabCenters = `Object.fromEntries([...document.querySelectorAll('#variant-t
 	const r = a.getBoundingClientRect();
 	return [a.textContent.trim().toLowerCase(), [r.x + r.width / 2, r.y + r.height / 2]];
 }))`
+
+// burstResult is what clickBurst reports.
+type burstResult struct {
+	Clicks int    `json:"clicks"`
+	Millis int    `json:"millis"`
+	Last   string `json:"last"`
+}
+
+// clickBurst clicks the tabs 33 times, 15 ms apart, ending on Urgent (held
+// back 25 ms by the proxy) after Friendly (held back 50 ms).
+const clickBurst = `new Promise(resolve => {
+	const tabs = Object.fromEntries([...document.querySelectorAll('#variant-tabs a')].map(a => [a.textContent.trim().toLowerCase(), a]));
+	const order = ['professional', 'friendly', 'urgent'];
+	const seq = [];
+	for (let i = 0; i < 32; i++) seq.push(order[i % 3]);
+	seq.push('urgent');
+	const start = performance.now();
+	let i = 0;
+	const next = () => {
+		tabs[seq[i]].click();
+		if (++i < seq.length) return setTimeout(next, 15);
+		resolve({clicks: seq.length, millis: Math.round(performance.now() - start), last: seq[seq.length - 1]});
+	};
+	next();
+})`
 
 const currentPanel = `(() => {
 	const p = document.getElementById('preview-panel');
