@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -96,4 +98,23 @@ func (s *Store) PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64,
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// RecordClick counts one click on the link right away, as a batch of one.
+// It is for seeding and tests: the redirect path counts in memory and
+// writes batches, since a write per click serialises a popular link on its
+// row.
+func (s *Store) RecordClick(ctx context.Context, linkID int64) error {
+	_, err := s.FlushClicks(ctx, ClickBatch{ID: NewBatchID(), Rows: []ClickRow{{LinkID: linkID, Day: time.Now(), Clicks: 1}}})
+	return err
+}
+
+// NewBatchID returns a random (version 4) UUID for a ClickBatch.
+func NewBatchID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

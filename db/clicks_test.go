@@ -40,13 +40,6 @@ func counts(t *testing.T, s *db.Store, id int64) (clicks, previews, dailyClicks,
 	return
 }
 
-// batchID returns a random UUID.
-func batchID(*testing.T) string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 var (
 	monday  = time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 	tuesday = monday.AddDate(0, 0, 1)
@@ -58,7 +51,7 @@ func TestFlushClicksAppliesABatchOnce(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 2)
-	b := db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{
+	b := db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{
 		{LinkID: ids[0], Day: monday, Clicks: 5, Previews: 1},
 		{LinkID: ids[0], Day: tuesday, Clicks: 7},
 		{LinkID: ids[1], Day: tuesday, Clicks: 2, Previews: 3},
@@ -85,7 +78,7 @@ func TestFlushClicksAppliesABatchOnce(t *testing.T) {
 	}
 
 	// A new batch adds to the same day's row.
-	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{{LinkID: ids[0], Day: tuesday, Clicks: 1}}}); err != nil {
+	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{{LinkID: ids[0], Day: tuesday, Clicks: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	var tue int64
@@ -101,7 +94,7 @@ func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 2)
 	s.DB().MustExec(`DELETE FROM short_links WHERE id = $1`, ids[1])
-	_, err := s.FlushClicks(context.Background(), db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{
+	_, err := s.FlushClicks(context.Background(), db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{
 		{LinkID: ids[0], Day: monday, Clicks: 3},
 		{LinkID: ids[1], Day: monday, Clicks: 4},
 	}})
@@ -129,7 +122,7 @@ func TestConcurrentFlushesDoNotDeadlock(t *testing.T) {
 				for i, p := range shuffled(len(ids)) {
 					rows[i] = db.ClickRow{LinkID: ids[p], Day: monday, Clicks: 1}
 				}
-				if _, err := s.FlushClicks(context.Background(), db.ClickBatch{ID: batchID(t), Rows: rows}); err != nil {
+				if _, err := s.FlushClicks(context.Background(), db.ClickBatch{ID: db.NewBatchID(), Rows: rows}); err != nil {
 					errs <- err
 				}
 			}
@@ -163,7 +156,7 @@ func TestPruneClickFlushesKeepsRecentBatches(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 1)
-	old, recent := batchID(t), batchID(t)
+	old, recent := db.NewBatchID(), db.NewBatchID()
 	for _, id := range []string{old, recent} {
 		if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: id, Rows: []db.ClickRow{{LinkID: ids[0], Day: monday, Clicks: 1}}}); err != nil {
 			t.Fatal(err)

@@ -163,3 +163,20 @@ func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, 
 	}
 	return l, nil
 }
+
+// ActiveLinkSharingDestination returns the active link, other than slug
+// itself, with slug's destination and link type: the one that blocks
+// reactivating slug. ErrNotFound when there is none.
+func (s *Store) ActiveLinkSharingDestination(ctx context.Context, slug string) (Link, error) {
+	var l Link
+	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links
+		WHERE is_active AND slug <> $1
+		  AND (destination_hash, link_type, destination_url) = (
+			SELECT destination_hash, link_type, destination_url FROM short_links WHERE slug = $1)
+		ORDER BY created_at, id
+		LIMIT 1`, slug)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: active link sharing %q's destination: %w", slug, classify(err))
+	}
+	return l, nil
+}

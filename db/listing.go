@@ -8,41 +8,51 @@ import (
 
 // ListFilter selects and orders links for listings. Zero values mean "all".
 type ListFilter struct {
-	Query    string // substring of slug or destination
-	LinkType string
-	Active   *bool
-	Sort     string // "created" (default, newest first) or "clicks"
-	Limit    int    // clamped to 1..500, default 50
-	Offset   int
+	Query     string // substring of slug or destination
+	LinkType  string
+	Active    *bool
+	Sort      string // "created" (default) or "clicks"
+	Ascending bool   // oldest or least clicked first; default newest or most
+	Limit     int    // clamped to 1..500, default 50
+	Offset    int
+}
+
+// ListedLink is a link as listings show it: the row plus its business name.
+type ListedLink struct {
+	Link
+	BusinessName *string `db:"business_name"`
 }
 
 // LinkPage is one page of a listing plus the total matching the filter.
 type LinkPage struct {
-	Links []Link
+	Links []ListedLink
 	Total int
 }
 
-// ListLinks returns the links matching f, newest (or most clicked) first.
+// ListLinks returns one page of the links matching f, in f's order.
 func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	where, args := f.where()
-	order := "created_at DESC, id DESC"
-	if f.Sort == "clicks" {
-		order = "click_count DESC, id DESC"
-	}
 	args = append(args, clamp(f.Limit, 1, 500, 50), max(f.Offset, 0))
+	// The page is cut first and only its rows are joined to businesses;
 	// COUNT(*) OVER () returns the filter's total with the page in one query.
-	q := fmt.Sprintf(`SELECT %s, COUNT(*) OVER () AS total FROM short_links %s
-		ORDER BY %s LIMIT $%d OFFSET $%d`, linkColumns, where, order, len(args)-1, len(args))
+	q := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at, p.total,
+			b.name AS business_name
+		FROM (
+			SELECT %s, COUNT(*) OVER () AS total FROM short_links %s
+			ORDER BY %s LIMIT $%d OFFSET $%d
+		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
+		ORDER BY %s`, linkColumns, where, f.order(""), len(args)-1, len(args), f.order("p."))
 	var rows []struct {
-		Link
+		ListedLink
 		Total int `db:"total"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
 	}
-	page := LinkPage{Links: make([]Link, 0, len(rows))}
+	page := LinkPage{Links: make([]ListedLink, 0, len(rows))}
 	for _, r := range rows {
-		page.Links = append(page.Links, r.Link)
+		page.Links = append(page.Links, r.ListedLink)
 		page.Total = r.Total
 	}
 	if len(rows) == 0 && f.Offset > 0 {
@@ -56,6 +66,34 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	return page, nil
 }
 
+// EachLink calls fn for every link matching f, in f's order, ignoring
+// Limit and Offset. It is one statement, so an export is one consistent
+// snapshot even while links are created or clicked; rows stream from the
+// server rather than being held in memory. An error from fn stops the walk.
+func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) error) error {
+	where, args := f.where()
+	rows, err := s.db.QueryxContext(ctx, `SELECT `+linkColumns+`,
+			(SELECT name FROM businesses b WHERE b.id = short_links.business_id) AS business_name
+		FROM short_links `+where+` ORDER BY `+f.order(""), args...)
+	if err != nil {
+		return fmt.Errorf("store: export links: %w", classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l ListedLink
+		if err := rows.StructScan(&l); err != nil {
+			return fmt.Errorf("store: export links: %w", classify(err))
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: export links: %w", classify(err))
+	}
+	return nil
+}
+
 func (s *Store) countLinks(ctx context.Context, f ListFilter) (int, error) {
 	where, args := f.where()
 	var n int
@@ -63,6 +101,20 @@ func (s *Store) countLinks(ctx context.Context, f ListFilter) (int, error) {
 		return 0, fmt.Errorf("store: count links: %w", classify(err))
 	}
 	return n, nil
+}
+
+// order is the ORDER BY list, its columns qualified by prefix; id breaks
+// ties so pages never overlap.
+func (f ListFilter) order(prefix string) string {
+	dir := " DESC"
+	if f.Ascending {
+		dir = " ASC"
+	}
+	key := "created_at"
+	if f.Sort == "clicks" {
+		key = "click_count"
+	}
+	return prefix + key + dir + ", " + prefix + "id" + dir
 }
 
 // where builds the WHERE clause; every value travels as a parameter.

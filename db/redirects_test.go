@@ -73,7 +73,7 @@ func TestLinkChangesAnnounceRedirectChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: batchID(t), Rows: []db.ClickRow{{LinkID: l.ID, Day: monday, Clicks: 9}}}); err != nil {
+	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{{LinkID: l.ID, Day: monday, Clicks: 9}}}); err != nil {
 		t.Fatal(err)
 	}
 	s.DB().MustExec(`UPDATE short_links SET is_active = is_active WHERE id = $1`, l.ID) // no real change

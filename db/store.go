@@ -47,6 +47,7 @@ type Store struct {
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
+	persisted         persistedCounters // counters.go
 }
 
 // Open connects to PostgreSQL at url and checks the connection.

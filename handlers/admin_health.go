@@ -1,6 +1,46 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/views"
+)
 
 // healthPages registers the duplicate-health dashboard under /admin.
-func (h *Handlers) healthPages(admin *echo.Group) {}
+func (h *Handlers) healthPages(admin *echo.Group) {
+	admin.GET("/health", h.HealthPage)
+}
+
+// HealthPage is GET /admin/health: whether the one-active-link guarantee
+// holds, from the same figures as GET /api/v1/health/duplicates. Its panel
+// polls this same URL, so a refresh is always a complete, fresh check.
+func (h *Handlers) HealthPage(c echo.Context) error {
+	hs, err := h.duplicateHealth(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), healthView(hs)))
+}
+
+func healthView(hs healthJSON) views.HealthPage {
+	p := views.HealthPage{
+		DuplicateGroups: hs.DuplicateGroups, DuplicateLinks: hs.DuplicateLinks,
+		IndexPresent: hs.UniqueIndexPresent, IndexName: db.UniqueIndexName,
+		ActiveLinks: hs.ActiveLinks, InactiveLinks: hs.InactiveLinks, HistoryLinks: hs.HistoryLinks,
+		ConflictsSinceStart: hs.ConflictsResolved, ConflictsTotal: hs.ConflictsTotal,
+		MoreGroups: hs.DuplicateGroups > len(hs.Groups), // the store lists the largest 100
+		CheckedAt:  hs.CheckedAt.UTC().Format("2006-01-02 15:04:05 UTC"), CheckedAtISO: hs.CheckedAt.UTC().Format(time.RFC3339),
+	}
+	for _, g := range hs.Groups {
+		p.Groups = append(p.Groups, views.DuplicateGroupRow{
+			Destination: g.DestinationURL, DestinationShort: shorten(g.DestinationURL, destinationDisplayLength),
+			Type: g.LinkType, Links: g.Links, Slugs: g.Slugs, FirstCreated: displayTime(g.FirstCreated),
+		})
+	}
+	return p
+}

@@ -1,6 +1,151 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/sms"
+	"github.com/shortlinks/shortlinks/views"
+)
+
+// campaignPageSize is how many businesses the listing shows per page.
+const campaignPageSize = 25
 
 // campaignPages registers the campaign preview pages under /admin.
-func (h *Handlers) campaignPages(admin *echo.Group) {}
+func (h *Handlers) campaignPages(admin *echo.Group) {
+	admin.GET("/campaigns", h.CampaignsPage)
+	admin.GET("/campaigns/:id", h.CampaignPage)
+	admin.GET("/campaigns/:id/preview", h.CampaignPreviewFragment)
+}
+
+// CampaignsPage is GET /admin/campaigns?q=&limit=&offset=: businesses ready
+// for outreach, searchable by name or city.
+func (h *Handlers) CampaignsPage(c echo.Context) error {
+	q := strings.TrimSpace(c.QueryParam("q"))
+	limit, offset := pageParams(c, campaignPageSize)
+	page, err := h.store.ListCampaignBusinesses(c.Request().Context(), db.CampaignFilter{Query: q, Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
+	for _, b := range page.Businesses {
+		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
+			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: b.ClickCount}
+		if b.LinkSlug != nil {
+			row.ShortURL = h.shortURL(*b.LinkSlug)
+		}
+		list.Rows = append(list.Rows, row)
+	}
+	if len(list.Rows) > 0 {
+		list.From, list.To = offset+1, offset+len(list.Rows)
+	}
+	if offset > 0 {
+		list.PrevHref = campaignsHref(q, limit, max(offset-limit, 0))
+	}
+	if offset+len(list.Rows) < page.Total {
+		list.NextHref = campaignsHref(q, limit, offset+limit)
+	}
+	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
+}
+
+func campaignsHref(q string, limit, offset int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if limit != campaignPageSize {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	if offset > 0 {
+		v.Set("offset", strconv.Itoa(offset))
+	}
+	if len(v) == 0 {
+		return "/admin/campaigns"
+	}
+	return "/admin/campaigns?" + v.Encode()
+}
+
+// CampaignPage is GET /admin/campaigns/:id?variant=: the whole page, which
+// is also what the tabs link to when JavaScript is off.
+func (h *Handlers) CampaignPage(c echo.Context) error {
+	d, err := h.campaignDetail(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.CampaignPage(h.chrome(c, d.Name, "campaigns"), d))
+}
+
+// CampaignPreviewFragment is GET /admin/campaigns/:id/preview?variant=: the
+// panel that htmx swaps in. Opened directly (not by htmx) it
+// sends the browser to the whole page instead of a bare fragment.
+func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
+	if c.Request().Header.Get("HX-Request") != "true" {
+		return c.Redirect(http.StatusSeeOther, campaignHref(c.Param("id"), c.QueryParam("variant")))
+	}
+	d, err := h.campaignDetail(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.CampaignPreviewFragment(d.Panel))
+}
+
+// campaignDetail builds the page's view model through the same preview
+// code path as the API.
+func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) {
+	id := c.Param("id")
+	if !isUUID(id) {
+		return views.CampaignDetail{}, notFound("business")
+	}
+	variant := c.QueryParam("variant")
+	if variant == "" {
+		variant = messages.Friendly
+	}
+	p, err := h.preview(c.Request().Context(), id, variant)
+	if err != nil {
+		return views.CampaignDetail{}, err
+	}
+	d := views.CampaignDetail{
+		Name: p.Business.Name, City: p.Business.City, SiteURL: deref(p.Business.SiteURL),
+		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
+		Panel: previewPanel(p),
+	}
+	for _, v := range messages.Variants {
+		d.Tabs = append(d.Tabs, views.VariantTab{
+			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
+			Href:         campaignHref(p.Business.ID, v),
+			FragmentHref: "/admin/campaigns/" + p.Business.ID + "/preview?variant=" + v,
+		})
+	}
+	return d, nil
+}
+
+func campaignHref(id, variant string) string {
+	if variant == "" {
+		return "/admin/campaigns/" + url.PathEscape(id)
+	}
+	return "/admin/campaigns/" + url.PathEscape(id) + "?variant=" + url.QueryEscape(variant)
+}
+
+func previewPanel(p Preview) views.PreviewPanel {
+	unit := "septets"
+	if p.SMS.Encoding == sms.UCS2 {
+		unit = "UTF-16 units"
+	}
+	nonGSM := make([]string, len(p.SMS.NonGSM))
+	for i, r := range p.SMS.NonGSM {
+		nonGSM[i] = string(r)
+	}
+	return views.PreviewPanel{
+		Variant: p.Variant, VariantName: messages.DisplayName(p.Variant), Message: p.Message,
+		ShortURL: p.ShortURL, Slug: p.Link.Slug,
+		Characters: p.SMS.Characters, Units: p.SMS.Units, UnitName: unit, Encoding: p.SMS.Encoding,
+		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: strings.Join(nonGSM, " "),
+		Cost: p.Cost.String(), Rate: p.Rate.PerSegment.String(), Currency: p.Rate.Currency,
+	}
+}

@@ -1,10 +1,14 @@
 package handlers
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Close releases what the handlers hold once the server has stopped taking
 // requests: it writes every click still counted in memory, retrying until
 // ctx ends. It must be called after http.Server.Shutdown.
 func (h *Handlers) Close(ctx context.Context) error {
-	return h.redirects.Close(ctx)
+	// Clicks first: they are what the database must not lose.
+	return errors.Join(h.redirects.Close(ctx), h.stopMonitor(ctx)) // monitor.go: persists the conflict count
 }

@@ -17,10 +17,11 @@ import (
 // APIError is an error a user may see: a status, a stable code, a message
 // and, for bad input, the field at fault.
 type APIError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Status  int      `json:"-"`
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Field   string   `json:"field,omitempty"`
+	Allowed []string `json:"allowed,omitempty"` // the valid values, when the input was not one of them
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }

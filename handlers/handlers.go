@@ -12,6 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
@@ -24,9 +26,13 @@ type Config struct {
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
-	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string // signs session cookies; derived from the credentials when empty
+	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
+	SessionSecret  string             // signs session cookies; derived from the credentials when empty
+	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
+	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
+	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
+	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
@@ -43,6 +49,8 @@ type Handlers struct {
 
 	sessions  *sessions
 	limits    limiters
+	metrics   *metrics           // metrics.go
+	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
 }
 
@@ -56,12 +64,22 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.RedirectStatus = http.StatusFound
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.SMSRate.Currency == "" {
+		cfg.SMSRate = DefaultSMSRate
+	}
+	if cfg.SMSTemplates == nil {
+		cfg.SMSTemplates = messages.Defaults
+	}
 	h := &Handlers{
 		store: store, cfg: cfg, log: log,
 		sessions: newSessions(cfg),
 		limits:   newLimiters(cfg.Limits),
+		metrics:  newMetrics(log),
 	}
 	h.redirects = h.newRedirects()
+	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
+	h.metrics.registerStore(store)
+	h.monitor = h.startMonitor(monitorInterval)
 	return h
 }
 
@@ -72,7 +90,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
+	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
 	h.routes(e)
 	return e
 }
@@ -81,12 +99,12 @@ func (h *Handlers) NewServer() *echo.Echo {
 // area; each area's handlers live in the file named after it.
 func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/", h.adminHome)
-	e.GET("/static/*", staticFiles())
-	e.HEAD("/static/*", staticFiles())
 	e.GET("/healthz", h.Healthz)
 	e.GET("/readyz", h.Readyz)
 	e.HEAD("/healthz", h.Healthz)
 	e.HEAD("/readyz", h.Readyz)
+	h.staticFiles(e)             // static.go: embedded CSS and JS (htmx)
+	e.GET("/metrics", h.Metrics) // metrics_access.go: loopback unless configured
 
 	api := e.Group("/api/v1", h.requireToken)
 	api.POST("/links", h.CreateLink)
@@ -96,6 +114,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/businesses", h.CreateBusiness)
 	api.GET("/businesses", h.ListBusinesses)
 	api.GET("/health/duplicates", h.DuplicateHealth)
+	api.POST("/campaigns/preview-sms", h.PreviewSMS) // campaigns.go
 	api.Any("/*", h.apiNotFound)
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF

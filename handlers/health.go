@@ -34,12 +34,14 @@ type healthJSON struct {
 	ActiveLinks        int                 `json:"active_links"`
 	InactiveLinks      int                 `json:"inactive_links"`
 	HistoryLinks       int                 `json:"history_links"`
-	ConflictsResolved  int64               `json:"conflicts_resolved"`
+	ConflictsResolved  int64               `json:"conflicts_resolved"`       // since this process started
+	ConflictsTotal     int64               `json:"conflicts_resolved_total"` // ever, persisted by every instance
 	Groups             []db.DuplicateGroup `json:"groups"`
 	CheckedAt          time.Time           `json:"checked_at"`
 }
 
-// duplicateHealth gathers the figures the API and the dashboard share.
+// duplicateHealth gathers the figures the API and the dashboard share, and
+// refreshes the duplicate gauges of /metrics with them.
 func (h *Handlers) duplicateHealth(ctx context.Context) (healthJSON, error) {
 	hs, err := h.store.Health(ctx)
 	if err != nil {
@@ -51,13 +53,19 @@ func (h *Handlers) duplicateHealth(ctx context.Context) (healthJSON, error) {
 			return healthJSON{}, err
 		}
 	}
-	return healthJSON{
+	total, err := h.store.ConflictsTotal(ctx)
+	if err != nil {
+		return healthJSON{}, err
+	}
+	out := healthJSON{
 		DuplicateGroups: hs.DuplicateGroups, DuplicateLinks: hs.DuplicateLinks,
 		UniqueIndexPresent: hs.UniqueIndexPresent, ActiveLinks: hs.ActiveLinks,
 		InactiveLinks: hs.InactiveLinks, HistoryLinks: hs.HistoryLinks,
-		ConflictsResolved: h.store.Counters().ConflictsResolved,
-		Groups:            groups, CheckedAt: hs.CheckedAt,
-	}, nil
+		ConflictsResolved: h.store.Counters().ConflictsResolved, ConflictsTotal: total,
+		Groups: groups, CheckedAt: hs.CheckedAt,
+	}
+	h.metrics.recordHealth(out)
+	return out, nil
 }
 
 // DuplicateHealth is GET /api/v1/health/duplicates.

@@ -49,8 +49,8 @@ var (
 )
 
 // RedirectStats returns the counters of the redirect path (cache, clicks,
-// flushes), for metrics.
-func (h *Handlers) RedirectStats() redirects.Stats { return h.redirects.Stats() }
+// flushes); /metrics reads them at every scrape.
+func (h *Handlers) RedirectStats() RedirectStats { return h.redirects.Stats() }
 
 // newRedirects starts the redirect service, re-validating destinations with
 // the same policy that admitted them.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"io/fs"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -8,25 +9,32 @@ import (
 	"github.com/shortlinks/shortlinks/static"
 )
 
-// staticFiles serves the embedded assets. Pages link them with their
-// content hash (static.URL), so a request carrying the current hash may be
-// cached for a year; anything else must revalidate.
-func staticFiles() echo.HandlerFunc {
-	files := http.FileServerFS(static.FS)
-	return func(c echo.Context) error {
-		name := c.Param("*")
-		hash, ok := static.Hash(name)
-		if !ok {
-			return echo.NewHTTPError(http.StatusNotFound, "file not found")
-		}
-		if c.QueryParam("v") == hash {
-			c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
-		} else {
-			c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
-		}
-		req := c.Request().Clone(c.Request().Context())
-		req.URL.Path = "/" + name
-		files.ServeHTTP(c.Response(), req)
-		return nil
+// staticFiles serves the embedded CSS and JavaScript under /static/.
+func (h *Handlers) staticFiles(e *echo.Echo) {
+	e.GET("/static/*", h.Static)
+	e.HEAD("/static/*", h.Static)
+}
+
+// Static is GET /static/*. A URL carrying the file's current content hash
+// (as static.URL writes it) may be cached for a year; any other URL is
+// revalidated, so an old hash can never pin old code in a browser.
+func (h *Handlers) Static(c echo.Context) error {
+	name := c.Param("*")
+	if !fs.ValidPath(name) {
+		return notFound("file")
 	}
+	info, err := fs.Stat(static.FS, name)
+	if err != nil || info.IsDir() {
+		return notFound("file")
+	}
+	hash, _ := static.Hash(name)
+	if v := c.QueryParam("v"); v != "" && v == hash {
+		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	}
+	c.Response().Header().Set("ETag", `"`+hash+`"`)
+	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeFileFS(c.Response(), c.Request(), static.FS, name)
+	return nil
 }

@@ -46,6 +46,9 @@ type config struct {
 	LinkCacheSize      int
 	LinkCacheTTL       time.Duration
 	MaxPendingClicks   int
+	SMS                smsConfig // config_sms.go
+	MetricsPublic      bool
+	MetricsToken       string
 }
 
 // register binds every setting to a flag whose default is the environment.
@@ -86,6 +89,9 @@ func (c *config) register(fs *flag.FlagSet) {
 	num(&c.LinkCacheSize, "LINK_CACHE_SIZE", redirects.DefaultCacheSize, "slugs kept in the redirect cache")
 	dur(&c.LinkCacheTTL, "LINK_CACHE_TTL", redirects.DefaultCacheTTL, "how long a cached link is trusted while change notifications flow")
 	num(&c.MaxPendingClicks, "MAX_PENDING_CLICKS", redirects.DefaultMaxPending, "distinct (link, day) click rows kept in memory while the database is away; clicks on further links are dropped and logged")
+	c.SMS.register(str)
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", envBool("METRICS_PUBLIC", false), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
+	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
 }
 
 // validate checks settings that flag parsing cannot.
@@ -109,6 +115,7 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateRedirects()...)
+	errs = append(errs, c.SMS.validate())
 	return errors.Join(errs...)
 }
 
@@ -131,6 +138,10 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminPassword:  c.AdminPassword,
 		SessionSecret:  c.SessionSecret,
 		Limits:         c.limits(),
+		SMSRate:        c.SMS.rate,
+		SMSTemplates:   c.SMS.templates,
+		MetricsPublic:  c.MetricsPublic,
+		MetricsToken:   c.MetricsToken,
 	}
 }
 

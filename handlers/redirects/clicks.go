@@ -3,8 +3,6 @@ package redirects
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -178,7 +176,7 @@ func (a *clicks) cut() {
 			t := taken[k]
 			rows[i] = db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews}
 		}
-		a.queue = append(a.queue, db.ClickBatch{ID: newBatchID(), Rows: rows})
+		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows})
 	}
 }
 
@@ -262,14 +260,4 @@ func (a *clicks) unwritten() (clicks, previews int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.counted - a.flushedClicks.Load(), a.previews - a.flushedPreviews.Load()
-}
-
-// newBatchID returns a random (version 4) UUID.
-func newBatchID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

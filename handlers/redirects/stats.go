@@ -1,11 +1,12 @@
 package redirects
 
 // Stats are the service's counters since it started, for metrics and
-// logs. Redirects = Clicks + Previews + DroppedClicks.
+// logs. Every redirect response is either one of Redirects (a person's tap,
+// Clicks + DroppedClicks) or one of Previews.
 type Stats struct {
-	Redirects       int64 // redirect responses, counted or not
+	Redirects       int64 // taps sent on to their destination, counted or dropped; previews apart
 	Clicks          int64 // clicks counted (GET by a person)
-	Previews        int64 // HEAD requests and preview robots, counted apart
+	Previews        int64 // HEAD requests and preview robots, redirected and counted apart
 	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
 	ClicksFlushed   int64 // clicks confirmed written to the database
@@ -33,7 +34,7 @@ func (s *Service) Stats() Stats {
 	clicks, previews, rows := a.counted, a.previews, int64(len(a.pending))+a.queuedRows.Load()
 	a.mu.Unlock()
 	return Stats{
-		Redirects:       clicks + previews + dropped,
+		Redirects:       clicks + dropped,
 		Clicks:          clicks,
 		Previews:        previews,
 		NotFound:        s.notFound.Load(),

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/messages"
+)
+
+// smsConfig is the campaign preview's settings: the price of a segment and
+// optional replacements for the shipped message templates.
+type smsConfig struct {
+	SegmentCost string
+	Currency    string
+	Templates   map[string]*string // variant → template; empty keeps the default
+
+	// Parsed by validate.
+	rate      cost.Rate
+	templates messages.Templates
+}
+
+// register binds SMS_SEGMENT_COST, SMS_CURRENCY and SMS_TEMPLATE_<VARIANT>.
+func (s *smsConfig) register(str func(p *string, env, def, usage string)) {
+	str(&s.SegmentCost, "SMS_SEGMENT_COST", handlers.DefaultSMSRate.PerSegment.String(), "price of one SMS segment, a decimal with at most 6 places")
+	str(&s.Currency, "SMS_CURRENCY", handlers.DefaultSMSRate.Currency, "ISO 4217 currency of SMS_SEGMENT_COST")
+	s.Templates = map[string]*string{}
+	for _, v := range messages.Variants {
+		s.Templates[v] = new(string)
+		env := "SMS_TEMPLATE_" + strings.ToUpper(v)
+		str(s.Templates[v], env, "", "message template of the "+v+" variant with {name}, {city} and {url} (empty: the shipped default)")
+	}
+}
+
+// validate parses the settings; an unusable one stops the service at start.
+func (s *smsConfig) validate() error {
+	rate, err := cost.ParseRate(s.SegmentCost, s.Currency)
+	if err != nil {
+		return fmt.Errorf("SMS_SEGMENT_COST/SMS_CURRENCY: %w", err)
+	}
+	overrides := map[string]string{}
+	for v, t := range s.Templates {
+		overrides[v] = *t
+	}
+	templates, err := messages.WithOverrides(overrides)
+	if err != nil {
+		return fmt.Errorf("SMS_TEMPLATE_*: %w", err)
+	}
+	s.rate, s.templates = rate, templates
+	return nil
+}

@@ -1,0 +1,133 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// statValue reads a figure of the dashboard.
+func statValue(t *testing.T, doc *goquery.Document, id string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(doc.Find("#" + id + " .value").Text()))
+	if err != nil {
+		t.Fatalf("#%s: %v", id, err)
+	}
+	return n
+}
+
+func TestHealthDashboardTurnsRedOnDuplicates(t *testing.T) {
+	app := newTestApp(t)
+	old := app.addLink(t, xssDestination, "site_preview")
+	app.Store.Deactivate(context.Background(), old.Slug)
+	current := app.addLink(t, xssDestination, "site_preview")
+	app.addLink(t, "https://other.example.com/", "campaign")
+	b := app.signedIn(t)
+
+	resp, doc := b.get("/admin/health")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("dashboard: %d", resp.StatusCode)
+	}
+	status := doc.Find("#duplicate-status")
+	if !status.HasClass("ok") || !strings.Contains(status.Text(), "0 active duplicate groups") {
+		t.Errorf("healthy database: status %q (class %q), want green at 0", status.Text(), status.AttrOr("class", ""))
+	}
+	if doc.Find("#unique-index .badge.ok").Length() != 1 || doc.Find("#duplicate-groups").Length() != 0 {
+		t.Error("healthy database: index not shown present, or groups listed")
+	}
+	figures := map[string]int{"active-links": 2, "inactive-links": 1, "history-links": 1, "conflicts-since-start": 0}
+	for id, want := range figures {
+		if got := statValue(t, doc, id); got != want {
+			t.Errorf("%s = %d, want %d", id, got, want)
+		}
+	}
+	panel := doc.Find("#health-panel")
+	if panel.AttrOr("hx-get", "") != "/admin/health" || !strings.Contains(panel.AttrOr("hx-trigger", ""), "every") ||
+		panel.AttrOr("hx-select", "") != "#health-panel" || panel.Find(`a[href="/admin/health"]`).Length() != 1 {
+		t.Error("the panel neither polls itself nor offers a refresh link")
+	}
+
+	// Break the guarantee the way an operator could: drop the index, insert.
+	app.Store.DB().MustExec(`DROP INDEX ` + db.UniqueIndexName)
+	app.rawLink(t, "dup001", xssDestination)
+
+	resp, body := b.getRaw("/admin/health")
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, "<script>alert(1)</script>") {
+		t.Fatalf("dashboard with duplicates: %d, or the destination is unescaped", resp.StatusCode)
+	}
+	doc, _ = goquery.NewDocumentFromReader(strings.NewReader(body))
+	status = doc.Find("#duplicate-status")
+	if !status.HasClass("bad") || !strings.Contains(status.Text(), "1 active duplicate group") {
+		t.Errorf("with a duplicate: status %q (class %q), want red", status.Text(), status.AttrOr("class", ""))
+	}
+	if doc.Find("#unique-index .badge.bad").Length() != 1 {
+		t.Error("the missing index is not shown")
+	}
+	group := doc.Find("#duplicate-groups tbody tr")
+	if group.Length() != 1 || group.Find(".dest").AttrOr("title", "") != xssDestination ||
+		group.Find(`a[href="/admin/links/`+current.Slug+`"]`).Length() != 1 || group.Find(`a[href="/admin/links/dup001"]`).Length() != 1 {
+		t.Errorf("offending group not listed with its slugs: %q", group.Text())
+	}
+
+	// The JSON API reports the same figures.
+	_, api := app.api(t, "GET", "/api/v1/health/duplicates", nil)
+	if api["duplicate_groups"] != 1.0 || api["unique_index_present"] != false || api["active_links"] != float64(statValue(t, doc, "active-links")) {
+		t.Errorf("API disagrees with the dashboard: %v", api)
+	}
+}
+
+// A get-or-create that lost a race shows up on the dashboard, and the
+// persisted total survives a restart of the handlers.
+func TestHealthDashboardCountsResolvedRaces(t *testing.T) {
+	app := newTestApp(t)
+	loseRace(t, app, "https://race.example.com/")
+	b := app.signedIn(t)
+	_, doc := b.get("/admin/health")
+	if since, total := statValue(t, doc, "conflicts-since-start"), statValue(t, doc, "conflicts-total"); since != 1 || total != 1 {
+		t.Errorf("after one lost race: %d since start, %d in total; want 1 and 1", since, total)
+	}
+	if _, api := app.api(t, "GET", "/api/v1/health/duplicates", nil); api["conflicts_resolved"] != 1.0 || api["conflicts_resolved_total"] != 1.0 {
+		t.Errorf("API: %v since start, %v in total; want 1 and 1", api["conflicts_resolved"], api["conflicts_resolved_total"])
+	}
+	if err := app.H.Close(context.Background()); err != nil { // persists the count
+		t.Fatal(err)
+	}
+	restarted := db.New(app.Store.DB(), db.Options{})
+	if total, err := restarted.ConflictsTotal(context.Background()); err != nil || total != 1 {
+		t.Errorf("persisted total after Close: %d %v, want 1", total, err)
+	}
+}
+
+// loseRace makes one get-or-create through the API resolve through the
+// conflict path: it meets another transaction's uncommitted insert of the
+// destination, waits on it, and finds it committed.
+func loseRace(t *testing.T, app *testApp, url string) {
+	t.Helper()
+	tx := app.Store.DB().MustBegin()
+	defer tx.Rollback()
+	tx.MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('racewin', $1)`, url)
+	done := make(chan int, 1)
+	go func() {
+		status, _ := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": url})
+		done <- status
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting := 0; waiting == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the API call never waited on the pending insert")
+		}
+		app.Store.DB().Get(&waiting, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+	}
+	tx.Commit()
+	if status := <-done; status != http.StatusOK {
+		t.Fatalf("the losing call answered %d, want 200 with the winner's link", status)
+	}
+}

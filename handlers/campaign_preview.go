@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/sms"
+)
+
+// DefaultSMSRate is the segment price used when none is configured.
+var DefaultSMSRate = cost.Rate{PerSegment: 7900, Currency: "USD"} // 0.0079 USD
+
+// Preview is one variant of a business's campaign SMS with its short link
+// and what sending it costs. The page and the API both build it with
+// (*Handlers).preview, so they can never disagree.
+type Preview struct {
+	Business db.Business
+	Variant  string
+	Message  string
+	Link     db.Link
+	ShortURL string
+	SMS      sms.Result
+	Cost     cost.Amount
+	Rate     cost.Rate
+}
+
+// preview is the one code path behind the campaign page and the
+// preview-sms API: it gets or creates the business's site_preview link
+// through the store's conflict-safe get-or-create, however many previews
+// race, and renders the variant's message around it.
+func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Preview, error) {
+	if !messages.Known(variant) {
+		return Preview{}, unknownVariant(variant)
+	}
+	if !isUUID(businessID) {
+		return Preview{}, notFound("business")
+	}
+	b, err := h.store.GetBusiness(ctx, businessID)
+	if errors.Is(err, db.ErrNotFound) {
+		return Preview{}, notFound("business")
+	}
+	if err != nil {
+		return Preview{}, err
+	}
+	dest, err := h.siteDestination(b)
+	if err != nil {
+		return Preview{}, err
+	}
+	link, _, err := h.store.GetOrCreateLink(ctx, db.LinkRequest{
+		DestinationURL: dest, LinkType: db.LinkTypeSitePreview, BusinessID: &b.ID, SiteID: b.SiteID,
+	})
+	if errors.Is(err, db.ErrReference) { // the business was deleted a moment ago
+		return Preview{}, notFound("business")
+	}
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{Business: b, Variant: variant, Link: link, ShortURL: h.shortURL(link.Slug), Rate: h.cfg.SMSRate}
+	p.Message, err = h.cfg.SMSTemplates.Render(variant, messages.Fields{Name: b.Name, City: b.City, URL: p.ShortURL})
+	if err != nil {
+		return Preview{}, err
+	}
+	p.SMS = sms.Count(p.Message)
+	p.Cost = p.Rate.Estimate(p.SMS.Segments)
+	return p, nil
+}
+
+// siteDestination is the link destination for a business: its site URL,
+// normalized exactly as POST /api/v1/links would, so a link created there
+// for the same site is the very link the preview finds.
+func (h *Handlers) siteDestination(b db.Business) (string, error) {
+	if b.SiteURL == nil {
+		return "", &APIError{Status: http.StatusUnprocessableEntity, Code: "no_site", Field: "business_id",
+			Message: "this business has no site URL, so there is nothing to link to; add a site first"}
+	}
+	dest, err := h.normalizeURL(*b.SiteURL)
+	if err != nil {
+		return "", &APIError{Status: http.StatusUnprocessableEntity, Code: "bad_site", Field: "business_id",
+			Message: "this business's site URL cannot be linked to: " + err.Error()}
+	}
+	return dest, nil
+}
+
+func unknownVariant(v string) *APIError {
+	e := invalid("variant", "unknown variant %q: use one of %s", v, strings.Join(messages.Variants, ", "))
+	e.Allowed = messages.Variants
+	return e
+}
+
+// previewRequest is the body of POST /api/v1/campaigns/preview-sms.
+type previewRequest struct {
+	BusinessID *string `json:"business_id"`
+	Variant    *string `json:"variant"`
+}
+
+// previewJSON is a preview as the API returns it.
+type previewJSON struct {
+	BusinessID    string      `json:"business_id"`
+	Variant       string      `json:"variant"`
+	Message       string      `json:"message"`
+	ShortURL      string      `json:"short_url"`
+	Slug          string      `json:"slug"`
+	Characters    int         `json:"characters"`
+	Units         int         `json:"units"` // septets (GSM-7) or UTF-16 code units (UCS-2)
+	Encoding      string      `json:"encoding"`
+	Segments      int         `json:"segments"`
+	PerSegment    int         `json:"per_segment"`
+	NonGSM        []string    `json:"non_gsm_characters"`
+	EstimatedCost cost.Amount `json:"estimated_cost"`
+	Currency      string      `json:"currency"`
+}
+
+// PreviewSMS is POST /api/v1/campaigns/preview-sms: the message of one
+// variant for a business, with its (single, shared) short link and cost.
+func (h *Handlers) PreviewSMS(c echo.Context) error {
+	var body previewRequest
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	switch {
+	case body.BusinessID == nil || *body.BusinessID == "":
+		return invalid("business_id", "business_id is required")
+	case !isUUID(*body.BusinessID):
+		return invalid("business_id", "business_id must be a UUID")
+	case body.Variant == nil || *body.Variant == "":
+		e := invalid("variant", "variant is required: use one of %s", strings.Join(messages.Variants, ", "))
+		e.Allowed = messages.Variants
+		return e
+	}
+	p, err := h.preview(c.Request().Context(), *body.BusinessID, *body.Variant)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPreviewJSON(p))
+}
+
+func toPreviewJSON(p Preview) previewJSON {
+	nonGSM := make([]string, len(p.SMS.NonGSM))
+	for i, r := range p.SMS.NonGSM {
+		nonGSM[i] = string(r)
+	}
+	return previewJSON{
+		BusinessID: p.Business.ID, Variant: p.Variant, Message: p.Message,
+		ShortURL: p.ShortURL, Slug: p.Link.Slug,
+		Characters: p.SMS.Characters, Units: p.SMS.Units, Encoding: p.SMS.Encoding,
+		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: nonGSM,
+		EstimatedCost: p.Cost, Currency: p.Rate.Currency,
+	}
+}

@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Metrics is GET /metrics, in the Prometheus text format. Callers that may
+// not see it get the same 404 as any unknown path.
+func (h *Handlers) Metrics(c echo.Context) error {
+	if !h.metricsAllowed(c.Request()) {
+		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "This page does not exist."}
+	}
+	h.metrics.handler.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// metricsAllowed decides who may read /metrics: anyone when METRICS_PUBLIC
+// is set, a caller presenting METRICS_TOKEN, or a loopback peer.
+func (h *Handlers) metricsAllowed(r *http.Request) bool {
+	if h.cfg.MetricsPublic {
+		return true
+	}
+	if h.cfg.MetricsToken != "" && bearerMatches(r, h.cfg.MetricsToken) {
+		return true
+	}
+	return loopbackPeer(r)
+}
+
+// loopbackPeer reports whether the TCP peer is on this host. It trusts only
+// RemoteAddr: X-Forwarded-For and X-Real-IP are whatever the client wrote.
+// A loopback peer that forwards for someone (it sets a forwarding header) is
+// a reverse proxy on this host, whose clients are not local, so it is
+// refused; forging such a header can only refuse oneself.
+func loopbackPeer(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.Unmap().IsLoopback() {
+		return false
+	}
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(name) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// bearerMatches compares the request's bearer token with want in constant
+// time, over digests so the length does not leak either.
+func bearerMatches(r *http.Request, want string) bool {
+	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got, exp := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(got[:], exp[:]) == 1
+}

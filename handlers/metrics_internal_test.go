@@ -1,0 +1,110 @@
+package handlers
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// The access decision, with peers a real test server cannot produce.
+func TestMetricsAllowed(t *testing.T) {
+	cases := []struct {
+		name    string
+		cfg     Config
+		remote  string
+		headers map[string]string
+		want    bool
+	}{
+		{"IPv4 loopback", Config{}, "127.0.0.1:5000", nil, true},
+		{"other 127/8 address", Config{}, "127.8.9.10:5000", nil, true},
+		{"IPv6 loopback", Config{}, "[::1]:5000", nil, true},
+		{"IPv4-mapped loopback", Config{}, "[::ffff:127.0.0.1]:5000", nil, true},
+		{"private network", Config{}, "10.0.0.7:5000", nil, false},
+		{"public address", Config{}, "203.0.113.9:5000", nil, false},
+		{"forged X-Forwarded-For", Config{}, "203.0.113.9:5000", map[string]string{"X-Forwarded-For": "127.0.0.1"}, false},
+		{"forged X-Real-IP", Config{}, "203.0.113.9:5000", map[string]string{"X-Real-IP": "127.0.0.1"}, false},
+		{"proxy on this host", Config{}, "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, false},
+		{"proxy with Forwarded", Config{}, "127.0.0.1:5000", map[string]string{"Forwarded": "for=203.0.113.9"}, false},
+		{"no port", Config{}, "127.0.0.1", nil, false},
+		{"garbage", Config{}, "localhost:80", nil, false},
+		{"public when configured", Config{MetricsPublic: true}, "203.0.113.9:5000", nil, true},
+		{"token", Config{MetricsToken: "s3cret"}, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer s3cret"}, true},
+		{"token, any case of scheme", Config{MetricsToken: "s3cret"}, "203.0.113.9:5000", map[string]string{"Authorization": "bearer s3cret"}, true},
+		{"wrong token", Config{MetricsToken: "s3cret"}, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer s3cre"}, false},
+		{"token without configuration", Config{}, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer "}, false},
+	}
+	for _, tc := range cases {
+		h := &Handlers{cfg: tc.cfg}
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.RemoteAddr = tc.remote
+		for k, v := range tc.headers {
+			req.Header.Set(k, v)
+		}
+		if got := h.metricsAllowed(req); got != tc.want {
+			t.Errorf("%s: allowed=%t, want %t", tc.name, got, tc.want)
+		}
+	}
+}
+
+type fakeRedirectStats RedirectStats
+
+func (f fakeRedirectStats) RedirectStats() RedirectStats { return RedirectStats(f) }
+
+// The redirect metric names are fixed now, before the click recorder that
+// feeds them is wired.
+func TestRedirectMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	registerRedirectMetrics(reg, nil)
+	if n, _ := testutil.GatherAndCount(reg); n != 0 {
+		t.Fatalf("a nil source registered %d metrics", n)
+	}
+	registerRedirectMetrics(reg, fakeRedirectStats{Redirects: 7, NotFound: 2, Gone: 1, Previews: 3,
+		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 0, PendingClicks: 4})
+	want := `
+# HELP shortlinks_click_flush_failures_total Click batch writes that failed.
+# TYPE shortlinks_click_flush_failures_total counter
+shortlinks_click_flush_failures_total 1
+# HELP shortlinks_clicks_dropped_total Clicks given up on after failed writes or on overflow.
+# TYPE shortlinks_clicks_dropped_total counter
+shortlinks_clicks_dropped_total 0
+# HELP shortlinks_clicks_flushed_total Clicks written to the database.
+# TYPE shortlinks_clicks_flushed_total counter
+shortlinks_clicks_flushed_total 6
+# HELP shortlinks_clicks_pending Clicks counted in memory and not yet written.
+# TYPE shortlinks_clicks_pending gauge
+shortlinks_clicks_pending 4
+# HELP shortlinks_redirects_total Requests for short links by outcome: redirect, not_found, gone or preview.
+# TYPE shortlinks_redirects_total counter
+shortlinks_redirects_total{outcome="gone"} 1
+shortlinks_redirects_total{outcome="not_found"} 2
+shortlinks_redirects_total{outcome="preview"} 3
+shortlinks_redirects_total{outcome="redirect"} 7
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// Arbitrary methods from clients share one label value.
+func TestRequestMetricsBoundLabels(t *testing.T) {
+	m := newMetrics(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, method := range []string{"GET", "BREW", "PROPFIND", "get"} {
+		m.observe("/:slug", method, 200, 0)
+	}
+	m.observe("", "GET", 404, 0)
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("/:slug", "OTHER", "200")); got != 3 {
+		t.Errorf("unknown methods counted %v times as OTHER, want 3", got)
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("unmatched", "GET", "404")); got != 1 {
+		t.Errorf("requests without a route: %v, want 1 under \"unmatched\"", got)
+	}
+	if n := testutil.CollectAndCount(m.requests); n != 3 {
+		t.Errorf("%d series, want 3", n)
+	}
+}
