@@ -296,3 +296,23 @@ func TestUnacceptableDestinationIsNotRedirected(t *testing.T) {
 		}
 	}
 }
+
+// /metrics reads the redirect counters.
+func TestRedirectCountersReachMetrics(t *testing.T) {
+	app := startRedirectServer(t, migratedDatabase(t))
+	l := app.link(t, "https://metrics.example.com/")
+	request(t, "GET", app.URL+"/"+l.Slug, iPhone)
+	request(t, "GET", app.URL+"/"+l.Slug, "WhatsApp/2.23.20.0")
+	if !pollUntil(5*time.Second, func() bool { return app.H.RedirectStats().PendingClicks == 0 }) {
+		t.Fatal("clicks not flushed")
+	}
+	resp, body := request(t, "GET", app.URL+"/metrics", "curl/8")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{`shortlinks_redirects_total{outcome="redirect"} 1`, `shortlinks_redirects_total{outcome="preview"} 1`, "shortlinks_clicks_flushed_total 1", "shortlinks_clicks_pending 0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
