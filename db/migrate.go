@@ -12,6 +12,11 @@ import (
 	"github.com/shortlinks/shortlinks/migrations"
 )
 
+// OneActiveLinkVersion is the migration that heals duplicate active links
+// and creates the partial unique index; it is the latest, so one `migrate
+// down` from the top removes exactly the guarantee.
+const OneActiveLinkVersion = 4
+
 // Migrator applies the embedded migrations through goose's Provider API.
 // A Postgres session (advisory) lock serialises instances that migrate at
 // the same time, so several can start together without harm.

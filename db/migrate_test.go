@@ -20,7 +20,7 @@ func TestMigrationHealsDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.UpTo(ctx, 1); err != nil {
+	if _, err := m.UpTo(ctx, db.OneActiveLinkVersion-1); err != nil {
 		t.Fatal(err)
 	}
 	// Three links to one destination, created 290 ms apart, newest inserted first.
@@ -32,8 +32,7 @@ func TestMigrationHealsDuplicates(t *testing.T) {
 		('gone44', 'https://gone.example.com/', 'site_preview', now())`)
 	conn.MustExec(`UPDATE short_links SET is_active = false WHERE slug = 'gone44'`)
 
-	// Up to the fix only, so that Down below rolls back the fix itself.
-	if _, err := m.UpTo(ctx, 2); err != nil {
+	if _, err := m.Up(ctx); err != nil {
 		t.Fatalf("migrate up over duplicates: %v", err)
 	}
 	active := map[string]bool{}
@@ -61,19 +60,17 @@ func TestMigrationHealsDuplicates(t *testing.T) {
 		t.Fatalf("manual duplicate insert: %v, want unique violation", err)
 	}
 
-	// Down (past the later migrations) removes only the index; up again
-	// recreates it.
-	for {
-		v, err := m.Version(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v < 2 {
-			break
-		}
-		if _, err := m.Down(ctx); err != nil {
-			t.Fatal(err)
-		}
+	// One step down removes only the index (the healed links stay
+	// inactive); up again recreates it.
+	if _, err := m.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := m.Version(ctx); v != db.OneActiveLinkVersion-1 {
+		t.Errorf("version %d after one step down, want %d", v, db.OneActiveLinkVersion-1)
+	}
+	// One active link per type: old333 (site_preview) and other1 (campaign).
+	if n := countActive(t, db.New(conn, db.Options{}), "https://cafe.example.com/"); n != 2 {
+		t.Errorf("%d active links after down, want 2 (down must not undo the healing)", n)
 	}
 	s := db.New(conn, db.Options{})
 	if h, _ := s.Health(ctx); h.UniqueIndexPresent {
@@ -108,7 +105,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	m, _ := db.NewMigrator(conn.DB, nil)
 	v, err := m.Version(ctx)
-	if err != nil || v < 2 {
+	if err != nil || v != db.OneActiveLinkVersion {
 		t.Fatalf("version %d, %v", v, err)
 	}
 }

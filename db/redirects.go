@@ -30,7 +30,7 @@ func (s *Store) RedirectTarget(ctx context.Context, slug string) (RedirectTarget
 }
 
 // LinkChangesChannel is the NOTIFY channel on which the short_links trigger
-// (migration 00003) publishes the slug of every inserted, deleted,
+// (migration 00002) publishes the slug of every inserted, deleted,
 // (de)activated or re-pointed link.
 const LinkChangesChannel = "short_links_changed"
 

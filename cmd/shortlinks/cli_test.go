@@ -57,8 +57,9 @@ func cli(t *testing.T, dbURL string, args ...string) (string, int) {
 
 func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	url := localpg.NewTestDatabase(t)
-	if out, code := cli(t, url, "migrate", "up-to", "1"); code != 0 {
-		t.Fatalf("migrate up-to 1: %d %s", code, out)
+	// The version before the fix (the fix is the latest migration).
+	if out, code := cli(t, url, "migrate", "up-to", "3"); code != 0 {
+		t.Fatalf("migrate up-to 3: %d %s", code, out)
 	}
 	conn := sqlx.MustOpen("postgres", url)
 	defer conn.Close()
@@ -71,9 +72,8 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "keep01") || !strings.Contains(out, "https://salon.example.com/") {
 		t.Fatalf("check-duplicates before the fix: exit %d\n%s", code, out)
 	}
-	// Up to the fix only, so that the down below rolls back the fix itself.
-	if out, code := cli(t, url, "migrate", "up-to", "2"); code != 0 || !strings.Contains(out, "00002_one_active_link.sql") {
-		t.Fatalf("migrate up-to 2: %d %s", code, out)
+	if out, code := cli(t, url, "migrate", "up"); code != 0 || !strings.Contains(out, "00004_one_active_link.sql") {
+		t.Fatalf("migrate up: %d %s", code, out)
 	}
 	if out, code := cli(t, url, "check-duplicates"); code != 0 {
 		t.Fatalf("check-duplicates after the fix: exit %d\n%s", code, out)
@@ -90,7 +90,7 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 		t.Errorf("check-duplicates without the index: exit %d, want 0 with a warning\n%s", code, out)
 	}
 	out, code = cli(t, url, "migrate", "status")
-	if code != 0 || !strings.Contains(out, "00002_one_active_link.sql") {
+	if code != 0 || !strings.Contains(out, "00004_one_active_link.sql") || !strings.Contains(out, "pending") {
 		t.Errorf("migrate status: %d %s", code, out)
 	}
 	if out, code := cli(t, url, "migrate", "up"); code != 0 {
