@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,7 +264,7 @@ func (s *Service) load(slug string, expired *entry) (*entry, error) {
 // URL (any change invalidates the entry) nor the policy changes meanwhile.
 func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
 	e := &entry{slug: slug, Target: Target{LinkID: link.ID, destination: link.DestinationURL,
-		location: []string{link.DestinationURL}}}
+		location: []string{asciiLocation(link.DestinationURL)}}}
 	if !link.IsActive {
 		e.Status = Gone
 	} else if err := s.opts.CheckDestination(link.DestinationURL); err != nil {
@@ -330,4 +331,29 @@ func (f feedHandler) Connected(up bool) {
 	} else {
 		f.s.cache.setTTL(min(f.s.opts.CacheTTL, FeedDownTTL))
 	}
+}
+
+// asciiLocation percent-encodes the non-ASCII bytes of a destination (as
+// net/http's Redirect does), so the Location header is plain ASCII that
+// every client reads the same way; existing escapes are left as they are.
+func asciiLocation(u string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		if c := u[i]; c >= 0x80 {
+			if b.Len() == 0 {
+				b.Grow(len(u) + 16)
+				b.WriteString(u[:i])
+			}
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		} else if b.Len() > 0 {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() == 0 {
+		return u
+	}
+	return b.String()
 }
