@@ -73,7 +73,8 @@ func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) 
 	return nb, nil
 }
 
-// ListBusinesses is GET /api/v1/businesses?limit=&offset=.
+// ListBusinesses is GET /api/v1/businesses?limit=&offset=: a JSON array,
+// ordered by name.
 func (h *Handlers) ListBusinesses(c echo.Context) error {
 	limit, offset := pageParams(c, 100)
 	bs, err := h.store.ListBusinesses(c.Request().Context(), limit, offset)
@@ -84,7 +85,7 @@ func (h *Handlers) ListBusinesses(c echo.Context) error {
 	for i, b := range bs {
 		out[i] = toBusinessJSON(b)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"businesses": out, "limit": limit, "offset": offset})
+	return c.JSON(http.StatusOK, out)
 }
 
 func deref(s *string) string {
