@@ -165,8 +165,8 @@ func (a *clicks) cut() {
 	a.queuedRows.Add(int64(len(taken)))
 	a.mu.Unlock()
 
-	// Sorted so batches split on link boundaries the same way every time;
-	// the statement itself locks rows in id order regardless.
+	// Sorted, so each batch covers a range of link ids; the statement
+	// itself locks rows in id order regardless.
 	keys := slices.SortedFunc(maps.Keys(taken), func(x, y clickKey) int {
 		return cmp.Or(cmp.Compare(x.link, y.link), cmp.Compare(x.day, y.day))
 	})
