@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -72,7 +73,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	}
 	apiErr := toAPIError(err)
 	if apiErr.Status >= 500 {
-		h.log.Error("request failed", "err", err, "method", c.Request().Method,
+		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
 	if retry := retryAfter(err); retry != "" {
@@ -90,6 +91,19 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	if werr != nil {
 		h.log.Warn("writing error response", "err", werr)
 	}
+}
+
+// failureLevel keeps the error log for faults of our own: a client that hung
+// up mid-request is debug, and a database outage (503, already visible in
+// /readyz and the metrics) is a warning, so an outage does not flood the log.
+func failureLevel(c echo.Context, e *APIError) slog.Level {
+	switch {
+	case c.Request().Context().Err() != nil:
+		return slog.LevelDebug
+	case e.Status == http.StatusServiceUnavailable:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }
 
 // retryAfter returns the Retry-After value carried by err, if any.
