@@ -48,7 +48,7 @@ func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.UnauthPerMinute = 10 })
 	got429 := false
 	for range 30 {
-		req, _ := http.NewRequest("GET", app.URL+"/api/v1/businesses", nil)
+		req, _ := http.NewRequest("GET", app.URL+"/api/v1/health/duplicates", nil)
 		req.Header.Set("Authorization", "Bearer guess")
 		status, body := doJSON(t, req)
 		if status == http.StatusTooManyRequests {
@@ -61,7 +61,7 @@ func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
 	}
 	// A caller with a valid token is not limited by default.
 	for range 30 {
-		if status, _ := app.api(t, "GET", "/api/v1/businesses", nil); status != http.StatusOK {
+		if status, _ := app.api(t, "GET", "/api/v1/health/duplicates", nil); status != http.StatusOK {
 			t.Fatalf("valid token: %d", status)
 		}
 	}
@@ -71,7 +71,7 @@ func TestPerTokenLimitIsOptIn(t *testing.T) {
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.TokenPerMinute = 5 })
 	limited := false
 	for range 20 {
-		if status, _ := app.api(t, "GET", "/api/v1/businesses", nil); status == http.StatusTooManyRequests {
+		if status, _ := app.api(t, "GET", "/api/v1/health/duplicates", nil); status == http.StatusTooManyRequests {
 			limited = true
 			break
 		}
