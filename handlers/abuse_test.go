@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,5 +128,28 @@ func TestTrustedProxyDecidesClientIP(t *testing.T) {
 	}
 	if got := status("198.51.100.9"); got != http.StatusNotFound {
 		t.Errorf("another client behind the same proxy: %d, want 404", got)
+	}
+}
+
+// An IPv6 client cannot escape the limit by rotating through its /64.
+func TestIPv6ClientsAreLimitedByPrefix(t *testing.T) {
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	app := newTestApp(t, func(c *handlers.Config) {
+		c.Limits.NotFoundBurst = 5
+		c.Limits.TrustedProxies = []*net.IPNet{loopback}
+	})
+	var last int
+	for i := range 20 {
+		req, _ := http.NewRequest("GET", app.URL+"/nosuchlink", nil)
+		req.Header.Set("X-Forwarded-For", "2001:db8:1:2::"+strconv.Itoa(i+1))
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		last = resp.StatusCode
+	}
+	if last != http.StatusTooManyRequests {
+		t.Errorf("20 unknown slugs from one /64: last status %d, want 429", last)
 	}
 }

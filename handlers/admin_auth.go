@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -21,7 +22,9 @@ const (
 // adminRoutes registers sign-in and sign-out and returns the /admin group,
 // whose routes require a session and a CSRF token on every POST.
 func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
-	g := e.Group("/admin", h.csrf, h.requireSession)
+	// Bodies are limited before the CSRF check parses forms: no admin form
+	// comes near 64 kB, and an anonymous client must not make us read more.
+	g := e.Group("/admin", middleware.BodyLimit("64K"), h.csrf, h.requireSession)
 	g.GET("", h.adminHome)
 	g.GET("/", h.adminHome)
 	g.GET("/login", h.LoginPage)
@@ -118,14 +121,18 @@ func (h *Handlers) renderLogin(c echo.Context, status int, user, msg string) err
 func (h *Handlers) Login(c echo.Context) error {
 	ip := c.RealIP()
 	user, password := c.FormValue("username"), c.FormValue("password")
-	if ok, wait := h.limits.login.peek(ip); !ok {
+	// The attempt takes a token before the check, so parallel guesses
+	// cannot all pass a limit that only failures would have consumed; a
+	// success gives it back.
+	ok, wait, refund := h.limits.login.reserve(ip)
+	if !ok {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
 	}
 	if !h.sessions.checkCredentials(user, password) {
-		h.limits.login.allow(ip)
-		h.log.Info("failed sign-in", "ip", ip, "user", user)
+		h.log.Info("failed sign-in", "ip", ip, "user", truncate(user, 64))
 		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}
+	refund()
 	c.SetCookie(h.sessions.issue(time.Now()))
 	h.log.Info("signed in", "ip", ip, "user", user)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
@@ -135,6 +142,14 @@ func (h *Handlers) Login(c echo.Context) error {
 func (h *Handlers) Logout(c echo.Context) error {
 	c.SetCookie(h.sessions.expired(sessionCookie))
 	return c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// truncate shortens s to at most n bytes for a log line.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // safeNext keeps post-login redirects inside the admin console, so the login

@@ -1,11 +1,18 @@
 package handlers_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
@@ -176,5 +183,58 @@ func TestSignInAcceptsBcryptHash(t *testing.T) {
 	}
 	if resp, _ := app.browser(t).login(testAdminUser, "hunter2 but longer"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("the password of the hash: %d, want 303", resp.StatusCode)
+	}
+}
+
+// With sign-in disabled (no ADMIN_PASSWORD) the signing key would be
+// derived from public values; no cookie may open the console then.
+func TestNoSessionWhenSignInIsDisabled(t *testing.T) {
+	app := newTestApp(t, func(c *handlers.Config) { c.AdminPassword = "" })
+	key := sha256.Sum256([]byte("shortlinks-session\x00admin\x00"))
+	payload := base64.RawURLEncoding.EncodeToString([]byte("admin|" + strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)))
+	mac := hmac.New(sha256.New, key[:])
+	mac.Write([]byte("session:" + payload))
+	forged := payload + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+
+	req, _ := http.NewRequest("GET", app.URL+"/admin/links", nil)
+	req.AddCookie(&http.Cookie{Name: "shortlinks_session", Value: forged})
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("forged session with sign-in disabled: %d, want 303 to the sign-in page", resp.StatusCode)
+	}
+	if resp, _ := app.browser(t).login("admin", ""); resp.StatusCode == http.StatusSeeOther {
+		t.Error("an empty password signed in")
+	}
+}
+
+// Parallel guesses cannot slip past the limit: each attempt takes its token
+// before the password is checked.
+func TestParallelSignInGuessesAreLimited(t *testing.T) {
+	app := newTestApp(t)
+	b := app.browser(t)
+	_, doc := b.get("/admin/login")
+	token := csrf(t, doc)
+	var wg sync.WaitGroup
+	var checked atomic.Int64
+	for range 40 {
+		wg.Go(func() {
+			resp, err := b.client.PostForm(app.URL+"/admin/login", url.Values{"username": {"admin"}, "password": {"guess"}, "csrf_token": {token}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				checked.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := checked.Load(); n > 5 {
+		t.Errorf("%d of 40 parallel guesses were checked, want at most the burst of 5", n)
 	}
 }

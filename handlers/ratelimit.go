@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"math"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -26,8 +27,7 @@ type bucket struct {
 	seen time.Time
 }
 
-// maxBuckets caps the map between sweeps; past it the oldest state is
-// dropped wholesale rather than growing without bound under a flood of IPs.
+// maxBuckets caps the map; past it new clients share an overflow bucket.
 const maxBuckets = 100_000
 
 func newKeyedLimiter(perMinute float64, burst int) *keyedLimiter {
@@ -37,22 +37,41 @@ func newKeyedLimiter(perMinute float64, burst int) *keyedLimiter {
 // allow takes a token for key; when none is left it returns false and how
 // long until one is.
 func (k *keyedLimiter) allow(key string) (bool, time.Duration) {
-	now := time.Now()
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	ok, wait, _ := k.reserve(key)
+	return ok, wait
+}
+
+// bucket returns key's bucket, creating it; k.mu must be held. Clients are
+// keyed by address, IPv6 ones by their /64 (one subscriber's whole prefix),
+// and once the map is full new clients share one overflow bucket: a flood
+// of addresses can neither grow memory nor reset anyone's allowance.
+func (k *keyedLimiter) bucket(key string, now time.Time) *bucket {
 	k.sweep(now)
+	key = clientKey(key)
 	b := k.buckets[key]
 	if b == nil {
+		if len(k.buckets) >= maxBuckets {
+			key = "overflow"
+			if b = k.buckets[key]; b != nil {
+				b.seen = now
+				return b
+			}
+		}
 		b = &bucket{lim: rate.NewLimiter(k.limit, k.burst)}
 		k.buckets[key] = b
 	}
 	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
+	return b
+}
+
+// clientKey folds an IPv6 address to its /64; anything else is kept.
+func clientKey(key string) string {
+	ip, err := netip.ParseAddr(key)
+	if err != nil || ip.Is4() || ip.Is4In6() {
+		return key
 	}
-	return true, 0
+	p, _ := ip.Prefix(64)
+	return p.String()
 }
 
 // sweep forgets buckets idle long enough to have refilled completely.
@@ -66,9 +85,6 @@ func (k *keyedLimiter) sweep(now time.Time) {
 		if now.Sub(b.seen) > idle {
 			delete(k.buckets, key)
 		}
-	}
-	if len(k.buckets) >= maxBuckets {
-		k.buckets = map[string]*bucket{}
 	}
 }
 
@@ -90,15 +106,17 @@ func (e *tooManyRequests) RetryAfter() string {
 // Unwrap lets errors.As find the APIError inside.
 func (e *tooManyRequests) Unwrap() error { return &e.APIError }
 
-// peek reports whether key has a token left, without taking it.
-func (k *keyedLimiter) peek(key string) (bool, time.Duration) {
+// reserve takes a token for key like allow, and also returns a refund that
+// gives the token back (for attempts that turn out not to count).
+func (k *keyedLimiter) reserve(key string) (ok bool, wait time.Duration, refund func()) {
 	now := time.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	b := k.buckets[key]
-	if b == nil || b.lim.TokensAt(now) >= 1 {
-		return true, 0
+	b := k.bucket(key, now)
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d, nil
 	}
-	missing := 1 - b.lim.TokensAt(now)
-	return false, time.Duration(missing / float64(k.limit) * float64(time.Second))
+	return true, 0, func() { r.Cancel() }
 }

@@ -28,8 +28,9 @@ const (
 type sessions struct {
 	key      []byte
 	user     string
-	password string // plain text or a bcrypt hash
-	secure   bool   // Secure cookies, when BASE_URL is https
+	password string        // plain text or a bcrypt hash
+	secure   bool          // Secure cookies, when BASE_URL is https
+	checking chan struct{} // bounds concurrent credential checks
 }
 
 func newSessions(cfg Config) *sessions {
@@ -41,7 +42,7 @@ func newSessions(cfg Config) *sessions {
 	}
 	key := sha256.Sum256([]byte(secret))
 	return &sessions{key: key[:], user: cfg.AdminUser, password: cfg.AdminPassword,
-		secure: strings.HasPrefix(cfg.BaseURL, "https://")}
+		secure: strings.HasPrefix(cfg.BaseURL, "https://"), checking: make(chan struct{}, 2)}
 }
 
 // enabled reports whether an admin password is configured at all.
@@ -53,6 +54,10 @@ func (s *sessions) checkCredentials(user, password string) bool {
 	if !s.enabled() {
 		return false
 	}
+	// bcrypt costs tens of milliseconds of CPU: a few checks at a time,
+	// so a flood of sign-ins cannot occupy every core.
+	s.checking <- struct{}{}
+	defer func() { <-s.checking }()
 	userOK := constantEqual(user, s.user)
 	var passOK bool
 	if isBcrypt(s.password) {
@@ -86,6 +91,11 @@ func (s *sessions) issue(now time.Time) *http.Cookie {
 
 // valid reports whether a session cookie value is authentic and unexpired.
 func (s *sessions) valid(value string, now time.Time) bool {
+	if !s.enabled() {
+		// Without a password the derived key is public knowledge: no
+		// cookie can be trusted, whoever signed it.
+		return false
+	}
 	payload, sig, ok := strings.Cut(value, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign("session:"+payload))) {
 		return false

@@ -196,3 +196,26 @@ func TestServeConcurrentCreatesOneLink(t *testing.T) {
 		t.Error("serve did not exit after SIGTERM")
 	}
 }
+
+// Flag help must not print secrets taken from the environment, and an
+// environment value that does not parse is an error, not the default.
+func TestCLIConfigHygiene(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "-h")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=postgres://u:s3cretpw@db.example/x", "ADMIN_PASSWORD=hunter2hunter2", "API_TOKEN=tok-abc-123")
+	out, _ := cmd.CombinedOutput()
+	for _, secret := range []string{"s3cretpw", "hunter2hunter2", "tok-abc-123"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("serve -h printed the secret %q", secret)
+		}
+	}
+	if !strings.Contains(string(out), "-database-url") {
+		t.Errorf("serve -h did not list the flags:\n%s", out)
+	}
+	cmd = exec.Command(binary, "check-duplicates")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=postgres://postgres@127.0.0.1:1/x", "MIGRATE_ON_START=no", "STATEMENT_TIMEOUT=5")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "MIGRATE_ON_START") || !strings.Contains(string(out), "STATEMENT_TIMEOUT") {
+		t.Errorf("bad environment values: %v\n%s", err, out)
+	}
+}

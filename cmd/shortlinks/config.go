@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,15 +50,26 @@ type config struct {
 	SMS                smsConfig // config_sms.go
 	MetricsPublic      bool
 	MetricsToken       string
+
+	envErrs []error // environment values that did not parse
 }
+
+// secretEnvs are settings whose values must never be printed: their flags
+// have no default (flag help and parse errors print defaults), and the
+// environment fills them in after parsing (fillSecrets).
+var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN"}
 
 // register binds every setting to a flag whose default is the environment.
 func (c *config) register(fs *flag.FlagSet) {
 	str := func(p *string, env, def, usage string) {
+		if slices.Contains(secretEnvs, env) {
+			fs.StringVar(p, flagName(env), "", usage+" ("+env+"; not shown)")
+			return
+		}
 		fs.StringVar(p, flagName(env), envOr(env, def), usage+" ("+env+")")
 	}
 	num := func(p *int, env string, def int, usage string) {
-		fs.IntVar(p, flagName(env), envInt(env, def), usage+" ("+env+")")
+		fs.IntVar(p, flagName(env), envParse(env, def, strconv.Atoi, &c.envErrs), usage+" ("+env+")")
 	}
 	str(&c.DatabaseURL, "DATABASE_URL", "", "PostgreSQL URL")
 	str(&c.Addr, "ADDR", "127.0.0.1:8080", "listen address")
@@ -69,34 +81,47 @@ func (c *config) register(fs *flag.FlagSet) {
 	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
 	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
-	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", envBool("MIGRATE_ON_START", true), "apply pending migrations before serving (MIGRATE_ON_START)")
+	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", envParse("MIGRATE_ON_START", true, strconv.ParseBool, &c.envErrs), "apply pending migrations before serving (MIGRATE_ON_START)")
 	num(&c.RedirectStatus, "REDIRECT_STATUS", 302, "redirect status: 301, 302, 307 or 308")
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
-	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envDuration("STATEMENT_TIMEOUT", 5*time.Second), "longest a query may run while serving (STATEMENT_TIMEOUT)")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envParse("STATEMENT_TIMEOUT", 5*time.Second, time.ParseDuration, &c.envErrs), "longest a query may run while serving (STATEMENT_TIMEOUT)")
 	rate := func(p *float64, env string, def float64, usage string) {
-		fs.Float64Var(p, flagName(env), envFloat(env, def), usage+" ("+env+")")
+		fs.Float64Var(p, flagName(env), envParse(env, def, parseFloat, &c.envErrs), usage+" ("+env+")")
 	}
 	rate(&c.NotFoundRateLimit, "NOT_FOUND_RATE_LIMIT", 60, "unknown-slug lookups per minute per client, after a burst of 100")
 	rate(&c.UnauthRateLimit, "UNAUTH_RATE_LIMIT", 30, "API calls without a valid token per minute per client")
 	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
 	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
 	dur := func(p *time.Duration, env string, def time.Duration, usage string) {
-		fs.DurationVar(p, flagName(env), envDuration(env, def), usage+" ("+env+")")
+		fs.DurationVar(p, flagName(env), envParse(env, def, time.ParseDuration, &c.envErrs), usage+" ("+env+")")
 	}
 	dur(&c.ClickFlushInterval, "CLICK_FLUSH_INTERVAL", redirects.DefaultFlushInterval, "how often counted clicks are written to the database")
 	num(&c.LinkCacheSize, "LINK_CACHE_SIZE", redirects.DefaultCacheSize, "slugs kept in the redirect cache")
 	dur(&c.LinkCacheTTL, "LINK_CACHE_TTL", redirects.DefaultCacheTTL, "how long a cached link is trusted while change notifications flow")
 	num(&c.MaxPendingClicks, "MAX_PENDING_CLICKS", redirects.DefaultMaxPending, "distinct (link, day) click rows kept in memory while the database is away; clicks on further links are dropped and logged")
 	c.SMS.register(str)
-	fs.BoolVar(&c.MetricsPublic, "metrics-public", envBool("METRICS_PUBLIC", false), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", envParse("METRICS_PUBLIC", false, strconv.ParseBool, &c.envErrs), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
+}
+
+// fillSecrets takes secret settings not given as flags from the environment.
+func (c *config) fillSecrets() {
+	for _, p := range []struct {
+		dst *string
+		env string
+	}{{&c.DatabaseURL, "DATABASE_URL"}, {&c.APITokens, "API_TOKEN"}, {&c.AdminPassword, "ADMIN_PASSWORD"},
+		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}} {
+		if *p.dst == "" {
+			*p.dst = os.Getenv(p.env)
+		}
+	}
 }
 
 // validate checks settings that flag parsing cannot.
 func (c *config) validate() error {
-	var errs []error
+	errs := slices.Clone(c.envErrs)
 	switch c.RedirectStatus {
 	case 301, 302, 307, 308:
 	default:
@@ -242,33 +267,23 @@ func envOr(name, def string) string {
 	return def
 }
 
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
+// envParse reads an environment setting with parse; an unset variable
+// gives def, and one that does not parse is an error reported by validate
+// (a typo must not silently become the default).
+func envParse[T any](name string, def T, parse func(string) (T, error), errs *[]error) T {
+	raw, ok := os.LookupEnv(name)
+	if !ok || raw == "" {
+		return def
 	}
-	return def
+	v, err := parse(raw)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s=%q is not valid", name, raw))
+		return def
+	}
+	return v
 }
 
-func envFloat(name string, def float64) float64 {
-	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
-		return f
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
-
-func envBool(name string, def bool) bool {
-	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
-		return b
-	}
-	return def
-}
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
 
 func splitList(s string) []string {
 	var out []string

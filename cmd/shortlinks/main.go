@@ -58,6 +58,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.fillSecrets()
 	if err := cfg.validate(); err != nil {
 		return err
 	}

@@ -85,6 +85,10 @@ func migrateUp(ctx context.Context, cfg *config, log *slog.Logger) error {
 // handlers (which flush whatever they still hold). ready, when not nil, is
 // called with the bound address once the server accepts connections.
 func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logger, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
 	h := handlers.New(store, cfg.handlersConfig(), log)
 	srv := &http.Server{
 		Handler:           h.NewServer(),
@@ -95,19 +99,16 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	log.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.baseURL())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err) // still flush what was counted
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -119,5 +120,5 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	// A budget of its own: slow requests must not eat the final flush's.
 	cctx, cancelClose := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancelClose()
-	return h.Close(cctx)
+	return errors.Join(serveErr, h.Close(cctx))
 }
