@@ -2,8 +2,11 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // ListFilter selects and orders links for listings. Zero values mean "all".
@@ -71,8 +74,19 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 // snapshot even while links are created or clicked; rows stream from the
 // server rather than being held in memory. An error from fn stops the walk.
 func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) error) error {
+	// One read-only transaction whose statement may run for exportTimeout:
+	// the pool's serving timeout would cut a large export (or a slow
+	// client, since the timer runs while rows wait to be sent) short.
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store: export links: %w", classify(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true)`, strconv.FormatInt(exportTimeout.Milliseconds(), 10)); err != nil {
+		return fmt.Errorf("store: export links: %w", classify(err))
+	}
 	where, args := f.where()
-	rows, err := s.db.QueryxContext(ctx, `SELECT `+linkColumns+`,
+	rows, err := tx.QueryxContext(ctx, `SELECT `+linkColumns+`,
 			(SELECT name FROM businesses b WHERE b.id = short_links.business_id) AS business_name
 		FROM short_links `+where+` ORDER BY `+f.order(""), args...)
 	if err != nil {
@@ -93,6 +107,9 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	}
 	return nil
 }
+
+// exportTimeout bounds one export's query; see EachLink.
+const exportTimeout = 10 * time.Minute
 
 func (s *Store) countLinks(ctx context.Context, f ListFilter) (int, error) {
 	where, args := f.where()

@@ -16,6 +16,9 @@ import (
 // the client, so memory stays flat however many links match.
 const csvFlushEvery = 500
 
+// exportWriteTimeout is how long a CSV download may take to send.
+const exportWriteTimeout = 10 * time.Minute
+
 // LinksCSV is GET /admin/links.csv: every link matching the listing's
 // filter (all pages), in the listing's order, as a CSV download.
 func (h *Handlers) LinksCSV(c echo.Context) error {
@@ -24,6 +27,9 @@ func (h *Handlers) LinksCSV(c echo.Context) error {
 		return err
 	}
 	resp := c.Response()
+	// Past the server's WriteTimeout (made for pages, not files), so a large
+	// export is not cut off midway.
+	http.NewResponseController(resp.Writer).SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	w := csv.NewWriter(resp)
 	started, rows := false, 0
 	// The headers are only sent with the first row (or at the end), so a
@@ -52,9 +58,10 @@ func (h *Handlers) LinksCSV(c echo.Context) error {
 		return err
 	}
 	if err != nil {
-		// Too late for an error status: the file is cut short.
+		// Too late for an error status: break the connection so the browser
+		// reports a failed download instead of keeping a truncated file.
 		h.log.Warn("link export ended early", "err", err, "rows", rows)
-		return nil
+		panic(http.ErrAbortHandler)
 	}
 	if !started {
 		start()
