@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -85,9 +86,12 @@ func (h *Handlers) linkRequest(b createLinkRequest) (db.LinkRequest, error) {
 	if !h.knownLinkType(linkType) {
 		return db.LinkRequest{}, invalid("link_type", "link_type must be one of %v", h.cfg.LinkTypes)
 	}
-	for field, id := range map[string]*string{"business_id": b.BusinessID, "site_id": b.SiteID} {
-		if id != nil && !isUUID(*id) {
-			return db.LinkRequest{}, invalid(field, "%s must be a UUID", field)
+	for _, f := range []struct {
+		name string
+		id   *string
+	}{{"business_id", b.BusinessID}, {"site_id", b.SiteID}} {
+		if f.id != nil && !isUUID(*f.id) {
+			return db.LinkRequest{}, invalid(f.name, "%s must be a UUID", f.name)
 		}
 	}
 	return db.LinkRequest{DestinationURL: dest, LinkType: linkType, BusinessID: b.BusinessID, SiteID: b.SiteID}, nil
@@ -130,7 +134,7 @@ func (h *Handlers) ActivateLink(c echo.Context) error {
 	return h.setActive(c, h.store.Activate)
 }
 
-func (h *Handlers) setActive(c echo.Context, op func(ctx ctxT, slug string) (db.Link, error)) error {
+func (h *Handlers) setActive(c echo.Context, op func(ctx context.Context, slug string) (db.Link, error)) error {
 	slug := c.Param("slug")
 	if !validSlug(slug) {
 		return notFound("link")

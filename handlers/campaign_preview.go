@@ -142,15 +142,20 @@ func (h *Handlers) PreviewSMS(c echo.Context) error {
 }
 
 func toPreviewJSON(p Preview) previewJSON {
-	nonGSM := make([]string, len(p.SMS.NonGSM))
-	for i, r := range p.SMS.NonGSM {
-		nonGSM[i] = string(r)
-	}
 	return previewJSON{
 		BusinessID: p.Business.ID, Variant: p.Variant, Message: p.Message,
 		ShortURL: p.ShortURL, Slug: p.Link.Slug,
 		Characters: p.SMS.Characters, Units: p.SMS.Units, Encoding: p.SMS.Encoding,
-		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: nonGSM,
+		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: p.nonGSM(),
 		EstimatedCost: p.Cost, Currency: p.Rate.Currency,
 	}
+}
+
+// nonGSM lists, as strings, the characters that forced UCS-2.
+func (p Preview) nonGSM() []string {
+	out := make([]string, len(p.SMS.NonGSM))
+	for i, r := range p.SMS.NonGSM {
+		out[i] = string(r)
+	}
+	return out
 }

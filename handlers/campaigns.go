@@ -137,15 +137,11 @@ func previewPanel(p Preview) views.PreviewPanel {
 	if p.SMS.Encoding == sms.UCS2 {
 		unit = "UTF-16 units"
 	}
-	nonGSM := make([]string, len(p.SMS.NonGSM))
-	for i, r := range p.SMS.NonGSM {
-		nonGSM[i] = string(r)
-	}
 	return views.PreviewPanel{
 		Variant: p.Variant, VariantName: messages.DisplayName(p.Variant), Message: p.Message,
 		ShortURL: p.ShortURL, Slug: p.Link.Slug,
 		Characters: p.SMS.Characters, Units: p.SMS.Units, UnitName: unit, Encoding: p.SMS.Encoding,
-		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: strings.Join(nonGSM, " "),
+		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: strings.Join(p.nonGSM(), " "),
 		Cost: p.Cost.String(), Rate: p.Rate.PerSegment.String(), Currency: p.Rate.Currency,
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -58,10 +57,7 @@ func loopbackPeer(r *http.Request) bool {
 // bearerMatches compares the request's bearer token with want in constant
 // time, over digests so the length does not leak either.
 func bearerMatches(r *http.Request, want string) bool {
-	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	got, exp := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(got[:], exp[:]) == 1
+	got, ok := bearerDigest(r)
+	exp := sha256.Sum256([]byte(want))
+	return ok && subtle.ConstantTimeCompare(got[:], exp[:]) == 1
 }

@@ -1,13 +1,10 @@
 package handlers
 
 import (
-	"context"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
-
-type ctxT = context.Context
 
 // maxSlugLength bounds slugs we look up; generated ones are far shorter.
 const maxSlugLength = 32
