@@ -27,6 +27,9 @@ var (
 	// ErrReference means a referenced business or site does not exist; the
 	// error is a *ReferenceError naming the column.
 	ErrReference = errors.New("referenced row does not exist")
+	// ErrInvalidInput means PostgreSQL refused a value (invalid text
+	// encoding, out-of-range number): bad input that validation missed.
+	ErrInvalidInput = errors.New("invalid input")
 	// ErrUnavailable means the database could not be reached in time.
 	ErrUnavailable = errors.New("database unavailable")
 )
@@ -117,6 +120,8 @@ func classify(err error) error {
 		switch pqErr.Code.Class() {
 		case "08", "53", "57": // connection exception, insufficient resources, operator intervention (shutdown, statement timeout)
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		case "22": // data exception
+			return fmt.Errorf("%w: %w", ErrInvalidInput, err)
 		}
 		return err
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"path"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -25,9 +26,9 @@ func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
 	// Bodies are limited before the CSRF check parses forms: no admin form
 	// comes near 64 kB, and an anonymous client must not make us read more.
 	g := e.Group("/admin", middleware.BodyLimit("64K"), h.csrf, h.requireSession)
-	g.GET("", h.adminHome)
-	g.GET("/", h.adminHome)
-	g.GET("/login", h.LoginPage)
+	get(g, "", h.adminHome)
+	get(g, "/", h.adminHome)
+	get(g, "/login", h.LoginPage)
 	g.POST("/login", h.Login)
 	g.POST("/logout", h.Logout)
 	return g
@@ -155,8 +156,9 @@ func truncate(s string, n int) string {
 // safeNext keeps post-login redirects inside the admin console, so the login
 // form cannot be used as an open redirect.
 func safeNext(next string) string {
+	p, _, _ := strings.Cut(next, "?")
 	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin/login") &&
-		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "//") {
+		!strings.ContainsAny(next, "\\\r\n%") && path.Clean(p) == p {
 		return next
 	}
 	return "/admin/campaigns"

@@ -12,7 +12,7 @@ import (
 
 // healthPages registers the duplicate-health dashboard under /admin.
 func (h *Handlers) healthPages(admin *echo.Group) {
-	admin.GET("/health", h.HealthPage)
+	get(admin, "/health", h.HealthPage)
 }
 
 // HealthPage is GET /admin/health: whether the one-active-link guarantee

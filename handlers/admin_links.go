@@ -24,9 +24,9 @@ const destinationDisplayLength = 80
 
 // linkPages registers the link listing and detail pages under /admin.
 func (h *Handlers) linkPages(admin *echo.Group) {
-	admin.GET("/links", h.LinksPage)
-	admin.GET("/links.csv", h.LinksCSV) // admin_links_csv.go
-	admin.GET("/links/:slug", h.LinkDetailPage)
+	get(admin, "/links", h.LinksPage)
+	get(admin, "/links.csv", h.LinksCSV) // admin_links_csv.go
+	get(admin, "/links/:slug", h.LinkDetailPage)
 	admin.POST("/links/:slug/deactivate", h.DeactivateLinkForm)
 	admin.POST("/links/:slug/activate", h.ActivateLinkForm)
 }

@@ -4,16 +4,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/views"
 )
-
-// maxSearchLength bounds the listing's search text (in characters).
-const maxSearchLength = 200
 
 // linkQuery is the listing's filter, sort and page as the URL carries them;
 // the CSV export reads the same parameters.
@@ -38,18 +34,18 @@ func linkSorts() []views.Option {
 // readLinkQuery reads and checks the listing parameters. A bad value is a
 // 400 naming the parameter, never a silently different listing.
 func (h *Handlers) readLinkQuery(c echo.Context) (linkQuery, error) {
+	search, err := searchParam(c, "q")
+	if err != nil {
+		return linkQuery{}, err
+	}
 	q := linkQuery{
-		Query:  strings.TrimSpace(c.QueryParam("q")),
+		Query:  search,
 		Type:   c.QueryParam("type"),
 		Active: c.QueryParam("active"),
 		Sort:   c.QueryParam("sort"),
 		Page:   1,
 	}
 	switch {
-	case !utf8.ValidString(q.Query) || strings.ContainsRune(q.Query, 0):
-		return q, invalid("q", "the search text (q) contains bytes that are not text")
-	case utf8.RuneCountInString(q.Query) > maxSearchLength:
-		return q, invalid("q", "the search text (q) must be at most %d characters", maxSearchLength)
 	case q.Type != "" && !h.knownLinkType(q.Type):
 		return q, invalid("type", "type must be empty or one of: %s", strings.Join(h.cfg.LinkTypes, ", "))
 	case q.Active != "" && q.Active != "true" && q.Active != "false":

@@ -66,7 +66,7 @@ func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) 
 	}
 	nb := db.NewBusiness{Name: name, City: strings.TrimSpace(deref(b.City)), Phone: strings.TrimSpace(deref(b.Phone)), SiteURL: site}
 	for field, v := range map[string]string{"name": nb.Name, "city": nb.City, "phone": nb.Phone} {
-		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 200 || strings.ContainsAny(v, "\x00\r\n") {
+		if !isPlainText(v) || utf8.RuneCountInString(v) > 200 {
 			return db.NewBusiness{}, invalid(field, "%s must be at most 200 characters of plain text on one line", field)
 		}
 	}

@@ -150,7 +150,3 @@ func (h *Handlers) setActive(c echo.Context, op func(ctx context.Context, slug s
 	h.redirects.Invalidate(slug)
 	return c.JSON(http.StatusOK, h.linkJSON(l))
 }
-
-func (h *Handlers) apiNotFound(c echo.Context) error {
-	return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such API endpoint"}
-}

@@ -19,15 +19,18 @@ const campaignPageSize = 25
 
 // campaignPages registers the campaign preview pages under /admin.
 func (h *Handlers) campaignPages(admin *echo.Group) {
-	admin.GET("/campaigns", h.CampaignsPage)
-	admin.GET("/campaigns/:id", h.CampaignPage)
-	admin.GET("/campaigns/:id/preview", h.CampaignPreviewFragment)
+	get(admin, "/campaigns", h.CampaignsPage)
+	get(admin, "/campaigns/:id", h.CampaignPage)
+	get(admin, "/campaigns/:id/preview", h.CampaignPreviewFragment)
 }
 
 // CampaignsPage is GET /admin/campaigns?q=&limit=&offset=: businesses ready
 // for outreach, searchable by name or city.
 func (h *Handlers) CampaignsPage(c echo.Context) error {
-	q := strings.TrimSpace(c.QueryParam("q"))
+	q, err := searchParam(c, "q")
+	if err != nil {
+		return err
+	}
 	limit, offset := pageParams(c, campaignPageSize)
 	page, err := h.store.ListCampaignBusinesses(c.Request().Context(), db.CampaignFilter{Query: q, Limit: limit, Offset: offset})
 	if err != nil {

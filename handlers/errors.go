@@ -50,6 +50,8 @@ func toAPIError(err error) *APIError {
 		return notFound("resource")
 	case errors.Is(err, db.ErrConflict):
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
+	case errors.Is(err, db.ErrInvalidInput):
+		return &APIError{Status: http.StatusBadRequest, Code: "invalid_input", Message: "the request contains a value that cannot be stored or searched"}
 	case errors.Is(err, db.ErrUnavailable):
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database is unavailable; try again shortly"}
 	}

@@ -98,32 +98,44 @@ func (h *Handlers) NewServer() *echo.Echo {
 // routes is the one table of every URL the service answers, grouped by
 // area; each area's handlers live in the file named after it.
 func (h *Handlers) routes(e *echo.Echo) {
-	e.GET("/", h.adminHome)
-	e.GET("/healthz", h.Healthz)
-	e.GET("/readyz", h.Readyz)
-	e.HEAD("/healthz", h.Healthz)
-	e.HEAD("/readyz", h.Readyz)
-	h.staticFiles(e)             // static.go: embedded CSS and JS (htmx)
-	e.GET("/metrics", h.Metrics) // metrics_access.go: loopback unless configured
+	get(e, "/", h.adminHome)
+	get(e, "/healthz", h.Healthz)
+	get(e, "/readyz", h.Readyz)
+	h.staticFiles(e)              // static.go: embedded CSS and JS (htmx)
+	get(e, "/metrics", h.Metrics) // metrics_access.go: loopback unless configured
 
-	api := e.Group("/api/v1", h.requireToken)
-	api.POST("/links", h.CreateLink)
-	api.GET("/links/:slug", h.GetLink)
-	api.POST("/links/:slug/deactivate", h.DeactivateLink)
-	api.POST("/links/:slug/activate", h.ActivateLink)
-	api.POST("/businesses", h.CreateBusiness)
-	api.GET("/businesses", h.ListBusinesses)
-	api.GET("/health/duplicates", h.DuplicateHealth)
-	api.POST("/campaigns/preview-sms", h.PreviewSMS) // campaigns.go
-	api.Any("/*", h.apiNotFound)
+	// The token check is per route, not group middleware: a group's
+	// middleware makes Echo catch every path and method under it, which
+	// would turn a wrong method (405) into a 404.
+	api, auth := e.Group("/api/v1"), h.requireToken
+	api.POST("/links", h.CreateLink, auth)
+	get(api, "/links/:slug", h.GetLink, auth)
+	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)
+	api.POST("/links/:slug/activate", h.ActivateLink, auth)
+	api.POST("/businesses", h.CreateBusiness, auth)
+	get(api, "/businesses", h.ListBusinesses, auth)
+	get(api, "/health/duplicates", h.DuplicateHealth, auth)
+	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // campaigns.go
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
 	h.campaignPages(admin)    // campaigns.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 
-	e.GET("/:slug", h.Redirect, h.limitNotFound)
-	e.HEAD("/:slug", h.Redirect, h.limitNotFound)
+	get(e, "/:slug", h.Redirect, h.limitNotFound)
+}
+
+// router is what Echo and its groups share for adding routes.
+type router interface {
+	Match(methods []string, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) []*echo.Route
+}
+
+var getAndHead = []string{http.MethodGet, http.MethodHead}
+
+// get registers a GET route that answers HEAD too (Echo does not on its
+// own); net/http drops the body of a HEAD response.
+func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.Match(getAndHead, path, h, m...)
 }
 
 // shortURL is the public URL of a slug.

@@ -11,8 +11,7 @@ import (
 
 // staticFiles serves the embedded CSS and JavaScript under /static/.
 func (h *Handlers) staticFiles(e *echo.Echo) {
-	e.GET("/static/*", h.Static)
-	e.HEAD("/static/*", h.Static)
+	get(e, "/static/*", h.Static)
 }
 
 // Static is GET /static/*. A URL carrying the file's current content hash

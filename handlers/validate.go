@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -59,4 +62,37 @@ func queryInt(c echo.Context, name string, def, lo, hi int) int {
 		return def
 	}
 	return min(max(v, lo), hi)
+}
+
+// maxSearchLength bounds search text (in characters).
+const maxSearchLength = 200
+
+// searchParam reads the search text of a listing: plain text of bounded
+// length, else a 400 naming the parameter (PostgreSQL would refuse a NUL or
+// invalid UTF-8 with an error, not an empty result).
+func searchParam(c echo.Context, name string) (string, error) {
+	q := strings.TrimSpace(c.QueryParam(name))
+	switch {
+	case !isPlainText(q):
+		return "", invalid(name, "the search text (%s) contains characters that are not text", name)
+	case utf8.RuneCountInString(q) > maxSearchLength:
+		return "", invalid(name, "the search text (%s) must be at most %d characters", name, maxSearchLength)
+	}
+	return q, nil
+}
+
+// isPlainText reports whether s is valid UTF-8 on one line with nothing
+// invisible or deceptive: no control characters, no format characters
+// (bidi overrides, zero-width joiners), no line or paragraph separators,
+// and no replacement character (a sign of bytes lost in decoding).
+func isPlainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
