@@ -65,14 +65,14 @@ func TestRedirectMetrics(t *testing.T) {
 		t.Fatalf("a nil source registered %d metrics", n)
 	}
 	registerRedirectMetrics(reg, fakeRedirectStats{Redirects: 7, NotFound: 2, Gone: 1, Previews: 3,
-		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 0, PendingClicks: 4})
+		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 1, DroppedPreviews: 2, PendingClicks: 4})
 	want := `
 # HELP shortlinks_click_flush_failures_total Click batch writes that failed.
 # TYPE shortlinks_click_flush_failures_total counter
 shortlinks_click_flush_failures_total 1
-# HELP shortlinks_clicks_dropped_total Clicks given up on after failed writes or on overflow.
+# HELP shortlinks_clicks_dropped_total Clicks and previews not counted because too many were waiting to be written (MAX_PENDING_CLICKS).
 # TYPE shortlinks_clicks_dropped_total counter
-shortlinks_clicks_dropped_total 0
+shortlinks_clicks_dropped_total 3
 # HELP shortlinks_clicks_flushed_total Clicks written to the database.
 # TYPE shortlinks_clicks_flushed_total counter
 shortlinks_clicks_flushed_total 6

@@ -42,7 +42,7 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 		failures: prometheus.NewDesc("shortlinks_click_flush_failures_total",
 			"Click batch writes that failed.", nil, nil),
 		dropped: prometheus.NewDesc("shortlinks_clicks_dropped_total",
-			"Clicks given up on after failed writes or on overflow.", nil, nil),
+			"Clicks and previews not counted because too many were waiting to be written (MAX_PENDING_CLICKS).", nil, nil),
 		pending: prometheus.NewDesc("shortlinks_clicks_pending",
 			"Clicks counted in memory and not yet written.", nil, nil),
 	}
@@ -65,6 +65,6 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.redirects, s.Previews, "preview")
 	counter(r.flushed, s.ClicksFlushed)
 	counter(r.failures, s.FlushFailures)
-	counter(r.dropped, s.DroppedClicks)
+	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)
 	ch <- prometheus.MustNewConstMetric(r.pending, prometheus.GaugeValue, float64(s.PendingClicks))
 }

@@ -48,13 +48,18 @@ type tally struct{ clicks, previews int64 }
 // few dozen nanoseconds, so even one hot link is far from contended, and
 // memory grows with distinct (link, day) pairs, never with clicks.
 //
-// Writing has two stages. A flush cuts the pending map into batches with
-// fresh IDs and queues them; then it sends the queue in order and stops at
-// the first failure. A failed batch stays at the head of the queue with its
-// ID and is sent again, unchanged, next time: if the failed attempt had in
-// fact committed, the database recognises the ID and adds nothing (see
-// db.Store.FlushClicks). Clicks arriving meanwhile go into the next batch,
-// never into one that may already be applied.
+// Writing has two stages. A flush first sends the queue left by earlier
+// failures, in order, stopping at the first failure. Only once the queue is
+// empty does it cut the pending map into batches with fresh IDs and send
+// those. A failed batch stays at the head of the queue with its ID and is
+// sent again, unchanged, next time: if the failed attempt had in fact
+// committed, the database recognises the ID and adds nothing (see
+// db.Store.FlushClicks). Clicks arriving meanwhile stay in pending, merged
+// by (link, day), never into a batch that may already be applied.
+//
+// Cutting only into an empty queue is what keeps memory bounded by
+// distinct rows during an outage: cutting every tick would queue a new row
+// per active (link, day) per tick, and add would soon drop every click.
 type clicks struct {
 	store   Store
 	log     *slog.Logger
@@ -71,7 +76,8 @@ type clicks struct {
 	queue      []db.ClickBatch
 	queuedRows atomic.Int64
 
-	dropped         atomic.Int64
+	droppedClicks   atomic.Int64
+	droppedPreviews atomic.Int64
 	flushedClicks   atomic.Int64
 	flushedPreviews atomic.Int64
 	flushFailures   atomic.Int64
@@ -95,7 +101,7 @@ func (a *clicks) add(link int64, preview bool) {
 	if t == nil {
 		if len(a.pending)+int(a.queuedRows.Load()) >= a.maxRows {
 			a.mu.Unlock()
-			a.drop()
+			a.drop(preview)
 			return
 		}
 		t = &tally{}
@@ -111,21 +117,39 @@ func (a *clicks) add(link int64, preview bool) {
 	a.mu.Unlock()
 }
 
-// drop records a click that could not be kept, with at most one log line
-// per logEvery.
-func (a *clicks) drop() {
-	n := a.dropped.Add(1)
+// drop records a click or preview that could not be kept, apart, since a
+// dropped preview was still served as a preview and not as a redirect. At
+// most one log line per logEvery.
+func (a *clicks) drop(preview bool) {
+	if preview {
+		a.droppedPreviews.Add(1)
+	} else {
+		a.droppedClicks.Add(1)
+	}
 	now := time.Now().UnixNano()
 	last := a.lastDropLog.Load()
 	if now-last >= int64(logEvery) && a.lastDropLog.CompareAndSwap(last, now) {
-		a.log.Error("clicks dropped: too many pending while the database is unreachable",
-			"dropped_total", n, "max_pending_clicks", a.maxRows)
+		a.log.Error("clicks and previews dropped: too many pending while the database is unreachable",
+			"dropped_clicks", a.droppedClicks.Load(), "dropped_previews", a.droppedPreviews.Load(),
+			"max_pending_clicks", a.maxRows)
 	}
 }
 
-// flush writes everything pending, stopping at the first failure.
+// flush writes everything pending, stopping at the first failure. What an
+// earlier flush left queued goes first, and pending is cut only once that
+// is all written (see clicks), so an outage leaves one set of batches
+// waiting, retried as they are, rather than a new set per tick.
 func (a *clicks) flush(ctx context.Context) error {
+	if err := a.send(ctx); err != nil {
+		return err
+	}
 	a.cut()
+	return a.send(ctx)
+}
+
+// send writes the queue in order, stopping at the first failure; the
+// failed batch stays at the head to be sent again with the same ID.
+func (a *clicks) send(ctx context.Context) error {
 	for len(a.queue) > 0 {
 		b := a.queue[0]
 		bctx, cancel := context.WithTimeout(ctx, flushTimeout)
@@ -204,12 +228,19 @@ func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Du
 		a.report(a.flush(ctx))
 		wrote = a.flushedClicks.Load() + a.flushedPreviews.Load() - wrote
 		// Only instances that write batch IDs prune them.
-		if wrote > 0 && time.Since(pruned) >= pruneEvery {
-			if _, err := a.store.PruneClickFlushes(ctx, time.Now().Add(-keepBatchIDs)); err == nil {
-				pruned = time.Now()
-			}
+		if wrote > 0 && time.Since(pruned) >= pruneEvery && a.prune(ctx) == nil {
+			pruned = time.Now()
 		}
 	}
+}
+
+// prune forgets old batch IDs, bounded by flushTimeout like a flush, so a
+// hung connection cannot stall the flusher and with it all counting.
+func (a *clicks) prune(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	defer cancel()
+	_, err := a.store.PruneClickFlushes(ctx, time.Now().Add(-keepBatchIDs))
+	return err
 }
 
 // report logs the start and the end of a run of failed flushes, and a
@@ -226,7 +257,8 @@ func (a *clicks) report(err error) {
 		}
 		a.lastFailLog = now
 		a.log.Warn("click flush failed; clicks wait in memory and are retried", "err", err,
-			"pending_rows", a.pendingRows(), "dropped_total", a.dropped.Load())
+			"pending_rows", a.pendingRows(),
+			"dropped_clicks", a.droppedClicks.Load(), "dropped_previews", a.droppedPreviews.Load())
 	}
 }
 

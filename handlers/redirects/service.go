@@ -311,7 +311,8 @@ func (s *Service) Close(ctx context.Context) error {
 		st := s.Stats()
 		s.log.Info("redirects closed", "clicks", st.Clicks, "previews", st.Previews,
 			"clicks_flushed", st.ClicksFlushed, "previews_flushed", st.PreviewsFlushed,
-			"dropped_clicks", st.DroppedClicks, "flush_failures", st.FlushFailures)
+			"dropped_clicks", st.DroppedClicks, "dropped_previews", st.DroppedPreviews,
+			"flush_failures", st.FlushFailures)
 	})
 	return err
 }

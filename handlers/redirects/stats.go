@@ -2,11 +2,11 @@ package redirects
 
 // Stats are the service's counters since it started, for metrics and
 // logs. Every redirect response is either one of Redirects (a person's tap,
-// Clicks + DroppedClicks) or one of Previews.
+// Clicks + DroppedClicks) or one of Previews (counted or DroppedPreviews).
 type Stats struct {
 	Redirects       int64 // taps sent on to their destination, counted or dropped; previews apart
 	Clicks          int64 // clicks counted (GET by a person)
-	Previews        int64 // HEAD requests and preview robots, redirected and counted apart
+	Previews        int64 // HEAD requests and preview robots redirected, counted apart or dropped
 	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
 	ClicksFlushed   int64 // clicks confirmed written to the database
@@ -16,6 +16,7 @@ type Stats struct {
 	PendingClicks   int64 // clicks and previews counted but not yet written
 	PendingRows     int64 // distinct (link, day) rows in memory, bounded by MaxPending
 	DroppedClicks   int64 // clicks not counted because MaxPending was reached
+	DroppedPreviews int64 // previews served but not counted because MaxPending was reached
 	CacheHits       int64 // lookups answered from a fresh cache entry
 	CacheMisses     int64 // lookups that went to the database (or found it away)
 	StaleServed     int64 // expired answers served because the database was slow or away
@@ -29,14 +30,15 @@ func (s *Service) Stats() Stats {
 	a := s.clicks
 	// Flushed totals first: read after, the counted totals can only be
 	// larger, so PendingClicks never goes negative.
-	fc, fp, dropped := a.flushedClicks.Load(), a.flushedPreviews.Load(), a.dropped.Load()
+	fc, fp := a.flushedClicks.Load(), a.flushedPreviews.Load()
+	dc, dp := a.droppedClicks.Load(), a.droppedPreviews.Load()
 	a.mu.Lock()
 	clicks, previews, rows := a.counted, a.previews, int64(len(a.pending))+a.queuedRows.Load()
 	a.mu.Unlock()
 	return Stats{
-		Redirects:       clicks + dropped,
+		Redirects:       clicks + dc,
 		Clicks:          clicks,
-		Previews:        previews,
+		Previews:        previews + dp,
 		NotFound:        s.notFound.Load(),
 		Gone:            s.gone.Load(),
 		ClicksFlushed:   fc,
@@ -45,7 +47,8 @@ func (s *Service) Stats() Stats {
 		ReplayedBatches: a.replayed.Load(),
 		PendingClicks:   clicks + previews - fc - fp,
 		PendingRows:     rows,
-		DroppedClicks:   dropped,
+		DroppedClicks:   dc,
+		DroppedPreviews: dp,
 		CacheHits:       s.hits.Load(),
 		CacheMisses:     s.misses.Load(),
 		StaleServed:     s.stale.Load(),
