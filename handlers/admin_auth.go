@@ -1,10 +1,10 @@
 package handlers
 
 import (
-	"path"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
