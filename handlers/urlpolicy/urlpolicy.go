@@ -109,9 +109,14 @@ func checkChars(s string) error {
 	if !utf8.ValidString(s) {
 		return fail("is not valid UTF-8")
 	}
+	// Unicode spaces, invisible format characters (bidi overrides,
+	// zero-width joiners) and line separators would make URLs that look
+	// alike but are stored apart, or that read differently from where they
+	// go; U+FFFD means bytes were already lost in decoding.
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fail("contains spaces or control characters")
+		if unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) ||
+			unicode.In(r, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
+			return fail("contains spaces, invisible or control characters")
 		}
 	}
 	return nil

@@ -108,6 +108,13 @@ var rejectCases = []struct {
 }{
 	// Empty.
 	{name: "empty", in: "", reason: "empty"},
+	// Look-alikes: Unicode spaces, invisible and bidi characters.
+	{name: "no-break space", in: "https://example.com/\u00a0", reason: "invisible"},
+	{name: "ideographic space", in: "https://example.com/a\u3000b", reason: "invisible"},
+	{name: "bidi override", in: "https://example.com/\u202egnp.exe", reason: "invisible"},
+	{name: "zero-width joiner", in: "https://example.com/a\u200db", reason: "invisible"},
+	{name: "line separator", in: "https://example.com/a\u2028b", reason: "invisible"},
+	{name: "replacement character", in: "https://example.com/a\ufffdb", reason: "invisible"},
 	{name: "only whitespace", in: " \t\n ", reason: "empty"},
 
 	// Schemes.
@@ -172,7 +179,7 @@ var rejectCases = []struct {
 	{name: "two trailing dots", in: "http://example.com../", reason: "invalid host"},
 	{name: "bad punycode", in: "http://xn--zz.com/", reason: "invalid host"},
 	{name: "ascii punycode", in: "http://xn--a.com/", reason: "invalid host"},
-	{name: "bidi override", in: "http://a\u202eb.com/", reason: "invalid host"},
+	{name: "bidi override", in: "http://a\u202eb.com/", reason: "invisible"},
 	{name: "rtl after mapping", in: "http://a\u2135b.com/", reason: "invalid host"},
 	{name: "rtl label after digit label", in: "http://1.2.3.\u2135/", reason: "invalid host"},
 	{name: "rtl punycode after mapping", in: "http://xn--ab-vld.com/", reason: "invalid host"},
