@@ -207,3 +207,22 @@ func TestProbes(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// What encoding/json would let through silently is refused, naming the key.
+func TestCreateLinkRejectsAmbiguousJSON(t *testing.T) {
+	app := newTestApp(t)
+	for body, field := range map[string]string{
+		`{"destination_url":"https://a.example.com/","destination_url":"https://b.example.com/"}`: "destination_url",
+		`{"Destination_URL":"https://a.example.com/"}`:                                            "Destination_URL",
+		"{\"destination_url\":\"https://a.example.com/\xff\"}":                                    "",
+		`{"destination_url":"https://a.example.com/\ud800"}`:                                      "destination_url",
+	} {
+		status, resp := app.api(t, "POST", "/api/v1/links", body)
+		if status != http.StatusBadRequest || errorOf(resp, "field") != field {
+			t.Errorf("%q: %d %v, want 400 naming %q", body, status, resp, field)
+		}
+	}
+	if n := app.countLinks(t); n != 0 {
+		t.Errorf("%d links created from ambiguous bodies", n)
+	}
+}

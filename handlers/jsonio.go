@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -22,8 +25,18 @@ func decodeJSON(c echo.Context, dst any) error {
 	// The body is parsed as JSON whatever its Content-Type says (curl -d
 	// sends form encoding by default); the API authenticates by bearer
 	// token, not cookies, so a cross-site form post gains nothing.
-	req := c.Request()
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, maxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn bad bytes into U+FFFD.
+		return invalid("", "request body is not valid UTF-8")
+	}
+	if err := checkKeys(body, dst); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
@@ -32,6 +45,48 @@ func decodeJSON(c echo.Context, dst any) error {
 		return invalid("", "request body must hold a single JSON object")
 	}
 	return nil
+}
+
+// checkKeys refuses what encoding/json lets through silently: a key given
+// twice (the last would win) and a key that matches a field only when case
+// is ignored. Bodies that are not objects are left to the decoder to report.
+func checkKeys(body []byte, dst any) error {
+	fields := jsonFields(reflect.TypeOf(dst).Elem())
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return nil
+		}
+		switch {
+		case seen[key]:
+			return invalid(key, "%s is given more than once", key)
+		case !fields[key]:
+			return invalid(key, "unknown field %q", key)
+		}
+		seen[key] = true
+		if err := dec.Decode(&json.RawMessage{}); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// jsonFields returns the JSON names of a struct's fields.
+func jsonFields(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
 }
 
 func jsonError(err error) error {
