@@ -25,7 +25,7 @@ const (
 func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
 	// Bodies are limited before the CSRF check parses forms: no admin form
 	// comes near 64 kB, and an anonymous client must not make us read more.
-	g := e.Group("/admin", middleware.BodyLimit("64K"), h.csrf, h.requireSession)
+	g := e.Group("/admin", noStore, middleware.BodyLimit("64K"), h.csrf, h.requireSession)
 	get(g, "", h.adminHome)
 	get(g, "/", h.adminHome)
 	get(g, "/login", h.LoginPage)

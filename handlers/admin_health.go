@@ -23,7 +23,6 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), healthView(hs)))
 }
 

@@ -21,6 +21,7 @@ func (h *Handlers) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		digests[i] = sha256.Sum256([]byte(t))
 	}
 	return func(c echo.Context) error {
+		c.Response().Header()[echo.HeaderCacheControl] = noStoreValue
 		if digest, ok := bearerDigest(c.Request()); ok {
 			match := 0
 			for _, d := range digests {

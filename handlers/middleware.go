@@ -101,3 +101,15 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// noStoreValue keeps private answers (admin pages, API data) out of
+// browser and proxy caches.
+var noStoreValue = []string{"no-store"}
+
+// noStore marks a response as not to be cached.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header()[echo.HeaderCacheControl] = noStoreValue
+		return next(c)
+	}
+}

@@ -8,19 +8,19 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 )
 
-// noStore is the Cache-Control of every answer on /:slug: browsers and
+// redirectCacheControl is the Cache-Control of every answer on /:slug: browsers and
 // proxies may keep nothing, so every tap reaches us (and is counted), and a
 // 404 or 410 is not remembered after the link is created or reactivated.
 // Like the Location value, it is a shared slice assigned to the header map
 // directly (keys already canonical), sparing two allocations per redirect.
-var noStore = []string{"private, max-age=0"}
+var redirectCacheControl = []string{"private, max-age=0"}
 
 // Redirect is GET and HEAD /:slug: send the recipient on and count the tap.
 // The answer comes from the redirects cache, so a hot slug costs no database
 // round trip; the click is counted in memory before the response is
 // written, so every redirect a client receives is in the next flush.
 func (h *Handlers) Redirect(c echo.Context) error {
-	c.Response().Header()[echo.HeaderCacheControl] = noStore
+	c.Response().Header()[echo.HeaderCacheControl] = redirectCacheControl
 	slug := c.Param("slug")
 	if !validSlug(slug) {
 		return errNoSuchLink
