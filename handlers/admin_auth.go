@@ -18,6 +18,7 @@ import (
 const (
 	ctxCSRF     = "csrf_token"
 	ctxSignedIn = "signed_in"
+	ctxSession  = "session"
 )
 
 // adminRoutes registers sign-in and sign-out and returns the /admin group,
@@ -67,7 +68,14 @@ func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		signedIn := false
 		if ck, err := c.Cookie(sessionCookie); err == nil {
-			signedIn = h.sessions.valid(ck.Value, time.Now())
+			if sess, ok := h.sessions.parse(ck.Value, time.Now()); ok {
+				revoked, err := h.store.SessionRevoked(c.Request().Context(), sess.id)
+				if err != nil {
+					return err
+				}
+				signedIn = !revoked
+				c.Set(ctxSession, sess)
+			}
 		}
 		c.Set(ctxSignedIn, signedIn)
 		path := c.Request().URL.Path
@@ -141,6 +149,13 @@ func (h *Handlers) Login(c echo.Context) error {
 
 // Logout is POST /admin/logout.
 func (h *Handlers) Logout(c echo.Context) error {
+	// The cookie is deleted in this browser and revoked for every instance,
+	// so a copy of it (another tab, a stolen one) stops working too.
+	if sess, ok := c.Get(ctxSession).(session); ok {
+		if err := h.store.RevokeSession(c.Request().Context(), sess.id, sess.expires); err != nil {
+			return err
+		}
+	}
 	c.SetCookie(h.sessions.expired(sessionCookie))
 	return c.Redirect(http.StatusSeeOther, "/admin/login")
 }

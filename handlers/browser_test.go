@@ -238,3 +238,42 @@ func TestParallelSignInGuessesAreLimited(t *testing.T) {
 		t.Errorf("%d of 40 parallel guesses were checked, want at most the burst of 5", n)
 	}
 }
+
+// Signing out ends the session everywhere: a copy of the cookie taken
+// before (another tab, a stolen one) is refused afterwards.
+func TestLogoutRevokesTheSession(t *testing.T) {
+	app := newTestApp(t)
+	b := app.signedIn(t)
+	var copied *http.Cookie
+	for _, ck := range b.client.Jar.Cookies(mustParseURL(t, app.URL)) {
+		if ck.Name == "shortlinks_session" {
+			copied = ck
+		}
+	}
+	if copied == nil {
+		t.Fatal("no session cookie after sign-in")
+	}
+	if resp, _ := b.post("/admin/logout", url.Values{"csrf_token": {b.token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", app.URL+"/admin/links", nil)
+	req.AddCookie(copied)
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the signed-out cookie replayed: %d, want 303 to the sign-in page", resp.StatusCode)
+	}
+	// A new sign-in works again.
+	app.signedIn(t)
+}
+
+func mustParseURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

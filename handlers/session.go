@@ -83,30 +83,46 @@ func (s *sessions) sign(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// session is what a valid session cookie says.
+type session struct {
+	id      string // random, so one sign-out revokes exactly this cookie
+	expires time.Time
+}
+
 // issue returns a session cookie for the admin user.
 func (s *sessions) issue(now time.Time) *http.Cookie {
-	payload := base64.RawURLEncoding.EncodeToString([]byte(s.user + "|" + strconv.FormatInt(now.Add(sessionTTL).Unix(), 10)))
+	var id [12]byte
+	rand.Read(id[:])
+	claims := s.user + "|" + strconv.FormatInt(now.Add(sessionTTL).Unix(), 10) + "|" + base64.RawURLEncoding.EncodeToString(id[:])
+	payload := base64.RawURLEncoding.EncodeToString([]byte(claims))
 	return s.cookie(sessionCookie, payload+"."+s.sign("session:"+payload), int(sessionTTL.Seconds()))
 }
 
-// valid reports whether a session cookie value is authentic and unexpired.
-func (s *sessions) valid(value string, now time.Time) bool {
+// parse checks a session cookie's signature, user and expiry. Whether it
+// was revoked is the store's to say (see requireSession).
+func (s *sessions) parse(value string, now time.Time) (session, bool) {
 	if !s.enabled() {
 		// Without a password the derived key is public knowledge: no
 		// cookie can be trusted, whoever signed it.
-		return false
+		return session{}, false
 	}
 	payload, sig, ok := strings.Cut(value, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign("session:"+payload))) {
-		return false
+		return session{}, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
-		return false
+		return session{}, false
 	}
-	user, exp, ok := strings.Cut(string(raw), "|")
-	expiry, err := strconv.ParseInt(exp, 10, 64)
-	return ok && err == nil && user == s.user && now.Unix() < expiry
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 3 || parts[0] != s.user || parts[2] == "" {
+		return session{}, false
+	}
+	expiry, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || now.Unix() >= expiry {
+		return session{}, false
+	}
+	return session{id: parts[2], expires: time.Unix(expiry, 0)}, true
 }
 
 // csrfToken is the form token for a CSRF cookie value (signed double

@@ -9,5 +9,14 @@ CREATE TABLE store_counters (
 );
 INSERT INTO store_counters (name) VALUES ('conflicts_resolved');
 
+-- Admin sessions are signed cookies that any instance can check; signing
+-- out records the session here so no instance accepts it again. Rows are
+-- kept only until the cookie would have expired anyway.
+CREATE TABLE revoked_sessions (
+    id         text PRIMARY KEY,
+    expires_at timestamptz NOT NULL
+);
+
 -- +goose Down
+DROP TABLE revoked_sessions;
 DROP TABLE store_counters;
