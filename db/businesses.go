@@ -96,3 +96,28 @@ func (s *Store) CountBusinesses(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// CheckReferences fails with a *ReferenceError when businessID or siteID
+// (either may be nil) names no row, so a request is judged the same whether
+// or not its link already exists.
+func (s *Store) CheckReferences(ctx context.Context, businessID, siteID *string) error {
+	if businessID == nil && siteID == nil {
+		return nil
+	}
+	var ok struct {
+		Business bool `db:"business"`
+		Site     bool `db:"site"`
+	}
+	err := s.db.GetContext(ctx, &ok, `SELECT
+			$1::uuid IS NULL OR EXISTS (SELECT 1 FROM businesses WHERE id = $1::uuid) AS business,
+			$2::uuid IS NULL OR EXISTS (SELECT 1 FROM sites WHERE id = $2::uuid) AS site`, businessID, siteID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: check references: %w", classify(err))
+	case !ok.Business:
+		return &ReferenceError{Column: "business_id"}
+	case !ok.Site:
+		return &ReferenceError{Column: "site_id"}
+	}
+	return nil
+}

@@ -53,7 +53,12 @@ func (h *Handlers) CreateLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	link, created, err := h.store.GetOrCreateLink(c.Request().Context(), req)
+	err = h.store.CheckReferences(c.Request().Context(), req.BusinessID, req.SiteID)
+	var link db.Link
+	var created bool
+	if err == nil {
+		link, created, err = h.store.GetOrCreateLink(c.Request().Context(), req)
+	}
 	var refErr *db.ReferenceError
 	if errors.As(err, &refErr) {
 		return invalid(refErr.Column, "%s does not exist", refErr.Column)

@@ -118,6 +118,12 @@ func TestCreateLinkRejectsBadInput(t *testing.T) {
 	if n := app.countLinks(t); n != 0 {
 		t.Errorf("bad input created %d links", n)
 	}
+	// A missing business is refused whether or not the link exists already.
+	app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://exists.example.com/"})
+	status, body := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://exists.example.com/", "business_id": "00000000-0000-4000-8000-000000000000"})
+	if status != http.StatusBadRequest || errorOf(body, "field") != "business_id" {
+		t.Errorf("missing business for an existing link: %d %v, want 400 naming business_id", status, body)
+	}
 }
 
 func TestDeactivateAndActivateViaAPI(t *testing.T) {
