@@ -65,8 +65,11 @@ func TestRedirectMetrics(t *testing.T) {
 		t.Fatalf("a nil source registered %d metrics", n)
 	}
 	registerRedirectMetrics(reg, fakeRedirectStats{Redirects: 7, NotFound: 2, Gone: 1, Previews: 3,
-		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 1, DroppedPreviews: 2, PendingClicks: 4})
+		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 1, DroppedPreviews: 2, PendingClicks: 4, FeedConnected: true})
 	want := `
+# HELP shortlinks_change_feed_connected 1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.
+# TYPE shortlinks_change_feed_connected gauge
+shortlinks_change_feed_connected 1
 # HELP shortlinks_click_flush_failures_total Click batch writes that failed.
 # TYPE shortlinks_click_flush_failures_total counter
 shortlinks_click_flush_failures_total 1

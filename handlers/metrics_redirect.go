@@ -30,6 +30,7 @@ func registerRedirectMetrics(reg prometheus.Registerer, src RedirectStatsSource)
 type redirectCollector struct {
 	src                                            RedirectStatsSource
 	redirects, flushed, failures, dropped, pending *prometheus.Desc
+	feed                                           *prometheus.Desc
 }
 
 func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
@@ -45,11 +46,13 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 			"Clicks and previews not counted because too many were waiting to be written (MAX_PENDING_CLICKS).", nil, nil),
 		pending: prometheus.NewDesc("shortlinks_clicks_pending",
 			"Clicks counted in memory and not yet written.", nil, nil),
+		feed: prometheus.NewDesc("shortlinks_change_feed_connected",
+			"1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.", nil, nil),
 	}
 }
 
 func (r *redirectCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending} {
+	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed} {
 		ch <- d
 	}
 }
@@ -67,4 +70,9 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.failures, s.FlushFailures)
 	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)
 	ch <- prometheus.MustNewConstMetric(r.pending, prometheus.GaugeValue, float64(s.PendingClicks))
+	connected := 0.0
+	if s.FeedConnected {
+		connected = 1
+	}
+	ch <- prometheus.MustNewConstMetric(r.feed, prometheus.GaugeValue, connected)
 }

@@ -3,7 +3,9 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -106,9 +108,15 @@ func TestServeDeactivationReachesTheOtherInstance(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	// Give B's change feed time to connect (it is started with the server),
-	// and B's cache the link.
-	time.Sleep(500 * time.Millisecond)
+	// Wait until B hears link changes (its /metrics says so), then let B
+	// cache the link.
+	deadline := time.Now().Add(10 * time.Second)
+	for !feedConnected(t, b) {
+		if time.Now().After(deadline) {
+			t.Fatal("instance B's change feed never connected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for range 3 {
 		if s := status(); s != http.StatusFound {
 			t.Fatalf("before deactivation: %d", s)
@@ -127,4 +135,17 @@ func TestServeDeactivationReachesTheOtherInstance(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the other instance answered 410 only after %s, want within 1s", took)
 	}
+}
+
+// feedConnected reads shortlinks_change_feed_connected from an instance's
+// /metrics (served to loopback clients).
+func feedConnected(t *testing.T, base string) bool {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.Contains(string(body), "\nshortlinks_change_feed_connected 1\n")
 }
