@@ -65,9 +65,10 @@ func ListenLinkChanges(url string, h LinkChangeHandler, log *slog.Logger) *LinkC
 	events := func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventConnected:
-			h.Resync() // anything cached before this moment was unwatched
-			h.Connected(true)
+			// Not listening yet: the first connection comes before LISTEN
+			// runs, so the feed is reported up when Listen returns (below).
 		case pq.ListenerEventReconnected:
+			// pq has re-run LISTEN on the new connection by now.
 			h.Resync()
 			h.Connected(true)
 			log.Info("link change feed reconnected")
@@ -87,7 +88,10 @@ func ListenLinkChanges(url string, h LinkChangeHandler, log *slog.Logger) *LinkC
 		// re-listened by pq after every reconnect.
 		if err := lc.l.Listen(LinkChangesChannel); err != nil && !errors.Is(err, pq.ErrChannelAlreadyOpen) {
 			log.Debug("link change feed: listen", "err", err)
+			return
 		}
+		h.Resync() // anything cached before this moment was unwatched
+		h.Connected(true)
 	}()
 	go lc.dispatch(h, log)
 	return lc
