@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/localpg"
@@ -24,12 +26,15 @@ const (
 	testAdminPassword = "correct horse battery staple"
 )
 
-// testApp is the real service over a fresh, migrated database, served by a
-// real HTTP server.
+// testApp is one instance of the real service, as in production: a real
+// HTTP server, its own redirect cache, click counter and change feed, over
+// a migrated database it may share with other instances.
 type testApp struct {
 	URL   string
 	Store *db.Store
 	H     *handlers.Handlers
+	srv   *httptest.Server
+	once  sync.Once
 }
 
 // newTestApp starts the service; configure adjusts the config first.
@@ -39,7 +44,7 @@ func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
 }
 
 // newTestAppOn starts the service over the (empty) database at dbURL.
-func newTestAppOn(t *testing.T, dbURL string, configure ...func(*handlers.Config)) *testApp {
+func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := db.Open(ctx, dbURL)
@@ -61,6 +66,8 @@ func newTestAppOn(t *testing.T, dbURL string, configure ...func(*handlers.Config
 		AdminUser:     testAdminUser,
 		AdminPassword: testAdminPassword,
 	}
+	cfg.Redirects.ListenURL = dbURL
+	cfg.Redirects.FlushInterval = 20 * time.Millisecond // tests need not wait a second
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -72,11 +79,23 @@ func newTestAppOn(t *testing.T, dbURL string, configure ...func(*handlers.Config
 	h := handlers.New(store, cfg, log)
 	srv.Config.Handler = h.NewServer()
 	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		h.Close(context.Background())
+	app := &testApp{URL: srv.URL, Store: store, H: h, srv: srv}
+	t.Cleanup(func() { app.shutdown(t) })
+	return app
+}
+
+// shutdown stops as serve does on SIGTERM: no new requests, in-flight ones
+// finished, then the final flush.
+func (a *testApp) shutdown(t testing.TB) {
+	t.Helper()
+	a.once.Do(func() {
+		a.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.H.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
 	})
-	return &testApp{URL: srv.URL, Store: store, H: h}
 }
 
 // noRedirects is a client that reports redirects instead of following them.

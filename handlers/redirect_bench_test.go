@@ -22,7 +22,7 @@ func (w *headersOnly) WriteHeader(int)             {}
 //
 //	TEST_DATABASE_URL=… go test -run '^$' -bench RedirectChain -benchmem ./handlers/
 func BenchmarkRedirectChain(b *testing.B) {
-	app := startRedirectServer(b, migratedDatabase(b))
+	app := newTestAppOn(b, migratedDatabase(b))
 	l := app.link(b, "https://bench.example.com/landing?utm_source=sms")
 	e := app.H.NewServer()
 	const302 := echo.New()

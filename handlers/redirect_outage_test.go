@@ -34,7 +34,7 @@ func within(t *testing.T, url string, status int) {
 func TestChangesReachEveryInstanceWithinOneSecond(t *testing.T) {
 	url := migratedDatabase(t)
 	hourTTL := func(c *handlers.Config) { c.Redirects.CacheTTL = time.Hour }
-	a, b := startRedirectServer(t, url, hourTTL), startRedirectServer(t, url, hourTTL)
+	a, b := newTestAppOn(t, url, hourTTL), newTestAppOn(t, url, hourTTL)
 	a.waitForFeed(t)
 	b.waitForFeed(t)
 
@@ -52,14 +52,14 @@ func TestChangesReachEveryInstanceWithinOneSecond(t *testing.T) {
 	t.Run("deactivated by hand in SQL", func(t *testing.T) {
 		l := a.link(t, "https://manual.example.com/")
 		warm(t, b, l.Slug)
-		a.store.DB().MustExec(`UPDATE short_links SET is_active = false WHERE slug = $1`, l.Slug)
+		a.Store.DB().MustExec(`UPDATE short_links SET is_active = false WHERE slug = $1`, l.Slug)
 		within(t, b.URL+"/"+l.Slug, http.StatusGone)
 	})
 	t.Run("created after a cached 404", func(t *testing.T) {
 		if resp, _ := request(t, "GET", b.URL+"/Later1", iPhone); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("status %d, want 404 before the link exists", resp.StatusCode)
 		}
-		a.store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('Later1', 'https://later.example.com/')`)
+		a.Store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('Later1', 'https://later.example.com/')`)
 		within(t, b.URL+"/Later1", http.StatusFound)
 	})
 }
@@ -67,7 +67,7 @@ func TestChangesReachEveryInstanceWithinOneSecond(t *testing.T) {
 // warm makes sure r answers slug from its cache, and returns how many
 // redirects that took. (The notification of the link's creation may
 // arrive after the first request and evict it, hence the loop.)
-func warm(t *testing.T, r *redirectServer, slug string) (redirects int64) {
+func warm(t *testing.T, r *testApp, slug string) (redirects int64) {
 	t.Helper()
 	ok := pollUntil(2*time.Second, func() bool {
 		hits := r.H.RedirectStats().CacheHits
@@ -95,7 +95,7 @@ func TestClicksSurviveADatabaseOutage(t *testing.T) {
 	defer cluster.Stop()
 	url := cluster.URL("postgres")
 	migrateDatabase(t, url)
-	app := startRedirectServer(t, url)
+	app := newTestAppOn(t, url)
 	hot, other := app.link(t, "https://hot.example.com/"), app.link(t, "https://other.example.com/")
 	served := map[string]int64{}
 	redirect := func(slug string) {
@@ -157,7 +157,7 @@ func TestClicksSurviveADatabaseOutage(t *testing.T) {
 // a click is dropped (the visitor is still redirected), counted and
 // logged, never silently lost; clicks on links already waiting still count.
 func TestPendingClicksAreBounded(t *testing.T) {
-	app := startRedirectServer(t, migratedDatabase(t), func(c *handlers.Config) {
+	app := newTestAppOn(t, migratedDatabase(t), func(c *handlers.Config) {
 		c.Redirects.MaxPending = 2
 		c.Redirects.FlushInterval = time.Hour // nothing is written until Close
 	})

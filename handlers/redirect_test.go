@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,22 +14,10 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/localpg"
 	"github.com/shortlinks/shortlinks/handlers"
-	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
 // iPhone is the User-Agent of a person tapping a link.
 const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-
-// redirectServer is one instance of the service, as in production: its
-// own cache, click counter and change feed, over a database it may share
-// with other instances.
-type redirectServer struct {
-	URL   string
-	H     *handlers.Handlers
-	srv   *httptest.Server
-	once  sync.Once
-	store *db.Store
-}
 
 // migratedDatabase returns the URL of a fresh, migrated database.
 func migratedDatabase(t testing.TB) string {
@@ -57,51 +43,8 @@ func migrateDatabase(t testing.TB, url string) {
 	}
 }
 
-// startRedirectServer serves the app over the database at url, listening
-// for link changes there, and flushing clicks every 20 ms unless
-// configure says otherwise.
-func startRedirectServer(t testing.TB, url string, configure ...func(*handlers.Config)) *redirectServer {
-	t.Helper()
-	conn, err := db.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	cfg := handlers.Config{
-		APITokens: []string{testToken},
-		URLPolicy: urlpolicy.Policy{MaxLength: 4096},
-	}
-	cfg.Redirects.ListenURL = url
-	cfg.Redirects.FlushInterval = 20 * time.Millisecond
-	for _, f := range configure {
-		f(&cfg)
-	}
-	r := &redirectServer{store: db.New(conn, db.Options{}), srv: httptest.NewUnstartedServer(nil)}
-	cfg.BaseURL = "http://" + r.srv.Listener.Addr().String()
-	r.H = handlers.New(r.store, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	r.srv.Config.Handler = r.H.NewServer()
-	r.srv.Start()
-	r.URL = r.srv.URL
-	t.Cleanup(func() { r.shutdown(t) })
-	return r
-}
-
-// shutdown stops as serve does on SIGTERM: no new requests, in-flight ones
-// finished, then the final flush.
-func (r *redirectServer) shutdown(t testing.TB) {
-	t.Helper()
-	r.once.Do(func() {
-		r.srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := r.H.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-}
-
 // waitForFeed waits until the instance hears link changes.
-func (r *redirectServer) waitForFeed(t *testing.T) {
+func (r *testApp) waitForFeed(t *testing.T) {
 	t.Helper()
 	if !pollUntil(5*time.Second, func() bool { return r.H.RedirectStats().FeedConnected }) {
 		t.Fatal("change feed never connected")
@@ -109,9 +52,9 @@ func (r *redirectServer) waitForFeed(t *testing.T) {
 }
 
 // link creates an active link directly in the database.
-func (r *redirectServer) link(t testing.TB, destination string) db.Link {
+func (r *testApp) link(t testing.TB, destination string) db.Link {
 	t.Helper()
-	l, _, err := r.store.GetOrCreateLink(context.Background(), db.LinkRequest{DestinationURL: destination, LinkType: "site_preview"})
+	l, _, err := r.Store.GetOrCreateLink(context.Background(), db.LinkRequest{DestinationURL: destination, LinkType: "site_preview"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,9 +62,9 @@ func (r *redirectServer) link(t testing.TB, destination string) db.Link {
 }
 
 // counts reads a link's click_count, preview_count and daily click total.
-func (r *redirectServer) counts(t *testing.T, slug string) (clicks, previews, daily int64) {
+func (r *testApp) counts(t *testing.T, slug string) (clicks, previews, daily int64) {
 	t.Helper()
-	err := r.store.DB().QueryRow(`SELECT click_count, preview_count,
+	err := r.Store.DB().QueryRow(`SELECT click_count, preview_count,
 			(SELECT COALESCE(SUM(clicks), 0) FROM link_clicks_daily WHERE link_id = l.id)
 		FROM short_links l WHERE slug = $1`, slug).Scan(&clicks, &previews, &daily)
 	if err != nil {
@@ -155,10 +98,10 @@ func pollUntil(d time.Duration, cond func() bool) bool {
 }
 
 func TestRedirectAnswers(t *testing.T) {
-	app := startRedirectServer(t, migratedDatabase(t))
+	app := newTestAppOn(t, migratedDatabase(t))
 	active := app.link(t, "https://bakery.example.com/spring?utm_source=sms")
 	retired := app.link(t, "https://bakery.example.com/winter")
-	if _, err := app.store.Deactivate(context.Background(), retired.Slug); err != nil {
+	if _, err := app.Store.Deactivate(context.Background(), retired.Slug); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -210,7 +153,7 @@ func TestRedirectStatusIsConfigurable(t *testing.T) {
 	url := migratedDatabase(t)
 	for _, status := range []int{301, 302, 307, 308} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			app := startRedirectServer(t, url, func(c *handlers.Config) { c.RedirectStatus = status })
+			app := newTestAppOn(t, url, func(c *handlers.Config) { c.RedirectStatus = status })
 			l := app.link(t, "https://status.example.com/")
 			resp, _ := request(t, "GET", app.URL+"/"+l.Slug, iPhone)
 			if resp.StatusCode != status || resp.Header.Get("Location") != l.DestinationURL {
@@ -224,7 +167,7 @@ func TestRedirectStatusIsConfigurable(t *testing.T) {
 // shutdown, click_count equals exactly the redirects served, with flushes
 // running all along.
 func TestEveryRedirectIsCountedExactlyOnce(t *testing.T) {
-	app := startRedirectServer(t, migratedDatabase(t))
+	app := newTestAppOn(t, migratedDatabase(t))
 	links := []db.Link{app.link(t, "https://viral.example.com/"), app.link(t, "https://other.example.com/")}
 	const clients, each = 32, 60
 	var served [2]atomic.Int64
@@ -259,7 +202,7 @@ func TestEveryRedirectIsCountedExactlyOnce(t *testing.T) {
 // Messaging apps fetch every link to draw a preview card; those fetches
 // (and HEADs) are counted as previews, never as clicks.
 func TestPreviewsAreCountedApartFromClicks(t *testing.T) {
-	app := startRedirectServer(t, migratedDatabase(t))
+	app := newTestAppOn(t, migratedDatabase(t))
 	l := app.link(t, "https://preview.example.com/")
 	previewers := []string{
 		"facebookexternalhit/1.1",
@@ -287,10 +230,10 @@ func TestPreviewsAreCountedApartFromClicks(t *testing.T) {
 // A destination that would not be accepted today (here planted by hand)
 // is not redirected to.
 func TestUnacceptableDestinationIsNotRedirected(t *testing.T) {
-	app := startRedirectServer(t, migratedDatabase(t))
+	app := newTestAppOn(t, migratedDatabase(t))
 	for i, dest := range []string{"javascript:alert(1)", "ftp://files.example.com/x", "data:text/html,hi"} {
 		slug := fmt.Sprintf("bad%d", i)
-		app.store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ($1, $2)`, slug, dest)
+		app.Store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ($1, $2)`, slug, dest)
 		if resp, _ := request(t, "GET", app.URL+"/"+slug, iPhone); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
 			t.Errorf("%s: status %d, Location %q; want 404 and no redirect", dest, resp.StatusCode, resp.Header.Get("Location"))
 		}
@@ -299,7 +242,7 @@ func TestUnacceptableDestinationIsNotRedirected(t *testing.T) {
 
 // /metrics reads the redirect counters.
 func TestRedirectCountersReachMetrics(t *testing.T) {
-	app := startRedirectServer(t, migratedDatabase(t))
+	app := newTestAppOn(t, migratedDatabase(t))
 	l := app.link(t, "https://metrics.example.com/")
 	request(t, "GET", app.URL+"/"+l.Slug, iPhone)
 	request(t, "GET", app.URL+"/"+l.Slug, "WhatsApp/2.23.20.0")

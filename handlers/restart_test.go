@@ -25,7 +25,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	defer cluster.Stop()
 	url := cluster.URL("postgres")
 	migrateDatabase(t, url)
-	app := startRedirectServer(t, url)
+	app := newTestAppOn(t, url)
 	hot := []string{app.link(t, "https://a.example.com/").Slug, app.link(t, "https://b.example.com/").Slug}
 	app.waitForFeed(t)
 
