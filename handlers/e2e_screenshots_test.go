@@ -23,6 +23,16 @@ func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base,
 		biz := app.addBusiness(t, b[0], b[1], b[2])
 		app.api(t, "POST", "/api/v1/campaigns/preview-sms", previewBody(biz.ID, "friendly"))
 	}
+	// A month of taps on the previewed link, so the chart has a shape.
+	app.Store.DB().MustExec(`WITH days AS (
+			INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
+			SELECT l.id, d::date, 20 + (17 * extract(day FROM d)::int) % 45, (7 * extract(day FROM d)::int) % 5
+			FROM short_links l, generate_series(current_date - 29, current_date, interval '1 day') d
+			WHERE l.slug = $1
+			RETURNING link_id, clicks, previews)
+		UPDATE short_links l SET click_count = t.clicks, preview_count = t.previews
+		FROM (SELECT link_id, SUM(clicks) AS clicks, SUM(previews) AS previews FROM days GROUP BY link_id) t
+		WHERE l.id = t.link_id`, slug)
 	dir := filepath.Join("..", "docs", "screenshots")
 	for _, p := range []struct{ name, path string }{
 		{"campaign-preview", campaignPage + "?variant=friendly"},
