@@ -131,3 +131,22 @@ func loseRace(t *testing.T, app *testApp, url string) {
 		t.Fatalf("the losing call answered %d, want 200 with the winner's link", status)
 	}
 }
+
+// Opening the dashboard always checks afresh, even right after a poll.
+func TestHealthPageIsFreshWhenOpened(t *testing.T) {
+	app := newTestApp(t)
+	b := app.signedIn(t)
+	poll, _ := http.NewRequest("GET", app.URL+"/admin/health", nil)
+	poll.Header.Set("HX-Request", "true")
+	if resp, err := b.client.Do(poll); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("poll: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	app.Store.DB().MustExec(`DROP INDEX short_links_one_active_idx`)
+	app.Store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('dupaaa', 'https://x.example.com/'), ('dupbbb', 'https://x.example.com/')`)
+	_, doc := b.get("/admin/health")
+	if doc.Find(".status.bad").Length() == 0 {
+		t.Error("the dashboard opened right after a poll still showed the old, green check")
+	}
+}

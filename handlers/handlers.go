@@ -52,6 +52,8 @@ type Handlers struct {
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
+
+	lastHealth healthCache // health.go: the last duplicate-health check
 }
 
 // New returns Handlers over store.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -65,7 +66,37 @@ func (h *Handlers) duplicateHealth(ctx context.Context) (healthJSON, error) {
 		Groups: groups, CheckedAt: hs.CheckedAt,
 	}
 	h.metrics.recordHealth(out)
+	h.lastHealth.store(out)
 	return out, nil
+}
+
+// recentHealth is duplicateHealth, or its last result when younger than
+// maxAge: the dashboard's self-refresh of every open tab costs at most one
+// monitoring query per maxAge.
+func (h *Handlers) recentHealth(ctx context.Context, maxAge time.Duration) (healthJSON, error) {
+	if v, ok := h.lastHealth.load(maxAge); ok {
+		return v, nil
+	}
+	return h.duplicateHealth(ctx)
+}
+
+// healthCache keeps the last duplicate-health result.
+type healthCache struct {
+	mu sync.Mutex
+	at time.Time
+	v  healthJSON
+}
+
+func (c *healthCache) store(v healthJSON) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at, c.v = time.Now(), v
+}
+
+func (c *healthCache) load(maxAge time.Duration) (healthJSON, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.v, !c.at.IsZero() && time.Since(c.at) < maxAge
 }
 
 // DuplicateHealth is GET /api/v1/health/duplicates.
