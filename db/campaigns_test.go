@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/shortlinks/shortlinks/db"
 )
@@ -31,10 +32,9 @@ func TestListCampaignBusinesses(t *testing.T) {
 	}
 	link, _, _ := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: *rosa.SiteURL, LinkType: db.LinkTypeSitePreview})
 	s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: *rosa.SiteURL, LinkType: "qr"})
-	for range 3 {
-		if err := s.RecordClick(ctx, link.ID); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(),
+		Rows: []db.ClickRow{{LinkID: link.ID, Day: time.Now(), Clicks: 3}}}); err != nil {
+		t.Fatal(err)
 	}
 
 	names := func(p db.CampaignPage) []string {

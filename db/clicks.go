@@ -100,15 +100,6 @@ func (s *Store) PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64,
 	return n, nil
 }
 
-// RecordClick counts one click on the link right away, as a batch of one.
-// It is for seeding and tests: the redirect path counts in memory and
-// writes batches, since a write per click serialises a popular link on its
-// row.
-func (s *Store) RecordClick(ctx context.Context, linkID int64) error {
-	_, err := s.FlushClicks(ctx, ClickBatch{ID: NewBatchID(), Rows: []ClickRow{{LinkID: linkID, Day: time.Now(), Clicks: 1}}})
-	return err
-}
-
 // NewBatchID returns a random (version 4) UUID for a ClickBatch.
 func NewBatchID() string {
 	var b [16]byte

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -24,8 +25,9 @@ func TestCampaignListing(t *testing.T) {
 	}
 	_, p := app.api(t, "POST", "/api/v1/campaigns/preview-sms", previewBody(rosa.ID, "friendly"))
 	link, _ := app.Store.FindBySlug(context.Background(), p["slug"].(string))
-	for range 2 {
-		app.Store.RecordClick(context.Background(), link.ID)
+	if _, err := app.Store.FlushClicks(context.Background(), db.ClickBatch{ID: db.NewBatchID(),
+		Rows: []db.ClickRow{{LinkID: link.ID, Day: time.Now(), Clicks: 2}}}); err != nil {
+		t.Fatal(err)
 	}
 	b := app.signedIn(t)
 
