@@ -13,8 +13,8 @@ import (
 )
 
 // OneActiveLinkVersion is the migration that heals duplicate active links
-// and creates the partial unique index; it is the latest, so one `migrate
-// down` from the top removes exactly the guarantee.
+// and creates the partial unique index. Later migrations exist, so rolling
+// back the guarantee means migrating down to OneActiveLinkVersion-1.
 const OneActiveLinkVersion = 4
 
 // Migrator applies the embedded migrations through goose's Provider API.

@@ -24,19 +24,28 @@ func (h *Handlers) campaignPages(admin *echo.Group) {
 	get(admin, "/campaigns/:id/preview", h.CampaignPreviewFragment)
 }
 
-// CampaignsPage is GET /admin/campaigns?q=&limit=&offset=: businesses ready
-// for outreach, searchable by name or city.
+// CampaignsPage is GET /admin/campaigns?q=&limit=&cursor=: businesses ready
+// for outreach, searchable by name or city, paginated by cursor.
 func (h *Handlers) CampaignsPage(c echo.Context) error {
 	q, err := searchParam(c, "q")
 	if err != nil {
 		return err
 	}
-	limit, offset := pageParams(c, campaignPageSize)
-	page, err := h.store.ListCampaignBusinesses(c.Request().Context(), db.CampaignFilter{Query: q, Limit: limit, Offset: offset})
+	cur, err := cursorParam(c, "name")
 	if err != nil {
 		return err
 	}
-	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
+	ctx := c.Request().Context()
+	f := db.CampaignFilter{Query: q, Limit: queryInt(c, "limit", campaignPageSize, 1, 500), Cursor: cur}
+	page, err := h.store.ListCampaignBusinesses(ctx, f)
+	if err != nil {
+		return err
+	}
+	total, err := h.store.CountCampaignBusinesses(ctx, f)
+	if err != nil {
+		return err
+	}
+	list := views.CampaignList{Query: q, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
 		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
 			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: b.ClickCount}
@@ -45,19 +54,14 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 		}
 		list.Rows = append(list.Rows, row)
 	}
-	if len(list.Rows) > 0 {
-		list.From, list.To = offset+1, offset+len(list.Rows)
-	}
-	if offset > 0 {
-		list.PrevHref = campaignsHref(q, limit, max(offset-limit, 0))
-	}
-	if offset+len(list.Rows) < page.Total {
-		list.NextHref = campaignsHref(q, limit, offset+limit)
-	}
+	list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignsURL(q, f.Limit, cur) },
+		countText(total)+" "+plural(total.N, "business", "businesses"))
 	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
 }
 
-func campaignsHref(q string, limit, offset int) string {
+// campaignsURL is the campaign listing with a search, a page size and a
+// cursor, leaving out defaults.
+func campaignsURL(q string, limit int, cur *db.Cursor) string {
 	v := url.Values{}
 	if q != "" {
 		v.Set("q", q)
@@ -65,13 +69,20 @@ func campaignsHref(q string, limit, offset int) string {
 	if limit != campaignPageSize {
 		v.Set("limit", strconv.Itoa(limit))
 	}
-	if offset > 0 {
-		v.Set("offset", strconv.Itoa(offset))
+	if cur != nil {
+		v.Set("cursor", cur.String())
 	}
 	if len(v) == 0 {
 		return "/admin/campaigns"
 	}
 	return "/admin/campaigns?" + v.Encode()
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // CampaignPage is GET /admin/campaigns/:id?variant=: the whole page, which

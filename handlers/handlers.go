@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,6 +34,9 @@ type Config struct {
 	Limits         Limits
 	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
 	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
+	// DuplicateCheckInterval is how often the full duplicate check runs
+	// (one instance at a time); DefaultDuplicateCheckInterval when zero.
+	DuplicateCheckInterval time.Duration
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
@@ -50,10 +54,8 @@ type Handlers struct {
 	sessions  *sessions
 	limits    limiters
 	metrics   *metrics           // metrics.go
-	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
+	monitor   *monitor           // monitor.go: gauges, counters, the duplicate check
 	redirects *redirects.Service // redirect.go; stopped by Close
-
-	lastHealth healthCache // health.go: the last duplicate-health check
 }
 
 // New returns Handlers over store.
@@ -66,6 +68,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.RedirectStatus = http.StatusFound
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.DuplicateCheckInterval <= 0 {
+		cfg.DuplicateCheckInterval = DefaultDuplicateCheckInterval
+	}
 	if cfg.SMSRate.Currency == "" {
 		cfg.SMSRate = DefaultSMSRate
 	}
@@ -81,7 +86,7 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	h.redirects = h.newRedirects()
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
-	h.monitor = h.startMonitor(monitorInterval)
+	h.monitor = h.startMonitor(monitorInterval, cfg.DuplicateCheckInterval)
 	return h
 }
 
@@ -111,6 +116,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
 	api.POST("/links", h.CreateLink, auth)
+	get(api, "/links", h.ListLinks, auth) // api_links_list.go
 	get(api, "/links/:slug", h.GetLink, auth)
 	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)
 	api.POST("/links/:slug/activate", h.ActivateLink, auth)

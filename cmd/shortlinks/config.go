@@ -43,13 +43,14 @@ type config struct {
 	TokenRateLimit    float64
 	TrustedProxies    string
 
-	ClickFlushInterval time.Duration
-	LinkCacheSize      int
-	LinkCacheTTL       time.Duration
-	MaxPendingClicks   int
-	SMS                smsConfig // config_sms.go
-	MetricsPublic      bool
-	MetricsToken       string
+	ClickFlushInterval     time.Duration
+	LinkCacheSize          int
+	LinkCacheTTL           time.Duration
+	MaxPendingClicks       int
+	SMS                    smsConfig // config_sms.go
+	MetricsPublic          bool
+	MetricsToken           string
+	DuplicateCheckInterval time.Duration
 
 	envErrs []error // environment values that did not parse
 }
@@ -104,6 +105,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	c.SMS.register(str)
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", envParse("METRICS_PUBLIC", false, strconv.ParseBool, &c.envErrs), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
+	fs.DurationVar(&c.DuplicateCheckInterval, "duplicate-check-interval", envParse("DUPLICATE_CHECK_INTERVAL", time.Hour, time.ParseDuration, &c.envErrs), "how often the full duplicate check runs, on one instance at a time (DUPLICATE_CHECK_INTERVAL)")
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -153,20 +155,21 @@ func (c *config) baseURL() string {
 
 func (c *config) handlersConfig() handlers.Config {
 	return handlers.Config{
-		Redirects:      c.redirectOptions(),
-		BaseURL:        c.baseURL(),
-		APITokens:      splitList(c.APITokens),
-		LinkTypes:      splitList(c.LinkTypes),
-		URLPolicy:      c.urlPolicy(),
-		RedirectStatus: c.RedirectStatus,
-		AdminUser:      c.AdminUser,
-		AdminPassword:  c.AdminPassword,
-		SessionSecret:  c.SessionSecret,
-		Limits:         c.limits(),
-		SMSRate:        c.SMS.rate,
-		SMSTemplates:   c.SMS.templates,
-		MetricsPublic:  c.MetricsPublic,
-		MetricsToken:   c.MetricsToken,
+		Redirects:              c.redirectOptions(),
+		BaseURL:                c.baseURL(),
+		APITokens:              splitList(c.APITokens),
+		LinkTypes:              splitList(c.LinkTypes),
+		URLPolicy:              c.urlPolicy(),
+		RedirectStatus:         c.RedirectStatus,
+		AdminUser:              c.AdminUser,
+		AdminPassword:          c.AdminPassword,
+		SessionSecret:          c.SessionSecret,
+		Limits:                 c.limits(),
+		SMSRate:                c.SMS.rate,
+		SMSTemplates:           c.SMS.templates,
+		MetricsPublic:          c.MetricsPublic,
+		MetricsToken:           c.MetricsToken,
+		DuplicateCheckInterval: c.DuplicateCheckInterval,
 	}
 }
 
