@@ -153,3 +153,12 @@ func (a *testApp) countLinks(t *testing.T) int {
 	}
 	return n
 }
+
+// checkDuplicates runs the full duplicate check now, as the monitor and
+// `shortlinks check-duplicates` do; the dashboard and API show its result.
+func (a *testApp) checkDuplicates(t *testing.T) {
+	t.Helper()
+	if _, err := a.Store.RunDuplicateCheck(context.Background(), db.CheckOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

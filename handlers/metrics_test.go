@@ -104,7 +104,8 @@ func TestMetricsCountRequestsAndLinks(t *testing.T) {
 func TestMetricsDuplicateGauge(t *testing.T) {
 	app := newTestApp(t)
 	app.addLink(t, "https://a.example.com/", "site_preview")
-	app.api(t, "GET", "/api/v1/health/duplicates", nil) // refreshes on demand
+	app.checkDuplicates(t)
+	app.api(t, "GET", "/api/v1/health/duplicates", nil) // refreshes the gauges on demand
 	families := scrape(t, app)
 	if v, ok := value(families, "shortlinks_duplicate_groups", nil); !ok || v != 0 {
 		t.Errorf("healthy: duplicate groups %v (present %t)", v, ok)
@@ -114,6 +115,7 @@ func TestMetricsDuplicateGauge(t *testing.T) {
 	}
 	app.Store.DB().MustExec(`DROP INDEX ` + db.UniqueIndexName)
 	app.rawLink(t, "dup001", "https://a.example.com/")
+	app.checkDuplicates(t)
 	app.signedIn(t).get("/admin/health") // the dashboard refreshes it too
 	families = scrape(t, app)
 	if v, _ := value(families, "shortlinks_duplicate_groups", nil); v != 1 {
