@@ -108,7 +108,7 @@ func TestLinkListingRejectsBadParameters(t *testing.T) {
 		"active=maybe":                  "active must",
 		"sort=slug":                     "sort must",
 		"cursor=bogus":                  "cursor must",
-		"cursor=MXxvbGRlc3R8YXwxfDE":     "cursor must", // a cursor of sort=oldest
+		"cursor=MXxvbGRlc3R8YXwxfDE":    "cursor must", // a cursor of sort=oldest
 		"q=" + strings.Repeat("a", 201): "(q)",
 		"q=a%00b":                       "(q)",
 		"q=%FF":                         "(q)",
