@@ -197,7 +197,8 @@ func (s *Store) boundedCount(ctx context.Context, query string, args []any) (Cou
 }
 
 // EachLink calls fn for every link matching f, in f's order, ignoring
-// Limit and Cursor. It is one statement, so an export is one consistent
+// Limit and Cursor; the links carry what an export shows (no business or
+// site id, no updated_at). It is one statement, so an export is one consistent
 // snapshot even while links are created or clicked; rows stream from the
 // server rather than being held in memory. An error from fn stops the walk.
 func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) error) error {
@@ -217,9 +218,11 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 		return fmt.Errorf("store: export links: %w", classify(err))
 	}
 	where, args := f.where()
-	// The business name is a correlated subquery, not a join: the rows then
-	// stream in index order with no sort of the whole table.
-	rows, err := tx.QueryxContext(ctx, `SELECT `+linkColumns+`,
+	// Only the columns an export shows. The business name is a correlated
+	// subquery, not a join: rows then stream in index order with no sort of
+	// the whole table. Scanned by position, not by reflection: an export
+	// is millions of rows.
+	rows, err := tx.QueryContext(ctx, `SELECT id, slug, destination_url, link_type, is_active, click_count, preview_count, created_at,
 			(SELECT name FROM businesses b WHERE b.id = short_links.business_id) AS business_name
 		FROM short_links `+where+` ORDER BY `+f.Sort.order("", false), args...)
 	if err != nil {
@@ -228,7 +231,8 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	defer rows.Close()
 	for rows.Next() {
 		var l ListedLink
-		if err := rows.StructScan(&l); err != nil {
+		if err := rows.Scan(&l.ID, &l.Slug, &l.DestinationURL, &l.LinkType, &l.IsActive, &l.ClickCount,
+			&l.PreviewCount, &l.CreatedAt, &l.BusinessName); err != nil {
 			return fmt.Errorf("store: export links: %w", classify(err))
 		}
 		if err := fn(l); err != nil {
