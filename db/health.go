@@ -88,10 +88,18 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	if err := tx.GetContext(ctx, &got, lock, int64(duplicateCheckLock)); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check lock: %w", classify(err))
 	}
-	// Read committed: a check that finished while this one waited is seen.
-	latest, err := latestCheck(ctx, tx)
-	if !got || (err == nil && o.MaxAge > 0 && time.Since(latest.FinishedAt) < o.MaxAge) {
-		return latest, err
+	// A database not migrated to 00005 yet (check-duplicates before the
+	// fix) is checked all the same; there is just nowhere to keep the result.
+	var store bool
+	if err := tx.GetContext(ctx, &store, `SELECT to_regclass('duplicate_checks') IS NOT NULL`); err != nil {
+		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", classify(err))
+	}
+	if store {
+		// Read committed: a check that finished while this one waited is seen.
+		latest, err := latestCheck(ctx, tx)
+		if !got || (err == nil && o.MaxAge > 0 && time.Since(latest.FinishedAt) < o.MaxAge) {
+			return latest, err
+		}
 	}
 	c := DuplicateCheck{StartedAt: time.Now()}
 	// One pass over short_links_destination_idx (destination_hash, link_type)
@@ -114,6 +122,10 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 		if c.Groups, err = duplicateGroups(ctx, tx); err != nil {
 			return DuplicateCheck{}, err
 		}
+	}
+	if !store {
+		c.FinishedAt = time.Now()
+		return c, tx.Commit()
 	}
 	if c.GroupsJSON, err = json.Marshal(c.Groups); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", err)

@@ -56,6 +56,12 @@ func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) {
 	return m.p.Down(ctx)
 }
 
+// DownTo rolls back every applied migration above version (the guarantee
+// of one active link is rolled back by DownTo(OneActiveLinkVersion-1)).
+func (m *Migrator) DownTo(ctx context.Context, version int64) ([]*goose.MigrationResult, error) {
+	return m.p.DownTo(ctx, version)
+}
+
 // Status lists every migration and whether it is applied.
 func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error) {
 	return m.p.Status(ctx)
