@@ -78,4 +78,3 @@ func cpuModel() string {
 	}
 	return runtime.GOARCH
 }
-
