@@ -168,21 +168,40 @@ func (s *Store) CountLinks(ctx context.Context, f ListFilter) (Count, error) {
 	return s.boundedCount(ctx, `SELECT 1 FROM short_links `+where, args)
 }
 
-// boundedCount counts the rows of query (a SELECT of matching rows) exactly
-// up to exactCountLimit; past it, it returns the planner's estimate.
+// boundedCount counts the rows of query (a SELECT of matching rows): the
+// planner's estimate when it is far past exactCountLimit (so a common word
+// or no filter at all costs planning only), else an exact count that stops
+// after exactCountLimit+1 rows (past which the estimate is shown).
 func (s *Store) boundedCount(ctx context.Context, query string, args []any) (Count, error) {
+	estimate, err := s.estimateRows(ctx, query, args)
+	if err != nil {
+		return Count{}, err
+	}
+	if estimate > trustEstimateAbove {
+		return Count{N: estimate, Estimated: true}, nil
+	}
 	var n int64
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (`+query+` LIMIT `+strconv.Itoa(exactCountLimit+1)+`) t`, args...)
+	err = s.db.GetContext(ctx, &n, `SELECT count(*) FROM (`+query+` LIMIT `+strconv.Itoa(exactCountLimit+1)+`) t`, args...)
 	if err != nil {
 		return Count{}, fmt.Errorf("store: count: %w", classify(err))
 	}
 	if n <= exactCountLimit {
 		return Count{N: n}, nil
 	}
-	// The estimate costs planning only: EXPLAIN does not run the query.
+	// Never below what was just counted.
+	return Count{N: max(estimate, exactCountLimit+1), Estimated: true}, nil
+}
+
+// trustEstimateAbove is where the planner's estimate is taken as the total
+// without counting: statistics are off by a factor, not by fifty.
+const trustEstimateAbove = 50 * exactCountLimit
+
+// estimateRows is the planner's row estimate for query; EXPLAIN plans it
+// without running it.
+func (s *Store) estimateRows(ctx context.Context, query string, args []any) (int64, error) {
 	var plan []byte
 	if err := s.db.GetContext(ctx, &plan, `EXPLAIN (FORMAT JSON) `+query, args...); err != nil {
-		return Count{}, fmt.Errorf("store: estimate count: %w", classify(err))
+		return 0, fmt.Errorf("store: estimate count: %w", classify(err))
 	}
 	var out []struct {
 		Plan struct {
@@ -190,10 +209,9 @@ func (s *Store) boundedCount(ctx context.Context, query string, args []any) (Cou
 		} `json:"Plan"`
 	}
 	if err := json.Unmarshal(plan, &out); err != nil || len(out) == 0 {
-		return Count{}, fmt.Errorf("store: estimate count: unexpected plan: %w", err)
+		return 0, fmt.Errorf("store: estimate count: unexpected plan: %w", err)
 	}
-	// Never below what was just counted.
-	return Count{N: max(int64(out[0].Plan.Rows), exactCountLimit+1), Estimated: true}, nil
+	return int64(out[0].Plan.Rows), nil
 }
 
 // EachLink calls fn for every link matching f, in f's order, ignoring

@@ -157,3 +157,23 @@ func TestActiveLinkSharingDestination(t *testing.T) {
 		t.Error("an active link was reported as blocking itself")
 	}
 }
+
+// Totals are exact up to 1,000 and labelled estimates past it, so counting
+// never reads more than about a thousand rows.
+func TestCountLinksEstimatesPastAThousand(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t, db.Options{})
+	ctx := context.Background()
+	s.DB().MustExec(`INSERT INTO short_links (slug, destination_url, link_type)
+		SELECT 'c' || i, 'https://c' || i || '.example.com/', CASE WHEN i <= 3 THEN 'qr' ELSE 'sms' END
+		FROM generate_series(1, 1500) i`)
+	s.DB().MustExec(`ANALYZE short_links`)
+	all, err := s.CountLinks(ctx, db.ListFilter{})
+	if err != nil || !all.Estimated || all.N < 1001 {
+		t.Errorf("1,500 links: %+v %v, want an estimate above 1,000", all, err)
+	}
+	qr, err := s.CountLinks(ctx, db.ListFilter{LinkType: "qr"})
+	if err != nil || qr != (db.Count{N: 3}) {
+		t.Errorf("3 qr links: %+v %v, want exactly 3", qr, err)
+	}
+}
