@@ -113,6 +113,9 @@ func TestMetricsDuplicateGauge(t *testing.T) {
 	if v, _ := value(families, "shortlinks_unique_index_present", nil); v != 1 {
 		t.Errorf("healthy: index present %v", v)
 	}
+	if v, _ := value(families, "shortlinks_links", map[string]string{"state": "active"}); v != 1 {
+		t.Errorf("healthy: active links gauge %v, want 1", v)
+	}
 	app.Store.DB().MustExec(`DROP INDEX ` + db.UniqueIndexName)
 	app.rawLink(t, "dup001", "https://a.example.com/")
 	app.checkDuplicates(t)
