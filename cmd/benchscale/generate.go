@@ -75,6 +75,9 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		}
 		fmt.Fprintf(os.Stderr, "  index %-36s %6.1f s\n", def.name, time.Since(start).Seconds())
 	}
+	if err := syncIdentity(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE benchscale_dataset AS SELECT $1::bigint AS links, now() AS built_at`, n); err != nil {
 		return err
 	}
@@ -91,6 +94,16 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 	}
 	fmt.Fprintf(os.Stderr, "  vacuum analyze       %6.1f s\n", time.Since(start).Seconds())
 	return nil
+}
+
+// syncIdentity moves the id sequence past the ids the generator chose
+// itself (OVERRIDING SYSTEM VALUE), so links created later get fresh ids.
+func syncIdentity(ctx context.Context, conn interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
+	_, err := conn.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('short_links', 'id'),
+		GREATEST((SELECT max(id) FROM short_links), 1))`)
+	return err
 }
 
 type indexDef struct{ name, def string }

@@ -159,11 +159,12 @@ func dataset(ctx context.Context, cluster *localpg.Cluster, n int64) (string, er
 		return "", err
 	}
 	ready, err := datasetReady(ctx, conn)
-	if err != nil || ready {
-		if ready {
-			fmt.Fprintf(os.Stderr, "bench-scale: reusing the dataset of %d links (database %s)\n", n, name)
-		}
-		return url, err
+	if err != nil {
+		return "", err
+	}
+	if ready {
+		fmt.Fprintf(os.Stderr, "bench-scale: reusing the dataset of %d links (database %s)\n", n, name)
+		return url, syncIdentity(ctx, conn) // datasets of earlier versions lacked it
 	}
 	fmt.Fprintf(os.Stderr, "bench-scale: building %d links (database %s); this is done once\n", n, name)
 	start := time.Now()
