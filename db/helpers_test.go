@@ -7,13 +7,13 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 )
 
 // openTestDB connects to a fresh, empty database of the test cluster.
 func openTestDB(t *testing.T) *sqlx.DB {
 	t.Helper()
-	conn, err := db.Open(context.Background(), localpg.NewTestDatabase(t))
+	conn, err := db.Open(context.Background(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

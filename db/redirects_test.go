@@ -12,6 +12,7 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 )
 
 // feedRecorder records what the change feed delivers.
@@ -51,7 +52,7 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 // and changes made by hand in SQL, but not click-count updates.
 func TestLinkChangesAnnounceRedirectChanges(t *testing.T) {
 	ctx := context.Background()
-	url := localpg.NewTestDatabase(t)
+	url := pgtest.NewDatabase(t)
 	conn, err := db.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
@@ -40,7 +40,7 @@ type testApp struct {
 // newTestApp starts the service; configure adjusts the config first.
 func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
 	t.Helper()
-	return newTestAppOn(t, localpg.NewTestDatabase(t), configure...)
+	return newTestAppOn(t, pgtest.NewDatabase(t), configure...)
 }
 
 // newTestAppOn starts the service over the (empty) database at dbURL.

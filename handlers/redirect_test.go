@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
 )
 
@@ -22,7 +22,7 @@ const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebK
 // migratedDatabase returns the URL of a fresh, migrated database.
 func migratedDatabase(t testing.TB) string {
 	t.Helper()
-	url := localpg.NewTestDatabase(t)
+	url := pgtest.NewDatabase(t)
 	migrateDatabase(t, url)
 	return url
 }

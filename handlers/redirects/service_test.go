@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 )
 
@@ -33,7 +33,7 @@ func (s *lostAnswers) FlushClicks(ctx context.Context, b db.ClickBatch) (bool, e
 func newStore(t *testing.T) *db.Store {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, localpg.NewTestDatabase(t))
+	conn, err := db.Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
