@@ -8,6 +8,7 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // openTestDB connects to a fresh, empty database of the test cluster.
@@ -25,7 +26,7 @@ func openTestDB(t *testing.T) *sqlx.DB {
 func newTestStore(t *testing.T, opts db.Options) *db.Store {
 	t.Helper()
 	conn := openTestDB(t)
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

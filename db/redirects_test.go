@@ -13,6 +13,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/localpg"
 	"github.com/shortlinks/shortlinks/db/pgtest"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // feedRecorder records what the change feed delivers.
@@ -58,7 +59,7 @@ func TestLinkChangesAnnounceRedirectChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m, _ := db.NewMigrator(conn.DB, nil)
+	m, _ := migrations.New(conn.DB, nil)
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}

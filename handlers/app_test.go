@@ -17,6 +17,7 @@ import (
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // Credentials every test app is configured with.
@@ -52,7 +53,7 @@ func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // iPhone is the User-Agent of a person tapping a link.
@@ -34,7 +35,7 @@ func migrateDatabase(t testing.TB, url string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

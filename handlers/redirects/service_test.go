@@ -12,6 +12,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // lostAnswers is the real store, except that the first n flushes lose
@@ -38,7 +39,7 @@ func newStore(t *testing.T) *db.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, _ := db.NewMigrator(conn.DB, nil)
+	m, _ := migrations.New(conn.DB, nil)
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
