@@ -60,7 +60,7 @@ func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := db.New(conn, db.Options{})
+	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs})
 	cfg := handlers.Config{
 		APITokens:     []string{testToken, "second-token"},
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},

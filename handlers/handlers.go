@@ -127,6 +127,15 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(e, "/:slug", h.Redirect, h.limitNotFound)
 }
 
+// ReservedSlugs are the first path segments routes answers besides slugs:
+// the store never generates them (cmd passes them in db.Options), and a
+// test checks the table above against them. favicon and robots are asked
+// for by browsers and crawlers; they must stay 404, not become links.
+var ReservedSlugs = []string{
+	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
+	"favicon", "robots",
+}
+
 // router is what Echo and its groups share for adding routes.
 type router interface {
 	Match(methods []string, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) []*echo.Route
