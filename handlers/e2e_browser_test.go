@@ -24,6 +24,7 @@ import (
 // one link may exist afterwards, and the panel must end on the tab clicked
 // last even though earlier tabs answer later.
 func TestCampaignPreviewInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := findChromium(t)
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")

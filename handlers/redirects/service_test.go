@@ -49,6 +49,7 @@ func newStore(t *testing.T) *db.Store {
 // A flush that committed but whose answer was lost is retried; the retry
 // must find its batch already applied, so no click is counted twice.
 func TestRetriedFlushDoesNotCountTwice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := &lostAnswers{Store: newStore(t)}
 	store.n.Store(2)
@@ -84,6 +85,7 @@ func TestRetriedFlushDoesNotCountTwice(t *testing.T) {
 
 // Close writes what is still counted even when the flusher never ran.
 func TestCloseFlushesEverything(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := newStore(t)
 	l, _, _ := store.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://close.example.com/", LinkType: "site_preview"})
