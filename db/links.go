@@ -68,6 +68,7 @@ func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, boo
 			return Link{}, false, err
 		}
 		s.conflictsResolved.Add(1)
+		s.log.DebugContext(ctx, "store: get-or-create lost the insert race; reading the winner", "link_type", req.LinkType)
 	}
 	return Link{}, false, fmt.Errorf("store: get-or-create %q: winner kept disappearing after %d attempts", req.DestinationURL, maxRaceAttempts)
 }
@@ -111,6 +112,7 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 			slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
 		switch {
 		case isUniqueViolation(err, "short_links_slug_key"):
+			s.log.DebugContext(ctx, "store: slug collided; retrying with another", "slug", slug)
 			continue
 		case referenceError(err) != nil:
 			return Link{}, fmt.Errorf("store: insert link: %w", referenceError(err))

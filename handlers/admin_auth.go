@@ -125,12 +125,12 @@ func (h *Handlers) Login(c echo.Context) error {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
 	}
 	if !h.sessions.checkCredentials(user, password) {
-		h.log.Info("failed sign-in", "ip", ip, "user", truncate(user, 64))
+		h.log.InfoContext(c.Request().Context(), "failed sign-in", "ip", ip, "user", truncate(user, 64))
 		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}
 	refund()
 	c.SetCookie(h.sessions.issue(time.Now()))
-	h.log.Info("signed in", "ip", ip, "user", user)
+	h.log.InfoContext(c.Request().Context(), "signed in", "ip", ip, "user", user)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
 }
 

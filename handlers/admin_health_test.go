@@ -107,6 +107,9 @@ func TestHealthDashboardCountsResolvedRaces(t *testing.T) {
 	}
 }
 
+// loseRaceID is the X-Request-Id of loseRace's API call.
+const loseRaceID = "lose-race-1"
+
 // loseRace makes one get-or-create through the API resolve through the
 // conflict path: it meets another transaction's uncommitted insert of the
 // destination, waits on it, and finds it committed.
@@ -121,7 +124,9 @@ func loseRace(t *testing.T, app *testApp, url string) {
 	}
 	done := make(chan answer, 1)
 	go func() { // no t.Fatal here: the error comes back on done
-		status, _, err := tryJSON(app.apiRequest("POST", "/api/v1/links", map[string]any{"destination_url": url}))
+		req := app.apiRequest("POST", "/api/v1/links", map[string]any{"destination_url": url})
+		req.Header.Set("X-Request-Id", loseRaceID)
+		status, _, err := tryJSON(req)
 		done <- answer{status, err}
 	}()
 	waited := pollUntil(10*time.Second, func() bool {

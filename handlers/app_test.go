@@ -26,6 +26,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 	"github.com/shortlinks/shortlinks/migrations"
 )
@@ -57,6 +58,14 @@ func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
 // newTestAppOn starts the service over the (empty) database at dbURL.
 func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config)) *testApp {
 	t.Helper()
+	return newLoggingTestApp(t, dbURL, slog.New(slog.DiscardHandler), configure...)
+}
+
+// newLoggingTestApp starts the service with log for the handlers and the
+// store, wrapped as cmd wraps it so lines carry the request ID.
+func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure ...func(*handlers.Config)) *testApp {
+	t.Helper()
+	log = requestlog.Logger(log)
 	ctx := context.Background()
 	conn, err := db.Open(ctx, dbURL)
 	if err != nil {
@@ -70,7 +79,7 @@ func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs})
+	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs, Log: log})
 	cfg := handlers.Config{
 		APITokens:     []string{testToken, "second-token"},
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},
@@ -82,7 +91,6 @@ func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config
 	for _, f := range configure {
 		f(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewUnstartedServer(nil)
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()

@@ -15,6 +15,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -73,7 +74,7 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.SMSTemplates = messages.Defaults
 	}
 	h := &Handlers{
-		store: store, cfg: cfg, log: log,
+		store: store, cfg: cfg, log: requestlog.Logger(log), // lines carry the request ID
 		sessions: newSessions(cfg),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
