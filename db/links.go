@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// LinkTypeSitePreview is the link type of the link a campaign message
+// embeds: it points at the business's site.
+const LinkTypeSitePreview = "site_preview"
+
+// UniqueIndexName is the partial unique index (migration 00004) that
+// enforces one active link per (destination, link type).
+const UniqueIndexName = "short_links_one_active_idx"
+
 // Link is one row of short_links.
 type Link struct {
 	ID             int64     `db:"id"`
@@ -100,8 +108,8 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 			return Link{}, fmt.Errorf("store: generate slug: %w", err)
 		}
 		var rows []Link
-		// The arbiter is exactly the partial unique index
-		// short_links_one_active_idx (same columns, same predicate), so only
+		// The arbiter is exactly the partial unique index UniqueIndexName
+		// (same columns, same predicate), so only
 		// a second active link for the destination is swallowed; a slug
 		// collision still raises a unique violation, handled below.
 		err = s.db.SelectContext(ctx, &rows, `INSERT INTO short_links
@@ -157,7 +165,7 @@ func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, 
 		    updated_at = CASE WHEN is_active = $2 THEN updated_at ELSE clock_timestamp() END
 		WHERE slug = $1
 		RETURNING `+linkColumns, slug, active)
-	if isUniqueViolation(err, "short_links_one_active_idx") {
+	if isUniqueViolation(err, UniqueIndexName) {
 		return Link{}, fmt.Errorf("store: activate %q: another active link has this destination: %w", slug, ErrConflict)
 	}
 	if err != nil {

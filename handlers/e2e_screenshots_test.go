@@ -11,8 +11,8 @@ import (
 )
 
 // updateDocScreenshots rewrites docs/screenshots/*.png from the running
-// browser (UPDATE_SCREENSHOTS=1). Pages that answer with an error page, such
-// as an area not built yet in this branch, are left alone.
+// browser (UPDATE_SCREENSHOTS=1). A page that answers with an error page
+// keeps its previous screenshot rather than a picture of the error.
 func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base, campaignPage, slug string) {
 	t.Helper()
 	for _, b := range [][3]string{

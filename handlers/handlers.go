@@ -40,7 +40,7 @@ type Config struct {
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
-var DefaultLinkTypes = []string{"site_preview", "campaign", "sms", "email", "social", "qr"}
+var DefaultLinkTypes = []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
