@@ -13,7 +13,6 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/localpg"
 	"github.com/shortlinks/shortlinks/db/pgtest"
-	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // feedRecorder records what the change feed delivers.
@@ -54,16 +53,12 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 func TestLinkChangesAnnounceRedirectChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
+	url := pgtest.NewMigratedDatabase(t)
 	conn, err := db.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m, _ := migrations.New(conn.DB, nil)
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
 	s := db.New(conn, db.Options{})
 	rec := &feedRecorder{}
 	feed := db.ListenLinkChanges(url, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))

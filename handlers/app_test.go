@@ -52,7 +52,7 @@ type testApp struct {
 // newTestApp starts the service; configure adjusts the config first.
 func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
 	t.Helper()
-	return newTestAppOn(t, pgtest.NewDatabase(t), configure...)
+	return newTestAppOn(t, pgtest.NewMigratedDatabase(t), configure...)
 }
 
 // newTestAppOn starts the service over the (empty) database at dbURL.
@@ -194,9 +194,7 @@ const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebK
 // migratedDatabase returns the URL of a fresh, migrated database.
 func migratedDatabase(t testing.TB) string {
 	t.Helper()
-	url := pgtest.NewDatabase(t)
-	migrateDatabase(t, url)
-	return url
+	return pgtest.NewMigratedDatabase(t)
 }
 
 // migrateDatabase applies every migration to the database at url.

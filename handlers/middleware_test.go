@@ -18,7 +18,7 @@ func TestLogLinesOfARequestCarryItsID(t *testing.T) {
 	t.Parallel()
 	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	app := newLoggingTestApp(t, pgtest.NewDatabase(t), log)
+	app := newLoggingTestApp(t, pgtest.NewMigratedDatabase(t), log)
 	loseRace(t, app, "https://traced.example.com/")
 
 	seen := map[string]bool{}

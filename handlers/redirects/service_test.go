@@ -12,7 +12,6 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
-	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // lostAnswers is the real store, except that the first n flushes lose
@@ -34,15 +33,11 @@ func (s *lostAnswers) FlushClicks(ctx context.Context, b db.ClickBatch) (bool, e
 func newStore(t *testing.T) *db.Store {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, pgtest.NewDatabase(t))
+	conn, err := db.Open(ctx, pgtest.NewMigratedDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, _ := migrations.New(conn.DB, nil)
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return db.New(conn, db.Options{})
 }
 
