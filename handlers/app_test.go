@@ -420,3 +420,22 @@ func (a *testApp) signedIn(t *testing.T) *browser {
 	}
 	return b
 }
+
+// lockedBuffer is a bytes.Buffer that other goroutines may write while
+// the test reads it (logs, a browser's output).
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}

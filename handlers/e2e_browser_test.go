@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -299,7 +298,7 @@ func findChromium(t *testing.T) string {
 // test ends. Its output is logged only if the test fails.
 func newHeadlessBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
-	var out bytes.Buffer
+	var out lockedBuffer // chromedp writes it from its own goroutine
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // CI runs as root
@@ -309,7 +308,7 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(&lockedWriter{w: &out}),
+		chromedp.CombinedOutput(&out),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -317,7 +316,7 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 		cancel()
 		cancelAlloc()
 		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
+			t.Logf("chromium output:\n%s", out.Bytes())
 		}
 	})
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout

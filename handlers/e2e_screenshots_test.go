@@ -2,9 +2,7 @@ package handlers_test
 
 import (
 	"context"
-	"io"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -50,16 +48,4 @@ func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base,
 		saveScreenshot(t, ctx, filepath.Join(dir, p.name+".png"))
 		t.Logf("UPDATE_SCREENSHOTS: wrote %s", filepath.Join(dir, p.name+".png"))
 	}
-}
-
-// lockedWriter lets the browser's output goroutine and the test share a buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

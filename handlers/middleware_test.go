@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"testing"
 
 	"github.com/shortlinks/shortlinks/db/pgtest"
@@ -34,22 +33,4 @@ func TestLogLinesOfARequestCarryItsID(t *testing.T) {
 			t.Errorf("no %q line with request_id %s; lines with it: %v\n%s", msg, loseRaceID, seen, logs.Bytes())
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that several goroutines may write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
