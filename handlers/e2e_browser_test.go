@@ -22,8 +22,10 @@ import (
 // times in about a second. Every panel must show the one short link, only
 // one link may exist afterwards, and the panel must end on the tab clicked
 // last even though earlier tabs answer later.
+//
+// Not t.Parallel: it times real clicks, so it runs before this package's
+// parallel tests start.
 func TestCampaignPreviewInBrowser(t *testing.T) {
-	t.Parallel()
 	chromium := findChromium(t)
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
