@@ -163,7 +163,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	user, password := c.Request().PostFormValue("username"), c.Request().PostFormValue("password")
 	// The attempt takes a token before the check, so parallel guesses
 	// cannot all pass a limit that only failures would have consumed; a
-	// success gives it back.
+	// success gives it back, so only failures count.
 	ok, wait, refund := h.limits.login.reserve(ip)
 	if !ok {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
