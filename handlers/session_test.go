@@ -92,3 +92,14 @@ func TestConfiguredSessionSecretIsShared(t *testing.T) {
 		t.Errorf("an instance with the same SESSION_SECRET refused the session: %d", got)
 	}
 }
+
+// Changing the admin password ends every session, though the key stays.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
+	dbURL := localpg.NewTestDatabase(t)
+	ck := newTestAppOn(t, dbURL).signedIn(t).sessionCookieOf(t)
+	changed := newTestAppOn(t, dbURL, func(c *handlers.Config) { c.AdminPassword = "a new password" })
+	if got := openWith(t, changed.URL, "/admin/links", ck); got != http.StatusSeeOther {
+		t.Errorf("a session from before the password change: %d, want 303 to the sign-in page", got)
+	}
+}
