@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
 )
 
@@ -40,7 +40,7 @@ func openWith(t *testing.T, base, path string, ck *http.Cookie) int {
 // instance after a restart) accepts the session cookie another issued.
 func TestSessionsWorkAcrossInstancesWithoutSecret(t *testing.T) {
 	t.Parallel()
-	dbURL := localpg.NewTestDatabase(t)
+	dbURL := pgtest.NewDatabase(t)
 	first := newTestAppOn(t, dbURL)
 	second := newTestAppOn(t, dbURL)
 	b := first.signedIn(t)
@@ -96,7 +96,7 @@ func TestConfiguredSessionSecretIsShared(t *testing.T) {
 // Changing the admin password ends every session, though the key stays.
 func TestPasswordChangeEndsSessions(t *testing.T) {
 	t.Parallel()
-	dbURL := localpg.NewTestDatabase(t)
+	dbURL := pgtest.NewDatabase(t)
 	ck := newTestAppOn(t, dbURL).signedIn(t).sessionCookieOf(t)
 	changed := newTestAppOn(t, dbURL, func(c *handlers.Config) { c.AdminPassword = "a new password" })
 	if got := openWith(t, changed.URL, "/admin/links", ck); got != http.StatusSeeOther {
