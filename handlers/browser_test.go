@@ -57,8 +57,7 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("session cookie %+v, want HttpOnly and SameSite=Lax", session)
 	}
 
-	// The CSRF token is bound to the browser's CSRF cookie, not the session,
-	// so the one from the sign-in form is still good.
+	// b.token is the signed-in session's token (see login).
 	resp, _ = b.post("/admin/logout", url.Values{"csrf_token": {b.token}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", resp.StatusCode)

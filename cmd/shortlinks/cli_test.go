@@ -84,6 +84,7 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	if len(active) != 1 || active[0] != "keep01" {
 		t.Errorf("active after healing: %v, want [keep01]", active)
 	}
+	// Later migrations exist: roll back to the version before the fix.
 	if out, code := cli(t, url, "migrate", "down-to", "3"); code != 0 || !strings.Contains(out, "rolled back 00004_one_active_link.sql") {
 		t.Fatalf("migrate down-to 3: %d %s", code, out)
 	}
