@@ -12,10 +12,6 @@ import (
 	"github.com/lib/pq"
 )
 
-// UniqueIndexName is the partial unique index that enforces one active link
-// per (destination, link type).
-const UniqueIndexName = "short_links_one_active_idx"
-
 // duplicateCheckLock is the advisory lock key that lets one instance at a
 // time run the full duplicate check ("shortlinks dup" in ASCII).
 const duplicateCheckLock = 0x73686f72_74647570
@@ -28,14 +24,14 @@ const duplicateCheckTimeout = 5 * time.Minute
 const checksKept = 100
 
 // DuplicateGroup is a (destination, link type) with more than one active link:
-// a broken guarantee. Healthy databases have none. The JSON tags are the
-// format of duplicate_checks.groups, not an API shape.
+// a broken guarantee. Healthy databases have none. duplicate_checks.groups
+// stores them as JSON with the field names as keys (not an API shape).
 type DuplicateGroup struct {
-	DestinationURL string    `db:"destination_url" json:"destination_url"`
-	LinkType       string    `db:"link_type" json:"link_type"`
-	Links          int       `db:"links" json:"links"`
-	Slugs          []string  `db:"-" json:"slugs"`
-	FirstCreated   time.Time `db:"first_created" json:"first_created"`
+	DestinationURL string    `db:"destination_url"`
+	LinkType       string    `db:"link_type"`
+	Links          int       `db:"links"`
+	Slugs          []string  `db:"-"`
+	FirstCreated   time.Time `db:"first_created"`
 }
 
 // DuplicateCheck is the result of one full duplicate check: the seed's

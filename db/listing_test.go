@@ -41,6 +41,7 @@ func listFixture(t *testing.T) *db.Store {
 }
 
 func TestListLinksFilters(t *testing.T) {
+	t.Parallel()
 	s := listFixture(t)
 	ctx := context.Background()
 	yes, no := true, false
@@ -81,6 +82,7 @@ func TestListLinksFilters(t *testing.T) {
 }
 
 func TestListLinksPagesAndBusinessName(t *testing.T) {
+	t.Parallel()
 	s := listFixture(t)
 	ctx := context.Background()
 	var seen []string
@@ -120,6 +122,7 @@ func TestListLinksPagesAndBusinessName(t *testing.T) {
 }
 
 func TestEachLinkWalksEveryMatch(t *testing.T) {
+	t.Parallel()
 	s := listFixture(t)
 	var got []string
 	var bakery string
@@ -139,6 +142,7 @@ func TestEachLinkWalksEveryMatch(t *testing.T) {
 }
 
 func TestActiveLinkSharingDestination(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	old, _, _ := s.GetOrCreateLink(ctx, siteLink("https://vet.example.com/"))

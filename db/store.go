@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,12 +42,20 @@ type Options struct {
 	// NewSlug replaces the random generator (tests use it to script
 	// collisions); nil means random slugs from SlugAlphabet.
 	NewSlug func() (string, error)
+	// ReservedSlugs are words a generated slug never equals in any case:
+	// the app's top-level routes, which a slug would shadow or be shadowed
+	// by. The route table owns them (handlers.ReservedSlugs).
+	ReservedSlugs []string
+	// Log receives the store's own lines, written with the caller's
+	// context (so a request's lines carry its ID); nil discards them.
+	Log *slog.Logger
 }
 
 // Store is the repository shared by every handler.
 type Store struct {
 	db      *sqlx.DB
 	newSlug func() (string, error)
+	log     *slog.Logger
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
@@ -75,9 +84,13 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 func New(conn *sqlx.DB, opts Options) *Store {
 	newSlug := opts.NewSlug
 	if newSlug == nil {
-		newSlug = newSlugGen(opts.SlugLength, opts.SlugAlphabet).next
+		newSlug = newSlugGen(opts.SlugLength, opts.SlugAlphabet, opts.ReservedSlugs).next
 	}
-	return &Store{db: conn, newSlug: newSlug}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{db: conn, newSlug: newSlug, log: log}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).

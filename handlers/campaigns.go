@@ -14,6 +14,10 @@ import (
 	"github.com/shortlinks/shortlinks/views"
 )
 
+// The campaign pages: the listing, one business's page with its variant
+// tabs, and the panel a tab click swaps in. The preview itself is built in
+// preview.go, shared with the API (api_campaigns.go).
+
 // campaignPageSize is how many businesses the listing shows per page.
 const campaignPageSize = 25
 
@@ -54,14 +58,14 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 		}
 		list.Rows = append(list.Rows, row)
 	}
-	list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignsURL(q, f.Limit, cur) },
+	list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
 		countText(total)+" "+plural(total.N, "business", "businesses"))
 	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
 }
 
-// campaignsURL is the campaign listing with a search, a page size and a
+// campaignListHref is the URL of the campaign listing with a search, a page size and a
 // cursor, leaving out defaults.
-func campaignsURL(q string, limit int, cur *db.Cursor) string {
+func campaignListHref(q string, limit int, cur *db.Cursor) string {
 	v := url.Values{}
 	if q != "" {
 		v.Set("q", q)
@@ -100,7 +104,7 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 // sends the browser to the whole page instead of a bare fragment.
 func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 	if c.Request().Header.Get("HX-Request") != "true" {
-		return c.Redirect(http.StatusSeeOther, campaignHref(c.Param("id"), c.QueryParam("variant")))
+		return c.Redirect(http.StatusSeeOther, campaignPageHref(c.Param("id"), c.QueryParam("variant")))
 	}
 	d, err := h.campaignDetail(c)
 	if err != nil {
@@ -110,7 +114,7 @@ func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 }
 
 // campaignDetail builds the page's view model through the same preview
-// code path as the API.
+// code path as the API (preview.go).
 func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) {
 	id := c.Param("id")
 	if !isUUID(id) {
@@ -132,18 +136,25 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
 			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
-			Href:         campaignHref(p.Business.ID, v),
-			FragmentHref: "/admin/campaigns/" + p.Business.ID + "/preview?variant=" + v,
+			Href:         campaignPageHref(p.Business.ID, v),
+			FragmentHref: campaignPanelHref(p.Business.ID, v),
 		})
 	}
 	return d, nil
 }
 
-func campaignHref(id, variant string) string {
+// campaignPageHref is the URL of one business's campaign page, showing
+// variant's tab (the default tab when variant is empty).
+func campaignPageHref(id, variant string) string {
 	if variant == "" {
 		return "/admin/campaigns/" + url.PathEscape(id)
 	}
 	return "/admin/campaigns/" + url.PathEscape(id) + "?variant=" + url.QueryEscape(variant)
+}
+
+// campaignPanelHref is the URL of the preview panel a tab click swaps in.
+func campaignPanelHref(id, variant string) string {
+	return "/admin/campaigns/" + url.PathEscape(id) + "/preview?variant=" + url.QueryEscape(variant)
 }
 
 func previewPanel(p Preview) views.PreviewPanel {

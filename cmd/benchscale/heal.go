@@ -9,7 +9,6 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/migrations"
 )
 
@@ -31,7 +30,7 @@ func timeHeal(ctx context.Context, dbURL string, n int64) error {
 	}
 	fmt.Fprintf(os.Stderr, "heal timing at %d links with 1%% duplicates\n", n)
 	start := time.Now()
-	if _, err := p.ApplyVersion(ctx, db.OneActiveLinkVersion, false); err != nil {
+	if _, err := p.ApplyVersion(ctx, migrations.OneActiveLinkVersion, false); err != nil {
 		return fmt.Errorf("migrate down the fix: %w", err)
 	}
 	down := time.Since(start)
@@ -55,7 +54,7 @@ func timeHeal(ctx context.Context, dbURL string, n int64) error {
 	}
 	probe := startProbes(ctx, conn, maxID)
 	start = time.Now()
-	_, err = p.ApplyVersion(ctx, db.OneActiveLinkVersion, true)
+	_, err = p.ApplyVersion(ctx, migrations.OneActiveLinkVersion, true)
 	up := time.Since(start)
 	reads, write := probe()
 	if err != nil {

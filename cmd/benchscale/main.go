@@ -23,7 +23,7 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/migrations"
 	"github.com/shortlinks/shortlinks/db/localpg"
 )
 
@@ -151,7 +151,7 @@ func dataset(ctx context.Context, cluster *localpg.Cluster, n int64) (string, er
 	}
 	defer conn.Close()
 	// Migrating first also brings a kept dataset up to the current schema.
-	m, err := db.NewMigrator(conn, nil)
+	m, err := migrations.New(conn, nil)
 	if err != nil {
 		return "", err
 	}

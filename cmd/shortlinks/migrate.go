@@ -8,9 +8,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/pressly/goose/v3"
-
-	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
@@ -26,7 +24,7 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	case "up", "up-to":
 		res, err := upOrUpTo(ctx, m, args)
 		for _, r := range res {
-			fmt.Printf("applied %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
+			fmt.Printf("applied %s (%s)\n", r.File, r.Duration.Round(1e6))
 		}
 		if err == nil && len(res) == 0 {
 			fmt.Println("no pending migrations")
@@ -35,17 +33,17 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	case "down":
 		r, err := m.Down(ctx)
 		if err == nil {
-			fmt.Printf("rolled back %s\n", r.Source.Path)
+			fmt.Printf("rolled back %s\n", r.File)
 		}
 		return err
 	case "down-to":
-		v, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil || v < 0 {
-			return fmt.Errorf("migrate down-to: %q is not a migration version", args[1])
+		v, err := migrationVersion(args[1])
+		if err != nil {
+			return err
 		}
 		res, err := m.DownTo(ctx, v)
 		for _, r := range res {
-			fmt.Printf("rolled back %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
+			fmt.Printf("rolled back %s\n", r.File)
 		}
 		return err
 	case "status":
@@ -60,7 +58,11 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 			if !s.AppliedAt.IsZero() {
 				at = s.AppliedAt.Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Version, state, at, s.File)
 		}
 		return w.Flush()
 	}
@@ -69,13 +71,26 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 
 var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|down-to VERSION|status")
 
-func upOrUpTo(ctx context.Context, m *db.Migrator, args []string) ([]*goose.MigrationResult, error) {
+func upOrUpTo(ctx context.Context, m *migrations.Migrator, args []string) ([]migrations.Applied, error) {
 	if args[0] == "up" {
 		return m.Up(ctx)
 	}
-	v, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil || v < 1 {
-		return nil, fmt.Errorf("migrate up-to: %q is not a migration version", args[1])
+	v, err := migrationVersion(args[1])
+	if err == nil && v == 0 {
+		err = fmt.Errorf("migrate up-to: 0 is not a migration version")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m.UpTo(ctx, v)
+}
+
+// migrationVersion parses the VERSION of up-to and down-to (0 for down-to
+// means every migration rolled back).
+func migrationVersion(s string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("migrate: %q is not a migration version", s)
+	}
+	return v, nil
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -84,6 +83,7 @@ func gone(pid int) bool {
 }
 
 func TestStartTempLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	c, err := StartTemp(ctx)
 	if err != nil {
@@ -172,6 +172,7 @@ func checkStopStart(t *testing.T, ctx context.Context, c *Cluster, admin *sql.DB
 // Under root, t.TempDir (0700, root's) is unreachable for the server user,
 // so this also exercises the fallback end to end.
 func TestStartReuse(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	requested := filepath.Join(t.TempDir(), "pg")
 	c, err := Start(ctx, requested)
@@ -236,6 +237,7 @@ func otherUser(t *testing.T) runAs {
 }
 
 func TestDataDirFor(t *testing.T) {
+	t.Parallel()
 	who := otherUser(t)
 	root := t.TempDir()
 	// t.TempDir and its parent are 0700; open them up like a normal checkout.
@@ -293,6 +295,7 @@ func TestDataDirFor(t *testing.T) {
 }
 
 func TestFindBinDir(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	mkBin := func(dir string, names ...string) string {
 		dir = filepath.Join(root, dir)
@@ -328,6 +331,7 @@ func TestFindBinDir(t *testing.T) {
 }
 
 func TestServerOptions(t *testing.T) {
+	t.Parallel()
 	c := &Cluster{DataDir: "/tmp/it's here", Port: 5555}
 	if got := c.serverOptions(); !strings.Contains(got, `'unix_socket_directories=/tmp/it'\''s here'`) {
 		t.Errorf("bad quoting: %s", got)
@@ -338,64 +342,5 @@ func TestServerOptions(t *testing.T) {
 	}
 	if got := c.serverOptions(); strings.Contains(got, "fsync") {
 		t.Errorf("persistent cluster must keep fsync: %s", got)
-	}
-}
-
-func TestWithDatabase(t *testing.T) {
-	got, err := withDatabase("postgres://u:p@127.0.0.1:5555/postgres?sslmode=disable&x=y", "t_1")
-	if want := "postgres://u:p@127.0.0.1:5555/t_1?sslmode=disable&x=y"; err != nil || got != want {
-		t.Errorf("got %q, %v; want %q", got, err, want)
-	}
-	if _, err := withDatabase("host=localhost dbname=x", "t_1"); err == nil {
-		t.Error("want an error for a key=value DSN")
-	}
-}
-
-// fatalRecorder captures Fatalf, which must stop the calling goroutine.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (f *fatalRecorder) Helper() {}
-func (f *fatalRecorder) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-func TestNewTestDatabase(t *testing.T) {
-	t.Setenv(TestDatabaseEnv, "")
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() { defer close(done); NewTestDatabase(rec) }()
-	<-done
-	if !strings.Contains(rec.msg, "make test") {
-		t.Errorf("without %s: got %q, want a hint to run make test", TestDatabaseEnv, rec.msg)
-	}
-
-	ctx := testContext(t)
-	c, err := StartTemp(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Stop() })
-	t.Setenv(TestDatabaseEnv, c.URL("postgres"))
-	var dbURL string
-	t.Run("use", func(t *testing.T) {
-		dbURL = NewTestDatabase(t)
-		if other := NewTestDatabase(t); other == dbURL {
-			t.Fatal("two calls returned the same database")
-		}
-		db := openDB(t, dbURL) // left open on purpose: the drop must force it
-		if err := selectOne(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-	})
-	name := dbURL[strings.LastIndex(dbURL, "/")+1 : strings.Index(dbURL, "?")]
-	var exists bool
-	err = openDB(t, c.URL("postgres")).QueryRowContext(ctx,
-		"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
-	if err != nil || exists {
-		t.Errorf("database %s still exists after the test (%v)", name, err)
 	}
 }

@@ -1,8 +1,8 @@
-package localpg
-
-// Test support for the other packages' tests. It lives in a non-_test file
-// so they can import it; it is the only file of the package that imports
-// "testing".
+// Package pgtest gives each test a throwaway PostgreSQL database. It is the
+// only non-test package that imports "testing", and only tests import it, so
+// the production binary never links the testing package (see
+// docs/architecture.md).
+package pgtest
 
 import (
 	"context"
@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/shortlinks/shortlinks/db/localpg"
 )
 
 // TestDatabaseEnv names the environment variable holding the URL of the
 // PostgreSQL server tests run against; cmd/withpg sets it (see `make test`).
-const TestDatabaseEnv = "TEST_DATABASE_URL"
+const TestDatabaseEnv = localpg.TestDatabaseEnv
 
-// NewTestDatabase creates a fresh, uniquely named database on the server at
+// NewDatabase creates a fresh, uniquely named database on the server at
 // $TEST_DATABASE_URL, drops it when the test ends, and returns its URL. Each
 // test getting its own database keeps parallel tests and packages from
 // seeing each other's rows.
@@ -30,12 +32,41 @@ const TestDatabaseEnv = "TEST_DATABASE_URL"
 // Without TEST_DATABASE_URL the test fails rather than skips: silently
 // skipped database tests look like passing ones. There is deliberately no
 // default such as localhost:5432, which could be someone's real database.
-func NewTestDatabase(t testing.TB) string {
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, serverURL(t), "")
+}
+
+// NewMigratedDatabase is NewDatabase with every migration applied. The
+// database is a copy of a template migrated once per set of migrations
+// (CREATE DATABASE … TEMPLATE), which is much cheaper than migrating each
+// test's database. The template, named after a hash of the migration files,
+// stays on the server for the next run; with `make test` the whole server
+// is thrown away anyway.
+func NewMigratedDatabase(t testing.TB) string {
+	t.Helper()
+	base := serverURL(t)
+	tmpl, err := migratedTemplate(base)
+	if err != nil {
+		t.Fatalf("migrated template database: %v", err)
+	}
+	return newDatabase(t, base, tmpl)
+}
+
+// serverURL is $TEST_DATABASE_URL, or the test fails.
+func serverURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(TestDatabaseEnv)
 	if base == "" {
 		t.Fatalf("%s is not set: run the tests with `make test`, which starts a throwaway PostgreSQL (or: go run ./cmd/withpg -- go test ./...)", TestDatabaseEnv)
 	}
+	return base
+}
+
+// newDatabase creates a database on base, a copy of template when it is
+// not empty, and drops it when the test ends.
+func newDatabase(t testing.TB, base, template string) string {
+	t.Helper()
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
 	name := "t_" + hex.EncodeToString(b[:])
@@ -43,7 +74,11 @@ func NewTestDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("%s: %v", TestDatabaseEnv, err)
 	}
-	if err := adminExec(base, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+	create := "CREATE DATABASE " + pq.QuoteIdentifier(name)
+	if template != "" {
+		create += " TEMPLATE " + pq.QuoteIdentifier(template)
+	}
+	if err := adminExec(base, create); err != nil {
 		t.Fatalf("creating test database: %v", err)
 	}
 	t.Cleanup(func() {
