@@ -22,9 +22,10 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+	"github.com/pressly/goose/v3"
 
-	"github.com/shortlinks/shortlinks/migrations"
 	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 func main() {
@@ -150,12 +151,14 @@ func dataset(ctx context.Context, cluster *localpg.Cluster, n int64) (string, er
 		return "", err
 	}
 	defer conn.Close()
-	// Migrating first also brings a kept dataset up to the current schema.
-	m, err := migrations.New(conn, nil)
+	// Migrating first also brings a kept dataset up to the current schema;
+	// out of order, so a heal timing cut short (the fix rolled back, later
+	// migrations kept) is finished here.
+	p, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return "", err
 	}
-	if _, err := m.Up(ctx); err != nil {
+	if _, err := p.Up(ctx); err != nil {
 		return "", err
 	}
 	ready, err := datasetReady(ctx, conn)
