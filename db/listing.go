@@ -232,7 +232,11 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 		return fmt.Errorf("store: export links: %w", classify(err))
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true)`, strconv.FormatInt(exportTimeout.Milliseconds(), 10)); err != nil {
+	// JIT off: the plan is a plain index walk with a subquery per row,
+	// which compiling does not speed up, and at millions of rows the cost
+	// estimate would buy the most expensive compilation (measured: +250 ms
+	// on 100k rows).
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)`, strconv.FormatInt(exportTimeout.Milliseconds(), 10)); err != nil {
 		return fmt.Errorf("store: export links: %w", classify(err))
 	}
 	where, args := f.where()
