@@ -71,7 +71,10 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	defer tx.Rollback()
 	// Waiting for the lock and the check itself may take longer than the
 	// serving statement timeout allows.
-	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true)`, strconv.FormatInt(duplicateCheckTimeout.Milliseconds(), 10)); err != nil {
+	// JIT off: the check's cost estimate buys the most expensive compilation
+	// (inlining, optimization), which made it slower (measured at 10M links:
+	// 13.9 s with, 9.7 s without).
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)`, strconv.FormatInt(duplicateCheckTimeout.Milliseconds(), 10)); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", classify(err))
 	}
 	// A transaction-level lock: it ends with the transaction, even if this
