@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -65,7 +66,11 @@ func every(stop <-chan struct{}, d time.Duration, fn func()) {
 func (h *Handlers) monitorOnce() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := h.duplicateHealth(ctx); err != nil {
+	// Until the first check has finished (checkLoop runs it at start) there
+	// is nothing to show; the tick never waits for it.
+	if _, err := h.store.LatestDuplicateCheck(ctx); errors.Is(err, db.ErrNotFound) {
+		h.log.Debug("no duplicate check finished yet; gauges wait for the first")
+	} else if _, err := h.duplicateHealth(ctx); err != nil {
 		h.log.Warn("reading the last duplicate check failed; gauges keep their last values", "err", err)
 	}
 	if err := h.store.FlushCounters(ctx); err != nil {
