@@ -74,6 +74,9 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		return
 	}
 	apiErr := toAPIError(err)
+	if errors.Is(err, echo.ErrNotFound) && (isAPI(c) || isShlink(c)) { // no route matched
+		apiErr = noSuchAPIRoute(c)
+	}
 	if apiErr.Status >= 500 {
 		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
@@ -85,6 +88,8 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(apiErr.Status)
+	case isShlink(c):
+		werr = writeProblem(c, err, apiErr) // shlink_errors.go
 	case isAPI(c):
 		werr = c.JSON(apiErr.Status, map[string]*APIError{"error": apiErr})
 	default:
