@@ -77,7 +77,7 @@ func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	}
 	h := handlers.New(store, cfg, log)
-	srv.Config.Handler = h.NewServer()
+	srv.Config.Handler = validateAPI(t, h.NewServer()) // openapi_validate_test.go
 	srv.Start()
 	app := &testApp{URL: srv.URL, Store: store, H: h, srv: srv}
 	t.Cleanup(func() { app.shutdown(t) })

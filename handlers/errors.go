@@ -74,7 +74,9 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		return
 	}
 	apiErr := toAPIError(err)
-	if errors.Is(err, echo.ErrNotFound) && (isAPI(c) || isShlink(c)) { // no route matched
+	// No route matched (Echo hands a multi-segment path to /:slug when
+	// nothing else fits): an API client called a wrong URL.
+	if (errors.Is(err, echo.ErrNotFound) || errors.Is(err, errNoSuchLink)) && (isAPI(c) || isShlink(c)) {
 		apiErr = noSuchAPIRoute(c)
 	}
 	if apiErr.Status >= 500 {
