@@ -115,6 +115,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
 	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
+	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
 	api.POST("/links", h.CreateLink, auth)
 	get(api, "/links/:slug", h.GetLink, auth)
 	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)

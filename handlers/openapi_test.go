@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // The document and Echo's route table under /api/v1 list exactly the same
@@ -128,4 +130,40 @@ func TestUnknownAPIRoutes(t *testing.T) {
 	if status, body := app.api(t, "DELETE", "/api/v1/links/abc", nil); status != http.StatusMethodNotAllowed || errorOf(body, "code") == "" {
 		t.Errorf("DELETE /api/v1/links/abc: %d %v, want 405 JSON", status, body)
 	}
+}
+
+// /api/docs shows every operation of the document (HEAD aside) and loads
+// nothing from elsewhere, under the same CSP as every page.
+func TestAPIDocsPage(t *testing.T) {
+	app := newTestApp(t)
+	resp, err := http.Get(app.URL + "/api/docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Fatalf("GET /api/docs: %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	page, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	page.Find("[data-operation]").Each(func(_ int, s *goquery.Selection) { shown[s.AttrOr("data-operation", "")] = true })
+	d, _ := apiDocument()
+	for path, item := range d.doc.Paths.Map() {
+		for method := range item.Operations() {
+			if method != "HEAD" && !shown[method+" "+path] {
+				t.Errorf("%s %s is not on the page", method, path)
+			}
+		}
+	}
+	if !strings.Contains(page.Find("#POST-\\/api\\/v1\\/links").Text(), "CreateLinkRequest") {
+		t.Errorf("POST /api/v1/links does not name its body schema")
+	}
+	page.Find("script[src], link[href], img[src]").Each(func(_ int, s *goquery.Selection) {
+		if u := s.AttrOr("src", s.AttrOr("href", "")); !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+			t.Errorf("the page loads %q from elsewhere", u)
+		}
+	})
 }

@@ -32,45 +32,69 @@ func TestShlinkJSSDK(t *testing.T) {
 		t.Fatal("the taps were never flushed")
 	}
 
+	res := runSDKFlow(t, dir, "SHLINK_BASE_URL="+app.URL, "SHLINK_API_KEY="+testToken,
+		"LONG_URL="+longURL, "OTHER_URL=https://other.example.com/", "SEARCH_TERM=rosas-bakery")
+	var health struct{ Status string }
+	res.ok(t, "health", &health)
+	var first, second, fetched shortURL
+	res.ok(t, "first", &first)
+	res.ok(t, "second", &second)
+	res.ok(t, "get", &fetched)
+	if health.Status != "pass" || first.ShortCode != slug || second.ShortCode != slug || fetched.ShortCode != slug || fetched.LongURL != longURL {
+		t.Errorf("health %q; findIfExists gave %q then %q, get %q %q; want the existing link %q", health.Status, first.ShortCode, second.ShortCode, fetched.ShortCode, fetched.LongURL, slug)
+	}
+	if s := first.VisitsSummary; s.Total != 3 || s.NonBots != 2 || s.Bots != 1 {
+		t.Errorf("visitsSummary %+v, want 3 visits: 2 people, 1 previewer", s)
+	}
+	checkSDKListAndVisits(t, res, slug)
+	checkSDKErrors(t, res)
+	if resp, _ := request(t, "GET", app.URL+"/"+slug, "Mozilla/5.0"); resp.StatusCode != http.StatusGone {
+		t.Errorf("tapping a deleted short URL: %d, want 410", resp.StatusCode)
+	}
+	if n := app.countLinks(t); n != 2 {
+		t.Errorf("%d links exist, want 2 (the campaign link and the other URL)", n)
+	}
+}
+
+// sdkResults is what each SDK call of sdk_flow.mjs returned or threw.
+type sdkResults map[string]struct {
+	OK    json.RawMessage `json:"ok"`
+	Error *problem        `json:"error"`
+}
+
+// runSDKFlow runs sdk_flow.mjs with env added to the environment.
+func runSDKFlow(t *testing.T, dir string, env ...string) sdkResults {
+	t.Helper()
 	cmd := exec.Command("node", "sdk_flow.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "SHLINK_BASE_URL="+app.URL, "SHLINK_API_KEY="+testToken,
-		"LONG_URL="+longURL, "OTHER_URL=https://other.example.com/", "SEARCH_TERM=rosas-bakery")
+	cmd.Env = append(os.Environ(), env...)
 	raw, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("node sdk_flow.mjs: %v\n%s", err, stderrOf(err))
 	}
 	t.Logf("SDK: %s", raw)
-	var got map[string]struct {
-		OK    json.RawMessage `json:"ok"`
-		Error *problem        `json:"error"`
-	}
-	if err := json.Unmarshal(raw, &got); err != nil {
+	var res sdkResults
+	if err := json.Unmarshal(raw, &res); err != nil {
 		t.Fatalf("SDK output %q: %v", raw, err)
 	}
-	ok := func(name string, into any) {
-		t.Helper()
-		if got[name].Error != nil || json.Unmarshal(got[name].OK, into) != nil {
-			t.Fatalf("%s: threw %+v, returned %s", name, got[name].Error, got[name].OK)
-		}
+	return res
+}
+
+// ok decodes what call returned; it fails the test if the call threw.
+func (r sdkResults) ok(t *testing.T, call string, into any) {
+	t.Helper()
+	if r[call].Error != nil || json.Unmarshal(r[call].OK, into) != nil {
+		t.Fatalf("%s: threw %+v, returned %s", call, r[call].Error, r[call].OK)
 	}
-	var health struct{ Status string }
-	ok("health", &health)
-	var first, second, fetched shortURL
-	ok("first", &first)
-	ok("second", &second)
-	ok("get", &fetched)
-	if first.ShortCode != slug || second.ShortCode != slug || fetched.ShortCode != slug || fetched.LongURL != longURL {
-		t.Errorf("findIfExists gave %q then %q, get %q %q; want the existing link %q", first.ShortCode, second.ShortCode, fetched.ShortCode, fetched.LongURL, slug)
-	}
-	if s := first.VisitsSummary; s.Total != 3 || s.NonBots != 2 || s.Bots != 1 {
-		t.Errorf("visitsSummary %+v, want 3 visits: 2 people, 1 previewer", s)
-	}
+}
+
+func checkSDKListAndVisits(t *testing.T, res sdkResults, slug string) {
+	t.Helper()
 	var list struct {
 		Data       []shortURL
 		Pagination struct{ TotalItems, CurrentPage int }
 	}
-	ok("list", &list)
+	res.ok(t, "list", &list)
 	if len(list.Data) != 1 || list.Data[0].ShortCode != slug || list.Pagination.TotalItems != 1 {
 		t.Errorf("search rosas-bakery: %+v, want only %s", list, slug)
 	}
@@ -78,32 +102,32 @@ func TestShlinkJSSDK(t *testing.T) {
 		Data       []any
 		Pagination map[string]int
 	}
-	ok("visits", &visits)
+	res.ok(t, "visits", &visits)
 	if visits.Data == nil || len(visits.Data) != 0 || visits.Pagination == nil {
-		t.Errorf("visits: %s, want an empty page with pagination", got["visits"].OK)
+		t.Errorf("visits: %s, want an empty page with pagination", res["visits"].OK)
 	}
-	var overview struct{ NonOrphanVisits struct{ Total, NonBots, Bots int } }
-	ok("overview", &overview)
+	var overview struct {
+		NonOrphanVisits struct{ Total, NonBots, Bots int }
+	}
+	res.ok(t, "overview", &overview)
 	if o := overview.NonOrphanVisits; o.Total != 3 || o.NonBots != 2 || o.Bots != 1 {
 		t.Errorf("overview %+v, want 3 = 2 + 1", o)
 	}
-	if e := got["expiring"].Error; e == nil || e.Status != 400 || e.Type != "https://shlink.io/api/error/invalid-data" || len(e.InvalidElements) != 1 || e.InvalidElements[0] != "validUntil" {
+}
+
+func checkSDKErrors(t *testing.T, res sdkResults) {
+	t.Helper()
+	if e := res["expiring"].Error; e == nil || e.Status != 400 || e.Type != "https://shlink.io/api/error/invalid-data" || len(e.InvalidElements) != 1 || e.InvalidElements[0] != "validUntil" {
 		t.Errorf("validUntil: %+v, want a 400 invalid-data naming validUntil", e)
 	}
-	if got["delete"].Error != nil {
-		t.Errorf("delete threw %+v", got["delete"].Error)
+	if res["delete"].Error != nil {
+		t.Errorf("delete threw %+v", res["delete"].Error)
 	}
-	if e := got["afterDelete"].Error; e == nil || e.Status != 404 || e.Type != "https://shlink.io/api/error/short-url-not-found" {
+	if e := res["afterDelete"].Error; e == nil || e.Status != 404 || e.Type != "https://shlink.io/api/error/short-url-not-found" {
 		t.Errorf("get after delete: %+v, want 404 short-url-not-found", e)
 	}
-	if e := got["wrongKey"].Error; e == nil || e.Status != 401 || e.Type != "https://shlink.io/api/error/invalid-api-key" || e.Title == "" || e.Detail == "" {
+	if e := res["wrongKey"].Error; e == nil || e.Status != 401 || e.Type != "https://shlink.io/api/error/invalid-api-key" || e.Title == "" || e.Detail == "" {
 		t.Errorf("wrong key: %+v, want 401 invalid-api-key problem details", e)
-	}
-	if resp, _ := request(t, "GET", app.URL+"/"+slug, "Mozilla/5.0"); resp.StatusCode != http.StatusGone {
-		t.Errorf("tapping a deleted short URL: %d, want 410", resp.StatusCode)
-	}
-	if n := app.countLinks(t); n != 2 {
-		t.Errorf("%d links exist, want 2 (the campaign link and the other URL)", n)
 	}
 }
 
