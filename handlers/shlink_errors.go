@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -74,29 +72,24 @@ func writeProblem(c echo.Context, err error, apiErr *APIError) error {
 }
 
 // requireAPIKey admits Shlink clients whose X-Api-Key is one of the API
-// tokens, compared like requireToken does (constant time over digests),
-// with the same rate limits for callers without a valid key.
+// tokens. It hands the key to requireToken as a bearer token, so the one
+// token check (constant time, rate limits for wrong keys) applies here too,
+// and turns its 401 into Shlink's problem details.
 func (h *Handlers) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
-	digests := make([][32]byte, len(h.cfg.APITokens))
-	for i, t := range h.cfg.APITokens {
-		digests[i] = sha256.Sum256([]byte(t))
-	}
+	bearer := h.requireToken(next)
 	return func(c echo.Context) error {
-		c.Response().Header()[echo.HeaderCacheControl] = noStoreValue
-		key := strings.TrimSpace(c.Request().Header.Get("X-Api-Key"))
+		hdr := c.Request().Header
+		key := strings.TrimSpace(hdr.Get("X-Api-Key"))
+		hdr.Del(echo.HeaderAuthorization) // Shlink's API v3 reads the key header only
 		if key != "" {
-			digest := sha256.Sum256([]byte(key))
-			match := 0
-			for _, d := range digests {
-				match |= subtle.ConstantTimeCompare(digest[:], d[:])
-			}
-			if match == 1 {
-				return h.limitToken(c, digest, next)
-			}
+			hdr.Set(echo.HeaderAuthorization, "Bearer "+key)
 		}
-		if ok, wait := h.limits.unauth.allow(c.RealIP()); !ok {
-			return newTooManyRequests(wait, "too many requests without a valid API key")
+		err := bearer(c)
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != "unauthorized" {
+			return err
 		}
+		c.Response().Header().Del(echo.HeaderWWWAuthenticate)
 		if key == "" {
 			return &shlinkProblem{Type: shlinkMissingAuth, Title: "Invalid authorization", Status: http.StatusUnauthorized,
 				Detail: `Expected one of the following authentication headers, ["X-Api-Key"], but none were provided`}
