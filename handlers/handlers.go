@@ -143,6 +143,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 var ReservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "robots",
+	"rest", // the Shlink-compatible API (shlink.go)
 }
 
 // router is what Echo and its groups share for adding routes.
