@@ -28,7 +28,7 @@ type Config struct {
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
 	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string             // signs session cookies; derived from the credentials when empty
+	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
 	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
 	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
@@ -78,7 +78,7 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	}
 	h := &Handlers{
 		store: store, cfg: cfg, log: log,
-		sessions: newSessions(cfg),
+		sessions: newSessions(cfg, store),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
@@ -96,7 +96,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
+	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.cfg.BaseURL))
 	h.routes(e)
 	return e
 }

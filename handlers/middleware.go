@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -91,14 +93,26 @@ var securityHeaderValues = map[string][]string{
 	"Referrer-Policy":        {"same-origin"},
 }
 
-// securityHeaders sets the headers above on every response.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		hdr := c.Response().Header()
-		for k, v := range securityHeaderValues {
-			hdr[k] = v
+// hstsValue tells browsers to use https only for a year. It is sent only
+// when BASE_URL is https, and without includeSubDomains: sibling hosts of
+// the short domain are not ours to commit to https.
+var hstsValue = []string{"max-age=31536000"}
+
+// securityHeaders sets the headers above on every response, and
+// Strict-Transport-Security when the service is served over https.
+func securityHeaders(baseURL string) echo.MiddlewareFunc {
+	values := maps.Clone(securityHeaderValues)
+	if strings.HasPrefix(baseURL, "https://") {
+		values["Strict-Transport-Security"] = hstsValue
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			hdr := c.Response().Header()
+			for k, v := range values {
+				hdr[k] = v
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

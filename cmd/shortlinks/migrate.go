@@ -12,7 +12,7 @@ import (
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
-	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to") {
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to" || args[0] == "down-to") {
 		return errMigrateUsage
 	}
 	m, done, err := openMigrator(ctx, cfg, nil)
@@ -33,6 +33,16 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	case "down":
 		r, err := m.Down(ctx)
 		if err == nil {
+			fmt.Printf("rolled back %s\n", r.File)
+		}
+		return err
+	case "down-to":
+		v, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return errMigrateUsage
+		}
+		res, err := m.DownTo(ctx, v)
+		for _, r := range res {
 			fmt.Printf("rolled back %s\n", r.File)
 		}
 		return err
@@ -59,7 +69,7 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	return errMigrateUsage
 }
 
-var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|status")
+var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|down-to VERSION|status")
 
 func upOrUpTo(ctx context.Context, m *migrations.Migrator, args []string) ([]migrations.Applied, error) {
 	if args[0] == "up" {
