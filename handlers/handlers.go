@@ -15,6 +15,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -40,7 +41,7 @@ type Config struct {
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
-var DefaultLinkTypes = []string{"site_preview", "campaign", "sms", "email", "social", "qr"}
+var DefaultLinkTypes = []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
@@ -77,7 +78,7 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.SMSTemplates = messages.Defaults
 	}
 	h := &Handlers{
-		store: store, cfg: cfg, log: log,
+		store: store, cfg: cfg, log: requestlog.Logger(log), // lines carry the request ID
 		sessions: newSessions(cfg, store),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),

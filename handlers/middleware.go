@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 )
 
 // recoverPanics turns a panic into a 500 whose details go only to the log.
@@ -22,7 +24,7 @@ func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r) // net/http closes the connection quietly
 				}
-				h.log.Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				h.log.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				err = fmt.Errorf("panic: %v", r)
 			}
 		}()
@@ -30,8 +32,10 @@ func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestID gives every request an ID, echoed in X-Request-Id and the logs.
-// A well-formed incoming ID (from a proxy) is kept.
+// requestID gives every request an ID, echoed in X-Request-Id and put in
+// the request's context, where the logger finds it for every line of the
+// request, the store's included (requestlog). A well-formed incoming ID
+// (from a proxy) is kept.
 func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
@@ -41,6 +45,8 @@ func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		r := c.Request()
+		c.SetRequest(r.WithContext(requestlog.WithID(r.Context(), id)))
 		return next(c)
 	}
 }
@@ -74,8 +80,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if h.log.Enabled(c.Request().Context(), level) {
 			h.log.Log(c.Request().Context(), level, "request",
 				"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
-				"duration", time.Since(start), "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-				"ip", c.RealIP())
+				"duration", time.Since(start), "ip", c.RealIP())
 		}
 		return nil
 	}

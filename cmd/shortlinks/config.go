@@ -15,6 +15,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -247,17 +248,18 @@ func (c *config) urlPolicy() urlpolicy.Policy {
 }
 
 func (c *config) storeOptions() db.Options {
-	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs}
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs, Log: c.logger()}
 }
 
-// logger builds the structured logger the settings ask for.
+// logger builds the structured logger the settings ask for; lines logged
+// with a request's context carry its ID (handlers/requestlog).
 func (c *config) logger() *slog.Logger {
 	level, _ := parseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return requestlog.Logger(slog.New(slog.NewTextHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return requestlog.Logger(slog.New(slog.NewJSONHandler(os.Stderr, opts)))
 }
 
 func parseLevel(s string) (slog.Level, error) {
