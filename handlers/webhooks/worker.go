@@ -1,0 +1,255 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// Store is the part of db.Store the worker uses.
+type Store interface {
+	LeaseWebhookDeliveries(ctx context.Context, n int, lease time.Duration) ([]db.WebhookDelivery, error)
+	LeaseWebhookProbes(ctx context.Context, every, lease time.Duration) ([]db.WebhookDelivery, error)
+	WebhookSuccess(ctx context.Context, d db.WebhookDelivery, status int) error
+	WebhookFailed(ctx context.Context, d db.WebhookDelivery, f db.WebhookFailure) error
+	PruneWebhookDeliveries(ctx context.Context, delivered, failed time.Time, limit int) (int64, error)
+}
+
+// Options configures delivery. Zero values pick the defaults.
+type Options struct {
+	URLs         []string // WEBHOOK_URLS; the worker runs only when set
+	Secret       Secret   // WEBHOOK_SECRET, parsed
+	AllowPrivate bool     // WEBHOOK_ALLOW_PRIVATE
+
+	Concurrency  int           // requests in flight per instance (default 8)
+	Timeout      time.Duration // one request, connect to last byte (default 15 s)
+	PollInterval time.Duration // how often due deliveries are looked for (default 1 s)
+	BaseDelay    time.Duration // first retry delay (default 5 s), tripled per attempt
+	MaxDelay     time.Duration // longest delay between two attempts (default 2 h)
+	RetryFor     time.Duration // how long after its event a delivery is retried (default 72 h)
+	SuspendAfter int           // consecutive failures that suspend an endpoint (default 5)
+	ProbeEvery   time.Duration // how often a suspended endpoint is tried (default 30 s)
+}
+
+// Defaults for Options.
+const (
+	DefaultConcurrency  = 8
+	DefaultTimeout      = 15 * time.Second
+	DefaultPollInterval = time.Second
+	DefaultBaseDelay    = 5 * time.Second
+	DefaultMaxDelay     = 2 * time.Hour
+	DefaultRetryFor     = 72 * time.Hour
+	DefaultSuspendAfter = 5
+	DefaultProbeEvery   = 30 * time.Second
+)
+
+// Retention of the delivery log.
+const (
+	keepDelivered = 7 * 24 * time.Hour
+	keepFailed    = 30 * 24 * time.Hour
+	pruneEvery    = time.Hour
+	pruneBatch    = 10_000
+	storeTimeout  = 10 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	def := func(p *time.Duration, d time.Duration) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.SuspendAfter <= 0 {
+		o.SuspendAfter = DefaultSuspendAfter
+	}
+	def(&o.Timeout, DefaultTimeout)
+	def(&o.PollInterval, DefaultPollInterval)
+	def(&o.BaseDelay, DefaultBaseDelay)
+	def(&o.MaxDelay, DefaultMaxDelay)
+	def(&o.RetryFor, DefaultRetryFor)
+	def(&o.ProbeEvery, DefaultProbeEvery)
+	return o
+}
+
+// Worker sends due deliveries with a bounded pool; build it with Start,
+// stop it with Close. Several instances each run one against the same
+// database: leases keep them from sending the same delivery at once.
+type Worker struct {
+	store  Store
+	opts   Options
+	log    *slog.Logger
+	sender *sender
+
+	stop      chan struct{}
+	done      chan struct{}
+	abort     context.CancelFunc // ends requests in flight when Close runs out of time
+	slotFreed chan struct{}
+	closeOnce sync.Once
+}
+
+// Start runs a Worker until Close.
+func Start(store Store, opts Options, log *slog.Logger) *Worker {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Worker{
+		store: store, opts: opts, log: log,
+		sender:    newSender(opts),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		abort:     cancel,
+		slotFreed: make(chan struct{}, 1),
+	}
+	go func() {
+		defer close(w.done)
+		w.run(ctx)
+	}()
+	return w
+}
+
+// Close stops leasing, waits for requests in flight until ctx ends and
+// then abandons them: their leases run out and they are sent again later.
+func (w *Worker) Close(ctx context.Context) error {
+	w.closeOnce.Do(func() { close(w.stop) })
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		w.abort()
+		<-w.done
+		return errors.New("webhooks: requests still in flight at shutdown were abandoned; they will be sent again")
+	}
+}
+
+// lease is how long a leased delivery is kept from other workers: longer
+// than its request can take.
+func (w *Worker) lease() time.Duration { return w.opts.Timeout + 30*time.Second }
+
+// run leases as many due deliveries as the pool has free slots, probes
+// suspended endpoints, and sleeps only when nothing is due or the pool is
+// full.
+func (w *Worker) run(ctx context.Context) {
+	sem := make(chan struct{}, w.opts.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var pruned time.Time
+	for {
+		free := cap(sem) - len(sem)
+		var ds []db.WebhookDelivery
+		if free > 0 {
+			ds = w.leaseDue(ctx, free)
+		}
+		for _, d := range ds {
+			sem <- struct{}{} // never blocks: at most free were leased
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.deliver(ctx, d)
+				<-sem
+				select {
+				case w.slotFreed <- struct{}{}:
+				default:
+				}
+			}()
+		}
+		if time.Since(pruned) >= pruneEvery {
+			w.prune(ctx)
+			pruned = time.Now()
+		}
+		if len(ds) > 0 && len(ds) == free {
+			continue // more may be due; the pool decides the pace
+		}
+		// Wake at the next poll, or as soon as a slot frees when the pool
+		// is full.
+		var slot <-chan struct{}
+		if len(sem) == cap(sem) {
+			slot = w.slotFreed
+		}
+		t := time.NewTimer(w.opts.PollInterval)
+		select {
+		case <-w.stop:
+		case <-ctx.Done():
+		case <-slot:
+		case <-t.C:
+		}
+		t.Stop()
+		select {
+		case <-w.stop:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+	}
+}
+
+// leaseDue takes probes of suspended endpoints first, then due deliveries,
+// up to n in all. A database error is logged and leaves the turn empty.
+func (w *Worker) leaseDue(ctx context.Context, n int) []db.WebhookDelivery {
+	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	probes, err := w.store.LeaseWebhookProbes(lctx, w.opts.ProbeEvery, w.lease())
+	if err != nil {
+		w.log.Warn("webhooks: lease probes", "err", err)
+		return nil
+	}
+	if n -= len(probes); n <= 0 {
+		return probes
+	}
+	ds, err := w.store.LeaseWebhookDeliveries(lctx, n, w.lease())
+	if err != nil {
+		w.log.Warn("webhooks: lease deliveries", "err", err)
+	}
+	return append(probes, ds...)
+}
+
+// deliver sends d once and records the outcome. A result that cannot be
+// recorded is logged: the lease runs out and d is sent again (at least
+// once, never lost).
+func (w *Worker) deliver(ctx context.Context, d db.WebhookDelivery) {
+	res := w.sender.send(ctx, d)
+	if ctx.Err() != nil {
+		return // abandoned at shutdown: not the endpoint's failure; the lease runs out
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	var err error
+	if res.ok() {
+		err = w.store.WebhookSuccess(rctx, d, res.status)
+	} else {
+		err = w.store.WebhookFailed(rctx, d, db.WebhookFailure{
+			Status: res.status, Error: res.err,
+			RetryAt:      time.Now().Add(retryDelay(d.Attempts, w.opts.BaseDelay, w.opts.MaxDelay, res.retryAfter)),
+			Suspend:      res.gone(),
+			SuspendAfter: w.opts.SuspendAfter,
+			ProbeEvery:   w.opts.ProbeEvery,
+			RetryFor:     w.opts.RetryFor,
+		})
+		w.log.Debug("webhook delivery failed", "url", d.URL, "webhook_id", d.MsgID, "attempt", d.Attempts, "status", res.status, "err", res.err)
+	}
+	if err != nil {
+		w.log.Warn("webhooks: recording a delivery result failed; it will be sent again", "webhook_id", d.MsgID, "err", err)
+	}
+}
+
+// prune trims the delivery log, a bounded batch at a time.
+func (w *Worker) prune(ctx context.Context) {
+	now := time.Now()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		n, err := w.store.PruneWebhookDeliveries(pctx, now.Add(-keepDelivered), now.Add(-keepFailed), pruneBatch)
+		cancel()
+		if err != nil {
+			w.log.Warn("webhooks: prune delivery log", "err", err)
+			return
+		}
+		if n < pruneBatch {
+			return
+		}
+	}
+}
