@@ -37,24 +37,25 @@ const deliveryColumns = `d.id, d.endpoint_id, e.url, d.msg_id, d.event_type, d.p
 	d.last_error, d.delivered_at`
 
 // LeaseWebhookDeliveries takes up to n due deliveries of endpoints that are
-// not suspended, oldest first. Leasing moves each row's next_attempt_at
-// lease into the future and counts the attempt, so no other worker, here or
-// in another instance, takes it meanwhile; SKIP LOCKED lets concurrent
-// leases pass each other instead of queueing on the same rows. A worker
-// that dies leaves its rows to come due again when the lease runs out.
+// not suspended, oldest first. Leasing sets each row's leased_until and
+// counts the attempt, so no other worker, here or in another instance,
+// takes it meanwhile; SKIP LOCKED lets concurrent leases pass each other
+// instead of queueing on the same rows. A worker that dies leaves its rows
+// to be taken again when the lease runs out.
 func (s *Store) LeaseWebhookDeliveries(ctx context.Context, n int, lease time.Duration) ([]WebhookDelivery, error) {
 	var ds []WebhookDelivery
 	err := s.db.SelectContext(ctx, &ds, `WITH due AS (
 			SELECT d.id FROM webhook_deliveries d
 			JOIN webhook_endpoints e ON e.id = d.endpoint_id
 			WHERE d.state = 'pending' AND d.next_attempt_at <= now()
+			  AND (d.leased_until IS NULL OR d.leased_until <= now())
 			  AND e.enabled AND e.probe_at IS NULL
 			ORDER BY d.next_attempt_at
 			LIMIT $1
 			FOR UPDATE OF d SKIP LOCKED
 		)
 		UPDATE webhook_deliveries d
-		SET attempts = d.attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond'
+		SET attempts = d.attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
 		FROM due, webhook_endpoints e
 		WHERE d.id = due.id AND e.id = d.endpoint_id
 		RETURNING `+deliveryColumns, n, lease.Milliseconds())
@@ -65,8 +66,9 @@ func (s *Store) LeaseWebhookDeliveries(ctx context.Context, n int, lease time.Du
 }
 
 // LeaseWebhookProbes takes, for each suspended endpoint whose probe is due,
-// its oldest pending delivery, and moves the endpoint's next probe to
-// every from now. Only one instance wins each probe: the endpoint row is
+// its oldest pending delivery not leased, due or not (the point is to learn
+// whether the endpoint answers again), and moves the endpoint's next probe
+// to every from now. Only one instance wins each probe: the endpoint row is
 // updated, and a second worker re-checks probe_at after waiting on it.
 func (s *Store) LeaseWebhookProbes(ctx context.Context, every, lease time.Duration) ([]WebhookDelivery, error) {
 	var ds []WebhookDelivery
@@ -78,12 +80,13 @@ func (s *Store) LeaseWebhookProbes(ctx context.Context, every, lease time.Durati
 			SELECT p.id AS pid FROM probe,
 			LATERAL (SELECT d.id FROM webhook_deliveries d
 			         WHERE d.endpoint_id = probe.id AND d.state = 'pending'
+			           AND (d.leased_until IS NULL OR d.leased_until <= now())
 			         ORDER BY d.next_attempt_at
 			         LIMIT 1
 			         FOR UPDATE SKIP LOCKED) p
 		)
 		UPDATE webhook_deliveries d
-		SET attempts = d.attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond'
+		SET attempts = d.attempts + 1, leased_until = now() + $2 * interval '1 millisecond'
 		FROM due, webhook_endpoints e
 		WHERE d.id = due.pid AND e.id = d.endpoint_id
 		RETURNING `+deliveryColumns, every.Milliseconds(), lease.Milliseconds())
@@ -95,7 +98,9 @@ func (s *Store) LeaseWebhookProbes(ctx context.Context, every, lease time.Durati
 
 // WebhookSuccess records that the endpoint acknowledged d (a 2xx). A result
 // for a lease that has since been taken over (attempts moved on) changes
-// nothing on the delivery. A suspended or failing endpoint is healthy again.
+// nothing on the delivery. An endpoint that was failing or suspended is
+// healthy again, and its waiting deliveries are all due at once rather than
+// at their backed-off times.
 func (s *Store) WebhookSuccess(ctx context.Context, d WebhookDelivery, status int) error {
 	// The endpoint row is written only when its state changes, or once a
 	// second for last_success_at: every worker of every instance updating
@@ -103,8 +108,15 @@ func (s *Store) WebhookSuccess(ctx context.Context, d WebhookDelivery, status in
 	_, err := s.db.ExecContext(ctx, `WITH delivered AS (
 			UPDATE webhook_deliveries
 			SET state = 'delivered', delivered_at = now(), last_attempt_at = now(),
-			    last_status = $3, last_error = ''
+			    last_status = $3, last_error = '', leased_until = NULL
 			WHERE id = $1 AND attempts = $2 AND state = 'pending'
+		), was AS (
+			SELECT consecutive_failures > 0 OR probe_at IS NOT NULL AS failing
+			FROM webhook_endpoints WHERE id = $4
+		), catch_up AS (
+			UPDATE webhook_deliveries SET next_attempt_at = now()
+			WHERE endpoint_id = $4 AND state = 'pending' AND next_attempt_at > now() AND id <> $1
+			  AND (SELECT failing FROM was)
 		)
 		UPDATE webhook_endpoints
 		SET consecutive_failures = 0, failing_since = NULL, probe_at = NULL,
@@ -153,6 +165,7 @@ func (s *Store) WebhookFailed(ctx context.Context, d WebhookDelivery, f WebhookF
 		), retried AS (
 			UPDATE webhook_deliveries
 			SET last_attempt_at = now(), last_status = $3, last_error = $5, next_attempt_at = $9,
+			    leased_until = NULL,
 			    state = CASE WHEN created_at < now() - $10 * interval '1 millisecond'
 			            THEN 'failed' ELSE 'pending' END
 			WHERE id = $1 AND attempts = $2 AND state = 'pending'

@@ -32,10 +32,12 @@ CREATE TABLE webhook_deliveries (
     -- Incremented when a worker leases the row; the worker's result only
     -- lands while attempts still holds the value it leased.
     attempts        integer NOT NULL DEFAULT 0,
-    -- When the row is due. A lease moves it past the request timeout, so
-    -- no other instance takes the row while a worker holds it, and a
-    -- worker that dies simply lets it come due again.
+    -- When the row is due (again).
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    -- Set while a worker holds the row, past its request timeout: no other
+    -- worker of any instance takes it meanwhile, and a worker that dies
+    -- simply lets it run out.
+    leased_until    timestamptz,
     last_attempt_at timestamptz,
     last_status     integer,
     last_error      text NOT NULL DEFAULT '',
