@@ -173,6 +173,7 @@ func (s *Store) WebhookFailed(ctx context.Context, d WebhookDelivery, f WebhookF
 		UPDATE webhook_deliveries
 		SET state = 'failed', last_error = 'given up: the endpoint kept failing for longer than events are retried'
 		WHERE endpoint_id = $4 AND state = 'pending' AND id <> $1
+		  AND (leased_until IS NULL OR leased_until <= now()) -- in flight: its own result decides
 		  AND created_at < now() - $10 * interval '1 millisecond'
 		  AND EXISTS (SELECT 1 FROM ep WHERE failing_since < now() - $10 * interval '1 millisecond')`,
 		d.ID, d.Attempts, status, d.EndpointID, truncateText(f.Error, 500), f.Suspend, f.SuspendAfter,

@@ -3,7 +3,9 @@ package db_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +333,55 @@ func TestFailingEndpointIsSuspendedAndProbed(t *testing.T) {
 	rest, _ := s.LeaseWebhookDeliveries(ctx, 20, time.Minute)
 	if len(rest) != 9 {
 		t.Errorf("after a successful probe %d deliveries leased, want the 9 left", len(rest))
+	}
+}
+
+// Deliveries given up after RetryFor can be requeued, one by one or for a
+// whole endpoint; the log keeps them until pruned, never pending ones.
+func TestGivenUpDeliveriesRetryAndPrune(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	syncEndpoints(t, s, "https://down.example.com/hook")
+	newLinks(t, s, 4)
+	ds, err := s.LeaseWebhookDeliveries(ctx, 3, time.Minute)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("lease: %d, %v", len(ds), err)
+	}
+	for _, d := range ds {
+		// RetryFor of a millisecond: the event is already too old to retry.
+		err := s.WebhookFailed(ctx, d, db.WebhookFailure{Error: "connection refused", RetryAt: time.Now(),
+			SuspendAfter: 100, ProbeEvery: time.Hour, RetryFor: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The three attempted are given up, and so is the fourth, never tried:
+	// the endpoint has been failing for longer than events are retried.
+	failed, _ := s.WebhookDeliveries(ctx, db.DeliveryFilter{State: db.DeliveryFailed, Limit: 10})
+	if len(failed) != 4 || failed[0].Attempts != 0 || !strings.HasPrefix(failed[0].LastError, "given up") ||
+		failed[1].LastError != "connection refused" || failed[1].Attempts != 1 {
+		t.Fatalf("given up: %+v", failed)
+	}
+	if err := s.RetryWebhookDelivery(ctx, failed[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryWebhookDelivery(ctx, 999999); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("retry of a missing delivery: %v, want ErrNotFound", err)
+	}
+	n, err := s.RetryWebhookEndpoint(ctx, failed[0].EndpointID)
+	if err != nil || n != 3 {
+		t.Errorf("endpoint retry requeued %d, %v; want the 3 still given up", n, err)
+	}
+	if due, _ := s.LeaseWebhookDeliveries(ctx, 10, time.Minute); len(due) != 4 {
+		t.Errorf("%d due after the retries, want all 4", len(due))
+	}
+	// Pruning deletes old finished rows only.
+	s.DB().MustExec(`UPDATE webhook_deliveries SET state = 'delivered', created_at = now() - interval '8 days'
+		WHERE id = $1`, failed[0].ID)
+	s.DB().MustExec(`UPDATE webhook_deliveries SET created_at = now() - interval '8 days' WHERE id = $1`, failed[1].ID)
+	pruned, err := s.PruneWebhookDeliveries(ctx, time.Now().Add(-7*24*time.Hour), time.Now().Add(-30*24*time.Hour), 100)
+	if err != nil || pruned != 1 {
+		t.Errorf("pruned %d, %v; want only the old delivered row", pruned, err)
 	}
 }

@@ -182,4 +182,3 @@ func webhookFlash(c echo.Context) *views.Flash {
 	}
 	return nil
 }
-

@@ -68,8 +68,8 @@ type clicks struct {
 	mu       sync.Mutex
 	pending  map[clickKey]*tally
 	since    time.Time // when pending was started: no click in it is older
-	counted  int64 // clicks accepted, ever
-	previews int64 // previews accepted, ever
+	counted  int64     // clicks accepted, ever
+	previews int64     // previews accepted, ever
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
