@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/webhooks"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -22,12 +23,12 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func newStore(t *testing.T) *db.Store {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, localpg.NewTestDatabase(t))
+	conn, err := db.Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
