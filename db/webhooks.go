@@ -57,6 +57,18 @@ func nullTime(t time.Time) any {
 // becomes the webhook-id header; make it unique per event and stable for
 // the thing it describes (for example "msg_send_" + the send's id), without
 // dots. With no endpoint configured it writes nothing.
+//
+// Inside one statement (no transaction of its own), queue the rows with a
+// data-modifying CTE that reads the inserted row, as linkClickedEvents
+// does; data-modifying CTEs always run, and an INSERT ... ON CONFLICT DO
+// NOTHING that inserted nothing queues nothing:
+//
+//	WITH s AS (INSERT INTO sends (...) VALUES (...) ON CONFLICT DO NOTHING RETURNING id, ...),
+//	     hook AS (INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload)
+//	              SELECT e.id, 'msg_send_' || s.id, 'send.recorded',
+//	                     webhook_envelope('send.recorded', now(), jsonb_build_object('send_id', s.id, ...))
+//	              FROM s CROSS JOIN webhook_endpoints e WHERE e.enabled)
+//	SELECT ... FROM s
 func EnqueueWebhook(ctx context.Context, q sqlx.ExecerContext, eventType, msgID string, data any) error {
 	body, err := json.Marshal(data)
 	if err != nil {

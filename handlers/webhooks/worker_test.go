@@ -175,9 +175,11 @@ func TestReceiverDownThenUpGetsEveryClickOnce(t *testing.T) {
 	}
 
 	rcv.down.Store(false)
-	waitFor(t, 2*time.Minute, "every delivery to land", func() bool {
+	upAt := time.Now()
+	waitFor(t, 3*time.Minute, "every delivery to land", func() bool {
 		return scalar(t, s, `SELECT COUNT(*) FROM webhook_deliveries WHERE state <> 'delivered'`) == 0
 	})
+	catchUp := time.Since(upAt)
 
 	clicks, previews, events := rcv.clicksBySlug()
 	var total int64
@@ -222,8 +224,8 @@ func TestReceiverDownThenUpGetsEveryClickOnce(t *testing.T) {
 	if created := countType(evs, "link.created"); created != links {
 		t.Errorf("%d link.created events, want %d", created, links)
 	}
-	t.Logf("%d clicks in %d link.clicked events over %d flushes; receiver refused %d requests while down",
-		total, events, flushes, rcv.refused.Load())
+	t.Logf("%d clicks in %d link.clicked events over %d flushes; receiver refused %d requests while down; "+
+		"%d events delivered in %s once it was up", total, events, flushes, rcv.refused.Load(), len(evs), catchUp.Round(time.Millisecond))
 }
 
 // previewTenth counts one link preview on every tenth link.
