@@ -127,47 +127,59 @@ func (w *Worker) Close(ctx context.Context) error {
 }
 
 // lease is how long a leased delivery is kept from other workers: longer
-// than its request can take.
-func (w *Worker) lease() time.Duration { return w.opts.Timeout + 30*time.Second }
+// than it can wait in the queue (behind at most one request per sender)
+// plus its own request.
+func (w *Worker) lease() time.Duration { return 2*w.opts.Timeout + 30*time.Second }
 
-// run leases as many due deliveries as the pool has free slots, probes
-// suspended endpoints, and sleeps only when nothing is due or the pool is
-// full.
+// run feeds a queue as deep as the pool: it leases a batch whenever half of
+// the queue is free, so one lease statement serves many deliveries, and
+// sleeps only when nothing is due or the queue is full. Concurrency senders
+// take deliveries from the queue.
 func (w *Worker) run(ctx context.Context) {
-	sem := make(chan struct{}, w.opts.Concurrency)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	var pruned time.Time
-	for {
-		free := cap(sem) - len(sem)
-		var ds []db.WebhookDelivery
-		if free > 0 {
-			ds = w.leaseDue(ctx, free)
-		}
-		for _, d := range ds {
-			sem <- struct{}{} // never blocks: at most free were leased
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+	queue := make(chan db.WebhookDelivery, w.opts.Concurrency)
+	var senders sync.WaitGroup
+	for range w.opts.Concurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for d := range queue {
 				w.deliver(ctx, d)
-				<-sem
 				select {
 				case w.slotFreed <- struct{}{}:
 				default:
 				}
-			}()
-		}
+			}
+		}()
+	}
+	// On stop, what is queued is sent (it is leased), then the senders end.
+	defer senders.Wait()
+	defer close(queue)
+
+	var pruned, probed time.Time
+	for {
 		if time.Since(pruned) >= pruneEvery {
 			w.prune(ctx)
 			pruned = time.Now()
 		}
-		if len(ds) > 0 && len(ds) == free {
-			continue // more may be due; the pool decides the pace
+		room := cap(queue) - len(queue)
+		var ds []db.WebhookDelivery
+		if room >= (cap(queue)+1)/2 {
+			probe := time.Since(probed) >= w.opts.PollInterval
+			if probe {
+				probed = time.Now()
+			}
+			ds = w.leaseDue(ctx, room, probe)
 		}
-		// Wake at the next poll, or as soon as a slot frees when the pool
-		// is full.
+		for _, d := range ds {
+			queue <- d // never blocks: only this loop sends, and room was free
+		}
+		if len(ds) > 0 && len(ds) == room {
+			continue // more may be due; the senders set the pace
+		}
+		// Wake at the next poll, or as soon as a sender frees room when the
+		// queue is too full to lease.
 		var slot <-chan struct{}
-		if len(sem) == cap(sem) {
+		if cap(queue)-len(queue) < (cap(queue)+1)/2 || len(ds) > 0 {
 			slot = w.slotFreed
 		}
 		t := time.NewTimer(w.opts.PollInterval)
@@ -188,18 +200,23 @@ func (w *Worker) run(ctx context.Context) {
 	}
 }
 
-// leaseDue takes probes of suspended endpoints first, then due deliveries,
-// up to n in all. A database error is logged and leaves the turn empty.
-func (w *Worker) leaseDue(ctx context.Context, n int) []db.WebhookDelivery {
+// leaseDue takes, when probe is set, probes of suspended endpoints first,
+// then due deliveries, up to n in all. A database error is logged and
+// leaves the turn empty.
+func (w *Worker) leaseDue(ctx context.Context, n int, probe bool) []db.WebhookDelivery {
 	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	probes, err := w.store.LeaseWebhookProbes(lctx, w.opts.ProbeEvery, w.lease())
-	if err != nil {
-		w.log.Warn("webhooks: lease probes", "err", err)
-		return nil
-	}
-	if n -= len(probes); n <= 0 {
-		return probes
+	var probes []db.WebhookDelivery
+	if probe {
+		var err error
+		probes, err = w.store.LeaseWebhookProbes(lctx, w.opts.ProbeEvery, w.lease())
+		if err != nil {
+			w.log.Warn("webhooks: lease probes", "err", err)
+			return nil
+		}
+		if n -= len(probes); n <= 0 {
+			return probes
+		}
 	}
 	ds, err := w.store.LeaseWebhookDeliveries(lctx, n, w.lease())
 	if err != nil {
