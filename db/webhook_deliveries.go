@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Webhook delivery states.
@@ -96,36 +98,58 @@ func (s *Store) LeaseWebhookProbes(ctx context.Context, every, lease time.Durati
 	return ds, nil
 }
 
-// WebhookSuccess records that the endpoint acknowledged d (a 2xx). A result
-// for a lease that has since been taken over (attempts moved on) changes
-// nothing on the delivery. An endpoint that was failing or suspended is
-// healthy again, and its waiting deliveries are all due at once rather than
-// at their backed-off times.
-func (s *Store) WebhookSuccess(ctx context.Context, d WebhookDelivery, status int) error {
-	// The endpoint row is written only when its state changes, or once a
-	// second for last_success_at: every worker of every instance updating
-	// it per delivery would queue them all on its row lock.
-	_, err := s.db.ExecContext(ctx, `WITH delivered AS (
-			UPDATE webhook_deliveries
+// Acknowledged is one attempt that an endpoint answered with a 2xx.
+type Acknowledged struct {
+	Delivery WebhookDelivery
+	Status   int
+}
+
+// WebhooksDelivered records a batch of acknowledged attempts in one
+// statement. A result for a lease that has since been taken over (attempts
+// moved on) changes nothing on its delivery. An endpoint that was failing or
+// suspended is healthy again, and its waiting deliveries are all due at once
+// rather than at their backed-off times.
+func (s *Store) WebhooksDelivered(ctx context.Context, acks []Acknowledged) error {
+	if len(acks) == 0 {
+		return nil
+	}
+	ids, attempts, statuses, endpoints := make([]int64, len(acks)), make([]int64, len(acks)), make([]int64, len(acks)), make([]int64, len(acks))
+	for i, a := range acks {
+		ids[i], attempts[i], statuses[i], endpoints[i] = a.Delivery.ID, int64(a.Delivery.Attempts), int64(a.Status), a.Delivery.EndpointID
+	}
+	// The endpoint rows are written only when their state changes, or once
+	// a second for last_success_at (every worker of every instance writing
+	// them per delivery would queue on their row locks), and locked in id
+	// order so that two instances never deadlock on them.
+	_, err := s.db.ExecContext(ctx, `WITH acked AS (
+			SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[]) AS a(id, attempts, status)
+		), delivered AS (
+			UPDATE webhook_deliveries d
 			SET state = 'delivered', delivered_at = now(), last_attempt_at = now(),
-			    last_status = $3, last_error = '', leased_until = NULL
-			WHERE id = $1 AND attempts = $2 AND state = 'pending'
-		), was AS (
-			SELECT consecutive_failures > 0 OR probe_at IS NOT NULL AS failing
-			FROM webhook_endpoints WHERE id = $4
+			    last_status = a.status, last_error = '', leased_until = NULL
+			FROM acked a
+			WHERE d.id = a.id AND d.attempts = a.attempts AND d.state = 'pending'
+		), recovering AS (
+			SELECT id FROM webhook_endpoints
+			WHERE id = ANY($4::bigint[]) AND (consecutive_failures > 0 OR probe_at IS NOT NULL)
 		), catch_up AS (
 			UPDATE webhook_deliveries SET next_attempt_at = now()
-			WHERE endpoint_id = $4 AND state = 'pending' AND next_attempt_at > now() AND id <> $1
-			  AND (SELECT failing FROM was)
+			WHERE endpoint_id IN (SELECT id FROM recovering) AND state = 'pending'
+			  AND next_attempt_at > now() AND id <> ALL($1::bigint[])
+		), stale AS (
+			SELECT id FROM webhook_endpoints
+			WHERE id = ANY($4::bigint[]) AND (consecutive_failures > 0 OR probe_at IS NOT NULL
+			    OR last_success_at IS NULL OR last_success_at < now() - interval '1 second')
+			ORDER BY id
+			FOR NO KEY UPDATE
 		)
-		UPDATE webhook_endpoints
+		UPDATE webhook_endpoints e
 		SET consecutive_failures = 0, failing_since = NULL, probe_at = NULL,
 		    last_success_at = now(), last_error = ''
-		WHERE id = $4 AND (consecutive_failures > 0 OR probe_at IS NOT NULL
-		    OR last_success_at IS NULL OR last_success_at < now() - interval '1 second')`,
-		d.ID, d.Attempts, status, d.EndpointID)
+		FROM stale WHERE e.id = stale.id`,
+		pq.Array(ids), pq.Array(attempts), pq.Array(statuses), pq.Array(endpoints))
 	if err != nil {
-		return fmt.Errorf("store: record webhook success: %w", classify(err))
+		return fmt.Errorf("store: record %d webhook deliveries: %w", len(acks), classify(err))
 	}
 	return nil
 }

@@ -327,7 +327,7 @@ func TestFailingEndpointIsSuspendedAndProbed(t *testing.T) {
 	if again, _ := s.LeaseWebhookProbes(ctx, time.Hour, time.Minute); len(again) != 0 {
 		t.Fatalf("a second probe was leased at once")
 	}
-	if err := s.WebhookSuccess(ctx, probes[0], 200); err != nil {
+	if err := s.WebhooksDelivered(ctx, []db.Acknowledged{{Delivery: probes[0], Status: 200}}); err != nil {
 		t.Fatal(err)
 	}
 	rest, _ := s.LeaseWebhookDeliveries(ctx, 20, time.Minute)

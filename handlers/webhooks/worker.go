@@ -14,7 +14,7 @@ import (
 type Store interface {
 	LeaseWebhookDeliveries(ctx context.Context, n int, lease time.Duration) ([]db.WebhookDelivery, error)
 	LeaseWebhookProbes(ctx context.Context, every, lease time.Duration) ([]db.WebhookDelivery, error)
-	WebhookSuccess(ctx context.Context, d db.WebhookDelivery, status int) error
+	WebhooksDelivered(ctx context.Context, acks []db.Acknowledged) error
 	WebhookFailed(ctx context.Context, d db.WebhookDelivery, f db.WebhookFailure) error
 	PruneWebhookDeliveries(ctx context.Context, delivered, failed time.Time, limit int) (int64, error)
 }
@@ -54,6 +54,7 @@ const (
 	pruneEvery    = time.Hour
 	pruneBatch    = 10_000
 	storeTimeout  = 10 * time.Second
+	maxAckBatch   = 256
 )
 
 func (o Options) withDefaults() Options {
@@ -90,6 +91,7 @@ type Worker struct {
 	done      chan struct{}
 	abort     context.CancelFunc // ends requests in flight when Close runs out of time
 	slotFreed chan struct{}
+	acks      chan db.Acknowledged // successes, recorded in batches by record
 	closeOnce sync.Once
 }
 
@@ -104,6 +106,7 @@ func Start(store Store, opts Options, log *slog.Logger) *Worker {
 		done:      make(chan struct{}),
 		abort:     cancel,
 		slotFreed: make(chan struct{}, 1),
+		acks:      make(chan db.Acknowledged, opts.Concurrency),
 	}
 	go func() {
 		defer close(w.done)
@@ -151,9 +154,19 @@ func (w *Worker) run(ctx context.Context) {
 			}
 		}()
 	}
-	// On stop, what is queued is sent (it is leased), then the senders end.
-	defer senders.Wait()
-	defer close(queue)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		w.record()
+	}()
+	// On stop, what is queued is sent (it is leased), then the senders end,
+	// then their last successes are recorded.
+	defer func() {
+		close(queue)
+		senders.Wait()
+		close(w.acks)
+		<-recorded
+	}()
 
 	var pruned, probed time.Time
 	for {
@@ -233,24 +246,51 @@ func (w *Worker) deliver(ctx context.Context, d db.WebhookDelivery) {
 	if ctx.Err() != nil {
 		return // abandoned at shutdown: not the endpoint's failure; the lease runs out
 	}
+	if res.ok() {
+		w.acks <- db.Acknowledged{Delivery: d, Status: res.status}
+		return
+	}
 	rctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	var err error
-	if res.ok() {
-		err = w.store.WebhookSuccess(rctx, d, res.status)
-	} else {
-		err = w.store.WebhookFailed(rctx, d, db.WebhookFailure{
-			Status: res.status, Error: res.err,
-			RetryAt:      time.Now().Add(retryDelay(d.Attempts, w.opts.BaseDelay, w.opts.MaxDelay, res.retryAfter)),
-			Suspend:      res.gone(),
-			SuspendAfter: w.opts.SuspendAfter,
-			ProbeEvery:   w.opts.ProbeEvery,
-			RetryFor:     w.opts.RetryFor,
-		})
-		w.log.Debug("webhook delivery failed", "url", d.URL, "webhook_id", d.MsgID, "attempt", d.Attempts, "status", res.status, "err", res.err)
-	}
+	err := w.store.WebhookFailed(rctx, d, db.WebhookFailure{
+		Status: res.status, Error: res.err,
+		RetryAt:      time.Now().Add(retryDelay(d.Attempts, w.opts.BaseDelay, w.opts.MaxDelay, res.retryAfter)),
+		Suspend:      res.gone(),
+		SuspendAfter: w.opts.SuspendAfter,
+		ProbeEvery:   w.opts.ProbeEvery,
+		RetryFor:     w.opts.RetryFor,
+	})
+	w.log.Debug("webhook delivery failed", "url", d.URL, "webhook_id", d.MsgID, "attempt", d.Attempts, "status", res.status, "err", res.err)
 	if err != nil {
-		w.log.Warn("webhooks: recording a delivery result failed; it will be sent again", "webhook_id", d.MsgID, "err", err)
+		w.log.Warn("webhooks: recording a failed attempt failed; it will be sent again", "webhook_id", d.MsgID, "err", err)
+	}
+}
+
+// record writes successes in batches: it waits for one, takes whatever
+// else is already waiting (up to maxAckBatch), and writes them in one
+// statement, so under load one statement serves many deliveries while an
+// idle worker adds no delay. It ends when acks is closed and drained.
+func (w *Worker) record() {
+	for first := range w.acks {
+		batch := []db.Acknowledged{first}
+	more:
+		for len(batch) < maxAckBatch {
+			select {
+			case a, ok := <-w.acks:
+				if !ok {
+					break more
+				}
+				batch = append(batch, a)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		if err := w.store.WebhooksDelivered(ctx, batch); err != nil {
+			// Their leases run out and they are sent again: at least once.
+			w.log.Warn("webhooks: recording deliveries failed; they will be sent again", "deliveries", len(batch), "err", err)
+		}
+		cancel()
 	}
 }
 
