@@ -41,11 +41,8 @@ func (w *webhookConfig) validate() error {
 		return errors.New("WEBHOOK_URLS is set but WEBHOOK_SECRET is empty: receivers need it to verify signatures (generate one with: echo \"whsec_$(openssl rand -base64 32)\")")
 	}
 	secret, err := webhooks.ParseSecret(w.Secret)
-	if err != nil {
-		return err
-	}
 	w.opts.Secret = secret
-	var errs []error
+	errs := []error{err}
 	for _, u := range urls {
 		errs = append(errs, webhooks.CheckURL(u, w.AllowPrivate))
 	}
