@@ -17,6 +17,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/handlers/webhooks"
 )
 
 // Config is everything the handlers read from configuration.
@@ -38,6 +39,8 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
+	// Webhooks configures the delivery worker, started when URLs is set.
+	Webhooks webhooks.Options
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -54,6 +57,7 @@ type Handlers struct {
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
+	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
 
 	lastHealth healthCache // health.go: the last duplicate-health check
 }
@@ -87,6 +91,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval)
+	if len(cfg.Webhooks.URLs) > 0 {
+		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
+	}
 	return h
 }
 
@@ -133,6 +140,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.webhookPages(admin)     // admin_webhooks.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound) // redirect.go; abuse.go
 }
