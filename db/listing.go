@@ -49,6 +49,10 @@ type ListFilter struct {
 	Sort     LinkSort // default SortNewest
 	Limit    int      // clamped to 1..500, default 50
 	Cursor   *Cursor  // nil: the first page
+	// Offset skips rows before the page when there is no Cursor: only for
+	// the Shlink-compatible API, whose clients ask for page numbers. Its
+	// cost grows with the offset; every other listing pages by Cursor.
+	Offset int
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.
@@ -89,6 +93,11 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		args = append(args, key, id)
 		where = andWhere(where, fmt.Sprintf("(%s, id) %s ($%d, $%d)", f.Sort.column(), cmp, len(args)-1, len(args)))
 	}
+	offset := ""
+	if f.Cursor == nil && f.Offset > 0 {
+		args = append(args, f.Offset)
+		offset = fmt.Sprintf(" OFFSET $%d", len(args))
+	}
 	args = append(args, limit+1)
 	// The page is cut first (an index walk with LIMIT) and only its rows are
 	// joined to businesses.
@@ -96,9 +105,9 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
 			b.name AS business_name
 		FROM (
-			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d
+			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, linkColumns, where, f.Sort.order("", before), len(args), f.Sort.order("p.", before))
+		ORDER BY %s`, linkColumns, where, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
 	var rows []ListedLink
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))

@@ -18,6 +18,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/handlers/webhooks"
 )
 
 // Config is everything the handlers read from configuration.
@@ -25,6 +26,7 @@ type Config struct {
 	BaseURL        string   // public base for short URLs, no trailing slash
 	APITokens      []string // bearer tokens accepted by /api/v1
 	LinkTypes      []string // accepted link_type values
+	ShlinkLinkType string   // link_type of links made through /rest/v3; default "campaign"
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
@@ -41,6 +43,8 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
+	// Webhooks configures the delivery worker, started when URLs is set.
+	Webhooks webhooks.Options
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -57,6 +61,7 @@ type Handlers struct {
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: gauges, counters, the duplicate check
 	redirects *redirects.Service // redirect.go; stopped by Close
+	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
 }
 
 // New returns Handlers over store.
@@ -64,6 +69,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if len(cfg.LinkTypes) == 0 {
 		cfg.LinkTypes = DefaultLinkTypes
+	}
+	if cfg.ShlinkLinkType == "" {
+		cfg.ShlinkLinkType = "campaign"
 	}
 	if cfg.RedirectStatus == 0 {
 		cfg.RedirectStatus = http.StatusFound
@@ -88,6 +96,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval, cfg.DuplicateCheckInterval)
+	if len(cfg.Webhooks.URLs) > 0 {
+		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
+	}
 	return h
 }
 
@@ -117,6 +128,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// group's middleware makes Echo catch every path and method under it,
 	// which would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
+	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
+	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
 	api.POST("/links", h.CreateLink, auth)
 	get(api, "/links", h.ListLinks, auth) // api_links_list.go
 	get(api, "/links/:slug", h.GetLink, auth)
@@ -127,10 +140,13 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // api_campaigns.go, over preview.go
 
+	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
+
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
 	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.webhookPages(admin)     // admin_webhooks.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound) // redirect.go; abuse.go
 }
@@ -142,6 +158,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 var ReservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "robots",
+	"rest", // the Shlink-compatible API (shlink.go)
 }
 
 // router is what Echo and its groups share for adding routes.
