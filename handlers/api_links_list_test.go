@@ -28,8 +28,8 @@ func tiedLinks(t *testing.T, app *testApp, n int) map[string]bool {
 }
 
 // walk follows next_cursor from the first page to the last and returns the
-// links in the order received.
-func walk(t *testing.T, app *testApp, query url.Values) []map[string]any {
+// links in the order received; onPage (if any) runs after every page.
+func walk(t *testing.T, app *testApp, query url.Values, onPage func()) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for pages := 0; ; pages++ {
@@ -43,6 +43,9 @@ func walk(t *testing.T, app *testApp, query url.Values) []map[string]any {
 		links, _ := body["links"].([]any)
 		for _, l := range links {
 			out = append(out, l.(map[string]any))
+		}
+		if onPage != nil {
+			onPage()
 		}
 		next, ok := body["next_cursor"].(string)
 		if !ok {
@@ -79,14 +82,20 @@ func TestListLinksAPICursorWalkWhileInserting(t *testing.T) {
 	app := newTestApp(t)
 	existing := tiedLinks(t, app, 97)
 	stop := make(chan struct{})
+	paged := make(chan struct{}, 1)
 	errs := make(chan error, 1)
-	go func() { // a writer inserting links during every walk
+	// A writer inserting links during every walk: three after each page
+	// (fewer than a page holds, so a walk in an order where they land ahead
+	// of the cursor still ends).
+	go func() {
 		defer close(errs)
 		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
+			if i%3 == 0 {
+				select {
+				case <-stop:
+					return
+				case <-paged:
+				}
 			}
 			_, err := app.Store.DB().Exec(`INSERT INTO short_links (slug, destination_url, link_type, created_at)
 				VALUES ($1, $2, 'sms', timestamptz '2026-01-01' + ($3 % 3) * interval '1 hour')`,
@@ -102,7 +111,12 @@ func TestListLinksAPICursorWalkWhileInserting(t *testing.T) {
 			q := maps.Clone(filter)
 			q.Set("sort", string(s))
 			q.Set("limit", "7")
-			links := walk(t, app, q)
+			links := walk(t, app, q, func() {
+				select {
+				case paged <- struct{}{}:
+				default:
+				}
+			})
 			seen := map[string]int{}
 			for _, l := range links {
 				seen[l["slug"].(string)]++
