@@ -13,8 +13,8 @@ import (
 )
 
 // OneActiveLinkVersion is the migration that heals duplicate active links
-// and creates the partial unique index; it is the latest, so one `migrate
-// down` from the top removes exactly the guarantee.
+// and creates the partial unique index. It is no longer the latest: undo
+// the guarantee with DownTo(OneActiveLinkVersion-1).
 const OneActiveLinkVersion = 4
 
 // Migrator applies the embedded migrations through goose's Provider API.
@@ -54,6 +54,11 @@ func (m *Migrator) UpTo(ctx context.Context, version int64) ([]*goose.MigrationR
 // Down rolls back the latest applied migration.
 func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) {
 	return m.p.Down(ctx)
+}
+
+// DownTo rolls back every applied migration above version.
+func (m *Migrator) DownTo(ctx context.Context, version int64) ([]*goose.MigrationResult, error) {
+	return m.p.DownTo(ctx, version)
 }
 
 // Status lists every migration and whether it is applied.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
 
 	"github.com/shortlinks/shortlinks/db"
 )
@@ -60,13 +61,34 @@ func TestMigrationHealsDuplicates(t *testing.T) {
 		t.Fatalf("manual duplicate insert: %v, want unique violation", err)
 	}
 
-	// One step down removes only the index (the healed links stay
+	// 00007's backfill records what 00004 healed: each deactivated
+	// duplicate is superseded by the link it lost to; a link inactive with
+	// no active link for its destination stays retired.
+	superseded := map[string]*string{}
+	srows, err := conn.Query(`SELECT l.slug, s.slug FROM short_links l LEFT JOIN short_links s ON s.id = l.superseded_by`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for srows.Next() {
+		var slug string
+		var by *string
+		srows.Scan(&slug, &by)
+		superseded[slug] = by
+	}
+	srows.Close()
+	for slug, want := range map[string]string{"old333": "", "mid222": "old333", "new111": "old333", "other1": "", "gone44": ""} {
+		if got := superseded[slug]; (got == nil) != (want == "") || got != nil && *got != want {
+			t.Errorf("%s superseded by %v, want %q", slug, got, want)
+		}
+	}
+
+	// Down to before the fix removes only the index (the healed links stay
 	// inactive); up again recreates it.
-	if _, err := m.Down(ctx); err != nil {
+	if _, err := m.DownTo(ctx, db.OneActiveLinkVersion-1); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := m.Version(ctx); v != db.OneActiveLinkVersion-1 {
-		t.Errorf("version %d after one step down, want %d", v, db.OneActiveLinkVersion-1)
+		t.Errorf("version %d after rolling back the fix, want %d", v, db.OneActiveLinkVersion-1)
 	}
 	// One active link per type: old333 (site_preview) and other1 (campaign).
 	if n := countActive(t, db.New(conn, db.Options{}), "https://cafe.example.com/"); n != 2 {
@@ -104,8 +126,13 @@ func TestConcurrentMigrations(t *testing.T) {
 		}
 	}
 	m, _ := db.NewMigrator(conn.DB, nil)
-	v, err := m.Version(ctx)
-	if err != nil || v != db.OneActiveLinkVersion {
-		t.Fatalf("version %d, %v", v, err)
+	st, err := m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if s.State != goose.StateApplied {
+			t.Errorf("migration %d is %s after concurrent ups", s.Source.Version, s.State)
+		}
 	}
 }
