@@ -21,6 +21,7 @@ type businessJSON struct {
 	SiteID    *string   `json:"site_id"`
 	SiteURL   *string   `json:"site_url"`
 	CreatedAt time.Time `json:"created_at"`
+	Created   *bool     `json:"created,omitempty"` // on POST: false when an Idempotency-Key repeat
 }
 
 func toBusinessJSON(b db.Business) businessJSON {
@@ -35,7 +36,10 @@ type createBusinessRequest struct {
 	Phone   *string `json:"phone"`
 }
 
-// CreateBusiness is POST /api/v1/businesses.
+// CreateBusiness is POST /api/v1/businesses. With an Idempotency-Key
+// header, repeats of the request (even concurrent) create nothing more and
+// answer 200 with the business the first one created; the key with another
+// body is a 422.
 func (h *Handlers) CreateBusiness(c echo.Context) error {
 	var body createBusinessRequest
 	if err := decodeJSON(c, &body); err != nil {
@@ -45,11 +49,20 @@ func (h *Handlers) CreateBusiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := h.store.CreateBusiness(c.Request().Context(), nb)
+	idem, err := idempotency(c, false, "business", body)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toBusinessJSON(b))
+	b, created, err := h.store.CreateBusinessOnce(c.Request().Context(), nb, idem)
+	if err != nil {
+		return err
+	}
+	out := toBusinessJSON(b)
+	out.Created = &created
+	if !created {
+		return c.JSON(http.StatusOK, out)
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) {

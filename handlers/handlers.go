@@ -118,6 +118,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(api, "/businesses", h.ListBusinesses, auth)
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // campaigns.go
+	api.POST("/campaigns/sends", h.RecordSend, auth)       // api_sends.go
+	get(api, "/campaigns/sends", h.ListSends, auth)
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
 	h.campaignPages(admin)    // campaigns.go
