@@ -22,6 +22,7 @@ func (h *Handlers) campaignPages(admin *echo.Group) {
 	get(admin, "/campaigns", h.CampaignsPage)
 	get(admin, "/campaigns/:id", h.CampaignPage)
 	get(admin, "/campaigns/:id/preview", h.CampaignPreviewFragment)
+	admin.POST("/campaigns/:id/sends", h.MarkSentForm) // campaign_sends.go
 }
 
 // CampaignsPage is GET /admin/campaigns?q=&limit=&offset=: businesses ready
@@ -36,10 +37,19 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]string, len(page.Businesses))
+	for i, b := range page.Businesses {
+		ids[i] = b.ID
+	}
+	// Totals over every link of each business on the page (db/totals.go).
+	counts, err := h.store.CountsByBusiness(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
 	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
 		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
-			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: b.ClickCount}
+			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews}
 		if b.LinkSlug != nil {
 			row.ShortURL = h.shortURL(*b.LinkSlug)
 		}
@@ -81,6 +91,10 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The tab fragments leave this out: it does not depend on the variant.
+	if d.Outcome, err = h.campaignOutcome(c.Request().Context(), c.Param("id"), d.Panel.Slug); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.CampaignPage(h.chrome(c, d.Name, "campaigns"), d))
 }
 
@@ -118,6 +132,7 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
 		Panel: previewPanel(p),
 	}
+	d.Panel.Send = sendFormFor(c, p.Business.ID, p.Variant)
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
 			Variant: v, Label: messages.DisplayName(v), Active: v == variant,

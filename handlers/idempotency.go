@@ -38,6 +38,11 @@ func idempotency(c echo.Context, required bool, resource string, canonical any) 
 	return db.Idempotency{Key: key, RequestHash: requestHash(resource, canonical)}, nil
 }
 
+// idempotencyOf pairs a (validated) key with a send request's hash.
+func idempotencyOf(key string, req sendRequest) db.Idempotency {
+	return db.Idempotency{Key: key, RequestHash: requestHash(resourceSend, req)}
+}
+
 // requestHash is the SHA-256 of a request's kind and canonical body.
 func requestHash(resource string, canonical any) []byte {
 	body, err := json.Marshal(canonical)

@@ -57,6 +57,10 @@ CREATE TRIGGER short_links_notify_update
           OR OLD.superseded_by IS DISTINCT FROM NEW.superseded_by)
     EXECUTE FUNCTION short_links_notify_change();
 
+-- Businesses sharing a site URL share its link; finding them from a link
+-- goes through this index (the same hash as short_links.destination_hash).
+CREATE INDEX sites_url_hash_idx ON sites (short_links_url_hash(url));
+
 -- One key space for every endpoint that takes an Idempotency-Key. The
 -- primary key is what makes a key count once: the first INSERT wins, every
 -- other request with the key reads the winner's resource. request_hash is a
@@ -120,6 +124,7 @@ DROP TABLE campaign_variant_totals;
 DROP TABLE campaign_variant_businesses;
 DROP TABLE campaign_sends;
 DROP TABLE idempotency_keys;
+DROP INDEX sites_url_hash_idx;
 DROP TRIGGER short_links_notify_update ON short_links;
 CREATE TRIGGER short_links_notify_update
     AFTER UPDATE OF is_active, destination_url, slug ON short_links
