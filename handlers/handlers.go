@@ -116,6 +116,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/links/:slug/activate", h.ActivateLink, auth)
 	api.POST("/businesses", h.CreateBusiness, auth)
 	get(api, "/businesses", h.ListBusinesses, auth)
+	get(api, "/businesses/:id", h.GetBusiness, auth) // with totals over its links
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // campaigns.go
 	api.POST("/campaigns/sends", h.RecordSend, auth)       // api_sends.go

@@ -132,7 +132,10 @@ func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
 	}
 	app.restoreIndex(t)
 	for _, slug := range []string{"dupAA1", "dupBB2"} {
-		if !pollUntil(time.Second, func() bool { r, _ := request(t, "GET", other.URL+"/"+slug, iPhone); return r.StatusCode == http.StatusFound }) {
+		if !pollUntil(time.Second, func() bool {
+			r, _ := request(t, "GET", other.URL+"/"+slug, iPhone)
+			return r.StatusCode == http.StatusFound
+		}) {
 			t.Fatalf("%s does not redirect after the heal", slug)
 		}
 	}
@@ -146,7 +149,10 @@ func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
 	if resp := b.submit(page, `form[action="/admin/links/dupBB2/deactivate"]`); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("retire: %d", resp.StatusCode)
 	}
-	if !pollUntil(time.Second, func() bool { r, _ := request(t, "GET", other.URL+"/dupBB2", iPhone); return r.StatusCode == http.StatusGone }) {
+	if !pollUntil(time.Second, func() bool {
+		r, _ := request(t, "GET", other.URL+"/dupBB2", iPhone)
+		return r.StatusCode == http.StatusGone
+	}) {
 		t.Error("a retired merged link still redirects on another instance after 1 s")
 	}
 	if s := app.linkState(t, "dupBB2"); s["superseded_by"] != nil {
@@ -158,7 +164,10 @@ func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
 		t.Fatalf("deactivate survivor: %d", status)
 	}
 	start := time.Now()
-	if !pollUntil(time.Second, func() bool { r, _ := request(t, "GET", other.URL+"/dupAA1", iPhone); return r.StatusCode == http.StatusGone }) {
+	if !pollUntil(time.Second, func() bool {
+		r, _ := request(t, "GET", other.URL+"/dupAA1", iPhone)
+		return r.StatusCode == http.StatusGone
+	}) {
 		t.Error("a link merged into a retired one still redirects after 1 s")
 	}
 	t.Logf("merged link answered 410 %s after its survivor was retired", time.Since(start).Round(time.Millisecond))
@@ -166,7 +175,10 @@ func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
 	if status, _ := app.api(t, "POST", "/api/v1/links/"+survivor.Slug+"/activate", nil); status != http.StatusOK {
 		t.Fatalf("reactivate survivor: %d", status)
 	}
-	if !pollUntil(time.Second, func() bool { r, _ := request(t, "GET", other.URL+"/dupAA1", iPhone); return r.StatusCode == http.StatusFound }) {
+	if !pollUntil(time.Second, func() bool {
+		r, _ := request(t, "GET", other.URL+"/dupAA1", iPhone)
+		return r.StatusCode == http.StatusFound
+	}) {
 		t.Error("merged link does not redirect again once its survivor is reactivated")
 	}
 }
