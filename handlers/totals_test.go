@@ -105,3 +105,39 @@ func TestBusinessTotalsSpanHistoryAndSharedLinks(t *testing.T) {
 		t.Errorf("preview page sharing: %q", got)
 	}
 }
+
+// "Mark as sent" records the variant shown, once even when the form is
+// submitted twice, and the page then says when and which.
+func TestMarkAsSentFromThePreviewPage(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	biz := app.addBusiness(t, "Corner Café", "Austin", "https://corner.example.com/")
+	br := app.signedIn(t)
+	_, page := br.get("/admin/campaigns/" + biz.ID + "?variant=professional")
+	if got := page.Find("#last-send").Text(); !strings.Contains(got, "not sent yet") {
+		t.Errorf("before: %q", got)
+	}
+	for range 2 { // a double click submits the same form twice
+		if resp := br.submit(page, "#mark-sent"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("mark as sent: %d", resp.StatusCode)
+		}
+	}
+	if n := app.countRows(t, "campaign_sends"); n != 1 {
+		t.Fatalf("%d sends recorded by a double click, want 1", n)
+	}
+	var variant, message string
+	app.Store.DB().QueryRow(`SELECT variant, message FROM campaign_sends`).Scan(&variant, &message)
+	shown := page.Find("#preview-panel .bubble").Text()
+	if variant != "professional" || message != shown {
+		t.Errorf("recorded %s %q, page showed professional %q", variant, message, shown)
+	}
+	_, after := br.get("/admin/campaigns/" + biz.ID)
+	if got := after.Find("#last-send").Text(); !strings.Contains(got, "Professional") || !strings.Contains(got, "sent ") {
+		t.Errorf("after: %q, want when and which variant", got)
+	}
+	// Without the CSRF token nothing is recorded.
+	resp, _ := br.post("/admin/campaigns/"+biz.ID+"/sends", map[string][]string{"variant": {"urgent"}, "idempotency_key": {"k-no-csrf"}})
+	if resp.StatusCode != http.StatusForbidden || app.countRows(t, "campaign_sends") != 1 {
+		t.Errorf("POST without CSRF: %d", resp.StatusCode)
+	}
+}
