@@ -121,11 +121,13 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // campaigns.go
 	api.POST("/campaigns/sends", h.RecordSend, auth)       // api_sends.go
 	get(api, "/campaigns/sends", h.ListSends, auth)
+	get(api, "/campaigns/results", h.CampaignResults, auth) // results.go
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
 	h.campaignPages(admin)    // campaigns.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.resultsPages(admin)     // results.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound)
 }
