@@ -11,7 +11,7 @@ import (
 )
 
 // openTestDB connects to a fresh, empty database of the test cluster.
-func openTestDB(t *testing.T) *sqlx.DB {
+func openTestDB(t testing.TB) *sqlx.DB {
 	t.Helper()
 	conn, err := db.Open(context.Background(), localpg.NewTestDatabase(t))
 	if err != nil {
@@ -22,7 +22,7 @@ func openTestDB(t *testing.T) *sqlx.DB {
 }
 
 // newTestStore returns a Store over a fresh, fully migrated database.
-func newTestStore(t *testing.T, opts db.Options) *db.Store {
+func newTestStore(t testing.TB, opts db.Options) *db.Store {
 	t.Helper()
 	conn := openTestDB(t)
 	m, err := db.NewMigrator(conn.DB, nil)
