@@ -57,7 +57,7 @@ func cli(t *testing.T, dbURL string, args ...string) (string, int) {
 
 func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	url := localpg.NewTestDatabase(t)
-	// The version before the fix (the fix is the latest migration).
+	// The version before the fix.
 	if out, code := cli(t, url, "migrate", "up-to", "3"); code != 0 {
 		t.Fatalf("migrate up-to 3: %d %s", code, out)
 	}
@@ -83,8 +83,9 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	if len(active) != 1 || active[0] != "keep01" {
 		t.Errorf("active after healing: %v, want [keep01]", active)
 	}
-	if out, code := cli(t, url, "migrate", "down"); code != 0 {
-		t.Fatalf("migrate down: %d %s", code, out)
+	// The fix is no longer the latest migration: roll back to before it.
+	if out, code := cli(t, url, "migrate", "down-to", "3"); code != 0 || !strings.Contains(out, "00004_one_active_link.sql") {
+		t.Fatalf("migrate down-to 3: %d %s", code, out)
 	}
 	if out, code := cli(t, url, "check-duplicates"); code != 0 || !strings.Contains(out, "missing") {
 		t.Errorf("check-duplicates without the index: exit %d, want 0 with a warning\n%s", code, out)

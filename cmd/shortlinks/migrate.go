@@ -14,7 +14,7 @@ import (
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
-	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to") {
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to" || args[0] == "down-to") {
 		return errMigrateUsage
 	}
 	m, done, err := openMigrator(ctx, cfg, nil)
@@ -38,6 +38,16 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 			fmt.Printf("rolled back %s\n", r.Source.Path)
 		}
 		return err
+	case "down-to":
+		v, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil || v < 0 {
+			return fmt.Errorf("migrate down-to: %q is not a migration version", args[1])
+		}
+		res, err := m.DownTo(ctx, v)
+		for _, r := range res {
+			fmt.Printf("rolled back %s\n", r.Source.Path)
+		}
+		return err
 	case "status":
 		st, err := m.Status(ctx)
 		if err != nil {
@@ -57,7 +67,7 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	return errMigrateUsage
 }
 
-var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|status")
+var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|down-to VERSION|status")
 
 func upOrUpTo(ctx context.Context, m *db.Migrator, args []string) ([]*goose.MigrationResult, error) {
 	if args[0] == "up" {
