@@ -174,4 +174,3 @@ func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
 // resultsPages registers the results page under /admin.
 func (h *Handlers) resultsPages(admin *echo.Group) { get(admin, "/results", h.ResultsPage) }
-
