@@ -51,7 +51,7 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 	var send Send
 	// No column of idempotency_keys shares a name with campaign_sends'.
 	err := s.db.GetContext(ctx, &send, `SELECT `+sendColumns+`
-		FROM idempotency_keys k JOIN campaign_sends c ON c.id::text = k.resource_id
+		FROM idempotency_keys k JOIN campaign_sends c ON c.id = k.resource_id::uuid
 		WHERE k.key = $1 AND k.resource = $2 AND k.request_hash = $3`, idem.Key, resourceSend, idem.RequestHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Unused, or used for another request: tell which.

@@ -70,7 +70,7 @@ CREATE TABLE idempotency_keys (
     key          text PRIMARY KEY CHECK (key ~ '^[\x20-\x7e]{1,255}$'),
     request_hash bytea NOT NULL,
     resource     text NOT NULL,
-    resource_id  text NOT NULL,
+    resource_id  text NOT NULL, -- a UUID (a send's or a business's id)
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 
