@@ -68,7 +68,9 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 // RecordSend stores a send under idem's key, once: this is the single place
 // a send is inserted. created is false when the key had already recorded
 // one (that send is returned). The key claim, the send and the per-variant
-// totals are one statement, so they commit together or not at all.
+// totals are one statement, so they commit together or not at all; an
+// event for the send (an outbox row) belongs in it too, as one more CTE
+// selecting FROM send, so it is written exactly when a send is.
 func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (Send, bool, error) {
 	if !idem.Set() {
 		return Send{}, false, fmt.Errorf("store: record send: an idempotency key is required: %w", ErrInvalidInput)
