@@ -34,12 +34,16 @@ func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([
 				clicks, segments, cost_micros
 			FROM campaign_variant_totals ORDER BY variant`)
 	} else {
-		err = s.db.SelectContext(ctx, &rows, `SELECT variant, COUNT(*) AS sends,
-				COUNT(DISTINCT business_id) AS businesses_sent,
-				COUNT(DISTINCT business_id) FILTER (WHERE clicks > 0) AS businesses_clicked,
+		// Grouped by (variant, business) first, with hashing, rather than
+		// COUNT(DISTINCT), which sorts every send of the window.
+		err = s.db.SelectContext(ctx, &rows, `SELECT variant, SUM(sends) AS sends,
+				COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
 				SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-			FROM campaign_sends
-			WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
+			FROM (SELECT variant, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
+			             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+			      FROM campaign_sends
+			      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
+			      GROUP BY variant, business_id) per_business
 			GROUP BY variant ORDER BY variant`, since, until)
 	}
 	if err != nil {
