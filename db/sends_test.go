@@ -42,7 +42,7 @@ func TestFlushAttributesTapsToSendsOnce(t *testing.T) {
 		Rows: []db.ClickRow{{LinkID: link.ID, Day: first.SentAt, Clicks: 6}},
 		Taps: []db.TapRow{
 			{Tapped: link.ID, Counted: link.ID, At: at(first.SentAt, -time.Millisecond), Clicks: 1}, // before any send
-			{Tapped: link.ID, Counted: link.ID, At: first.SentAt, Clicks: 2},                       // at the send: its
+			{Tapped: link.ID, Counted: link.ID, At: first.SentAt, Clicks: 2},                        // at the send: its
 			{Tapped: link.ID, Counted: link.ID, At: at(second.SentAt, -time.Microsecond), Clicks: 1},
 			{Tapped: link.ID, Counted: link.ID, At: at(second.SentAt, time.Hour), Clicks: 2},
 		}}
