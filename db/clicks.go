@@ -36,6 +36,9 @@ type ClickBatch struct {
 	ID   string // a UUID
 	Rows []ClickRow
 	Taps []TapRow
+	// From and To bound when the batch's clicks were counted; they are the
+	// "from" and "to" of its link.clicked webhooks. Zero means the flush time.
+	From, To time.Time
 }
 
 // FlushClicks adds a batch of aggregated clicks and previews to the link
@@ -63,7 +66,7 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 	}
 	err = s.db.GetContext(ctx, &applied, flushStatement,
 		b.ID, pq.Array(ids), pq.Array(days), pq.Array(clicks), pq.Array(previews),
-		pq.Array(tapped), pq.Array(counted), pq.Array(at), pq.Array(taps))
+		pq.Array(tapped), pq.Array(counted), pq.Array(at), pq.Array(taps), nullTime(b.From), nullTime(b.To))
 	if err != nil {
 		return false, fmt.Errorf("store: flush %d click rows, %d taps: %w", len(b.Rows), len(b.Taps), classify(err))
 	}
@@ -82,6 +85,8 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 //     UPDATE takes anyway and lets foreign-key checks through.
 //   - daily rows are written only for links locked above, so whoever
 //     holds a link's row also owns its daily rows: no second lock order.
+//   - webhooks: one link.clicked event per link, read from totals, so it
+//     is written exactly when the counts are (see linkClickedEvents).
 //   - attribution (see sends.go): each tap goes to the latest send at or
 //     before it among the sends that embedded the tapped or counting link
 //     and those of the businesses owning them. Send rows are locked in id
@@ -173,7 +178,9 @@ const flushStatement = `WITH batch AS (
 		      ORDER BY variant
 		      FOR NO KEY UPDATE) k USING (variant)
 		WHERE vt.variant = v.variant
-	)
+	), flush_window AS (
+		SELECT COALESCE($10, now()) AS from_at, COALESCE($11, now()) AS to_at
+	), webhooks AS (` + linkClickedEvents + `)
 	SELECT EXISTS (SELECT 1 FROM batch)`
 
 // PruneClickFlushes forgets batch IDs recorded before cutoff; a batch is

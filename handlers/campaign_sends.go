@@ -39,7 +39,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	if created {
 		h.log.Info("send recorded in the admin console", "business_id", id, "variant", variant, "send_id", send.ID)
 	}
-	return c.Redirect(http.StatusSeeOther, campaignHref(id, variant))
+	return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
 }
 
 // newFormKey is a fresh idempotency key for a rendered form.

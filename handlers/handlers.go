@@ -15,7 +15,9 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/handlers/webhooks"
 )
 
 // Config is everything the handlers read from configuration.
@@ -27,7 +29,7 @@ type Config struct {
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
 	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string             // signs session cookies; derived from the credentials when empty
+	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
 	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
 	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
@@ -36,10 +38,12 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
+	// Webhooks configures the delivery worker, started when URLs is set.
+	Webhooks webhooks.Options
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
-var DefaultLinkTypes = []string{"site_preview", "campaign", "sms", "email", "social", "qr"}
+var DefaultLinkTypes = []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
@@ -52,6 +56,7 @@ type Handlers struct {
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
+	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
 
 	lastHealth healthCache // health.go: the last duplicate-health check
 }
@@ -73,8 +78,8 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.SMSTemplates = messages.Defaults
 	}
 	h := &Handlers{
-		store: store, cfg: cfg, log: log,
-		sessions: newSessions(cfg),
+		store: store, cfg: cfg, log: requestlog.Logger(log), // lines carry the request ID
+		sessions: newSessions(cfg, store),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
@@ -82,6 +87,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval)
+	if len(cfg.Webhooks.URLs) > 0 {
+		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
+	}
 	return h
 }
 
@@ -92,7 +100,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
+	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.cfg.BaseURL))
 	h.routes(e)
 	return e
 }
@@ -129,6 +137,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 	h.resultsPages(admin)     // results.go
+	h.webhookPages(admin)     // admin_webhooks.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound) // redirect.go; abuse.go
 }

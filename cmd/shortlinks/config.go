@@ -15,6 +15,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -36,6 +37,7 @@ type config struct {
 	LinkTypes      string
 	MaxURLLength   int
 	AllowedHosts   string
+	AllowPrivate   bool
 
 	StatementTimeout  time.Duration
 	NotFoundRateLimit float64
@@ -50,6 +52,7 @@ type config struct {
 	SMS                smsConfig // config_sms.go
 	MetricsPublic      bool
 	MetricsToken       string
+	Webhooks           webhookConfig // config_webhooks.go
 
 	envErrs []error // environment values that did not parse
 }
@@ -57,7 +60,7 @@ type config struct {
 // secretEnvs are settings whose values must never be printed: their flags
 // have no default (flag help and parse errors print defaults), and the
 // environment fills them in after parsing (fillSecrets).
-var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN"}
+var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN", "WEBHOOK_SECRET"}
 
 // register binds every setting to a flag whose default is the environment.
 func (c *config) register(fs *flag.FlagSet) {
@@ -77,7 +80,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.APITokens, "API_TOKEN", "", "comma-separated bearer tokens for /api/v1")
 	str(&c.AdminUser, "ADMIN_USER", "admin", "admin console user")
 	str(&c.AdminPassword, "ADMIN_PASSWORD", "", "admin console password or bcrypt hash")
-	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: derived from the admin credentials)")
+	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: a random key generated once and kept in the database)")
 	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
 	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
@@ -86,6 +89,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
+	fs.BoolVar(&c.AllowPrivate, "allow-private-destinations", envParse("ALLOW_PRIVATE_DESTINATIONS", false, strconv.ParseBool, &c.envErrs), "accept destinations on loopback, private, link-local and other non-public addresses, localhost and single-label hosts (ALLOW_PRIVATE_DESTINATIONS)")
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envParse("STATEMENT_TIMEOUT", 5*time.Second, time.ParseDuration, &c.envErrs), "longest a query may run while serving (STATEMENT_TIMEOUT)")
 	rate := func(p *float64, env string, def float64, usage string) {
 		fs.Float64Var(p, flagName(env), envParse(env, def, parseFloat, &c.envErrs), usage+" ("+env+")")
@@ -104,6 +108,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	c.SMS.register(str)
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", envParse("METRICS_PUBLIC", false, strconv.ParseBool, &c.envErrs), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
+	c.Webhooks.register(fs, str, &c.envErrs)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -112,7 +117,7 @@ func (c *config) fillSecrets() {
 		dst *string
 		env string
 	}{{&c.DatabaseURL, "DATABASE_URL"}, {&c.APITokens, "API_TOKEN"}, {&c.AdminPassword, "ADMIN_PASSWORD"},
-		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}} {
+		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}, {&c.Webhooks.Secret, "WEBHOOK_SECRET"}} {
 		if *p.dst == "" {
 			*p.dst = os.Getenv(p.env)
 		}
@@ -141,6 +146,7 @@ func (c *config) validate() error {
 	}
 	errs = append(errs, c.validateRedirects()...)
 	errs = append(errs, c.SMS.validate())
+	errs = append(errs, c.Webhooks.validate())
 	return errors.Join(errs...)
 }
 
@@ -167,6 +173,7 @@ func (c *config) handlersConfig() handlers.Config {
 		SMSTemplates:   c.SMS.templates,
 		MetricsPublic:  c.MetricsPublic,
 		MetricsToken:   c.MetricsToken,
+		Webhooks:       c.Webhooks.opts,
 	}
 }
 
@@ -235,21 +242,22 @@ func (c *config) trustedProxies() ([]*net.IPNet, error) {
 }
 
 func (c *config) urlPolicy() urlpolicy.Policy {
-	return urlpolicy.Policy{MaxLength: c.MaxURLLength, AllowedHosts: urlpolicy.ParseHostList(c.AllowedHosts)}
+	return urlpolicy.Policy{MaxLength: c.MaxURLLength, AllowedHosts: urlpolicy.ParseHostList(c.AllowedHosts), AllowPrivate: c.AllowPrivate}
 }
 
 func (c *config) storeOptions() db.Options {
-	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs}
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs, Log: c.logger()}
 }
 
-// logger builds the structured logger the settings ask for.
+// logger builds the structured logger the settings ask for; lines logged
+// with a request's context carry its ID (handlers/requestlog).
 func (c *config) logger() *slog.Logger {
 	level, _ := parseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return requestlog.Logger(slog.New(slog.NewTextHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return requestlog.Logger(slog.New(slog.NewJSONHandler(os.Stderr, opts)))
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -75,6 +75,7 @@ type clicks struct {
 
 	mu      sync.Mutex
 	pending map[clickKey]*tally
+	since   time.Time // when pending was started: no click in it is older
 	// taps keeps the time of every click (not previews) for attribution,
 	// one run per link pair and millisecond; tapRuns counts the runs, which
 	// stay under maxRows: past it, a click joins its pair's latest run, so
@@ -102,7 +103,7 @@ type clicks struct {
 }
 
 func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally),
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally), since: time.Now(),
 		taps: make(map[tapKey][]tapRun)}
 }
 
@@ -215,11 +216,16 @@ func (a *clicks) cut() {
 	a.mu.Lock()
 	taken, taps := a.pending, a.taps
 	if len(taken) == 0 {
+		a.since = time.Now() // keeps the next window tight
 		a.mu.Unlock()
 		return
 	}
 	a.pending = make(map[clickKey]*tally, len(taken))
 	a.taps, a.tapRuns = make(map[tapKey][]tapRun, len(taps)), 0
+	// [from, to] bounds when the taken clicks were counted: the window of
+	// their link.clicked webhooks.
+	from, to := a.since, time.Now()
+	a.since = to
 	a.queuedRows.Add(int64(len(taken)))
 	a.mu.Unlock()
 
@@ -230,7 +236,7 @@ func (a *clicks) cut() {
 	})
 	tapRows := tapRowsOf(taps)
 	for i := 0; i < len(keys) || i < len(tapRows); i += batchRows {
-		b := db.ClickBatch{ID: db.NewBatchID()}
+		b := db.ClickBatch{ID: db.NewBatchID(), From: from, To: to}
 		for _, k := range keys[min(i, len(keys)):min(i+batchRows, len(keys))] {
 			t := taken[k]
 			b.Rows = append(b.Rows, db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews})
