@@ -68,9 +68,8 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 // RecordSend stores a send under idem's key, once: this is the single place
 // a send is inserted. created is false when the key had already recorded
 // one (that send is returned). The key claim, the send and the per-variant
-// totals are one statement, so they commit together or not at all; an
-// event for the send (an outbox row) belongs in it too, as one more CTE
-// selecting FROM send, so it is written exactly when a send is.
+// totals and its send.recorded webhooks are one statement, so they commit
+// together or not at all.
 func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (Send, bool, error) {
 	if !idem.Set() {
 		return Send{}, false, fmt.Errorf("store: record send: an idempotency key is required: %w", ErrInvalidInput)
@@ -96,10 +95,23 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			ON CONFLICT (variant) DO UPDATE
 			SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
 			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
+		), webhook AS (
+			-- send.recorded for every enabled endpoint: queued exactly when
+			-- the send is inserted (not on a repeated key). The msg id is
+			-- the send's, so it is stable by construction.
+			INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload)
+			SELECT e.id, 'msg_send_' || replace(s.id, '-', ''), $14,
+			       webhook_envelope($14, now(), jsonb_build_object(
+			           'id', s.id, 'business_id', s.business_id, 'variant', s.variant, 'message', s.message,
+			           'short_url', s.short_url, 'slug', s.slug, 'encoding', s.encoding, 'segments', s.segments,
+			           'estimated_cost', trim_scale(s.cost_micros::numeric / 1000000), 'currency', s.currency,
+			           'sent_at', webhook_time(s.sent_at)))
+			FROM send s CROSS JOIN webhook_endpoints e
+			WHERE e.enabled
 		)
 		SELECT `+sendColumns+` FROM send`,
 		idem.Key, idem.RequestHash, NewBatchID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
-		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency)
+		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded)
 	if ref := referenceError(err); ref != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", ref)
 	}

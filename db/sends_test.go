@@ -71,3 +71,41 @@ func TestFlushAttributesTapsToSendsOnce(t *testing.T) {
 		t.Errorf("key reused with another request: %v", err)
 	}
 }
+
+// A send queues one send.recorded webhook per enabled endpoint, in the
+// statement that records it; repeating its key queues nothing more.
+func TestRecordSendQueuesOneWebhook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	s.DB().MustExec(`INSERT INTO webhook_endpoints (url) VALUES ('https://hooks.example.com/a'), ('https://hooks.example.com/b')`)
+	s.DB().MustExec(`INSERT INTO webhook_endpoints (url, enabled) VALUES ('https://hooks.example.com/off', false)`)
+	b, err := s.CreateBusiness(ctx, db.NewBusiness{Name: "Rosa", SiteURL: "https://rosa.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://rosa.example.com/", LinkType: db.LinkTypeSitePreview})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := db.NewSend{BusinessID: b.ID, Variant: "urgent", Message: "Rosa: see it now", LinkID: link.ID, Slug: link.Slug,
+		ShortURL: "https://sho.rt/" + link.Slug, Encoding: "GSM-7", Segments: 1, CostMicros: 7900, Currency: "USD"}
+	idem := db.Idempotency{Key: "hook-1", RequestHash: []byte("h")}
+	sent, _, err := s.RecordSend(ctx, ns, idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := s.RecordSend(ctx, ns, idem); err != nil || created {
+		t.Fatalf("repeat: %v %t", err, created)
+	}
+	got := queuedEvents(t, s, db.EventSendRecorded)
+	if len(got) != 2 {
+		t.Fatalf("%d send.recorded queued, want 2 (one per enabled endpoint): %+v", len(got), got)
+	}
+	for _, q := range got {
+		data := q.Payload.Data
+		if q.Payload.Type != db.EventSendRecorded || q.MsgID == "" || data["id"] != sent.ID || data["variant"] != "urgent" || data["estimated_cost"] != 0.0079 || data["slug"] != link.Slug {
+			t.Errorf("payload %+v", q.Payload)
+		}
+	}
+}
