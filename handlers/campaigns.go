@@ -45,7 +45,7 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	for i, b := range page.Businesses {
 		ids[i] = b.ID
 	}
-	// Totals over every link of each business on the page (db/totals.go).
+	// Totals over every link of each business on the page (db/business_totals.go).
 	counts, err := h.store.CountsByBusiness(c.Request().Context(), ids)
 	if err != nil {
 		return err
