@@ -22,7 +22,6 @@ type businessJSON struct {
 	SiteID    *string   `json:"site_id"`
 	SiteURL   *string   `json:"site_url"`
 	CreatedAt time.Time `json:"created_at"`
-	Created   *bool     `json:"created,omitempty"` // on POST: false when an Idempotency-Key repeat
 }
 
 func toBusinessJSON(b db.Business) businessJSON {
@@ -58,12 +57,10 @@ func (h *Handlers) CreateBusiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := toBusinessJSON(b)
-	out.Created = &created
-	if !created {
-		return c.JSON(http.StatusOK, out)
+	if !created { // an Idempotency-Key repeat: the first answer's business
+		return c.JSON(http.StatusOK, toBusinessJSON(b))
 	}
-	return c.JSON(http.StatusCreated, out)
+	return c.JSON(http.StatusCreated, toBusinessJSON(b))
 }
 
 func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) {

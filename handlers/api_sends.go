@@ -136,9 +136,11 @@ func (h *Handlers) ListSends(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]sendJSON, len(sends))
+	out := struct {
+		Sends []sendJSON `json:"sends"`
+	}{Sends: make([]sendJSON, len(sends))}
 	for i, s := range sends {
-		out[i] = toSendJSON(s)
+		out.Sends[i] = toSendJSON(s)
 	}
 	return c.JSON(http.StatusOK, out)
 }

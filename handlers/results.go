@@ -21,9 +21,9 @@ type variantResult struct {
 	Sends                  int64        `json:"sends"`
 	BusinessesSent         int64        `json:"businesses_sent"`
 	BusinessesClicked      int64        `json:"businesses_clicked"`
-	ClickRate              *float64     `json:"click_rate"` // businesses clicked ÷ businesses sent to
-	ClickRateLow           *float64     `json:"click_rate_low"`
-	ClickRateHigh          *float64     `json:"click_rate_high"`
+	ClickRate              float64      `json:"click_rate"` // businesses clicked ÷ businesses sent to; 0 with no sends
+	ClickRateLow           float64      `json:"click_rate_low"`
+	ClickRateHigh          float64      `json:"click_rate_high"`
 	Clicks                 int64        `json:"clicks"`
 	Segments               int64        `json:"segments"`
 	Cost                   cost.Amount  `json:"cost"`
@@ -84,9 +84,11 @@ func (h *Handlers) variantResult(r db.VariantResult) variantResult {
 	v := variantResult{Variant: r.Variant, Sends: r.Sends, BusinessesSent: r.BusinessesSent,
 		BusinessesClicked: r.BusinessesClicked, Clicks: r.Clicks, Segments: r.Segments,
 		Cost: cost.Amount(r.CostMicros), Currency: h.cfg.SMSRate.Currency}
+	// Without sends the rate and its interval are zeros (every variant is
+	// listed "with zeros"); verdict and the page look at BusinessesSent.
 	if low, high, ok := stats.Wilson(r.BusinessesClicked, r.BusinessesSent); ok {
-		rate := float64(r.BusinessesClicked) / float64(r.BusinessesSent)
-		v.ClickRate, v.ClickRateLow, v.ClickRateHigh = &rate, &low, &high
+		v.ClickRate = float64(r.BusinessesClicked) / float64(r.BusinessesSent)
+		v.ClickRateLow, v.ClickRateHigh = low, high
 	}
 	v.CostPerClick = perUnit(v.Cost, r.Clicks)
 	v.CostPerBusinessClicked = perUnit(v.Cost, r.BusinessesClicked)
@@ -134,19 +136,19 @@ func (h *Handlers) ResultsPage(c echo.Context) error {
 // there is not enough data yet.
 func verdict(vs []variantResult) string {
 	for i, lead := range vs {
-		if lead.ClickRateLow == nil {
+		if lead.BusinessesSent == 0 {
 			continue
 		}
 		ahead := true
 		for j, o := range vs {
-			if j != i && (o.ClickRateHigh == nil || *o.ClickRateHigh >= *lead.ClickRateLow) {
+			if j != i && (o.BusinessesSent == 0 || o.ClickRateHigh >= lead.ClickRateLow) {
 				ahead = false
 				break
 			}
 		}
 		if ahead {
 			return fmt.Sprintf("%s is ahead: %s of the businesses sent it clicked (95%% confidence: %s to %s), more than any other variant could plausibly reach.",
-				messages.DisplayName(lead.Variant), percent(*lead.ClickRate), percent(*lead.ClickRateLow), percent(*lead.ClickRateHigh))
+				messages.DisplayName(lead.Variant), percent(lead.ClickRate), percent(lead.ClickRateLow), percent(lead.ClickRateHigh))
 		}
 	}
 	return "Not enough data yet: no variant's click rate is ahead of every other with 95% confidence."
@@ -157,9 +159,9 @@ func resultRow(v variantResult) views.ResultRow {
 		BusinessesSent: v.BusinessesSent, BusinessesClicked: v.BusinessesClicked, Clicks: v.Clicks,
 		Segments: v.Segments, Cost: v.Cost.String() + " " + v.Currency, ClickRate: "–", Interval: "–",
 		CostPerClick: "–", CostPerBusinessClicked: "–"}
-	if v.ClickRate != nil {
-		row.ClickRate = percent(*v.ClickRate)
-		row.Interval = percent(*v.ClickRateLow) + " – " + percent(*v.ClickRateHigh)
+	if v.BusinessesSent > 0 {
+		row.ClickRate = percent(v.ClickRate)
+		row.Interval = percent(v.ClickRateLow) + " – " + percent(v.ClickRateHigh)
 	}
 	if v.CostPerClick != nil {
 		row.CostPerClick = v.CostPerClick.String() + " " + v.Currency

@@ -17,9 +17,9 @@ type resultsAnswer struct {
 		Sends                  int64    `json:"sends"`
 		BusinessesSent         int64    `json:"businesses_sent"`
 		BusinessesClicked      int64    `json:"businesses_clicked"`
-		ClickRate              *float64 `json:"click_rate"`
-		ClickRateLow           *float64 `json:"click_rate_low"`
-		ClickRateHigh          *float64 `json:"click_rate_high"`
+		ClickRate              float64  `json:"click_rate"`
+		ClickRateLow           float64  `json:"click_rate_low"`
+		ClickRateHigh          float64  `json:"click_rate_high"`
 		Clicks                 int64    `json:"clicks"`
 		Segments               int64    `json:"segments"`
 		Cost                   float64  `json:"cost"`
@@ -86,13 +86,13 @@ func TestResultsAttributeTapsToTheLatestSend(t *testing.T) {
 		got[v.Variant] = i
 	}
 	f, p, u := all.Variants[got["friendly"]], all.Variants[got["professional"]], all.Variants[got["urgent"]]
-	if f.Sends != 2 || f.BusinessesSent != 2 || f.BusinessesClicked != 1 || f.Clicks != 2 || f.ClickRate == nil || *f.ClickRate != 0.5 {
+	if f.Sends != 2 || f.BusinessesSent != 2 || f.BusinessesClicked != 1 || f.Clicks != 2 || f.ClickRate != 0.5 {
 		t.Errorf("friendly: %+v; want 2 sends to 2 businesses, 1 clicked, 2 clicks, rate 0.5", f)
 	}
-	if u.Sends != 1 || u.BusinessesSent != 1 || u.BusinessesClicked != 1 || u.Clicks != 1 || *u.ClickRate != 1 {
+	if u.Sends != 1 || u.BusinessesSent != 1 || u.BusinessesClicked != 1 || u.Clicks != 1 || u.ClickRate != 1 {
 		t.Errorf("urgent: %+v; want 1 send, 1 click", u)
 	}
-	if p.Sends != 0 || p.ClickRate != nil || p.ClickRateLow != nil || p.CostPerClick != nil || p.CostPerBusinessClicked != nil || p.Currency != "USD" {
+	if p.Sends != 0 || p.ClickRate != 0 || p.ClickRateLow != 0 || p.ClickRateHigh != 0 || p.CostPerClick != nil || p.CostPerBusinessClicked != nil || p.Currency != "USD" {
 		t.Errorf("professional (never sent): %+v; want zeros and nulls", p)
 	}
 	if f.Segments != int64(friendly["segments"].(float64))*2 || f.CostPerClick == nil || *f.CostPerClick != f.Cost/2 {

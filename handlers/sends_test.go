@@ -91,8 +91,11 @@ func TestRecordSendStoresThePreviewOnce(t *testing.T) {
 	app.mustPost(t, "/api/v1/campaigns/sends", "send-zoe-2", previewBody(b.ID, "friendly"))
 	other2 := app.addBusiness(t, "Elsewhere", "Dallas", "https://elsewhere.example.com/")
 	app.mustPost(t, "/api/v1/campaigns/sends", "send-else-1", previewBody(other2.ID, "friendly"))
-	var list []map[string]any
-	app.getJSON(t, "/api/v1/campaigns/sends?business_id="+b.ID, &list)
+	var answer struct {
+		Sends []map[string]any `json:"sends"`
+	}
+	app.getJSON(t, "/api/v1/campaigns/sends?business_id="+b.ID, &answer)
+	list := answer.Sends
 	if len(list) != 2 || list[0]["variant"] != "friendly" || list[1]["id"] != sent["id"] {
 		t.Errorf("sends of the business, newest first: %v", list)
 	}
