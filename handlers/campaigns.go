@@ -36,6 +36,9 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(page.Businesses) == 0 && offset > 0 && page.Total > 0 { // past the end: the last page instead
+		return c.Redirect(http.StatusSeeOther, campaignsHref(q, limit, (page.Total-1)/limit*limit))
+	}
 	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
 		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,

@@ -103,8 +103,9 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(e, "/", h.adminHome)
 	get(e, "/healthz", h.Healthz)
 	get(e, "/readyz", h.Readyz)
-	h.staticFiles(e)              // static.go: embedded CSS and JS (htmx)
-	get(e, "/metrics", h.Metrics) // metrics_access.go: loopback unless configured
+	h.staticFiles(e)                  // static.go: embedded CSS and JS (htmx)
+	get(e, "/favicon.ico", h.Favicon) // static.go
+	get(e, "/metrics", h.Metrics)     // metrics_access.go: loopback unless configured
 
 	// The token check is per route, not group middleware: a group's
 	// middleware makes Echo catch every path and method under it, which
