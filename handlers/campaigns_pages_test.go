@@ -216,14 +216,20 @@ func TestCampaignPageErrors(t *testing.T) {
 		text   string
 	}{
 		{"/admin/campaigns/" + biz.ID + "?variant=casual", 400, "friendly, professional, urgent"},
-		{"/admin/campaigns/00000000-0000-4000-8000-000000000000", 404, "business not found"},
-		{"/admin/campaigns/not-a-uuid", 404, "business not found"},
+		{"/admin/campaigns/00000000-0000-4000-8000-000000000000", 404, "Business not found"},
+		{"/admin/campaigns/not-a-uuid", 404, "Business not found"},
+		{"/admin/settings", 404, "Page not found"},
 		{"/admin/campaigns/" + biz.ID + "/preview?variant=URGENT", 303, ""},
 	}
 	for _, tc := range cases {
 		resp, doc := b.get(tc.path)
 		if resp.StatusCode != tc.status || !strings.Contains(doc.Find("main").Text(), tc.text) {
 			t.Errorf("%s: %d %q, want %d mentioning %q", tc.path, resp.StatusCode, doc.Find("main").Text(), tc.status, tc.text)
+		}
+		// An error page keeps the console's header and navigation, and its
+		// title says what went wrong.
+		if tc.status >= 400 && (doc.Find("header.top nav a").Length() < 3 || !strings.HasPrefix(doc.Find("title").Text(), tc.text) && tc.status == 404) {
+			t.Errorf("%s: title %q, %d navigation links; want the navigation and a title saying %q", tc.path, doc.Find("title").Text(), doc.Find("header.top nav a").Length(), tc.text)
 		}
 	}
 	if n := app.countLinks(t); n != 0 {

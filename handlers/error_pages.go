@@ -16,8 +16,12 @@ import (
 func (h *Handlers) errorPage(c echo.Context, apiErr *APIError) error {
 	path := c.Request().URL.Path
 	if path == "/admin" || strings.HasPrefix(path, "/admin/") {
+		message := apiErr.Message
+		if apiErr.Status == http.StatusNotFound {
+			message = "Nothing is at this address: it may be mistyped, or what it showed was removed."
+		}
 		chrome := h.chrome(c, adminErrorTitle(apiErr), "")
-		return render(c, apiErr.Status, views.ErrorPage(chrome, apiErr.Status, sentence(apiErr.Message)))
+		return render(c, apiErr.Status, views.ErrorPage(chrome, apiErr.Status, message))
 	}
 	title, message, next := recipientError(apiErr)
 	return render(c, apiErr.Status, views.RecipientPage(title, message, next))

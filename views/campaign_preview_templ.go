@@ -56,7 +56,7 @@ type CampaignDetail struct {
 }
 
 // CampaignPage shows a business's SMS variants as WAI-ARIA tabs. With
-// JavaScript the tabs swap only the panel; hx-sync="this:replace" on the
+// JavaScript the tabs swap only the panel; hx-sync="this:queue last" on the
 // stable wrapper aborts an in-flight request when a newer tab is chosen, so a
 // late answer for an earlier tab can never land on top of the last one. The
 // tab bar is never re-rendered (focus stays on the selected tab);
@@ -186,7 +186,7 @@ func CampaignPage(c Chrome, d CampaignDetail) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, " <div id=\"campaign\" hx-sync=\"this:replace\" hx-target=\"#preview-panel\" hx-swap=\"outerHTML\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, " <div id=\"campaign\" hx-sync=\"this:queue last\" hx-target=\"#preview-panel\" hx-swap=\"outerHTML\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
