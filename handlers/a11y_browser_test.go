@@ -151,15 +151,7 @@ func (s *browserSession) checkCurrent(t *testing.T, name string) {
 	t.Helper()
 	for _, width := range []int64{desktopWidth, phoneWidth} {
 		run(t, s.ctx, "resize", chromedp.Do(s.ctx, chromedp.EmulateViewport(width, 900)))
-		loaded, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](`typeof axe !== 'undefined'`))
-		run(t, s.ctx, "look for axe", err)
-		if !loaded {
-			_, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](axeSource+";true"))
-			run(t, s.ctx, "inject axe", err)
-		}
-		violations, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]axeViolation](runAxe, chromedp.EvalAwaitPromise))
-		run(t, s.ctx, "run axe on "+name, err)
-		for _, v := range violations {
+		for _, v := range s.axe(t) {
 			t.Errorf("%s at %d px: axe %s (%s): %s\n\t%s", name, width, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
 		}
 		if width == phoneWidth {
@@ -171,6 +163,20 @@ func (s *browserSession) checkCurrent(t *testing.T, name string) {
 		}
 	}
 	s.expectNoProblems(t, name)
+}
+
+// axe runs axe-core on the page as it is now, injecting it first.
+func (s *browserSession) axe(t *testing.T) []axeViolation {
+	t.Helper()
+	loaded, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](`typeof axe !== 'undefined'`))
+	run(t, s.ctx, "look for axe", err)
+	if !loaded {
+		_, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](axeSource+";true"))
+		run(t, s.ctx, "inject axe", err)
+	}
+	violations, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]axeViolation](runAxe, chromedp.EvalAwaitPromise))
+	run(t, s.ctx, "run axe", err)
+	return violations
 }
 
 // expectNoProblems fails the test for console errors seen so far.

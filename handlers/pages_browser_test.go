@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -29,6 +30,13 @@ func TestEveryPageInBrowser(t *testing.T) {
 	}
 	app.addLink(t, "https://retired.example.com/", "campaign") // now Reactivate is blocked
 	s := newBrowserSession(t)
+
+	// The harness itself: axe must see a fault planted in a page.
+	s.open(t, app.URL, "/admin/login", desktopWidth)
+	eval[bool](t, s, "plant a fault", `document.querySelector('label[for=password]').remove(); true`)
+	if v := s.axe(t); len(v) == 0 || !strings.Contains(fmt.Sprint(v), "label") {
+		t.Fatalf("axe did not notice an input without a label: %v", v)
+	}
 
 	// Signed out.
 	for _, p := range []pageCheck{
@@ -161,6 +169,11 @@ func checkCopyButtons(t *testing.T, s *browserSession, base, campaign, message, 
 		if strings.TrimSpace(got) != c.want {
 			t.Errorf("%s put %q on the clipboard, want %q", c.button, got, c.want)
 		}
+	}
+	// The admin's short link is text, not a link: opening the preview (or
+	// tapping around it) can never count as a recipient's click.
+	if n := eval[int](t, s, "look for the short link", `document.querySelectorAll('a[href='+JSON.stringify(`+jsString(shortURL)+`)+']').length`); n != 0 {
+		t.Errorf("the preview links to its short URL %d times; the admin opening it would count as a click", n)
 	}
 	s.expectNoProblems(t, "copy buttons")
 }
