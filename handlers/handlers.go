@@ -124,6 +124,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.campaignPages(admin)    // campaigns.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.templatePages(admin)    // admin_templates.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound)
 }

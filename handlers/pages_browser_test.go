@@ -71,6 +71,7 @@ func TestEveryPageInBrowser(t *testing.T) {
 		{"retired link", "/admin/links/" + retired.Slug},
 		{"deactivate: confirm", "/admin/links/" + friendly["slug"].(string) + "/deactivate"},
 		{"health, all good", "/admin/health"},
+		{"message templates", "/admin/templates"},
 		{"no such admin page", "/admin/settings"},
 		{"no such business", "/admin/campaigns/6f1c9e4e-0000-4000-8000-000000000000"},
 		{"bad filter", "/admin/links?sort=sideways"},
@@ -78,6 +79,7 @@ func TestEveryPageInBrowser(t *testing.T) {
 		s.checkPage(t, app.URL, p)
 	}
 
+	checkTemplateCounter(t, s, app.URL)
 	checkKeyboardTabs(t, s, app.URL+campaign)
 	checkCopyButtons(t, s, app.URL, campaign, friendly["message"].(string), friendly["short_url"].(string))
 
@@ -176,4 +178,39 @@ func checkCopyButtons(t *testing.T, s *browserSession, base, campaign, message, 
 		t.Errorf("the preview links to its short URL %d times; the admin opening it would count as a click", n)
 	}
 	s.expectNoProblems(t, "copy buttons")
+}
+
+// checkTemplateCounter types into the Friendly template and waits for the
+// live counter, which must agree with arithmetic done here: one character
+// outside GSM-7 (ç) makes the text UCS-2, 67 UTF-16 units per part once it
+// needs more than one SMS. Then a template with a typo is saved, and the
+// refusal is checked like every other page.
+func checkTemplateCounter(t *testing.T, s *browserSession, base string) {
+	t.Helper()
+	s.open(t, base, "/admin/templates", desktopWidth)
+	shortURL := base + "/Ab3dE5" // the counter's sample link
+	typed := "{url} ç" + strings.Repeat("x", 80)
+	units := len(shortURL) + 2 + 80
+	segments := (units + 66) / 67
+	eval[bool](t, s, "clear the template", `document.getElementById('tmpl-friendly').value = ''; true`)
+	run(t, s.ctx, "type a template", chromedp.Do(s.ctx, chromedp.SendKeys(chromedp.CSS("#tmpl-friendly"), typed)))
+	s.waitUntil(t, "the live counter", `(() => {
+		const c = document.getElementById('count-friendly');
+		return c.querySelector('.encoding')?.textContent === 'UCS-2' &&
+			c.querySelector('.characters')?.textContent.includes('(`+fmt.Sprint(units)+` UTF-16 units)') &&
+			c.querySelector('.segments')?.textContent.startsWith('`+fmt.Sprint(segments)+` ') &&
+			c.querySelector('.segments')?.textContent.includes('up to 67 ') &&
+			c.querySelector('.warn')?.textContent.includes('ç');
+	})()`)
+	eval[bool](t, s, "clear the template", `document.getElementById('tmpl-friendly').value = ''; true`)
+	run(t, s.ctx, "type a typo", chromedp.Do(s.ctx, chromedp.SendKeys(chromedp.CSS("#tmpl-friendly"), "Hi {nmae}: {url}")))
+	s.waitUntil(t, "the counter naming the typo", `document.querySelector('#count-friendly [data-count-error]')?.textContent.includes('{nmae}')`)
+	run(t, s.ctx, "save the typo", chromedp.Do(s.ctx,
+		chromedp.Click(chromedp.CSS(`form[action="/admin/templates/friendly"] button[value=save]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tmpl-friendly[aria-invalid=true]`)),
+	))
+	if focused := eval[string](t, s, "read focus", `document.activeElement.id`); focused != "tmpl-friendly" {
+		t.Errorf("after a refused template the focus is on %q, want the template", focused)
+	}
+	s.checkCurrent(t, "templates with an error")
 }
