@@ -120,7 +120,7 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	d := views.CampaignDetail{
 		Name: p.Business.Name, City: p.Business.City, SiteURL: deref(p.Business.SiteURL),
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
-		Panel: previewPanel(p),
+		Panel: previewPanel(p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
 	}
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{

@@ -125,6 +125,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 	h.templatePages(admin)    // admin_templates.go
+	h.businessPages(admin)    // admin_businesses.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound)
 }

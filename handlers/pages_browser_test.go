@@ -72,6 +72,8 @@ func TestEveryPageInBrowser(t *testing.T) {
 		{"deactivate: confirm", "/admin/links/" + friendly["slug"].(string) + "/deactivate"},
 		{"health, all good", "/admin/health"},
 		{"message templates", "/admin/templates"},
+		{"add a business", "/admin/businesses/new"},
+		{"edit a business", "/admin/businesses/" + rosa.ID + "/edit"},
 		{"no such admin page", "/admin/settings"},
 		{"no such business", "/admin/campaigns/6f1c9e4e-0000-4000-8000-000000000000"},
 		{"bad filter", "/admin/links?sort=sideways"},
@@ -79,6 +81,16 @@ func TestEveryPageInBrowser(t *testing.T) {
 		s.checkPage(t, app.URL, p)
 	}
 
+	s.open(t, app.URL, "/admin/businesses/new", desktopWidth)
+	run(t, s.ctx, "add a business without a site", chromedp.Do(s.ctx,
+		chromedp.SendKeys(chromedp.CSS("#business-name"), "Ace Hardware"),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#business-site_url-error")),
+	))
+	if focused := eval[string](t, s, "read focus", `document.activeElement.id`); focused != "business-site_url" {
+		t.Errorf("after a refused business the focus is on %q, want the site URL", focused)
+	}
+	s.checkCurrent(t, "add a business, refused")
 	checkTemplateCounter(t, s, app.URL)
 	checkKeyboardTabs(t, s, app.URL+campaign)
 	checkCopyButtons(t, s, app.URL, campaign, friendly["message"].(string), friendly["short_url"].(string))
