@@ -128,6 +128,10 @@ const layoutProblems = `(() => {
 		const wide = [...document.body.querySelectorAll('*')].filter(el => !inScrollBox(el) && el.getBoundingClientRect().right > root.clientWidth + 1);
 		for (const el of wide.slice(-3)) out.push('  too wide: ' + name(el) + ' ends at ' + Math.round(el.getBoundingClientRect().right) + ' px');
 	}
+	for (const el of document.querySelectorAll('.nobreak, .nowrap')) { // text kept on one line must still fit its box
+		const box = el.closest('.stat, .card, .status, .warn, main');
+		if (!inScrollBox(el) && box && el.getBoundingClientRect().right > box.getBoundingClientRect().right + 1) out.push(name(el) + ' runs out of its box');
+	}
 	for (const el of document.querySelectorAll('button, a.button, header a, nav a, [role=tab], input:not([type=hidden]), select, textarea')) {
 		const r = el.getBoundingClientRect();
 		if (r.width === 0 && r.height === 0) continue; // not shown
