@@ -96,19 +96,6 @@ func (h *Handlers) adminHome(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/campaigns")
 }
 
-// chrome is the frame data of an admin page.
-func (h *Handlers) chrome(c echo.Context, title, section string) views.Chrome {
-	signedIn, _ := c.Get(ctxSignedIn).(bool)
-	token, _ := c.Get(ctxCSRF).(string)
-	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: token, Section: section}
-}
-
-// csrfToken is the form token for the current request.
-func csrfToken(c echo.Context) string {
-	token, _ := c.Get(ctxCSRF).(string)
-	return token
-}
-
 // LoginPage is GET /admin/login.
 func (h *Handlers) LoginPage(c echo.Context) error {
 	if signedIn, _ := c.Get(ctxSignedIn).(bool); signedIn {

@@ -1,14 +1,12 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
@@ -118,14 +116,4 @@ func retryAfter(err error) string {
 
 func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
-}
-
-// render writes a templ component with status. It renders into a buffer
-// first, so a rendering error can still become a proper error response.
-func render(c echo.Context, status int, cmp templ.Component) error {
-	var buf bytes.Buffer
-	if err := cmp.Render(c.Request().Context(), &buf); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return c.HTMLBlob(status, buf.Bytes())
 }

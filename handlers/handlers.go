@@ -98,18 +98,19 @@ func (h *Handlers) NewServer() *echo.Echo {
 }
 
 // routes is the one table of every URL the service answers, grouped by
-// area; each area's handlers live in the file named after it.
+// area; the comment on each line or block names the file of its handlers.
 func (h *Handlers) routes(e *echo.Echo) {
-	get(e, "/", h.adminHome)
-	get(e, "/healthz", h.Healthz)
-	get(e, "/readyz", h.Readyz)
+	get(e, "/", h.adminHome)          // admin_auth.go
+	get(e, "/healthz", h.Healthz)     // health.go
+	get(e, "/readyz", h.Readyz)       // health.go
 	h.staticFiles(e)                  // static.go: embedded CSS and JS (htmx)
 	get(e, "/favicon.ico", h.Favicon) // static.go
 	get(e, "/metrics", h.Metrics)     // metrics_access.go: loopback unless configured
 
-	// The token check is per route, not group middleware: a group's
-	// middleware makes Echo catch every path and method under it, which
-	// would turn a wrong method (405) into a 404.
+	// JSON API: api_links.go, api_businesses.go, health.go, api_campaigns.go.
+	// The token check (auth.go) is per route, not group middleware: a
+	// group's middleware makes Echo catch every path and method under it,
+	// which would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
 	api.POST("/links", h.CreateLink, auth)
 	get(api, "/links/:slug", h.GetLink, auth)
@@ -118,16 +119,26 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/businesses", h.CreateBusiness, auth)
 	get(api, "/businesses", h.ListBusinesses, auth)
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
-	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // campaigns.go
+	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // api_campaigns.go, over preview.go
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
-	h.campaignPages(admin)    // campaigns.go
+	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 	h.templatePages(admin)    // admin_templates.go
 	h.businessPages(admin)    // admin_businesses.go
 
-	get(e, "/:slug", h.Redirect, h.limitNotFound)
+	get(e, "/:slug", h.Redirect, h.limitNotFound) // redirect.go; abuse.go
+}
+
+// ReservedSlugs are the first path segments routes answers besides slugs:
+// the store never generates them (cmd passes them in db.Options), and a
+// test checks the table above against them. favicon and robots are asked
+// for by browsers and crawlers; they must never become links (favicon.ico
+// is served; it could not be a slug anyway, having a dot).
+var ReservedSlugs = []string{
+	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
+	"favicon", "favicon.ico", "robots",
 }
 
 // router is what Echo and its groups share for adding routes.

@@ -238,7 +238,9 @@ func (c *config) urlPolicy() urlpolicy.Policy {
 	return urlpolicy.Policy{MaxLength: c.MaxURLLength, AllowedHosts: urlpolicy.ParseHostList(c.AllowedHosts)}
 }
 
-func (c *config) storeOptions() db.Options { return db.Options{SlugLength: c.SlugLength} }
+func (c *config) storeOptions() db.Options {
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs}
+}
 
 // logger builds the structured logger the settings ask for.
 func (c *config) logger() *slog.Logger {
