@@ -158,6 +158,14 @@ func (s *browserSession) checkCurrent(t *testing.T, name string) {
 		for _, v := range s.axe(t) {
 			t.Errorf("%s at %d px: axe %s (%s): %s\n\t%s", name, width, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
 		}
+		if width == desktopWidth { // on a laptop, every table fits without scrolling
+			wide, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.table-wrap')]
+				.filter(w => w.scrollWidth > w.clientWidth + 1).map(w => (w.querySelector('table').id || w.querySelector('caption')?.textContent || 'a table') + ' needs ' + w.scrollWidth + ' px in ' + w.clientWidth)`))
+			run(t, s.ctx, "measure tables of "+name, err)
+			for _, w := range wide {
+				t.Errorf("%s at %d px: %s", name, width, w)
+			}
+		}
 		if width == phoneWidth {
 			problems, err := chromedp.Run(s.ctx, chromedp.Evaluate[[]string](layoutProblems))
 			run(t, s.ctx, "measure "+name, err)

@@ -92,6 +92,7 @@ func TestEveryPageInBrowser(t *testing.T) {
 	}
 	s.checkCurrent(t, "add a business, refused")
 	checkTemplateCounter(t, s, app.URL)
+	checkFiltersApplyOnChange(t, s, app.URL)
 	checkKeyboardTabs(t, s, app.URL+campaign)
 	checkCopyButtons(t, s, app.URL, campaign, friendly["message"].(string), friendly["short_url"].(string))
 
@@ -184,6 +185,18 @@ func checkCopyButtons(t *testing.T, s *browserSession, base, campaign, message, 
 			t.Errorf("%s put %q on the clipboard, want %q", c.button, got, c.want)
 		}
 	}
+	// Without the Clipboard API (a plain http:// address other than
+	// localhost), the button selects the text and says how to copy it, or
+	// copies it the old way.
+	s.open(t, base, campaign+"?variant=friendly", desktopWidth)
+	eval[bool](t, s, "remove the Clipboard API", `Object.defineProperty(navigator, 'clipboard', {value: undefined}); true`)
+	run(t, s.ctx, "press Copy message", chromedp.Do(s.ctx, chromedp.Click(chromedp.CSS(`button[data-copy="message-text"]`))))
+	s.waitUntil(t, "the fallback's confirmation", `document.querySelector('#preview-panel .copied').textContent !== ''`)
+	fallback := eval[map[string]string](t, s, "read the fallback", `({said: document.querySelector('#preview-panel .copied').textContent, selected: getSelection().toString()})`)
+	if fallback["said"] != "Message copied" && !(strings.Contains(fallback["said"], "Ctrl+C") && fallback["selected"] == message) {
+		t.Errorf("without the Clipboard API: said %q with %q selected; want it copied, or selected with a hint", fallback["said"], fallback["selected"])
+	}
+
 	// The admin's short link is text, not a link: opening the preview (or
 	// tapping around it) can never count as a recipient's click.
 	if n := eval[int](t, s, "look for the short link", `document.querySelectorAll('a[href='+JSON.stringify(`+jsString(shortURL)+`)+']').length`); n != 0 {
@@ -225,4 +238,24 @@ func checkTemplateCounter(t *testing.T, s *browserSession, base string) {
 		t.Errorf("after a refused template the focus is on %q, want the template", focused)
 	}
 	s.checkCurrent(t, "templates with an error")
+}
+
+// checkFiltersApplyOnChange changes the links page's status filter with the
+// keyboard: the listing follows at once, without a Filter press, and the
+// focus stays on the select.
+func checkFiltersApplyOnChange(t *testing.T, s *browserSession, base string) {
+	t.Helper()
+	s.open(t, base, "/admin/links", desktopWidth)
+	rows := eval[int](t, s, "count rows", `document.querySelectorAll('tbody tr[id^=link-]').length`)
+	run(t, s.ctx, "choose Active only", chromedp.Do(s.ctx,
+		chromedp.Focus(chromedp.CSS("#filter-active")),
+		chromedp.KeyEvent(kb.ArrowDown),
+	))
+	s.waitUntil(t, "the filtered listing", `location.search.includes('active=true') && !document.querySelector('.htmx-request') &&
+		[...document.querySelectorAll('tbody tr[id^=link-] .badge')].every(b => b.textContent === 'active')`)
+	after := eval[map[string]any](t, s, "read the listing", `({rows: document.querySelectorAll('tbody tr[id^=link-]').length, focus: document.activeElement.id})`)
+	if after["focus"] != "filter-active" || int(after["rows"].(float64)) >= rows {
+		t.Errorf("after choosing Active only: %v (from %d rows); want fewer rows and the focus still on the select", after, rows)
+	}
+	s.expectNoProblems(t, "links filter")
 }
