@@ -136,6 +136,11 @@ func TestCampaignPreviewPage(t *testing.T) {
 			if href != "/admin/campaigns/"+biz.ID+"?variant="+v || hxGet != "/admin/campaigns/"+biz.ID+"/preview?variant="+v {
 				t.Errorf("tab %s: href %q hx-get %q", v, href, hxGet)
 			}
+			// Without JavaScript every tab is a plain link the Tab key reaches;
+			// the script adds the ARIA tab roles and the roving tabindex.
+			if _, ok := a.Attr("tabindex"); ok {
+				t.Errorf("tab %s is served with a tabindex: without JavaScript the keyboard could not reach it", v)
+			}
 		})
 		if doc.Find(".warn").Length() != 0 {
 			t.Errorf("%s: a one-segment GSM-7 message shows a warning: %q", path, doc.Find(".warn").Text())

@@ -1,14 +1,15 @@
-// Campaign preview tabs, following the WAI-ARIA tabs pattern with automatic
-// activation: Left/Right (wrapping), Home and End move the focus and load the
-// chosen variant at once; Space and Enter load the focused one. htmx swaps
-// only the panel, so the tab bar (and the focus on it) is never replaced;
-// this keeps aria-selected and the roving tabindex in step. Without
-// JavaScript the tabs are plain links and the server marks the selected one.
+// Campaign preview tabs. As served they are links between the variants'
+// pages, which work without JavaScript. This script makes them WAI-ARIA
+// tabs with automatic activation: Left/Right (wrapping), Home and End move
+// the focus and load the chosen variant at once; Space and Enter load the
+// focused one. htmx swaps only the panel, so the tab bar (and the focus on
+// it) is never replaced; this keeps aria-selected and the roving tabindex
+// in step, and gives each new panel its tabpanel role.
 (function () {
   "use strict";
 
   function tabsOf(bar) {
-    return Array.prototype.slice.call(bar.querySelectorAll("[role=tab]"));
+    return Array.prototype.slice.call(bar.querySelectorAll("a[data-variant]"));
   }
 
   function mark(bar, variant) {
@@ -20,6 +21,35 @@
     });
   }
 
+  function upgrade(bar) {
+    bar.setAttribute("role", "tablist");
+    tabsOf(bar).forEach(function (a) {
+      a.setAttribute("role", "tab");
+      a.setAttribute("aria-controls", "preview-panel");
+      a.removeAttribute("aria-current");
+    });
+  }
+
+  // Then the panel on the page has the last word.
+  function follow() {
+    var panel = document.getElementById("preview-panel");
+    var bar = document.querySelector("[data-variant-tabs]");
+    if (panel && bar) {
+      panel.setAttribute("role", "tabpanel");
+      panel.tabIndex = 0;
+      mark(bar, panel.dataset.variant);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var bar = document.querySelector("[data-variant-tabs]");
+    if (bar) {
+      upgrade(bar);
+      follow();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", follow);
+
   // The chosen tab lights up at once, while its panel loads.
   document.addEventListener("htmx:beforeRequest", function (e) {
     var tab = e.detail.elt;
@@ -28,16 +58,6 @@
       mark(bar, tab.dataset.variant);
     }
   });
-
-  // Then the panel on the page has the last word.
-  function follow() {
-    var panel = document.getElementById("preview-panel");
-    var bar = document.querySelector("[data-variant-tabs]");
-    if (panel && bar) {
-      mark(bar, panel.dataset.variant);
-    }
-  }
-  document.addEventListener("htmx:afterSettle", follow);
 
   document.addEventListener("keydown", function (e) {
     var tab = e.target.closest && e.target.closest("[data-variant-tabs] [role=tab]");
@@ -54,6 +74,6 @@
     }
     e.preventDefault();
     next.focus();
-    next.click(); // htmx loads the panel; hx-sync drops an older request
+    next.click(); // htmx loads the panel; hx-sync queues only the newest
   });
 })();
