@@ -219,6 +219,7 @@ func (s *browserSession) grantClipboard(t *testing.T, origin string) {
 		_, err := chromedp.CallBrowser(s.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
 			Setting:    cdpbrowser.PermissionSettingGranted, Origin: origin,
+			BrowserContextID: chromedp.FromContext(s.ctx).BrowserContextID,
 		})
 		run(t, s.ctx, "grant "+name, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -299,39 +300,89 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// newHeadlessBrowser starts Chromium with a fresh profile; it stops when the
-// test ends. Its output is logged only if the test fails.
+// newHeadlessBrowser opens a new tab in the test binary's one headless
+// Chromium (started by the first test that needs it, with a fresh profile,
+// and stopped by TestMain), so browser tests share the start-up cost. The
+// tab closes when the test ends. The browser's output is logged only if the
+// test fails.
 func newHeadlessBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
-	var out bytes.Buffer
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(&lockedWriter{w: &out}),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
+	shared := sharedChromium(t, path)
+	// A browser context of its own: no cookie (session) or storage is shared.
+	ctx, cancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(func() {
 		cancel()
-		cancelAlloc()
 		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
+			t.Logf("chromium output:\n%s", shared.output())
 		}
 	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout
-		t.Fatalf("start %s: %v", path, err)
+	if err := chromedp.Do(ctx); err != nil { // opens the tab, with no timeout
+		t.Fatalf("open a tab in %s: %v", path, err)
 	}
 	// Every later step shares one deadline, so a page that never shows what
 	// a step waits for fails the test instead of hanging it.
 	ctx, cancelSteps := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelSteps)
 	return ctx
+}
+
+// chromium is the browser the tests share.
+type chromium struct {
+	ctx    context.Context
+	stop   func()
+	dir    string
+	out    lockedWriter
+	buf    bytes.Buffer
+	err    error
+	starts sync.Once
+}
+
+var theChromium chromium
+
+// sharedChromium starts the one browser on first use.
+func sharedChromium(t *testing.T, path string) *chromium {
+	t.Helper()
+	c := &theChromium
+	c.starts.Do(func() {
+		c.out.w = &c.buf
+		if c.dir, c.err = os.MkdirTemp("", "shortlinks-chromium-"); c.err != nil {
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox, // CI runs as root
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("no-proxy-server", true),
+			chromedp.UserDataDir(c.dir),
+			chromedp.WindowSize(1280, 900),
+			chromedp.CombinedOutput(&c.out),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		c.ctx, c.stop = bctx, func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(c.dir) }
+		c.err = chromedp.Do(bctx) // starts the browser, with no timeout
+	})
+	if c.err != nil {
+		t.Fatalf("start %s: %v", path, c.err)
+	}
+	return c
+}
+
+func (c *chromium) output() string {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	return c.buf.String()
+}
+
+// TestMain stops the shared browser once every test has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theChromium.stop != nil {
+		theChromium.stop()
+	}
+	os.Exit(code)
 }
 
 // run fails the test on err, with a screenshot of what the browser showed.
