@@ -36,6 +36,10 @@ func adminErrorTitle(e *APIError) string {
 		return capitalize(strings.TrimSuffix(e.Message, ".")) // "Business not found"
 	case e.Code == "csrf":
 		return "The form expired"
+	case e.Code == "no_site":
+		return "This business has no site to link to"
+	case e.Code == "bad_site":
+		return "This business's site cannot be linked to"
 	case e.Status == http.StatusBadRequest:
 		return "Something in the address is not right"
 	case e.Status == http.StatusServiceUnavailable:
