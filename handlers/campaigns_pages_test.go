@@ -281,3 +281,19 @@ func TestCampaignPagesAreCSPClean(t *testing.T) {
 		}
 	}
 }
+
+// An empty result says so without a pager; a page past the end (an old
+// bookmark) sends the browser to the last page.
+func TestCampaignsEmptyAndPastTheEnd(t *testing.T) {
+	app := newTestApp(t)
+	app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
+	b := app.signedIn(t)
+	_, doc := b.get("/admin/campaigns?q=nothing-matches")
+	if doc.Find(".pager").Length() != 0 || !strings.Contains(doc.Find("main").Text(), "No business ready for outreach matches") {
+		t.Errorf("empty result: pager %q, text %q", doc.Find(".pager").Text(), doc.Find("main p.card").Text())
+	}
+	resp, _ := b.get("/admin/campaigns?offset=500")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/campaigns" {
+		t.Errorf("past the end: %d %q, want 303 to the last (only) page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
