@@ -13,6 +13,7 @@ import (
 // Slug guessing: one client asking for hundreds of unknown slugs starts
 // getting 429 with Retry-After, while existing links keep redirecting.
 func TestUnknownSlugsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.NotFoundBurst = 20 })
 	_, link := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://real.example.com/"})
 	slug := link["slug"].(string)
@@ -46,6 +47,7 @@ func TestUnknownSlugsAreRateLimited(t *testing.T) {
 }
 
 func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.UnauthPerMinute = 10 })
 	got429 := false
 	for range 30 {
@@ -69,6 +71,7 @@ func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
 }
 
 func TestPerTokenLimitIsOptIn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.TokenPerMinute = 5 })
 	limited := false
 	for range 20 {
@@ -83,6 +86,7 @@ func TestPerTokenLimitIsOptIn(t *testing.T) {
 }
 
 func TestSecurityHeadersOnPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	resp, err := http.Get(app.URL + "/admin/login")
 	if err != nil {
@@ -104,6 +108,7 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 }
 
 func TestTrustedProxyDecidesClientIP(t *testing.T) {
+	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	// Behind a trusted proxy, each forwarded client has its own allowance.
 	app := newTestApp(t, func(c *handlers.Config) {
@@ -133,6 +138,7 @@ func TestTrustedProxyDecidesClientIP(t *testing.T) {
 
 // An IPv6 client cannot escape the limit by rotating through its /64.
 func TestIPv6ClientsAreLimitedByPrefix(t *testing.T) {
+	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	app := newTestApp(t, func(c *handlers.Config) {
 		c.Limits.NotFoundBurst = 5
@@ -151,5 +157,24 @@ func TestIPv6ClientsAreLimitedByPrefix(t *testing.T) {
 	}
 	if last != http.StatusTooManyRequests {
 		t.Errorf("20 unknown slugs from one /64: last status %d, want 429", last)
+	}
+}
+
+// Strict-Transport-Security is sent when the service is public over https,
+// and only then (over plain http it would be ignored or, on a LAN, wrong).
+func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
+	t.Parallel()
+	for base, want := range map[string]bool{"https://sl.example": true, "": false} {
+		app := newTestApp(t, func(c *handlers.Config) { c.BaseURL = base })
+		for _, path := range []string{"/healthz", "/admin/login", "/nosuchlink"} {
+			resp, err := noRedirects.Get(app.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security"); (got != "") != want || want && !strings.Contains(got, "max-age=") {
+				t.Errorf("BASE_URL %q, %s: Strict-Transport-Security %q", base, path, got)
+			}
+		}
 	}
 }

@@ -40,7 +40,7 @@ func (h *Handlers) AddBusinessForm(c echo.Context) error {
 		return err
 	}
 	h.log.Info("business added in the admin console", "business_id", b.ID, "ip", c.RealIP())
-	return c.Redirect(http.StatusSeeOther, campaignHref(b.ID, ""))
+	return c.Redirect(http.StatusSeeOther, campaignPageHref(b.ID, ""))
 }
 
 // EditBusinessPage is GET /admin/businesses/{id}/edit.
@@ -63,7 +63,7 @@ func (h *Handlers) EditBusinessPage(c echo.Context) error {
 
 func editBusinessForm(id, name string) views.BusinessForm {
 	return views.BusinessForm{Heading: "Edit " + name, Action: "/admin/businesses/" + id, Submit: "Save changes",
-		Cancel: campaignHref(id, "")}
+		Cancel: campaignPageHref(id, "")}
 }
 
 // EditBusinessForm is POST /admin/businesses/{id}, with the API's checks.
@@ -92,7 +92,7 @@ func (h *Handlers) EditBusinessForm(c echo.Context) error {
 		return err
 	}
 	h.log.Info("business edited in the admin console", "business_id", id, "ip", c.RealIP())
-	return c.Redirect(http.StatusSeeOther, campaignHref(id, ""))
+	return c.Redirect(http.StatusSeeOther, campaignPageHref(id, ""))
 }
 
 // businessFromForm reads the posted fields into the form (to show them

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +23,9 @@ import (
 // times in about a second. Every panel must show the one short link, only
 // one link may exist afterwards, and the panel must end on the tab clicked
 // last even though earlier tabs answer later.
+//
+// Not t.Parallel: it times real clicks, so it runs before this package's
+// parallel tests start.
 func TestCampaignPreviewInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	app := newTestApp(t)
@@ -331,8 +333,7 @@ type chromium struct {
 	ctx    context.Context
 	stop   func()
 	dir    string
-	out    lockedWriter
-	buf    bytes.Buffer
+	out    lockedBuffer // chromedp writes it from its own goroutine
 	err    error
 	starts sync.Once
 }
@@ -344,7 +345,6 @@ func sharedChromium(t *testing.T, path string) *chromium {
 	t.Helper()
 	c := &theChromium
 	c.starts.Do(func() {
-		c.out.w = &c.buf
 		if c.dir, c.err = os.MkdirTemp("", "shortlinks-chromium-"); c.err != nil {
 			return
 		}
@@ -370,11 +370,7 @@ func sharedChromium(t *testing.T, path string) *chromium {
 	return c
 }
 
-func (c *chromium) output() string {
-	c.out.mu.Lock()
-	defer c.out.mu.Unlock()
-	return c.buf.String()
-}
+func (c *chromium) output() string { return string(c.out.Bytes()) }
 
 // TestMain stops the shared browser once every test has run.
 func TestMain(m *testing.M) {

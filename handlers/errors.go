@@ -73,7 +73,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	apiErr := toAPIError(err)
 	if apiErr.Status >= 500 {
 		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
-			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			"path", c.Request().URL.Path)
 	}
 	if retry := retryAfter(err); retry != "" {
 		c.Response().Header().Set("Retry-After", retry)
@@ -88,7 +88,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		werr = h.errorPage(c, apiErr) // error_pages.go
 	}
 	if werr != nil {
-		h.log.Warn("writing error response", "err", werr)
+		h.log.WarnContext(c.Request().Context(), "writing error response", "err", werr)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -27,7 +28,7 @@ type Config struct {
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
 	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string             // signs session cookies; derived from the credentials when empty
+	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
 	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
 	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
@@ -39,7 +40,7 @@ type Config struct {
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
-var DefaultLinkTypes = []string{"site_preview", "campaign", "sms", "email", "social", "qr"}
+var DefaultLinkTypes = []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
@@ -73,8 +74,8 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.SMSTemplates = messages.Defaults
 	}
 	h := &Handlers{
-		store: store, cfg: cfg, log: log,
-		sessions: newSessions(cfg),
+		store: store, cfg: cfg, log: requestlog.Logger(log), // lines carry the request ID
+		sessions: newSessions(cfg, store),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
@@ -92,7 +93,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
+	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.cfg.BaseURL))
 	h.routes(e)
 	return e
 }

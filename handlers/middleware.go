@@ -5,11 +5,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 )
 
 // recoverPanics turns a panic into a 500 whose details go only to the log.
@@ -20,7 +24,7 @@ func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r) // net/http closes the connection quietly
 				}
-				h.log.Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				h.log.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				err = fmt.Errorf("panic: %v", r)
 			}
 		}()
@@ -28,8 +32,10 @@ func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestID gives every request an ID, echoed in X-Request-Id and the logs.
-// A well-formed incoming ID (from a proxy) is kept.
+// requestID gives every request an ID, echoed in X-Request-Id and put in
+// the request's context, where the logger finds it for every line of the
+// request, the store's included (requestlog). A well-formed incoming ID
+// (from a proxy) is kept.
 func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
@@ -39,6 +45,8 @@ func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		r := c.Request()
+		c.SetRequest(r.WithContext(requestlog.WithID(r.Context(), id)))
 		return next(c)
 	}
 }
@@ -72,8 +80,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if h.log.Enabled(c.Request().Context(), level) {
 			h.log.Log(c.Request().Context(), level, "request",
 				"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
-				"duration", time.Since(start), "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-				"ip", c.RealIP())
+				"duration", time.Since(start), "ip", c.RealIP())
 		}
 		return nil
 	}
@@ -91,14 +98,26 @@ var securityHeaderValues = map[string][]string{
 	"Referrer-Policy":        {"same-origin"},
 }
 
-// securityHeaders sets the headers above on every response.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		hdr := c.Response().Header()
-		for k, v := range securityHeaderValues {
-			hdr[k] = v
+// hstsValue tells browsers to use https only for a year. It is sent only
+// when BASE_URL is https, and without includeSubDomains: sibling hosts of
+// the short domain are not ours to commit to https.
+var hstsValue = []string{"max-age=31536000"}
+
+// securityHeaders sets the headers above on every response, and
+// Strict-Transport-Security when the service is served over https.
+func securityHeaders(baseURL string) echo.MiddlewareFunc {
+	values := maps.Clone(securityHeaderValues)
+	if strings.HasPrefix(baseURL, "https://") {
+		values["Strict-Transport-Security"] = hstsValue
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			hdr := c.Response().Header()
+			for k, v := range values {
+				hdr[k] = v
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
-	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to") {
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to" || args[0] == "down-to") {
 		return errMigrateUsage
 	}
 	m, done, err := openMigrator(ctx, cfg, nil)
@@ -33,6 +33,16 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	case "down":
 		r, err := m.Down(ctx)
 		if err == nil {
+			fmt.Printf("rolled back %s\n", r.File)
+		}
+		return err
+	case "down-to":
+		v, err := migrationVersion(args[1])
+		if err != nil {
+			return err
+		}
+		res, err := m.DownTo(ctx, v)
+		for _, r := range res {
 			fmt.Printf("rolled back %s\n", r.File)
 		}
 		return err
@@ -59,15 +69,28 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	return errMigrateUsage
 }
 
-var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|status")
+var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|down-to VERSION|status")
 
 func upOrUpTo(ctx context.Context, m *migrations.Migrator, args []string) ([]migrations.Applied, error) {
 	if args[0] == "up" {
 		return m.Up(ctx)
 	}
-	v, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil || v < 1 {
-		return nil, fmt.Errorf("migrate up-to: %q is not a migration version", args[1])
+	v, err := migrationVersion(args[1])
+	if err == nil && v == 0 {
+		err = fmt.Errorf("migrate up-to: 0 is not a migration version")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m.UpTo(ctx, v)
+}
+
+// migrationVersion parses the VERSION of up-to and down-to (0 for down-to
+// means every migration rolled back).
+func migrationVersion(s string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("migrate: %q is not a migration version", s)
+	}
+	return v, nil
 }
