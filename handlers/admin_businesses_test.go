@@ -10,6 +10,7 @@ import (
 // A marketer adds and edits a business in the console; bad input is
 // refused with the very message the API gives, at the field it is about.
 func TestAddAndEditBusinessInConsole(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.signedIn(t)
 	_, doc := b.get("/admin/businesses/new")

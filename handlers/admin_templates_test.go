@@ -12,6 +12,7 @@ import (
 // reason tied to the field, a good one changes the next preview (and the
 // API's), and Reset brings back the configured default.
 func TestEditMessageTemplate(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	b := app.signedIn(t)
@@ -69,6 +70,7 @@ func TestEditMessageTemplate(t *testing.T) {
 // 160 septets in one SMS and 153 per part; one character outside GSM-7
 // makes the whole text UCS-2, 70 in one and 67 per part.
 func TestTemplateCounter(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.signedIn(t)
 	_, doc := b.get("/admin/templates")

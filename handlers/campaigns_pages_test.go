@@ -291,6 +291,7 @@ func TestCampaignPagesAreCSPClean(t *testing.T) {
 // An empty result says so without a pager; a page past the end (an old
 // bookmark) sends the browser to the last page.
 func TestCampaignsEmptyAndPastTheEnd(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	b := app.signedIn(t)

@@ -16,6 +16,9 @@ import (
 // under 24 px, and no console error or CSP violation on any navigation.
 // Along the way: keyboard-only tab switching, Back and Forward, the copy
 // buttons, and the template editor's live counter.
+//
+// Not t.Parallel: it drives a real keyboard and mouse, so it runs before
+// this package's parallel tests start.
 func TestEveryPageInBrowser(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
