@@ -144,7 +144,12 @@ func checkKeyboardTabs(t *testing.T, s *browserSession, pageURL string) {
 		labelledBy: document.getElementById('preview-panel').getAttribute('aria-labelledby'),
 		variant: document.getElementById('preview-panel').dataset.variant,
 		location: location.search,
+		outline: getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).outlineWidth,
 	}))()`)
+	if strings.HasPrefix(state["outline"], "none") || strings.HasSuffix(state["outline"], " 0px") {
+		t.Errorf("the focused tab shows no focus outline (%s)", state["outline"])
+	}
+	delete(state, "outline")
 	tab := "tab-" + want
 	if state["focus"] != tab || state["selected"] != tab || state["tabbable"] != tab || state["labelledBy"] != tab ||
 		state["variant"] != want || state["location"] != "?variant="+want {
