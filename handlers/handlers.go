@@ -17,6 +17,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/handlers/webhooks"
 )
 
 // Config is everything the handlers read from configuration.
@@ -37,6 +38,8 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
+	// Webhooks configures the delivery worker, started when URLs is set.
+	Webhooks webhooks.Options
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
@@ -53,6 +56,7 @@ type Handlers struct {
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
+	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
 
 	lastHealth healthCache // health.go: the last duplicate-health check
 }
@@ -83,6 +87,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval)
+	if len(cfg.Webhooks.URLs) > 0 {
+		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
+	}
 	return h
 }
 
@@ -128,6 +135,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.healthPages(admin)      // admin_health.go
 	h.templatePages(admin)    // admin_templates.go
 	h.businessPages(admin)    // admin_businesses.go
+	h.webhookPages(admin)     // admin_webhooks.go
 
 	get(e, "/:slug", h.Redirect, h.limitNotFound) // redirect.go; abuse.go
 }

@@ -75,6 +75,7 @@ func TestEveryPageInBrowser(t *testing.T) {
 		{"deactivate: confirm", "/admin/links/" + friendly["slug"].(string) + "/deactivate"},
 		{"health, all good", "/admin/health"},
 		{"message templates", "/admin/templates"},
+		{"webhooks", "/admin/webhooks"},
 		{"add a business", "/admin/businesses/new"},
 		{"edit a business", "/admin/businesses/" + rosa.ID + "/edit"},
 		{"no such admin page", "/admin/settings"},

@@ -52,6 +52,7 @@ type config struct {
 	SMS                smsConfig // config_sms.go
 	MetricsPublic      bool
 	MetricsToken       string
+	Webhooks           webhookConfig // config_webhooks.go
 
 	envErrs []error // environment values that did not parse
 }
@@ -59,7 +60,7 @@ type config struct {
 // secretEnvs are settings whose values must never be printed: their flags
 // have no default (flag help and parse errors print defaults), and the
 // environment fills them in after parsing (fillSecrets).
-var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN"}
+var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN", "WEBHOOK_SECRET"}
 
 // register binds every setting to a flag whose default is the environment.
 func (c *config) register(fs *flag.FlagSet) {
@@ -107,6 +108,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	c.SMS.register(str)
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", envParse("METRICS_PUBLIC", false, strconv.ParseBool, &c.envErrs), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
+	c.Webhooks.register(fs, str, &c.envErrs)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -115,7 +117,7 @@ func (c *config) fillSecrets() {
 		dst *string
 		env string
 	}{{&c.DatabaseURL, "DATABASE_URL"}, {&c.APITokens, "API_TOKEN"}, {&c.AdminPassword, "ADMIN_PASSWORD"},
-		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}} {
+		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}, {&c.Webhooks.Secret, "WEBHOOK_SECRET"}} {
 		if *p.dst == "" {
 			*p.dst = os.Getenv(p.env)
 		}
@@ -144,6 +146,7 @@ func (c *config) validate() error {
 	}
 	errs = append(errs, c.validateRedirects()...)
 	errs = append(errs, c.SMS.validate())
+	errs = append(errs, c.Webhooks.validate())
 	return errors.Join(errs...)
 }
 
@@ -170,6 +173,7 @@ func (c *config) handlersConfig() handlers.Config {
 		SMSTemplates:   c.SMS.templates,
 		MetricsPublic:  c.MetricsPublic,
 		MetricsToken:   c.MetricsToken,
+		Webhooks:       c.Webhooks.opts,
 	}
 }
 

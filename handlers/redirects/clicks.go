@@ -67,8 +67,9 @@ type clicks struct {
 
 	mu       sync.Mutex
 	pending  map[clickKey]*tally
-	counted  int64 // clicks accepted, ever
-	previews int64 // previews accepted, ever
+	since    time.Time // when pending was started: no click in it is older
+	counted  int64     // clicks accepted, ever
+	previews int64     // previews accepted, ever
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
@@ -88,7 +89,7 @@ type clicks struct {
 }
 
 func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally)}
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally), since: time.Now()}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
@@ -182,10 +183,15 @@ func (a *clicks) cut() {
 	a.mu.Lock()
 	taken := a.pending
 	if len(taken) == 0 {
+		a.since = time.Now() // keeps the next window tight
 		a.mu.Unlock()
 		return
 	}
 	a.pending = make(map[clickKey]*tally, len(taken))
+	// [from, to] bounds when the taken clicks were counted: the window of
+	// their link.clicked webhooks.
+	from, to := a.since, time.Now()
+	a.since = to
 	a.queuedRows.Add(int64(len(taken)))
 	a.mu.Unlock()
 
@@ -200,7 +206,7 @@ func (a *clicks) cut() {
 			t := taken[k]
 			rows[i] = db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews}
 		}
-		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows})
+		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows, From: from, To: to})
 	}
 }
 
