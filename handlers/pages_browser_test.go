@@ -56,9 +56,8 @@ func TestEveryPageInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form#login button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#login-error")),
 	))
-	if focused := eval[string](t, s, "read focus", `document.activeElement.id`); focused != "password" {
-		t.Errorf("after a failed sign-in the focus is on %q, want the password", focused)
-	}
+	// autofocus lands a moment after the page shows: wait for it.
+	s.waitUntil(t, "the focus on #password after a failed sign-in", `document.activeElement.id === "password"`)
 	s.checkCurrent(t, "sign-in page with an error")
 
 	s.signIn(t, app.URL)
@@ -91,9 +90,8 @@ func TestEveryPageInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#business-site_url-error")),
 	))
-	if focused := eval[string](t, s, "read focus", `document.activeElement.id`); focused != "business-site_url" {
-		t.Errorf("after a refused business the focus is on %q, want the site URL", focused)
-	}
+	// autofocus lands a moment after the page shows: wait for it.
+	s.waitUntil(t, "the focus on #business-site_url after a refused business", `document.activeElement.id === "business-site_url"`)
 	s.checkCurrent(t, "add a business, refused")
 	checkTemplateCounter(t, s, app.URL)
 	checkFiltersApplyOnChange(t, s, app.URL)
@@ -243,9 +241,8 @@ func checkTemplateCounter(t *testing.T, s *browserSession, base string) {
 		chromedp.Click(chromedp.CSS(`form[action="/admin/templates/friendly"] button[value=save]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#tmpl-friendly[aria-invalid=true]`)),
 	))
-	if focused := eval[string](t, s, "read focus", `document.activeElement.id`); focused != "tmpl-friendly" {
-		t.Errorf("after a refused template the focus is on %q, want the template", focused)
-	}
+	// autofocus lands a moment after the page shows: wait for it.
+	s.waitUntil(t, "the focus on #tmpl-friendly after a refused template", `document.activeElement.id === "tmpl-friendly"`)
 	s.checkCurrent(t, "templates with an error")
 }
 

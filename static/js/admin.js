@@ -76,7 +76,13 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { reveal(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    reveal(document);
+    // A refused form puts the focus on its first wrong field. autofocus
+    // says so too (without JavaScript), but browsers apply it lazily.
+    var wrong = document.querySelector('main [aria-invalid="true"]');
+    if (wrong && document.activeElement !== wrong) wrong.focus();
+  });
   // Panels and pages htmx swaps in get the same treatment.
   document.addEventListener("htmx:load", function (ev) { reveal(ev.detail.elt); });
 })();
