@@ -96,7 +96,7 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	}
 	h := handlers.New(store, cfg, log)
-	srv.Config.Handler = h.NewServer()
+	srv.Config.Handler = validateAPI(t, h.NewServer()) // openapi_validate_test.go
 	srv.Start()
 	app := &testApp{URL: srv.URL, Store: store, H: h, srv: srv}
 	t.Cleanup(func() { app.shutdown(t) })

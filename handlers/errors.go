@@ -71,6 +71,11 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		return
 	}
 	apiErr := toAPIError(err)
+	// No route matched (Echo hands a multi-segment path to /:slug when
+	// nothing else fits): an API client called a wrong URL.
+	if (errors.Is(err, echo.ErrNotFound) || errors.Is(err, errNoSuchLink)) && (isAPI(c) || isShlink(c)) {
+		apiErr = noSuchAPIRoute(c)
+	}
 	if apiErr.Status >= 500 {
 		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
 			"path", c.Request().URL.Path)
@@ -82,6 +87,8 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(apiErr.Status)
+	case isShlink(c):
+		werr = writeProblem(c, err, apiErr) // shlink_errors.go
 	case isAPI(c):
 		werr = c.JSON(apiErr.Status, map[string]*APIError{"error": apiErr})
 	default:

@@ -25,6 +25,7 @@ type Config struct {
 	BaseURL        string   // public base for short URLs, no trailing slash
 	APITokens      []string // bearer tokens accepted by /api/v1
 	LinkTypes      []string // accepted link_type values
+	ShlinkLinkType string   // link_type of links made through /rest/v3; default "campaign"
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
@@ -66,6 +67,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if len(cfg.LinkTypes) == 0 {
 		cfg.LinkTypes = DefaultLinkTypes
+	}
+	if cfg.ShlinkLinkType == "" {
+		cfg.ShlinkLinkType = "campaign"
 	}
 	if cfg.RedirectStatus == 0 {
 		cfg.RedirectStatus = http.StatusFound
@@ -120,6 +124,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// group's middleware makes Echo catch every path and method under it,
 	// which would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
+	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
+	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
 	api.POST("/links", h.CreateLink, auth)
 	get(api, "/links/:slug", h.GetLink, auth)
 	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)
@@ -128,6 +134,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(api, "/businesses", h.ListBusinesses, auth)
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // api_campaigns.go, over preview.go
+
+	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
 	h.campaignPages(admin)    // campaigns.go, over preview.go
@@ -148,6 +156,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 var ReservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "favicon.ico", "robots",
+	"rest", // the Shlink-compatible API (shlink.go)
 }
 
 // router is what Echo and its groups share for adding routes.

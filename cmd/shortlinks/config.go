@@ -35,6 +35,7 @@ type config struct {
 	MigrateOnStart bool
 	RedirectStatus int
 	LinkTypes      string
+	ShlinkLinkType string
 	MaxURLLength   int
 	AllowedHosts   string
 	AllowPrivate   bool
@@ -87,6 +88,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", envParse("MIGRATE_ON_START", true, strconv.ParseBool, &c.envErrs), "apply pending migrations before serving (MIGRATE_ON_START)")
 	num(&c.RedirectStatus, "REDIRECT_STATUS", 302, "redirect status: 301, 302, 307 or 308")
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
+	str(&c.ShlinkLinkType, "SHLINK_LINK_TYPE", "campaign", "link type of links created through the Shlink-compatible API (/rest/v3)")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private-destinations", envParse("ALLOW_PRIVATE_DESTINATIONS", false, strconv.ParseBool, &c.envErrs), "accept destinations on loopback, private, link-local and other non-public addresses, localhost and single-label hosts (ALLOW_PRIVATE_DESTINATIONS)")
@@ -138,6 +140,9 @@ func (c *config) validate() error {
 	if c.MaxURLLength < 64 || c.MaxURLLength > 65536 {
 		errs = append(errs, fmt.Errorf("MAX_URL_LENGTH must be between 64 and 65536, not %d", c.MaxURLLength))
 	}
+	if !slices.Contains(splitList(c.LinkTypes), c.ShlinkLinkType) {
+		errs = append(errs, fmt.Errorf("SHLINK_LINK_TYPE %q must be one of LINK_TYPES (%s)", c.ShlinkLinkType, c.LinkTypes))
+	}
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -163,6 +168,7 @@ func (c *config) handlersConfig() handlers.Config {
 		BaseURL:        c.baseURL(),
 		APITokens:      splitList(c.APITokens),
 		LinkTypes:      splitList(c.LinkTypes),
+		ShlinkLinkType: c.ShlinkLinkType,
 		URLPolicy:      c.urlPolicy(),
 		RedirectStatus: c.RedirectStatus,
 		AdminUser:      c.AdminUser,
