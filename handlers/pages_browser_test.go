@@ -44,6 +44,7 @@ func TestEveryPageInBrowser(t *testing.T) {
 	// Signed out.
 	for _, p := range []pageCheck{
 		{"sign-in page", "/admin/login"},
+		{"API documentation", "/api/docs"},
 		{"recipient: no such link", "/Zz9Zz9"},
 		{"recipient: retired link", "/" + retired.Slug},
 	} {
