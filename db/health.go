@@ -146,6 +146,12 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	return c, nil
 }
 
+// DuplicateGroups lists the largest 100 duplicate groups now (a full
+// scan of active links: for the heal confirmation page, not for monitoring).
+func (s *Store) DuplicateGroups(ctx context.Context) ([]DuplicateGroup, error) {
+	return duplicateGroups(ctx, s.db)
+}
+
 // duplicateGroups lists the largest 100 duplicate groups. It runs only when
 // the count found some, so a healthy database pays one pass, not two.
 func duplicateGroups(ctx context.Context, tx queryer) ([]DuplicateGroup, error) {
@@ -217,4 +223,48 @@ func (s *Store) UniqueIndexState(ctx context.Context) (IndexState, error) {
 		return IndexState{}, fmt.Errorf("store: unique index state: %w", classify(err))
 	}
 	return st, nil
+}
+
+// HealDuplicates applies the heal rule of migration 00004 (keep the oldest
+// active link of each (destination, link type), deactivate the others) and
+// records in each deactivated duplicate the link it was merged into, so its
+// slug keeps redirecting there. Links already superseded by a deactivated
+// duplicate are re-pointed to the survivor, so forwarding stays one hop.
+// It returns the slugs it deactivated; with the unique index in place there
+// are none.
+func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
+	}
+	defer tx.Rollback()
+	// As in 00004: block writers between reading the groups and changing
+	// them, so no duplicate created meanwhile escapes (readers proceed).
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE short_links IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
+	}
+	var slugs []string
+	err = tx.SelectContext(ctx, &slugs, `WITH ranked AS (
+			SELECT id, first_value(id) OVER w AS survivor, row_number() OVER w AS rank
+			FROM short_links
+			WHERE is_active
+			WINDOW w AS (PARTITION BY destination_hash, destination_url, link_type ORDER BY created_at, id)
+		), losers AS (
+			UPDATE short_links l
+			SET is_active = false, superseded_by = r.survivor, updated_at = clock_timestamp()
+			FROM ranked r
+			WHERE l.id = r.id AND r.rank > 1
+			RETURNING l.id, l.slug, r.survivor
+		), repointed AS (
+			UPDATE short_links d SET superseded_by = losers.survivor
+			FROM losers WHERE d.superseded_by = losers.id
+		)
+		SELECT slug FROM losers ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
+	}
+	return slugs, nil
 }

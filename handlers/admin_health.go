@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,8 @@ import (
 func (h *Handlers) healthPages(admin *echo.Group) {
 	get(admin, "/health", h.HealthPage)
 	admin.POST("/health/check", h.HealthCheckForm)
+	get(admin, "/health/heal", h.HealPage) // admin_heal.go
+	admin.POST("/health/heal", h.HealNow)
 }
 
 // HealthPage is GET /admin/health: whether the one-active-link guarantee
@@ -27,6 +30,9 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 	p := healthView(hs, h.cfg.DuplicateCheckInterval)
 	p.CSRF = csrfToken(c)
 	p.CheckStarted = c.QueryParam("msg") == "check-started"
+	if n, err := strconv.Atoi(c.QueryParam("healed")); err == nil && n >= 0 {
+		p.Healed = &n
+	}
 	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), p))
 }
 

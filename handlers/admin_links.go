@@ -27,6 +27,7 @@ func (h *Handlers) linkPages(admin *echo.Group) {
 	get(admin, "/links", h.LinksPage)
 	get(admin, "/links.csv", h.LinksCSV) // admin_links_csv.go
 	get(admin, "/links/:slug", h.LinkDetailPage)
+	get(admin, "/links/:slug/deactivate", h.ConfirmDeactivatePage) // admin_links_confirm.go
 	admin.POST("/links/:slug/deactivate", h.DeactivateLinkForm)
 	admin.POST("/links/:slug/activate", h.ActivateLinkForm)
 }
@@ -48,7 +49,13 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Links(h.chrome(c, "Links", "links"), h.linksView(c, q, page, total)))
+	v := h.linksView(c, q, page, total)
+	if err := h.markBlocked(ctx, v.Rows); err != nil {
+		return err
+	}
+	chrome := h.chrome(c, "Links", "links")
+	chrome.Wide = true
+	return render(c, http.StatusOK, views.Links(chrome, v))
 }
 
 // linksView shapes a listing page for the template.

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/sms"
 	"github.com/shortlinks/shortlinks/views"
@@ -26,6 +27,7 @@ func (h *Handlers) campaignPages(admin *echo.Group) {
 	get(admin, "/campaigns", h.CampaignsPage)
 	get(admin, "/campaigns/:id", h.CampaignPage)
 	get(admin, "/campaigns/:id/preview", h.CampaignPreviewFragment)
+	admin.POST("/campaigns/:id/sends", h.MarkSentForm) // campaign_sends.go
 }
 
 // CampaignsPage is GET /admin/campaigns?q=&limit=&cursor=: businesses ready
@@ -49,17 +51,28 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]string, len(page.Businesses))
+	for i, b := range page.Businesses {
+		ids[i] = b.ID
+	}
+	// Totals over every link of each business on the page (db/business_totals.go).
+	counts, err := h.store.CountsByBusiness(ctx, ids)
+	if err != nil {
+		return err
+	}
 	list := views.CampaignList{Query: q, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
 		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
-			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: b.ClickCount}
+			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews}
 		if b.LinkSlug != nil {
 			row.ShortURL = h.shortURL(*b.LinkSlug)
 		}
 		list.Rows = append(list.Rows, row)
 	}
-	list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
-		countText(total)+" "+plural(total.N, "business", "businesses"))
+	if total.N > 0 { // the empty state says it; a pager would only add noise
+		list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
+			countText(total)+" "+plural(total.N, "business", "businesses"))
+	}
 	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
 }
 
@@ -94,6 +107,10 @@ func plural(n int64, one, many string) string {
 func (h *Handlers) CampaignPage(c echo.Context) error {
 	d, err := h.campaignDetail(c)
 	if err != nil {
+		return err
+	}
+	// The tab fragments leave this out: it does not depend on the variant.
+	if d.Outcome, err = h.campaignOutcome(c.Request().Context(), c.Param("id"), d.Panel.Slug); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.CampaignPage(h.chrome(c, d.Name, "campaigns"), d))
@@ -131,8 +148,9 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	d := views.CampaignDetail{
 		Name: p.Business.Name, City: p.Business.City, SiteURL: deref(p.Business.SiteURL),
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
-		Panel: previewPanel(p),
+		Panel: previewPanel(p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
 	}
+	d.Panel.Send = sendFormFor(c, p.Business.ID, p.Variant)
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
 			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
@@ -158,15 +176,26 @@ func campaignPanelHref(id, variant string) string {
 }
 
 func previewPanel(p Preview) views.PreviewPanel {
-	unit := "septets"
-	if p.SMS.Encoding == sms.UCS2 {
-		unit = "UTF-16 units"
-	}
 	return views.PreviewPanel{
 		Variant: p.Variant, VariantName: messages.DisplayName(p.Variant), Message: p.Message,
-		ShortURL: p.ShortURL, Slug: p.Link.Slug,
-		Characters: p.SMS.Characters, Units: p.SMS.Units, UnitName: unit, Encoding: p.SMS.Encoding,
-		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: strings.Join(p.nonGSM(), " "),
-		Cost: p.Cost.String(), Rate: p.Rate.PerSegment.String(), Currency: p.Rate.Currency,
+		ShortURL: p.ShortURL, Slug: p.Link.Slug, MessageCount: messageCount(p.SMS, p.Rate),
+	}
+}
+
+// messageCount shapes a count for the pages: the preview panel and the
+// template editor's live counter show the very same figures.
+func messageCount(r sms.Result, rate cost.Rate) views.MessageCount {
+	unit := "septets"
+	if r.Encoding == sms.UCS2 {
+		unit = "UTF-16 units"
+	}
+	nonGSM := make([]string, len(r.NonGSM))
+	for i, c := range r.NonGSM {
+		nonGSM[i] = string(c)
+	}
+	return views.MessageCount{
+		Characters: r.Characters, Units: r.Units, UnitName: unit, Encoding: r.Encoding,
+		Segments: r.Segments, PerSegment: r.PerSegment, NonGSM: strings.Join(nonGSM, " "),
+		Cost: rate.Estimate(r.Segments).String(), Rate: rate.PerSegment.String(), Currency: rate.Currency,
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/views"
 )
 
 // APIError is an error a user may see: a status, a stable code, a message
@@ -46,6 +45,8 @@ func toAPIError(err error) *APIError {
 		return fromHTTPError(httpErr)
 	case errors.Is(err, db.ErrNotFound):
 		return notFound("resource")
+	case errors.Is(err, db.ErrIdempotencyMismatch):
+		return errKeyReused
 	case errors.Is(err, db.ErrConflict):
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
 	case errors.Is(err, db.ErrInvalidInput):
@@ -93,7 +94,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	case isAPI(c):
 		werr = c.JSON(apiErr.Status, map[string]*APIError{"error": apiErr})
 	default:
-		werr = render(c, apiErr.Status, views.ErrorPage(views.Chrome{Title: pageTitle(apiErr)}, apiErr.Status, apiErr.Message))
+		werr = h.errorPage(c, apiErr) // error_pages.go
 	}
 	if werr != nil {
 		h.log.WarnContext(c.Request().Context(), "writing error response", "err", werr)
@@ -120,16 +121,6 @@ func retryAfter(err error) string {
 		return r.RetryAfter()
 	}
 	return ""
-}
-
-func pageTitle(e *APIError) string {
-	switch e.Status {
-	case http.StatusNotFound:
-		return "Link not found"
-	case http.StatusGone:
-		return "Link no longer active"
-	}
-	return http.StatusText(e.Status)
 }
 
 func isAPI(c echo.Context) bool {

@@ -41,6 +41,14 @@ type clickKey struct {
 // tally is what a clickKey gathered since it was last cut into a batch.
 type tally struct{ clicks, previews int64 }
 
+// tapKey is the slug a recipient tapped (its link) and the link counting
+// the tap: the same link, or the survivor of a superseded one.
+type tapKey struct{ tapped, counted int64 }
+
+// tapRun is the taps of one tapKey within one millisecond: the time a send
+// attribution compares with the send's sent_at.
+type tapRun struct{ ms, n int64 }
+
 // clicks counts clicks in memory and writes them in batches, so a viral
 // link costs one row update per flush instead of one per tap.
 //
@@ -65,11 +73,17 @@ type clicks struct {
 	log     *slog.Logger
 	maxRows int // MAX_PENDING_CLICKS: distinct (link, day) rows in memory
 
-	mu       sync.Mutex
-	pending  map[clickKey]*tally
-	since    time.Time // when pending was started: no click in it is older
-	counted  int64     // clicks accepted, ever
-	previews int64     // previews accepted, ever
+	mu      sync.Mutex
+	pending map[clickKey]*tally
+	since   time.Time // when pending was started: no click in it is older
+	// taps keeps the time of every click (not previews) for attribution,
+	// one run per link pair and millisecond; tapRuns counts the runs, which
+	// stay under maxRows: past it, a click joins its pair's latest run, so
+	// a long outage blurs attribution times rather than growing memory.
+	taps     map[tapKey][]tapRun
+	tapRuns  int
+	counted  int64 // clicks accepted, ever
+	previews int64 // previews accepted, ever
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
@@ -89,14 +103,20 @@ type clicks struct {
 }
 
 func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally), since: time.Now()}
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally), since: time.Now(),
+		taps: make(map[tapKey][]tapRun)}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
 // on a (link, day) not already pending is dropped, counted and logged;
 // clicks on pending rows still count, since they cost no memory.
-func (a *clicks) add(link int64, preview bool) {
-	k := clickKey{link: link, day: int32(time.Now().Unix() / 86400)}
+//
+// tapped is the link whose slug was requested: link itself, or a link
+// superseded by it (then the click is counted on link and forwarded by
+// tapped).
+func (a *clicks) add(link, tapped int64, preview bool) {
+	now := time.Now()
+	k := clickKey{link: link, day: int32(now.Unix() / 86400)}
 	a.mu.Lock()
 	t := a.pending[k]
 	if t == nil {
@@ -114,8 +134,21 @@ func (a *clicks) add(link int64, preview bool) {
 	} else {
 		t.clicks++
 		a.counted++
+		a.addTap(tapKey{tapped: tapped, counted: link}, now.UnixMilli())
 	}
 	a.mu.Unlock()
+}
+
+// addTap records a click's time; a.mu is held.
+func (a *clicks) addTap(k tapKey, ms int64) {
+	runs := a.taps[k]
+	switch last := len(runs) - 1; {
+	case last >= 0 && (runs[last].ms == ms || a.tapRuns >= a.maxRows):
+		runs[last].n++
+		return
+	}
+	a.taps[k] = append(runs, tapRun{ms: ms, n: 1})
+	a.tapRuns++
 }
 
 // drop records a click or preview that could not be kept, apart, since a
@@ -181,13 +214,14 @@ func (a *clicks) send(ctx context.Context) error {
 // the lock; sorting and batching happen outside it.
 func (a *clicks) cut() {
 	a.mu.Lock()
-	taken := a.pending
+	taken, taps := a.pending, a.taps
 	if len(taken) == 0 {
 		a.since = time.Now() // keeps the next window tight
 		a.mu.Unlock()
 		return
 	}
 	a.pending = make(map[clickKey]*tally, len(taken))
+	a.taps, a.tapRuns = make(map[tapKey][]tapRun, len(taps)), 0
 	// [from, to] bounds when the taken clicks were counted: the window of
 	// their link.clicked webhooks.
 	from, to := a.since, time.Now()
@@ -200,14 +234,27 @@ func (a *clicks) cut() {
 	keys := slices.SortedFunc(maps.Keys(taken), func(x, y clickKey) int {
 		return cmp.Or(cmp.Compare(x.link, y.link), cmp.Compare(x.day, y.day))
 	})
-	for chunk := range slices.Chunk(keys, batchRows) {
-		rows := make([]db.ClickRow, len(chunk))
-		for i, k := range chunk {
+	tapRows := tapRowsOf(taps)
+	for i := 0; i < len(keys) || i < len(tapRows); i += batchRows {
+		b := db.ClickBatch{ID: db.NewBatchID(), From: from, To: to}
+		for _, k := range keys[min(i, len(keys)):min(i+batchRows, len(keys))] {
 			t := taken[k]
-			rows[i] = db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews}
+			b.Rows = append(b.Rows, db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews})
 		}
-		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows, From: from, To: to})
+		b.Taps = tapRows[min(i, len(tapRows)):min(i+batchRows, len(tapRows))]
+		a.queue = append(a.queue, b)
 	}
+}
+
+// tapRowsOf flattens the recorded taps for a batch.
+func tapRowsOf(taps map[tapKey][]tapRun) []db.TapRow {
+	var rows []db.TapRow
+	for k, runs := range taps {
+		for _, r := range runs {
+			rows = append(rows, db.TapRow{Tapped: k.tapped, Counted: k.counted, At: time.UnixMilli(r.ms).UTC(), Clicks: r.n})
+		}
+	}
+	return rows
 }
 
 // empty reports whether nothing is left to write.
