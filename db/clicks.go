@@ -66,7 +66,8 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 	}
 	err = s.db.GetContext(ctx, &applied, flushStatement,
 		b.ID, pq.Array(ids), pq.Array(days), pq.Array(clicks), pq.Array(previews),
-		pq.Array(tapped), pq.Array(counted), pq.Array(at), pq.Array(taps), nullTime(b.From), nullTime(b.To))
+		pq.Array(tapped), pq.Array(counted), pq.Array(at), pq.Array(taps), nullTime(b.From), nullTime(b.To),
+		trafficShard(b.ID))
 	if err != nil {
 		return false, fmt.Errorf("store: flush %d click rows, %d taps: %w", len(b.Rows), len(b.Taps), classify(err))
 	}
@@ -95,6 +96,12 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 //     before it among the sends that embedded the tapped or counting link
 //     and those of the businesses owning them. Send rows are locked in id
 //     order, then the per-variant rows in key order, after the links.
+//   - traffic: what the links gained (read from totals, so only rows that
+//     were applied) is added to one shard of traffic_totals, the shard
+//     picked by the batch ID. Its row is locked last: the update reads
+//     totals and variants (the count is there only to make it wait for
+//     them), so every flush takes the links, sends and variants first and
+//     two flushes on one shard cannot wait on each other in a cycle.
 const flushStatement = `WITH batch AS (
 		INSERT INTO click_flushes (batch_id) VALUES ($1)
 		ON CONFLICT (batch_id) DO NOTHING
@@ -132,7 +139,7 @@ const flushStatement = `WITH batch AS (
 		FROM per_link t
 		JOIN locked ON locked.id = t.link_id
 		WHERE l.id = t.link_id
-		RETURNING l.id
+		RETURNING l.id, t.clicks, t.previews
 	), daily AS (
 		INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
 		SELECT d.link_id, d.day, d.clicks, d.previews
@@ -189,6 +196,13 @@ const flushStatement = `WITH batch AS (
 		      ORDER BY variant
 		      FOR NO KEY UPDATE) k USING (variant)
 		WHERE vt.variant = v.variant
+		RETURNING vt.variant
+	), traffic AS (
+		UPDATE traffic_totals tt
+		SET clicks = tt.clicks + a.clicks, previews = tt.previews + a.previews
+		FROM (SELECT SUM(clicks) AS clicks, SUM(previews) AS previews FROM totals) a
+		WHERE tt.shard = $12 AND a.clicks IS NOT NULL
+		  AND (SELECT count(*) FROM variants) >= 0
 	), flush_window AS (
 		SELECT COALESCE($10, now()) AS from_at, COALESCE($11, now()) AS to_at
 	), webhooks AS (` + linkClickedEvents + `)

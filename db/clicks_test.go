@@ -109,8 +109,9 @@ func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
 }
 
 // Instances flush overlapping links concurrently. Rows are locked in id
-// order whatever order a batch lists them in, so no flush may fail with a
-// deadlock, and every click must land.
+// order whatever order a batch lists them in (and the traffic_totals shard
+// last), so no flush may fail with a deadlock, and every click must land,
+// in the links and in the visits overview's totals.
 func TestConcurrentFlushesDoNotDeadlock(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t, db.Options{})
@@ -140,6 +141,9 @@ func TestConcurrentFlushesDoNotDeadlock(t *testing.T) {
 		if c, _, dc, _ := counts(t, s, id); c != flushers*rounds || dc != flushers*rounds {
 			t.Fatalf("link %d: clicks %d, daily %d; want %d", id, c, dc, flushers*rounds)
 		}
+	}
+	if got, summed := trafficTotals(t, s); got != summed || got.Clicks != flushers*rounds*int64(len(ids)) {
+		t.Errorf("traffic totals %+v, links sum to %+v; want %d clicks", got, summed, flushers*rounds*len(ids))
 	}
 }
 

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 )
 
 // TrafficTotals are the clicks and previews of every link, active or not.
@@ -11,13 +12,24 @@ type TrafficTotals struct {
 	Previews int64 `db:"previews"`
 }
 
-// TrafficTotals sums the per-link counters. It reads the counter columns the
-// click flush maintains, not the daily rows, so it is one pass over
-// short_links; the Shlink visits overview is its only caller.
+// trafficShards is how many rows traffic_totals has (migration 00010).
+const trafficShards = 16
+
+// trafficShard is the traffic_totals row a batch adds to: a hash of its
+// ID, so a replay picks the same row and concurrent flushes spread out.
+func trafficShard(batchID string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(batchID)) // never fails
+	return int(h.Sum32() % trafficShards)
+}
+
+// TrafficTotals reads the running totals the click flush keeps in
+// traffic_totals (one row per shard), so its cost does not grow with the
+// number of links; the Shlink visits overview is its only caller.
 func (s *Store) TrafficTotals(ctx context.Context) (TrafficTotals, error) {
 	var t TrafficTotals
-	err := s.db.GetContext(ctx, &t, `SELECT COALESCE(SUM(click_count), 0) AS clicks,
-		COALESCE(SUM(preview_count), 0) AS previews FROM short_links`)
+	err := s.db.GetContext(ctx, &t, `SELECT COALESCE(SUM(clicks), 0) AS clicks,
+		COALESCE(SUM(previews), 0) AS previews FROM traffic_totals`)
 	if err != nil {
 		return TrafficTotals{}, fmt.Errorf("store: traffic totals: %w", classify(err))
 	}

@@ -166,3 +166,33 @@ func TestConcurrentMigrations(t *testing.T) {
 		}
 	}
 }
+
+// Migration 00010 starts the running traffic totals from the counts the
+// links already hold, so the Shlink visits overview loses no history.
+func TestTrafficTotalsMigrationBackfills(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := openTestDB(t)
+	m, err := migrations.New(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const trafficTotalsVersion = 10
+	if _, err := m.UpTo(ctx, trafficTotalsVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, is_active, click_count, preview_count) VALUES
+		('tot111', 'https://a.example.com/', 'site_preview', true, 12, 3),
+		('tot222', 'https://b.example.com/', 'site_preview', false, 30, 0)`)
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := db.New(conn, db.Options{})
+	got, err := s.TrafficTotals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (db.TrafficTotals{Clicks: 42, Previews: 3}) {
+		t.Errorf("totals after the migration %+v, want 42 clicks and 3 previews", got)
+	}
+}

@@ -58,6 +58,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		{"sites", sitesSQL},
 		{"short_links", linksSQL},
 		{"link_clicks_daily", dailySQL},
+		{"traffic_totals", trafficTotalsSQL},
 	}
 	for _, s := range load {
 		start := time.Now()
@@ -185,6 +186,13 @@ var sitesSQL = `INSERT INTO sites (id, business_id, url, created_at)
 	       timestamptz '2025-01-01 00:00Z' + (g % 600) * interval '1 day'
 	FROM generate_series(1, $2::bigint) g
 	WHERE $1::bigint > 0`
+
+// trafficTotalsSQL: the running totals the click flush keeps (migration
+// 00010) start from the counts linksSQL wrote, in shard 0.
+var trafficTotalsSQL = `UPDATE traffic_totals SET
+	clicks = CASE WHEN shard = 0 THEN (SELECT COALESCE(SUM(click_count), 0) FROM short_links) ELSE 0 END,
+	previews = CASE WHEN shard = 0 THEN (SELECT COALESCE(SUM(preview_count), 0) FROM short_links) ELSE 0 END
+	WHERE $1::bigint > 0 AND $2::bigint > 0`
 
 // linksSQL: $1 links. Links 1..$2 are the businesses' site_preview links;
 // the rest are campaign, sms, email, social and qr links to pages of those
