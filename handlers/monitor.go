@@ -21,9 +21,10 @@ const DefaultDuplicateCheckInterval = time.Hour
 // duplicateCheckBudget bounds one full check run by the monitor.
 const duplicateCheckBudget = 10 * time.Minute
 
-// monitor is one of the handlers' three background tasks; the other two,
-// the click flusher and the link change feed, belong to redirects.Service.
-// Close (close.go) stops all three. See docs/architecture.md. It runs two
+// monitor is one of the handlers' background tasks; the click flusher and
+// the link change feed belong to redirects.Service, the webhook worker to
+// handlers/webhooks. Close (close.go) stops them all. See
+// docs/architecture.md. It runs two
 // loops: the cheap tick (gauges, counters) and the full duplicate check,
 // which reads every link and so runs rarely, on one instance at a time (an
 // advisory lock in the store), or when the dashboard asks for it.
