@@ -87,7 +87,14 @@ func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) 
 // ListBusinesses is GET /api/v1/businesses?limit=&offset=: a JSON array,
 // ordered by name.
 func (h *Handlers) ListBusinesses(c echo.Context) error {
-	limit, offset := pageParams(c, 100)
+	limit, err := limitParam(c, 100)
+	if err != nil {
+		return err
+	}
+	offset, err := intParam(c, "offset", 0, 0, 1_000_000)
+	if err != nil {
+		return err
+	}
 	bs, err := h.store.ListBusinesses(c.Request().Context(), limit, offset)
 	if err != nil {
 		return err

@@ -2,16 +2,13 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
 
-// apiLinksDefaultLimit and apiLinksMaxLimit bound a page of GET /api/v1/links.
-const (
-	apiLinksDefaultLimit = 50
-	apiLinksMaxLimit     = 500
-)
+// apiLinksDefaultLimit is a page of GET /api/v1/links without ?limit=
+// (at most maxPageSize, validate.go).
+const apiLinksDefaultLimit = 50
 
 // linkListJSON is one page of GET /api/v1/links. NextCursor is absent on
 // the last page.
@@ -30,13 +27,9 @@ func (h *Handlers) ListLinks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit := apiLinksDefaultLimit
-	if raw := c.QueryParam("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > apiLinksMaxLimit {
-			return invalid("limit", "limit must be a whole number from 1 to %d", apiLinksMaxLimit)
-		}
-		limit = n
+	limit, err := limitParam(c, apiLinksDefaultLimit)
+	if err != nil {
+		return err
 	}
 	page, err := h.store.ListLinks(c.Request().Context(), q.filter(limit))
 	if err != nil {

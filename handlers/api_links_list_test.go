@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/shortlinks/shortlinks/db"
@@ -180,6 +181,25 @@ func TestListLinksAPIRejectsBadParameters(t *testing.T) {
 		status, body := app.api(t, "GET", "/api/v1/links?"+query, nil)
 		if status != http.StatusBadRequest || errorOf(body, "field") != field {
 			t.Errorf("%s: %d %v, want 400 naming %s", query, status, body, field)
+		}
+	}
+}
+
+// Every listing reads limit (and offset) the same way: a bad value is a
+// 400 naming it, never a silent default.
+func TestListingsRejectBadPageParameters(t *testing.T) {
+	app := newTestApp(t)
+	for _, path := range []string{
+		"/api/v1/businesses?limit=abc", "/api/v1/businesses?limit=501", "/api/v1/businesses?offset=-1",
+		"/api/v1/campaigns/sends?limit=0", "/api/v1/campaigns/sends?limit=ten",
+	} {
+		want := "limit"
+		if strings.Contains(path, "offset") {
+			want = "offset"
+		}
+		status, body := app.api(t, "GET", path, nil)
+		if status != http.StatusBadRequest || errorOf(body, "field") != want {
+			t.Errorf("%s: %d %v, want 400 naming %s", path, status, body, want)
 		}
 	}
 }

@@ -171,7 +171,7 @@ func TestBusinessesAPI(t *testing.T) {
 			t.Errorf("%s: %d %v, want 400 naming %s", body, status, resp, field)
 		}
 	}
-	req, _ := http.NewRequest("GET", app.URL+"/api/v1/businesses?limit=abc", nil)
+	req, _ := http.NewRequest("GET", app.URL+"/api/v1/businesses?limit=10", nil)
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

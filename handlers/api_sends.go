@@ -131,7 +131,10 @@ func (h *Handlers) ListSends(c echo.Context) error {
 	if businessID != "" && !isUUID(businessID) {
 		return invalid("business_id", "business_id must be a UUID")
 	}
-	limit, _ := pageParams(c, 100)
+	limit, err := limitParam(c, 100)
+	if err != nil {
+		return err
+	}
 	sends, err := h.store.ListSends(c.Request().Context(), strings.ToLower(businessID), limit)
 	if err != nil {
 		return err

@@ -41,8 +41,12 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	limit, err := limitParam(c, campaignPageSize)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
-	f := db.CampaignFilter{Query: q, Limit: queryInt(c, "limit", campaignPageSize, 1, 500), Cursor: cur}
+	f := db.CampaignFilter{Query: q, Limit: limit, Cursor: cur}
 	page, err := h.store.ListCampaignBusinesses(ctx, f)
 	if err != nil {
 		return err

@@ -61,20 +61,27 @@ func isUUID(s string) bool {
 	return true
 }
 
-// pageParams reads limit and offset from the query, clamped to sane ranges
-// (a bad number falls back to the default rather than failing the listing).
-func pageParams(c echo.Context, def int) (limit, offset int) {
-	limit = queryInt(c, "limit", def, 1, 500)
-	offset = queryInt(c, "offset", 0, 0, 1_000_000)
-	return limit, offset
+// maxPageSize is the largest limit any listing accepts.
+const maxPageSize = 500
+
+// limitParam reads ?limit= of every listing: def when absent, else a whole
+// number from 1 to maxPageSize, or a 400 naming the parameter.
+func limitParam(c echo.Context, def int) (int, error) {
+	return intParam(c, "limit", def, 1, maxPageSize)
 }
 
-func queryInt(c echo.Context, name string, def, lo, hi int) int {
-	v, err := strconv.Atoi(c.QueryParam(name))
-	if err != nil {
-		return def
+// intParam reads a whole-number query parameter within [lo, hi]: def when
+// absent, a 400 naming it when it is not a number or out of range.
+func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return def, nil
 	}
-	return min(max(v, lo), hi)
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, invalid(name, "%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
 }
 
 // maxSearchLength bounds search text (in characters).
