@@ -19,18 +19,11 @@ const chartDays = 30
 // LinkDetailPage is GET /admin/links/{slug}: the link's facts, its clicks
 // per day for the last 30 days and a copy button for its short URL.
 func (h *Handlers) LinkDetailPage(c echo.Context) error {
-	slug := c.Param("slug")
-	if !validSlug(slug) {
-		return notFound("link")
-	}
-	ctx := c.Request().Context()
-	l, err := h.store.FindBySlug(ctx, slug)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound("link")
-	}
+	l, err := h.linkParam(c)
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	days, err := h.store.DailyClicks(ctx, l.ID, chartDays)
 	if err != nil {
 		return err

@@ -2,12 +2,10 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/views"
 )
 
@@ -15,14 +13,7 @@ import (
 // asked before a link stops working. It is a page, not a script prompt, so
 // it works without JavaScript; its form posts to the same URL.
 func (h *Handlers) ConfirmDeactivatePage(c echo.Context) error {
-	slug := c.Param("slug")
-	if !validSlug(slug) {
-		return notFound("link")
-	}
-	l, err := h.store.FindBySlug(c.Request().Context(), slug)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound("link")
-	}
+	l, err := h.linkParam(c)
 	if err != nil {
 		return err
 	}

@@ -104,14 +104,7 @@ func (h *Handlers) linkRequest(b createLinkRequest) (db.LinkRequest, error) {
 
 // GetLink is GET /api/v1/links/:slug.
 func (h *Handlers) GetLink(c echo.Context) error {
-	slug := c.Param("slug")
-	if !validSlug(slug) {
-		return notFound("link")
-	}
-	l, err := h.store.FindBySlug(c.Request().Context(), slug)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound("link")
-	}
+	l, err := h.linkParam(c)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -38,6 +39,21 @@ func validSlug(s string) bool {
 		}
 	}
 	return true
+}
+
+// linkParam loads the link the route's :slug names, for every page and
+// endpoint about one link: a 404 naming "link" when the slug cannot be one
+// (without touching the database) or no link has it.
+func (h *Handlers) linkParam(c echo.Context) (db.Link, error) {
+	slug := c.Param("slug")
+	if !validSlug(slug) {
+		return db.Link{}, notFound("link")
+	}
+	l, err := h.store.FindBySlug(c.Request().Context(), slug)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Link{}, notFound("link")
+	}
+	return l, err
 }
 
 // isUUID reports whether s is a canonical textual UUID (8-4-4-4-12 hex).
