@@ -45,14 +45,7 @@ func (h *Handlers) AddBusinessForm(c echo.Context) error {
 
 // EditBusinessPage is GET /admin/businesses/{id}/edit.
 func (h *Handlers) EditBusinessPage(c echo.Context) error {
-	id := c.Param("id")
-	if !isUUID(id) {
-		return notFound("business")
-	}
-	b, err := h.store.GetBusiness(c.Request().Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound("business")
-	}
+	b, err := h.businessParam(c)
 	if err != nil {
 		return err
 	}
@@ -68,18 +61,11 @@ func editBusinessForm(id, name string) views.BusinessForm {
 
 // EditBusinessForm is POST /admin/businesses/{id}, with the API's checks.
 func (h *Handlers) EditBusinessForm(c echo.Context) error {
-	id := c.Param("id")
-	if !isUUID(id) {
-		return notFound("business")
-	}
-	ctx := c.Request().Context()
-	old, err := h.store.GetBusiness(ctx, id)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound("business")
-	}
+	old, err := h.businessParam(c)
 	if err != nil {
 		return err
 	}
+	id, ctx := old.ID, c.Request().Context()
 	form, req := businessFromForm(c, editBusinessForm(id, old.Name))
 	nb, err := h.newBusiness(req)
 	if err != nil {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -136,18 +135,11 @@ type businessLinkJSON struct {
 
 // GetBusiness is GET /api/v1/businesses/:id.
 func (h *Handlers) GetBusiness(c echo.Context) error {
-	id := c.Param("id")
-	if !isUUID(id) {
-		return notFound("business")
-	}
-	ctx := c.Request().Context()
-	b, err := h.store.GetBusiness(ctx, id)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound("business")
-	}
+	b, err := h.businessParam(c)
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	totals, err := h.store.BusinessTotals(ctx, b.ID)
 	if err != nil {
 		return err

@@ -56,6 +56,20 @@ func (h *Handlers) linkParam(c echo.Context) (db.Link, error) {
 	return l, err
 }
 
+// businessParam loads the business the route's :id names: a 404 naming
+// "business" when the id is not a UUID or no business has it.
+func (h *Handlers) businessParam(c echo.Context) (db.Business, error) {
+	id := c.Param("id")
+	if !isUUID(id) {
+		return db.Business{}, notFound("business")
+	}
+	b, err := h.store.GetBusiness(c.Request().Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Business{}, notFound("business")
+	}
+	return b, err
+}
+
 // isUUID reports whether s is a canonical textual UUID (8-4-4-4-12 hex).
 func isUUID(s string) bool {
 	if len(s) != 36 {
