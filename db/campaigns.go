@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -76,35 +75,10 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	if err != nil {
 		return CampaignPage{}, fmt.Errorf("store: list campaign businesses: %w", classify(err))
 	}
-	more := len(rows) > limit
-	rows = rows[:min(len(rows), limit)]
-	if before {
-		slices.Reverse(rows)
-	}
-	page := CampaignPage{Businesses: rows}
-	if page.Businesses == nil {
-		page.Businesses = []CampaignBusiness{}
-	}
-	mark := func(b CampaignBusiness, before bool) *Cursor {
-		return &Cursor{Order: campaignOrder, Before: before, Key: b.Name, ID: b.ID}
-	}
-	switch {
-	case len(rows) == 0 && f.Cursor != nil:
-		back := *f.Cursor
-		back.Before = !back.Before
-		if before {
-			page.Next = &back
-		} else {
-			page.Prev = &back
-		}
-	case len(rows) > 0:
-		if (before && more) || (!before && f.Cursor != nil) {
-			page.Prev = mark(rows[0], true)
-		}
-		if (!before && more) || before {
-			page.Next = mark(rows[len(rows)-1], false)
-		}
-	}
+	var page CampaignPage
+	page.Businesses, page.Prev, page.Next = keysetPage(rows, limit, f.Cursor, func(b CampaignBusiness, before bool) Cursor {
+		return Cursor{Order: campaignOrder, Before: before, Key: b.Name, ID: b.ID}
+	})
 	return page, nil
 }
 

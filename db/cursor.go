@@ -3,6 +3,7 @@ package db
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -45,6 +46,43 @@ func ParseCursor(token string) (Cursor, error) {
 		return Cursor{}, fmt.Errorf("cursor: not a cursor token: %w", ErrInvalidInput)
 	}
 	return Cursor{Order: parts[1], Before: parts[2] == "b", ID: parts[3], Key: parts[4]}, nil
+}
+
+// keysetPage turns rows read with LIMIT limit+1 after (or, for a Before
+// cursor, before and in reverse) cur into one page in display order, and
+// the cursors of the pages either side; mark makes a row's cursor. Every
+// cursor listing pages through it, so they all behave alike at the ends.
+func keysetPage[T any](rows []T, limit int, cur *Cursor, mark func(row T, before bool) Cursor) (page []T, prev, next *Cursor) {
+	before := cur != nil && cur.Before
+	more := len(rows) > limit
+	page = rows[:min(len(rows), limit)]
+	if before {
+		slices.Reverse(page)
+	}
+	if page == nil {
+		page = []T{}
+	}
+	switch {
+	case len(page) == 0 && cur != nil:
+		// Past either end: offer the way back to where the cursor was.
+		back := *cur
+		back.Before = !back.Before
+		if before {
+			next = &back
+		} else {
+			prev = &back
+		}
+	case len(page) > 0:
+		if (before && more) || (!before && cur != nil) {
+			first := mark(page[0], true)
+			prev = &first
+		}
+		if (!before && more) || before {
+			last := mark(page[len(page)-1], false)
+			next = &last
+		}
+	}
+	return page, prev, next
 }
 
 // Count is a number of rows, exact or estimated from the planner's

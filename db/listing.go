@@ -112,34 +112,10 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
 	}
-	more := len(rows) > limit
-	rows = rows[:min(len(rows), limit)]
-	if before {
-		slices.Reverse(rows)
-	}
-	page := LinkPage{Links: rows}
-	if page.Links == nil {
-		page.Links = []ListedLink{}
-	}
-	switch {
-	case len(rows) == 0 && f.Cursor != nil:
-		// Past either end: offer the way back to where the cursor was.
-		back := *f.Cursor
-		back.Before = !back.Before
-		if before {
-			page.Next = &back
-		} else {
-			page.Prev = &back
-		}
-	case len(rows) > 0:
-		first, last := f.Sort.cursor(rows[0].Link, true), f.Sort.cursor(rows[len(rows)-1].Link, false)
-		if (before && more) || (!before && f.Cursor != nil) {
-			page.Prev = &first
-		}
-		if (!before && more) || before {
-			page.Next = &last
-		}
-	}
+	var page LinkPage
+	page.Links, page.Prev, page.Next = keysetPage(rows, limit, f.Cursor, func(l ListedLink, before bool) Cursor {
+		return f.Sort.cursor(l.Link, before)
+	})
 	return page, nil
 }
 
