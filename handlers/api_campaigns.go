@@ -2,19 +2,11 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/handlers/cost"
-	"github.com/shortlinks/shortlinks/handlers/messages"
 )
-
-// previewRequest is the body of POST /api/v1/campaigns/preview-sms.
-type previewRequest struct {
-	BusinessID *string `json:"business_id"`
-	Variant    *string `json:"variant"`
-}
 
 // previewJSON is a preview as the API returns it.
 type previewJSON struct {
@@ -36,21 +28,15 @@ type previewJSON struct {
 // PreviewSMS is POST /api/v1/campaigns/preview-sms: the message of one
 // variant for a business, with its (single, shared) short link and cost.
 func (h *Handlers) PreviewSMS(c echo.Context) error {
-	var body previewRequest
+	var body campaignRequest
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	switch {
-	case body.BusinessID == nil || *body.BusinessID == "":
-		return invalid("business_id", "business_id is required")
-	case !isUUID(*body.BusinessID):
-		return invalid("business_id", "business_id must be a UUID")
-	case body.Variant == nil || *body.Variant == "":
-		e := invalid("variant", "variant is required: use one of %s", strings.Join(messages.Variants, ", "))
-		e.Allowed = messages.Variants
-		return e
+	req, err := validCampaignRequest(body)
+	if err != nil {
+		return err
 	}
-	p, err := h.preview(c.Request().Context(), *body.BusinessID, *body.Variant)
+	p, err := h.preview(c.Request().Context(), *req.BusinessID, *req.Variant)
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,11 @@ import (
 // resourceSend names send requests in idempotency hashes.
 const resourceSend = "campaign_send"
 
-// sendRequest is the body of POST /api/v1/campaigns/sends, and the
+// campaignRequest is the body of POST /api/v1/campaigns/sends and of
+// POST /api/v1/campaigns/preview-sms (a business and a variant), and the
 // canonical form of a send request whatever its origin (API or the
 // preview page's button), so one key means one send either way.
-type sendRequest struct {
+type campaignRequest struct {
 	BusinessID *string `json:"business_id"`
 	Variant    *string `json:"variant"`
 }
@@ -52,11 +53,11 @@ func toSendJSON(s db.Send) sendJSON {
 // the same send for every repeat of its Idempotency-Key, 422 when the key
 // came with another request.
 func (h *Handlers) RecordSend(c echo.Context) error {
-	var body sendRequest
+	var body campaignRequest
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	req, err := validSendRequest(body)
+	req, err := validCampaignRequest(body)
 	if err != nil {
 		return err
 	}
@@ -77,9 +78,9 @@ func (h *Handlers) RecordSend(c echo.Context) error {
 	return c.JSON(status, out)
 }
 
-// validSendRequest checks a send request and returns it canonical (the
-// business id in lower case).
-func validSendRequest(b sendRequest) (sendRequest, error) {
+// validCampaignRequest checks a preview or send request and returns it
+// canonical (the business id in lower case).
+func validCampaignRequest(b campaignRequest) (campaignRequest, error) {
 	switch {
 	case b.BusinessID == nil || *b.BusinessID == "":
 		return b, invalid("business_id", "business_id is required")
@@ -93,14 +94,14 @@ func validSendRequest(b sendRequest) (sendRequest, error) {
 		return b, unknownVariant(*b.Variant)
 	}
 	id := strings.ToLower(*b.BusinessID)
-	return sendRequest{BusinessID: &id, Variant: b.Variant}, nil
+	return campaignRequest{BusinessID: &id, Variant: b.Variant}, nil
 }
 
 // recordSend records a send once per key, with the message exactly as
 // the preview shows it. A repeated key is answered from the store in one
 // round trip; only a new key builds the preview (possibly creating the
 // link) and inserts, and the insert is itself safe against racing repeats.
-func (h *Handlers) recordSend(ctx context.Context, req sendRequest, idem db.Idempotency) (db.Send, bool, error) {
+func (h *Handlers) recordSend(ctx context.Context, req campaignRequest, idem db.Idempotency) (db.Send, bool, error) {
 	send, err := h.store.FindSendByKey(ctx, idem)
 	if err == nil || !errors.Is(err, db.ErrNotFound) {
 		return send, false, err

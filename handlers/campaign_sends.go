@@ -23,7 +23,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	if !isUUID(id) {
 		return notFound("business")
 	}
-	req, err := validSendRequest(sendRequest{BusinessID: &id, Variant: &variant})
+	req, err := validCampaignRequest(campaignRequest{BusinessID: &id, Variant: &variant})
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func idempotency(c echo.Context, required bool, resource string, canonical any) 
 }
 
 // idempotencyOf pairs a (validated) key with a send request's hash.
-func idempotencyOf(key string, req sendRequest) db.Idempotency {
+func idempotencyOf(key string, req campaignRequest) db.Idempotency {
 	return db.Idempotency{Key: key, RequestHash: requestHash(resourceSend, req)}
 }
 
