@@ -48,7 +48,7 @@ func (h *Handlers) CreateBusiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	idem, err := idempotency(c, false, "business", body)
+	idem, err := idempotency(c, false, resourceBusiness, body)
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,6 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/messages"
 )
 
-// resourceSend names send requests in idempotency hashes.
-const resourceSend = "campaign_send"
-
 // campaignRequest is the body of POST /api/v1/campaigns/sends and of
 // POST /api/v1/campaigns/preview-sms (a business and a variant), and the
 // canonical form of a send request whatever its origin (API or the

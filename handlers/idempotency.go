@@ -13,6 +13,13 @@ import (
 // idempotencyHeader names the header that makes a create safe to retry.
 const idempotencyHeader = "Idempotency-Key"
 
+// The kinds of request in idempotency hashes (changing one changes every
+// stored hash of its kind: a retry would then get 422).
+const (
+	resourceSend     = "campaign_send"
+	resourceBusiness = "business"
+)
+
 // maxIdempotencyKey is the longest key accepted, in bytes.
 const maxIdempotencyKey = 255
 
