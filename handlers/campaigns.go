@@ -75,7 +75,7 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	}
 	if total.N > 0 { // the empty state says it; a pager would only add noise
 		list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
-			countText(total)+" "+plural(total.N, "business", "businesses"))
+			countText(total)+" "+views.Plural(total.N, "business", "businesses"))
 	}
 	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
 }
@@ -97,13 +97,6 @@ func campaignListHref(q string, limit int, cur *db.Cursor) string {
 		return "/admin/campaigns"
 	}
 	return "/admin/campaigns?" + v.Encode()
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // CampaignPage is GET /admin/campaigns/:id?variant=: the whole page, which

@@ -113,4 +113,12 @@ func pager(p Pager) templ.Component {
 	})
 }
 
+// Plural picks the word for a count, in page text and pager labels alike.
+func Plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 var _ = templruntime.GeneratedTemplate
