@@ -2,10 +2,12 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -18,15 +20,50 @@ type RedirectTarget struct {
 	IsActive       bool   `db:"is_active"`
 }
 
-// RedirectTarget looks up the link behind a slug, active or not, reading
-// only the three columns a redirect needs.
+// redirectTargetSQL reads only the three columns a redirect needs, active
+// or not (a deactivated link answers 410).
+const redirectTargetSQL = `SELECT id, destination_url, is_active FROM short_links WHERE slug = $1`
+
+// RedirectTarget looks up the link behind a slug. It runs as a prepared
+// statement: lib/pq sends an unprepared query with arguments as two round
+// trips (parse, then bind and execute), a prepared one as one, and the
+// cache misses of the redirect path are latency-bound on exactly that.
 func (s *Store) RedirectTarget(ctx context.Context, slug string) (RedirectTarget, error) {
 	var t RedirectTarget
-	err := s.db.GetContext(ctx, &t, `SELECT id, destination_url, is_active FROM short_links WHERE slug = $1`, slug)
+	stmt, err := s.redirectStmt.get(ctx, s.db.DB, redirectTargetSQL)
+	if err == nil {
+		err = stmt.QueryRowContext(ctx, slug).Scan(&t.ID, &t.DestinationURL, &t.IsActive)
+	}
 	if err != nil {
 		return RedirectTarget{}, fmt.Errorf("store: redirect target %q: %w", slug, classify(err))
 	}
 	return t, nil
+}
+
+// preparedStmt is a statement prepared on the pool the first time it is
+// needed (a database that is down at start-up only delays it). database/sql
+// then prepares it on each connection at that connection's first use and
+// again on connections opened later, so every execution is one round trip.
+type preparedStmt struct {
+	mu   sync.Mutex
+	stmt atomic.Pointer[sql.Stmt]
+}
+
+func (p *preparedStmt) get(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	if st := p.stmt.Load(); st != nil {
+		return st, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st := p.stmt.Load(); st != nil {
+		return st, nil
+	}
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.stmt.Store(st)
+	return st, nil
 }
 
 // LinkChangesChannel is the NOTIFY channel on which the short_links trigger

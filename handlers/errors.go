@@ -74,6 +74,10 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		return
 	}
 	apiErr := toAPIError(err)
+	// The redirect route runs without the page middleware; its error
+	// pages get the page headers here.
+	setSecurityHeaders(c)
+	setRequestID(c)
 	if apiErr.Status >= 500 {
 		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))

@@ -49,11 +49,13 @@ type Handlers struct {
 
 	sessions  *sessions
 	limits    limiters
+	guesses   *guessGate         // slug_guessing.go: the unknown-slug limit, before any lookup
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
 
 	lastHealth healthCache // health.go: the last duplicate-health check
+	ready      readiness   // readiness.go: /readyz's last database check
 }
 
 // New returns Handlers over store.
@@ -78,6 +80,8 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
+	h.guesses = newGuessGate(h.limits.notFound)
+	h.ready.ping = store.Ping
 	h.redirects = h.newRedirects()
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
@@ -92,7 +96,9 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders)
+	// One middleware, which runs the page chain on every route but the
+	// redirect (middleware.go: exceptOnRedirect).
+	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders))
 	h.routes(e)
 	return e
 }
@@ -124,7 +130,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 
-	get(e, "/:slug", h.Redirect, h.limitNotFound)
+	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
 }
 
 // router is what Echo and its groups share for adding routes.

@@ -12,35 +12,72 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// exceptOnRedirect composes the page middleware (metrics, panic recovery,
+// request ID, request log, security headers) for every route except the
+// redirect. A redirect is a body-less 302 to a third-party site: a CSP
+// protects nothing there, and a request ID, a log line and a latency
+// histogram per tap would cost more than the redirect itself, whose
+// outcomes the redirects service already counts (shortlinks_redirects_total).
+// Its errors (404, 410, 429, 503) are pages, and get the page headers
+// from handleError.
+//
+// It is one Echo middleware rather than five because Echo wraps the global
+// middleware around the handler on every request: the redirect then pays
+// for one closure, not for five.
+func (h *Handlers) exceptOnRedirect(page ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Path() == redirectRoute {
+				return h.callRecovering(c, next)
+			}
+			for i := len(page) - 1; i >= 0; i-- {
+				next = page[i](next)
+			}
+			return next(c)
+		}
+	}
+}
+
 // recoverPanics turns a panic into a 500 whose details go only to the log.
 func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r) // net/http closes the connection quietly
-				}
-				h.log.Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = fmt.Errorf("panic: %v", r)
+	return func(c echo.Context) error { return h.callRecovering(c, next) }
+}
+
+// callRecovering calls next, turning a panic into an error.
+func (h *Handlers) callRecovering(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r) // net/http closes the connection quietly
 			}
-		}()
-		return next(c)
-	}
+			h.log.Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return next(c)
 }
 
 // requestID gives every request an ID, echoed in X-Request-Id and the logs.
 // A well-formed incoming ID (from a proxy) is kept.
 func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !validRequestID(id) {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		setRequestID(c)
 		return next(c)
 	}
+}
+
+// setRequestID sets X-Request-Id unless the response has one already.
+func setRequestID(c echo.Context) {
+	if c.Response().Header().Get(echo.HeaderXRequestID) != "" {
+		return
+	}
+	id := c.Request().Header.Get(echo.HeaderXRequestID)
+	if !validRequestID(id) {
+		var b [8]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Response().Header().Set(echo.HeaderXRequestID, id)
 }
 
 func validRequestID(id string) bool {
@@ -94,11 +131,17 @@ var securityHeaderValues = map[string][]string{
 // securityHeaders sets the headers above on every response.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		hdr := c.Response().Header()
-		for k, v := range securityHeaderValues {
-			hdr[k] = v
-		}
+		setSecurityHeaders(c)
 		return next(c)
+	}
+}
+
+// setSecurityHeaders sets the headers above; handleError calls it too, so
+// an error page is protected whatever route it answers for.
+func setSecurityHeaders(c echo.Context) {
+	hdr := c.Response().Header()
+	for k, v := range securityHeaderValues {
+		hdr[k] = v
 	}
 }
 

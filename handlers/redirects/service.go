@@ -52,7 +52,16 @@ type Options struct {
 	// CheckDestination re-validates a destination before it is cached; a
 	// link whose destination fails is answered as not found.
 	CheckDestination func(url string) error
+	// MaxLookups bounds the database lookups of uncached slugs in flight
+	// (default 16), below the connection pool (40, db.Open), so a flood of
+	// unknown slugs cannot take every connection from the flusher, the API
+	// and the admin pages. A miss waits up to LookupWait for a slot, then
+	// fails with ErrBusy (the handler answers 503 with Retry-After: 1).
+	MaxLookups int
 }
+
+// ErrBusy means every lookup slot stayed taken for LookupWait.
+var ErrBusy = errors.New("redirects: too many lookups in flight")
 
 // Defaults for Options.
 const (
@@ -61,6 +70,7 @@ const (
 	DefaultCacheTTL      = 30 * time.Second
 	DefaultFlushInterval = time.Second
 	DefaultMaxPending    = 100_000
+	DefaultMaxLookups    = 16
 	// FeedDownTTL is how long answers are trusted without the change feed:
 	// the one-second promise for deactivations.
 	FeedDownTTL = time.Second
@@ -73,6 +83,10 @@ const (
 	// staleWait is how long a request holding an expired answer waits for
 	// the database before being served that answer anyway.
 	staleWait = 100 * time.Millisecond
+	// LookupWait is how long a miss waits for a lookup slot: long enough
+	// to ride out a burst (a lookup takes well under a millisecond), short
+	// enough that a flood is refused rather than queued.
+	LookupWait = 250 * time.Millisecond
 )
 
 // Status is what a slug resolves to.
@@ -111,6 +125,7 @@ type Service struct {
 	cache   *cache
 	clicks  *clicks
 	flights singleflight.Group
+	lookups chan struct{} // one token per lookup in flight (MaxLookups)
 	feed    *db.LinkChanges
 	agents  *agentVerdicts
 
@@ -134,6 +149,7 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
 		clicks:      newClicks(store, opts.MaxPending, log),
 		agents:      newAgentVerdicts(),
+		lookups:     make(chan struct{}, opts.MaxLookups),
 		stopFlusher: make(chan struct{}),
 		flusherDone: make(chan struct{}),
 	}
@@ -164,6 +180,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending
+	}
+	if o.MaxLookups <= 0 {
+		o.MaxLookups = DefaultMaxLookups
 	}
 	if o.CheckDestination == nil {
 		o.CheckDestination = func(string) error { return nil }
@@ -199,7 +218,7 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
 		if r.Err == nil {
 			return s.answer(&r.Val.(*entry).Target), nil
 		}
-		if e != nil && errors.Is(r.Err, db.ErrUnavailable) {
+		if e != nil && (errors.Is(r.Err, db.ErrUnavailable) || errors.Is(r.Err, ErrBusy)) {
 			return s.served(e), nil
 		}
 		return nil, r.Err
@@ -234,6 +253,10 @@ func (s *Service) answer(t *Target) *Target {
 // generation is read first, so an invalidation that lands while the query
 // runs makes put discard this (possibly outdated) answer.
 func (s *Service) load(slug string, expired *entry) (*entry, error) {
+	if !s.acquireLookup() {
+		return nil, ErrBusy // callers holding the expired answer serve it
+	}
+	defer func() { <-s.lookups }()
 	gen := s.cache.generation(slug)
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
@@ -257,6 +280,23 @@ func (s *Service) load(slug string, expired *entry) (*entry, error) {
 		return nil, err // callers holding the expired answer serve it
 	}
 	return e, nil
+}
+
+// acquireLookup takes a lookup slot, waiting up to LookupWait.
+func (s *Service) acquireLookup() bool {
+	select {
+	case s.lookups <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(LookupWait)
+	defer t.Stop()
+	select {
+	case s.lookups <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // newEntry turns a link into a cached answer, re-validating the
