@@ -30,10 +30,11 @@ func (h *Handlers) exceptOnRedirect(page ...echo.MiddlewareFunc) echo.Middleware
 			if c.Path() == redirectRoute {
 				return h.callRecovering(c, next)
 			}
+			chain := next // a copy: assigning to next would move it to the heap
 			for i := len(page) - 1; i >= 0; i-- {
-				next = page[i](next)
+				chain = page[i](chain)
 			}
-			return next(c)
+			return chain(c)
 		}
 	}
 }
