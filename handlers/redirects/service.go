@@ -11,7 +11,6 @@ package redirects
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -193,7 +192,8 @@ func withDefaults(o Options) Options {
 // Lookup resolves slug, from the cache when it holds a fresh answer. An
 // error means the database could not answer and nothing usable was cached.
 //
-// Concurrent misses of one slug share one database lookup. A request that
+// Concurrent misses of one slug share one database lookup, and at most
+// MaxLookups lookups run at once (ErrBusy past LookupWait). A request that
 // holds an expired answer waits for it only briefly and, if the database is
 // slow or unreachable, is served the expired answer: redirects keep working
 // through an outage. A deactivation needs the database too, so one can be
@@ -206,29 +206,33 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
 		return s.answer(&e.Target), nil
 	}
 	s.misses.Add(1)
-	ch := s.flights.DoChan(slug, func() (any, error) { return s.load(slug, e) })
-	var wait <-chan time.Time
-	if e != nil {
-		t := time.NewTimer(staleWait)
-		defer t.Stop()
-		wait = t.C
+	if e == nil {
+		// Nothing to fall back on: wait for the database in this goroutine
+		// (DoChan would start one per miss). The lookup is bounded by
+		// LookupWait and lookupTimeout, so a client that hangs up waits
+		// for nothing long.
+		v, err, _ := s.flights.Do(slug, func() (any, error) { return s.load(slug, nil) })
+		if err != nil {
+			return nil, err
+		}
+		return s.answer(&v.(*entry).Target), nil
 	}
+	ch := s.flights.DoChan(slug, func() (any, error) { return s.load(slug, e) })
+	t := time.NewTimer(staleWait)
+	defer t.Stop()
 	select {
 	case r := <-ch:
 		if r.Err == nil {
 			return s.answer(&r.Val.(*entry).Target), nil
 		}
-		if e != nil && (errors.Is(r.Err, db.ErrUnavailable) || errors.Is(r.Err, ErrBusy)) {
+		if errors.Is(r.Err, db.ErrUnavailable) || errors.Is(r.Err, ErrBusy) {
 			return s.served(e), nil
 		}
 		return nil, r.Err
-	case <-wait:
+	case <-t.C:
 		return s.served(e), nil
 	case <-ctx.Done():
-		if e != nil {
-			return s.served(e), nil
-		}
-		return nil, fmt.Errorf("redirects: lookup %q: %w", slug, ctx.Err())
+		return s.served(e), nil
 	}
 }
 
