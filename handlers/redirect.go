@@ -76,7 +76,11 @@ func (e *tooManyLookups) Unwrap() error { return &e.APIError }
 
 // RedirectStats returns the counters of the redirect path (cache, clicks,
 // flushes); /metrics reads them at every scrape.
-func (h *Handlers) RedirectStats() RedirectStats { return h.redirects.Stats() }
+func (h *Handlers) RedirectStats() RedirectStats {
+	st := h.redirects.Stats()
+	st.Limited = h.guesses.limited.Load()
+	return st
+}
 
 // newRedirects starts the redirect service, re-validating destinations with
 // the same policy that admitted them.

@@ -25,6 +25,7 @@ type guessGate struct {
 	blocked map[string]time.Time // client key → when it may ask again
 	swept   time.Time
 	n       atomic.Int64 // len(blocked), read without the lock
+	limited atomic.Int64 // 429s answered, for /metrics
 }
 
 func newGuessGate(lim *keyedLimiter) *guessGate {
@@ -49,6 +50,7 @@ func (g *guessGate) check(c echo.Context) error {
 	}
 	g.mu.Unlock()
 	if ok {
+		g.limited.Add(1)
 		return newTooManyRequests(until.Sub(now), errGuessing)
 	}
 	return nil
@@ -71,6 +73,7 @@ func (g *guessGate) miss(c echo.Context) error {
 		g.n.Store(int64(len(g.blocked)))
 	}
 	g.mu.Unlock()
+	g.limited.Add(1)
 	return newTooManyRequests(wait, errGuessing)
 }
 

@@ -134,7 +134,7 @@ type Service struct {
 	closeOnce    sync.Once
 
 	feedUp                              atomic.Bool
-	hits, misses, stale, notFound, gone atomic.Int64
+	hits, misses, stale, notFound, gone, busy atomic.Int64
 }
 
 // New starts a Service: its flusher, and its change feed when
@@ -258,6 +258,7 @@ func (s *Service) answer(t *Target) *Target {
 // runs makes put discard this (possibly outdated) answer.
 func (s *Service) load(slug string, expired *entry) (*entry, error) {
 	if !s.acquireLookup() {
+		s.busy.Add(1)
 		return nil, ErrBusy // callers holding the expired answer serve it
 	}
 	defer func() { <-s.lookups }()

@@ -9,6 +9,8 @@ type Stats struct {
 	Previews        int64 // HEAD requests and preview robots redirected, counted apart or dropped
 	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
+	Busy            int64 // misses refused because every lookup slot stayed taken (ErrBusy)
+	Limited         int64 // requests refused by the unknown-slug limit before any lookup; counted by the HTTP layer
 	ClicksFlushed   int64 // clicks confirmed written to the database
 	PreviewsFlushed int64 // previews confirmed written
 	FlushFailures   int64 // flush statements that failed (and were retried)
@@ -41,6 +43,7 @@ func (s *Service) Stats() Stats {
 		Previews:        previews + dp,
 		NotFound:        s.notFound.Load(),
 		Gone:            s.gone.Load(),
+		Busy:            s.busy.Load(),
 		ClicksFlushed:   fc,
 		PreviewsFlushed: fp,
 		FlushFailures:   a.flushFailures.Load(),
