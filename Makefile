@@ -37,7 +37,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/
 	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/sms/
 
-## soak: two instances, one database, mixed traffic for SOAK_DURATION (default 2m)
+## soak: two instances, one database, mixed traffic for SOAK_DURATION (default 2m),
+## then a third instance killed with SIGKILL: clicks lost vs one flush interval
 SOAK_DURATION ?= 2m
 soak: build
 	$(GO) run ./cmd/soak -duration $(SOAK_DURATION) -bin $(BIN)

@@ -7,13 +7,14 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // openTestDB connects to a fresh, empty database of the test cluster.
 func openTestDB(t *testing.T) *sqlx.DB {
 	t.Helper()
-	conn, err := db.Open(context.Background(), localpg.NewTestDatabase(t))
+	conn, err := db.Open(context.Background(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func openTestDB(t *testing.T) *sqlx.DB {
 func newTestStore(t *testing.T, opts db.Options) *db.Store {
 	t.Helper()
 	conn := openTestDB(t)
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

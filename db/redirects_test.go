@@ -12,6 +12,8 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // feedRecorder records what the change feed delivers.
@@ -51,13 +53,13 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 // and changes made by hand in SQL, but not click-count updates.
 func TestLinkChangesAnnounceRedirectChanges(t *testing.T) {
 	ctx := context.Background()
-	url := localpg.NewTestDatabase(t)
+	url := pgtest.NewDatabase(t)
 	conn, err := db.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m, _ := db.NewMigrator(conn.DB, nil)
+	m, _ := migrations.New(conn.DB, nil)
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}

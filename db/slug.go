@@ -14,30 +14,26 @@ const Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 // millions of links and the retry below almost never runs.
 const DefaultSlugLength = 6
 
-// reservedSlugs are the app's own top-level routes; a slug equal to one of
-// them (in any case) would shadow or be shadowed by that route.
-var reservedSlugs = map[string]bool{
-	"admin": true, "api": true, "static": true, "healthz": true,
-	"readyz": true, "metrics": true, "login": true, "logout": true,
-	"favicon": true, "robots": true,
-}
-
-// IsReservedSlug reports whether s collides with an app route name.
-func IsReservedSlug(s string) bool { return reservedSlugs[strings.ToLower(s)] }
-
 type slugGen struct {
 	length   int
 	alphabet string
+	reserved map[string]bool // lower case
 }
 
-func newSlugGen(length int, alphabet string) slugGen {
+// newSlugGen returns a generator of slugs that never equal, in any case, a
+// reserved word (the app's own top-level routes, which the caller knows).
+func newSlugGen(length int, alphabet string, reserved []string) slugGen {
 	if length <= 0 {
 		length = DefaultSlugLength
 	}
 	if alphabet == "" {
 		alphabet = Base62
 	}
-	return slugGen{length: length, alphabet: alphabet}
+	g := slugGen{length: length, alphabet: alphabet, reserved: map[string]bool{}}
+	for _, r := range reserved {
+		g.reserved[strings.ToLower(r)] = true
+	}
+	return g
 }
 
 // next returns a uniformly random slug from crypto/rand (rand.Int rejects
@@ -53,7 +49,7 @@ func (g slugGen) next() (string, error) {
 			}
 			b.WriteByte(g.alphabet[n.Int64()])
 		}
-		if s := b.String(); !IsReservedSlug(s) {
+		if s := b.String(); !g.reserved[strings.ToLower(s)] {
 			return s, nil
 		}
 	}

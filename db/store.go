@@ -41,6 +41,10 @@ type Options struct {
 	// NewSlug replaces the random generator (tests use it to script
 	// collisions); nil means random slugs from SlugAlphabet.
 	NewSlug func() (string, error)
+	// ReservedSlugs are words a generated slug never equals in any case:
+	// the app's top-level routes, which a slug would shadow or be shadowed
+	// by. The route table owns them (handlers.ReservedSlugs).
+	ReservedSlugs []string
 }
 
 // Store is the repository shared by every handler.
@@ -76,7 +80,7 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 func New(conn *sqlx.DB, opts Options) *Store {
 	newSlug := opts.NewSlug
 	if newSlug == nil {
-		newSlug = newSlugGen(opts.SlugLength, opts.SlugAlphabet).next
+		newSlug = newSlugGen(opts.SlugLength, opts.SlugAlphabet, opts.ReservedSlugs).next
 	}
 	return &Store{db: conn, newSlug: newSlug}
 }

@@ -19,6 +19,9 @@ type Limits struct {
 	// TokenPerMinute, when positive, limits each API token (opt-in); by
 	// default a caller holding a valid token is not limited.
 	TokenPerMinute float64
+	// MaxClients bounds the clients each limiter tracks (default 100,000);
+	// past it the least recently seen is forgotten. Tests lower it.
+	MaxClients int
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed when
 	// finding the client IP; empty means the TCP peer is the client.
 	TrustedProxies []*net.IPNet
@@ -34,12 +37,15 @@ func (l Limits) withDefaults() Limits {
 	if l.UnauthPerMinute <= 0 {
 		l.UnauthPerMinute = 30
 	}
+	if l.MaxClients <= 0 {
+		l.MaxClients = defaultMaxClients
+	}
 	return l
 }
 
 // limiters holds the per-client token buckets.
 type limiters struct {
-	login    *keyedLimiter // failed sign-ins per client IP
+	login    *keyedLimiter // failed sign-ins per client IP (successes give their token back)
 	notFound *keyedLimiter // unknown slugs per client IP
 	unauth   *keyedLimiter // API calls without a valid token per client IP
 	perToken *keyedLimiter // nil unless TokenPerMinute is set
@@ -53,6 +59,11 @@ func newLimiters(l Limits) limiters {
 	}
 	if l.TokenPerMinute > 0 {
 		ls.perToken = newKeyedLimiter(l.TokenPerMinute, int(max(l.TokenPerMinute, 1)))
+	}
+	for _, k := range []*keyedLimiter{ls.login, ls.notFound, ls.unauth, ls.perToken} {
+		if k != nil {
+			k.maxClients = l.MaxClients
+		}
 	}
 	return ls
 }

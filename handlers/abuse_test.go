@@ -210,3 +210,22 @@ func TestIPv6ClientsAreLimitedByPrefix(t *testing.T) {
 		t.Errorf("20 unknown slugs from one /64: last status %d, want 429", last)
 	}
 }
+
+// Strict-Transport-Security is sent when the service is public over https,
+// and only then (over plain http it would be ignored or, on a LAN, wrong).
+func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
+	t.Parallel()
+	for base, want := range map[string]bool{"https://sl.example": true, "": false} {
+		app := newTestApp(t, func(c *handlers.Config) { c.BaseURL = base })
+		for _, path := range []string{"/healthz", "/admin/login", "/nosuchlink"} {
+			resp, err := noRedirects.Get(app.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security"); (got != "") != want || want && !strings.Contains(got, "max-age=") {
+				t.Errorf("BASE_URL %q, %s: Strict-Transport-Security %q", base, path, got)
+			}
+		}
+	}
+}

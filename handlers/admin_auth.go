@@ -26,7 +26,7 @@ const (
 func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
 	// Bodies are limited before the CSRF check parses forms: no admin form
 	// comes near 64 kB, and an anonymous client must not make us read more.
-	g := e.Group("/admin", noStore, middleware.BodyLimit("64K"), h.csrf, h.requireSession)
+	g := e.Group("/admin", noStore, middleware.BodyLimit("64K"), h.loadSession, h.csrf, h.requireSession)
 	get(g, "", h.adminHome)
 	get(g, "/", h.adminHome)
 	get(g, "/login", h.LoginPage)
@@ -35,21 +35,62 @@ func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
 	return g
 }
 
-// csrf makes sure the browser holds a CSRF cookie, exposes the matching form
-// token to the pages, and refuses state-changing requests without it.
+// loadSession reads the session cookie: ctxSession holds a valid,
+// unrevoked session, ctxSignedIn says whether there is one.
+func (h *Handlers) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		signedIn := false
+		if ck, err := c.Cookie(sessionCookie); err == nil {
+			ctx := c.Request().Context()
+			sess, ok, err := h.sessions.parse(ctx, ck.Value, time.Now())
+			if err != nil {
+				return err
+			}
+			if ok {
+				revoked, err := h.store.SessionRevoked(ctx, sess.id)
+				if err != nil {
+					return err
+				}
+				if signedIn = !revoked; signedIn {
+					c.Set(ctxSession, sess)
+				}
+			}
+		}
+		c.Set(ctxSignedIn, signedIn)
+		return next(c)
+	}
+}
+
+// csrf exposes the form token to the pages and refuses state-changing
+// requests without it. Signed in, the token is bound to the session (so a
+// token minted before sign-in, or for a CSRF cookie planted from a sibling
+// domain, is worthless); before, to an anonymous CSRF cookie it makes sure
+// the browser holds. It is read from the X-CSRF-Token header or the form
+// body, never the query string, which ends up in logs and Referer headers.
 func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		cookie, err := c.Cookie(csrfCookie)
-		if err != nil || cookie.Value == "" {
-			cookie = h.sessions.newCSRFCookie()
-			c.SetCookie(cookie)
+		var sess *session
+		if s, ok := c.Get(ctxSession).(session); ok {
+			sess = &s
 		}
-		token := h.sessions.csrfToken(cookie.Value)
+		var anon string
+		if sess == nil {
+			cookie, err := c.Cookie(csrfCookie)
+			if err != nil || cookie.Value == "" {
+				cookie = h.sessions.newCSRFCookie()
+				c.SetCookie(cookie)
+			}
+			anon = cookie.Value
+		}
+		token, err := h.sessions.csrfToken(c.Request().Context(), sess, anon)
+		if err != nil {
+			return err
+		}
 		c.Set(ctxCSRF, token)
 		if !safeMethod(c.Request().Method) {
 			sent := c.Request().Header.Get("X-CSRF-Token")
 			if sent == "" {
-				sent = c.FormValue("csrf_token")
+				sent = c.Request().PostFormValue("csrf_token")
 			}
 			if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 				return &APIError{Status: http.StatusForbidden, Code: "csrf", Message: "The form expired or did not come from this site. Reload the page and try again."}
@@ -66,18 +107,7 @@ func safeMethod(m string) bool {
 // requireSession sends visitors without a valid session to the sign-in page.
 func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		signedIn := false
-		if ck, err := c.Cookie(sessionCookie); err == nil {
-			if sess, ok := h.sessions.parse(ck.Value, time.Now()); ok {
-				revoked, err := h.store.SessionRevoked(c.Request().Context(), sess.id)
-				if err != nil {
-					return err
-				}
-				signedIn = !revoked
-				c.Set(ctxSession, sess)
-			}
-		}
-		c.Set(ctxSignedIn, signedIn)
+		signedIn, _ := c.Get(ctxSignedIn).(bool)
 		path := c.Request().URL.Path
 		if signedIn || path == "/admin/login" {
 			return next(c)
@@ -94,19 +124,6 @@ func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (h *Handlers) adminHome(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/campaigns")
-}
-
-// chrome is the frame data of an admin page.
-func (h *Handlers) chrome(c echo.Context, title, section string) views.Chrome {
-	signedIn, _ := c.Get(ctxSignedIn).(bool)
-	token, _ := c.Get(ctxCSRF).(string)
-	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: token, Section: section}
-}
-
-// csrfToken is the form token for the current request.
-func csrfToken(c echo.Context) string {
-	token, _ := c.Get(ctxCSRF).(string)
-	return token
 }
 
 // LoginPage is GET /admin/login.
@@ -129,10 +146,11 @@ func (h *Handlers) renderLogin(c echo.Context, status int, user, msg string) err
 // a success does not use up the allowance.
 func (h *Handlers) Login(c echo.Context) error {
 	ip := c.RealIP()
-	user, password := c.FormValue("username"), c.FormValue("password")
+	// From the body only: a password in the query string would be logged.
+	user, password := c.Request().PostFormValue("username"), c.Request().PostFormValue("password")
 	// The attempt takes a token before the check, so parallel guesses
 	// cannot all pass a limit that only failures would have consumed; a
-	// success gives it back.
+	// success gives it back, so only failures count.
 	ok, wait, refund := h.limits.login.reserve(ip)
 	if !ok {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
@@ -142,7 +160,14 @@ func (h *Handlers) Login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}
 	refund()
-	c.SetCookie(h.sessions.issue(time.Now()))
+	cookie, err := h.sessions.issue(c.Request().Context(), time.Now())
+	if err != nil {
+		return err
+	}
+	c.SetCookie(cookie)
+	// A new anonymous CSRF cookie too: nothing minted before sign-in,
+	// or planted by someone else, outlives it.
+	c.SetCookie(h.sessions.newCSRFCookie())
 	h.log.Info("signed in", "ip", ip, "user", user)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
 }
@@ -157,6 +182,7 @@ func (h *Handlers) Logout(c echo.Context) error {
 		}
 	}
 	c.SetCookie(h.sessions.expired(sessionCookie))
+	c.SetCookie(h.sessions.newCSRFCookie())
 	return c.Redirect(http.StatusSeeOther, "/admin/login")
 }
 

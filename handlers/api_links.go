@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
 // linkJSON is a link as the API returns it.
@@ -84,7 +83,7 @@ func (h *Handlers) linkRequest(b createLinkRequest) (db.LinkRequest, error) {
 	if err != nil {
 		return db.LinkRequest{}, invalid("destination_url", "%s", err.Error())
 	}
-	linkType := "site_preview"
+	linkType := db.LinkTypeSitePreview
 	if b.LinkType != nil {
 		linkType = *b.LinkType
 	}
@@ -100,16 +99,6 @@ func (h *Handlers) linkRequest(b createLinkRequest) (db.LinkRequest, error) {
 		}
 	}
 	return db.LinkRequest{DestinationURL: dest, LinkType: linkType, BusinessID: b.BusinessID, SiteID: b.SiteID}, nil
-}
-
-// normalizeURL applies the destination policy; its message is safe to show.
-func (h *Handlers) normalizeURL(raw string) (string, error) {
-	u, err := h.cfg.URLPolicy.Normalize(raw)
-	var perr *urlpolicy.Error
-	if errors.As(err, &perr) {
-		return "", errors.New(perr.Reason)
-	}
-	return u, err
 }
 
 // GetLink is GET /api/v1/links/:slug.

@@ -232,3 +232,24 @@ func TestCreateLinkRejectsAmbiguousJSON(t *testing.T) {
 		t.Errorf("%d links created from ambiguous bodies", n)
 	}
 }
+
+// JSON nested deeper than the decoder reads is reported as such, not as
+// invalid JSON: the client's JSON may be fine, only too deep.
+func TestDeeplyNestedJSONIsNamed(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	deep := strings.Repeat("[", 10001) + strings.Repeat("]", 10001)
+	for name, body := range map[string]string{
+		"top level":  deep,
+		"in a field": `{"destination_url":` + deep + `}`,
+	} {
+		status, resp := app.api(t, "POST", "/api/v1/links", body)
+		if msg := errorOf(resp, "message"); status != http.StatusBadRequest || !strings.Contains(msg, "nested too deeply") {
+			t.Errorf("%s: %d %q, want 400 saying the body is nested too deeply", name, status, msg)
+		}
+	}
+	// Broken JSON is still called that.
+	if _, resp := app.api(t, "POST", "/api/v1/links", `{"destination_url":`); !strings.Contains(errorOf(resp, "message"), "not valid JSON") {
+		t.Errorf("truncated JSON: %q", errorOf(resp, "message"))
+	}
+}

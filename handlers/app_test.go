@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // Credentials every test app is configured with.
@@ -40,7 +41,7 @@ type testApp struct {
 // newTestApp starts the service; configure adjusts the config first.
 func newTestApp(t *testing.T, configure ...func(*handlers.Config)) *testApp {
 	t.Helper()
-	return newTestAppOn(t, localpg.NewTestDatabase(t), configure...)
+	return newTestAppOn(t, pgtest.NewDatabase(t), configure...)
 }
 
 // newTestAppOn starts the service over the (empty) database at dbURL.
@@ -52,14 +53,14 @@ func newTestAppOn(t testing.TB, dbURL string, configure ...func(*handlers.Config
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := db.New(conn, db.Options{})
+	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs})
 	cfg := handlers.Config{
 		APITokens:     []string{testToken, "second-token"},
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},

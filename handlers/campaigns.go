@@ -14,6 +14,10 @@ import (
 	"github.com/shortlinks/shortlinks/views"
 )
 
+// The campaign pages: the listing, one business's page with its variant
+// tabs, and the panel a tab click swaps in. The preview itself is built in
+// preview.go, shared with the API (api_campaigns.go).
+
 // campaignPageSize is how many businesses the listing shows per page.
 const campaignPageSize = 25
 
@@ -99,7 +103,7 @@ func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 }
 
 // campaignDetail builds the page's view model through the same preview
-// code path as the API.
+// code path as the API (preview.go).
 func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) {
 	id := c.Param("id")
 	if !isUUID(id) {

@@ -1,14 +1,12 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
@@ -76,7 +74,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	apiErr := toAPIError(err)
 	// The redirect route runs without the page middleware; its error
 	// pages get the page headers here.
-	setSecurityHeaders(c)
+	setHeaders(c, h.pageHeaders)
 	setRequestID(c)
 	if apiErr.Status >= 500 {
 		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
@@ -133,14 +131,4 @@ func pageTitle(e *APIError) string {
 
 func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
-}
-
-// render writes a templ component with status. It renders into a buffer
-// first, so a rendering error can still become a proper error response.
-func render(c echo.Context, status int, cmp templ.Component) error {
-	var buf bytes.Buffer
-	if err := cmp.Render(c.Request().Context(), &buf); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	return c.HTMLBlob(status, buf.Bytes())
 }

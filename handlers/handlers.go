@@ -27,7 +27,7 @@ type Config struct {
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
 	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string             // signs session cookies; derived from the credentials when empty
+	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
 	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
 	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
 	Limits         Limits
@@ -56,6 +56,8 @@ type Handlers struct {
 
 	lastHealth healthCache // health.go: the last duplicate-health check
 	ready      readiness   // readiness.go: /readyz's last database check
+
+	pageHeaders map[string][]string // middleware.go: security headers of pages, API answers, error pages
 }
 
 // New returns Handlers over store.
@@ -76,11 +78,12 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	}
 	h := &Handlers{
 		store: store, cfg: cfg, log: log,
-		sessions: newSessions(cfg),
+		sessions: newSessions(cfg, store),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
 	h.guesses = newGuessGate(h.limits.notFound)
+	h.pageHeaders = pageHeaders(cfg.BaseURL)
 	h.ready.ping = store.Ping
 	h.redirects = h.newRedirects()
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
@@ -98,23 +101,24 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
 	// One middleware, which runs the page chain on every route but the
 	// redirect (middleware.go: exceptOnRedirect).
-	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders))
+	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.pageHeaders)))
 	h.routes(e)
 	return e
 }
 
 // routes is the one table of every URL the service answers, grouped by
-// area; each area's handlers live in the file named after it.
+// area; the comment on each line or block names the file of its handlers.
 func (h *Handlers) routes(e *echo.Echo) {
-	get(e, "/", h.adminHome)
-	get(e, "/healthz", h.Healthz)
-	get(e, "/readyz", h.Readyz)
+	get(e, "/", h.adminHome)      // admin_auth.go
+	get(e, "/healthz", h.Healthz) // health.go
+	get(e, "/readyz", h.Readyz)   // health.go
 	h.staticFiles(e)              // static.go: embedded CSS and JS (htmx)
 	get(e, "/metrics", h.Metrics) // metrics_access.go: loopback unless configured
 
-	// The token check is per route, not group middleware: a group's
-	// middleware makes Echo catch every path and method under it, which
-	// would turn a wrong method (405) into a 404.
+	// JSON API: api_links.go, api_businesses.go, health.go, api_campaigns.go.
+	// The token check (auth.go) is per route, not group middleware: a
+	// group's middleware makes Echo catch every path and method under it,
+	// which would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
 	api.POST("/links", h.CreateLink, auth)
 	get(api, "/links/:slug", h.GetLink, auth)
@@ -123,14 +127,23 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/businesses", h.CreateBusiness, auth)
 	get(api, "/businesses", h.ListBusinesses, auth)
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
-	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // campaigns.go
+	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // api_campaigns.go, over preview.go
 
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
-	h.campaignPages(admin)    // campaigns.go
+	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
 
 	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
+}
+
+// ReservedSlugs are the first path segments routes answers besides slugs:
+// the store never generates them (cmd passes them in db.Options), and a
+// test checks the table above against them. favicon and robots are asked
+// for by browsers and crawlers; they must stay 404, not become links.
+var ReservedSlugs = []string{
+	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
+	"favicon", "robots",
 }
 
 // router is what Echo and its groups share for adding routes.

@@ -98,6 +98,10 @@ func jsonError(err error) error {
 		return invalid("", "request body is empty; send a JSON object")
 	case errors.As(err, &sizeErr):
 		return &APIError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("request body is larger than %d bytes", sizeErr.Limit)}
+	case errors.As(err, &syntaxErr) && strings.HasSuffix(syntaxErr.Error(), "exceeded max depth"):
+		// encoding/json stops at 10,000 levels with a syntax error; the
+		// JSON may be valid, it is just nested deeper than we read.
+		return invalid("", "request body is nested too deeply")
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return invalid("", "request body is not valid JSON")
 	case errors.As(err, &typeErr):

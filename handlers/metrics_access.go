@@ -21,7 +21,9 @@ func (h *Handlers) Metrics(c echo.Context) error {
 }
 
 // metricsAllowed decides who may read /metrics: anyone when METRICS_PUBLIC
-// is set, a caller presenting METRICS_TOKEN, or a loopback peer.
+// is set, a caller presenting METRICS_TOKEN, or a loopback peer — unless
+// TRUSTED_PROXIES names a proxy on this host, whose requests come from
+// loopback whoever sent them; then only the token opens it.
 func (h *Handlers) metricsAllowed(r *http.Request) bool {
 	if h.cfg.MetricsPublic {
 		return true
@@ -29,7 +31,18 @@ func (h *Handlers) metricsAllowed(r *http.Request) bool {
 	if h.cfg.MetricsToken != "" && bearerMatches(r, h.cfg.MetricsToken) {
 		return true
 	}
-	return loopbackPeer(r)
+	return loopbackPeer(r) && !proxyOnThisHost(h.cfg.Limits.TrustedProxies)
+}
+
+// proxyOnThisHost reports whether a trusted proxy range holds a loopback
+// address.
+func proxyOnThisHost(proxies []*net.IPNet) bool {
+	for _, n := range proxies {
+		if n.Contains(net.IPv4(127, 0, 0, 1)) || n.Contains(net.IPv6loopback) {
+			return true
+		}
+	}
+	return false
 }
 
 // loopbackPeer reports whether the TCP peer is on this host. It trusts only

@@ -3,6 +3,7 @@ package handlers
 import (
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,6 +39,10 @@ func TestMetricsAllowed(t *testing.T) {
 		{"token, any case of scheme", Config{MetricsToken: "s3cret"}, "203.0.113.9:5000", map[string]string{"Authorization": "bearer s3cret"}, true},
 		{"wrong token", Config{MetricsToken: "s3cret"}, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer s3cre"}, false},
 		{"token without configuration", Config{}, "203.0.113.9:5000", map[string]string{"Authorization": "Bearer "}, false},
+		{"loopback, proxy elsewhere", Config{Limits: Limits{TrustedProxies: cidrs("10.0.0.0/8")}}, "127.0.0.1:5000", nil, true},
+		{"loopback, proxy on this host", Config{Limits: Limits{TrustedProxies: cidrs("127.0.0.1/32")}}, "127.0.0.1:5000", nil, false},
+		{"loopback, IPv6 proxy on this host", Config{Limits: Limits{TrustedProxies: cidrs("::1/128")}}, "[::1]:5000", nil, false},
+		{"token, proxy on this host", Config{MetricsToken: "s3cret", Limits: Limits{TrustedProxies: cidrs("127.0.0.0/8")}}, "127.0.0.1:5000", map[string]string{"Authorization": "Bearer s3cret"}, true},
 	}
 	for _, tc := range cases {
 		h := &Handlers{cfg: tc.cfg}
@@ -50,6 +55,18 @@ func TestMetricsAllowed(t *testing.T) {
 			t.Errorf("%s: allowed=%t, want %t", tc.name, got, tc.want)
 		}
 	}
+}
+
+func cidrs(ss ...string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range ss {
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 type fakeRedirectStats RedirectStats

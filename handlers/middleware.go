@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -129,19 +131,36 @@ var securityHeaderValues = map[string][]string{
 	"Referrer-Policy":        {"same-origin"},
 }
 
-// securityHeaders sets the headers above on every response.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		setSecurityHeaders(c)
-		return next(c)
+// hstsValue tells browsers to use https only for a year. It is sent only
+// when BASE_URL is https, and without includeSubDomains: sibling hosts of
+// the short domain are not ours to commit to https.
+var hstsValue = []string{"max-age=31536000"}
+
+// pageHeaders are the headers above, and Strict-Transport-Security when
+// the service is served over https (built once, in New).
+func pageHeaders(baseURL string) map[string][]string {
+	values := maps.Clone(securityHeaderValues)
+	if strings.HasPrefix(baseURL, "https://") {
+		values["Strict-Transport-Security"] = hstsValue
+	}
+	return values
+}
+
+// securityHeaders sets values (pageHeaders) on every response.
+func securityHeaders(values map[string][]string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			setHeaders(c, values)
+			return next(c)
+		}
 	}
 }
 
-// setSecurityHeaders sets the headers above; handleError calls it too, so
-// an error page is protected whatever route it answers for.
-func setSecurityHeaders(c echo.Context) {
+// setHeaders assigns values to the response headers; handleError calls it
+// too, so an error page is protected whatever route it answers for.
+func setHeaders(c echo.Context, values map[string][]string) {
 	hdr := c.Response().Header()
-	for k, v := range securityHeaderValues {
+	for k, v := range values {
 		hdr[k] = v
 	}
 }

@@ -1,37 +1,50 @@
 package handlers
 
 import (
+	"container/list"
 	"math"
 	"net/netip"
 	"strconv"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
+
+// defaultMaxClients bounds how many clients each limiter tracks.
+const defaultMaxClients = 100_000
 
 // keyedLimiter is a token bucket per key (a client IP), for the few paths
 // that must be limited: failed sign-ins, unauthenticated API calls and
-// unknown slugs. Idle buckets are swept so memory stays bounded.
+// unknown slugs. Buckets live in an LRU list: idle ones (refilled
+// completely) are dropped, and past maxClients the least recently seen
+// client is forgotten, so a flood of addresses bounds memory without any
+// new client inheriting another's empty bucket. A client forgotten that
+// way comes back with a full bucket; only a client idle while maxClients
+// newer ones arrived can gain that way, and each of those newer ones has
+// its own allowance anyway.
+//
+// The buckets are kept here rather than with x/time/rate because a
+// sign-in must be able to give its token back once it succeeds, and
+// rate.Reservation.Cancel restores nothing once the reservation's time has
+// passed.
 type keyedLimiter struct {
-	limit rate.Limit
-	burst int
+	perSecond  float64
+	burst      float64
+	maxClients int
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
-	swept   time.Time
+	buckets map[string]*list.Element // values are *bucket
+	recent  list.List                // front: most recently seen
 }
 
 type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	key    string
+	tokens float64   // as of at
+	at     time.Time // when tokens was brought up to date
 }
 
-// maxBuckets caps the map; past it new clients share an overflow bucket.
-const maxBuckets = 100_000
-
 func newKeyedLimiter(perMinute float64, burst int) *keyedLimiter {
-	return &keyedLimiter{limit: rate.Limit(perMinute / 60), burst: burst, buckets: map[string]*bucket{}}
+	return &keyedLimiter{perSecond: perMinute / 60, burst: float64(burst), maxClients: defaultMaxClients,
+		buckets: map[string]*list.Element{}}
 }
 
 // allow takes a token for key; when none is left it returns false and how
@@ -41,30 +54,81 @@ func (k *keyedLimiter) allow(key string) (bool, time.Duration) {
 	return ok, wait
 }
 
-// bucket returns key's bucket, creating it; k.mu must be held. Clients are
-// keyed by address, IPv6 ones by their /64 (one subscriber's whole prefix),
-// and once the map is full new clients share one overflow bucket: a flood
-// of addresses can neither grow memory nor reset anyone's allowance.
-func (k *keyedLimiter) bucket(key string, now time.Time) *bucket {
-	k.sweep(now)
-	key = clientKey(key)
-	b := k.buckets[key]
-	if b == nil {
-		if len(k.buckets) >= maxBuckets {
-			key = "overflow"
-			if b = k.buckets[key]; b != nil {
-				b.seen = now
-				return b
-			}
-		}
-		b = &bucket{lim: rate.NewLimiter(k.limit, k.burst)}
-		k.buckets[key] = b
+// reserve takes a token for key like allow, and also returns a refund that
+// gives the token back (for attempts that turn out not to count, such as a
+// successful sign-in). A refund never lifts a bucket above its burst.
+func (k *keyedLimiter) reserve(key string) (ok bool, wait time.Duration, refund func()) {
+	now := time.Now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b := k.bucket(clientKey(key), now)
+	if b.tokens < 1 {
+		return false, time.Duration((1 - b.tokens) / k.perSecond * float64(time.Second)), nil
 	}
-	b.seen = now
+	b.tokens--
+	return true, 0, func() { k.giveBack(b) }
+}
+
+// giveBack returns one token to b, if b is still tracked.
+func (k *keyedLimiter) giveBack(b *bucket) {
+	now := time.Now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e := k.buckets[b.key]; e != nil && e.Value == b {
+		k.refill(b, now)
+		b.tokens = min(b.tokens+1, k.burst)
+	}
+}
+
+// bucket returns key's bucket brought up to now, creating it (full) and
+// marking it most recently seen; k.mu must be held.
+func (k *keyedLimiter) bucket(key string, now time.Time) *bucket {
+	k.dropIdle(now)
+	if e := k.buckets[key]; e != nil {
+		k.recent.MoveToFront(e)
+		b := e.Value.(*bucket)
+		k.refill(b, now)
+		return b
+	}
+	for len(k.buckets) >= max(k.maxClients, 1) {
+		k.forget(k.recent.Back())
+	}
+	b := &bucket{key: key, tokens: k.burst, at: now}
+	k.buckets[key] = k.recent.PushFront(b)
 	return b
 }
 
-// clientKey folds an IPv6 address to its /64; anything else is kept.
+func (k *keyedLimiter) refill(b *bucket, now time.Time) {
+	if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
+		b.tokens = min(k.burst, b.tokens+elapsed*k.perSecond)
+	}
+	b.at = now
+}
+
+// dropIdle forgets, from the least recently seen end, buckets untouched
+// long enough to have refilled completely: forgetting them changes
+// nothing. Each call does work only for what it removes.
+func (k *keyedLimiter) dropIdle(now time.Time) {
+	full := time.Duration(k.burst / k.perSecond * float64(time.Second))
+	for e := k.recent.Back(); e != nil && now.Sub(e.Value.(*bucket).at) > full; e = k.recent.Back() {
+		k.forget(e)
+	}
+}
+
+func (k *keyedLimiter) forget(e *list.Element) {
+	delete(k.buckets, e.Value.(*bucket).key)
+	k.recent.Remove(e)
+}
+
+// tracked is how many clients the limiter currently remembers.
+func (k *keyedLimiter) tracked() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.buckets)
+}
+
+// clientKey folds an IPv6 address to its /64 (one subscriber's whole
+// prefix); anything else is kept.
 func clientKey(key string) string {
 	ip, err := netip.ParseAddr(key)
 	if err != nil || ip.Is4() || ip.Is4In6() {
@@ -72,20 +136,6 @@ func clientKey(key string) string {
 	}
 	p, _ := ip.Prefix(64)
 	return p.String()
-}
-
-// sweep forgets buckets idle long enough to have refilled completely.
-func (k *keyedLimiter) sweep(now time.Time) {
-	if now.Sub(k.swept) < time.Minute && len(k.buckets) < maxBuckets {
-		return
-	}
-	k.swept = now
-	idle := time.Duration(float64(k.burst)/float64(k.limit)*float64(time.Second)) + time.Minute
-	for key, b := range k.buckets {
-		if now.Sub(b.seen) > idle {
-			delete(k.buckets, key)
-		}
-	}
 }
 
 // tooManyRequests is a 429 that carries Retry-After.
@@ -105,18 +155,3 @@ func (e *tooManyRequests) RetryAfter() string {
 
 // Unwrap lets errors.As find the APIError inside.
 func (e *tooManyRequests) Unwrap() error { return &e.APIError }
-
-// reserve takes a token for key like allow, and also returns a refund that
-// gives the token back (for attempts that turn out not to count).
-func (k *keyedLimiter) reserve(key string) (ok bool, wait time.Duration, refund func()) {
-	now := time.Now()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	b := k.bucket(key, now)
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d, nil
-	}
-	return true, 0, func() { r.Cancel() }
-}

@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 )
 
 // readyServer serves the real handlers over a real database, with the
 // readiness ping counted (and failing while fail is set).
 func readyServer(t *testing.T) (url string, pings *atomic.Int64, fail *atomic.Bool) {
 	t.Helper()
-	conn, err := db.Open(context.Background(), localpg.NewTestDatabase(t))
+	conn, err := db.Open(context.Background(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // iPhone is the User-Agent of a person tapping a link.
@@ -22,7 +23,7 @@ const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebK
 // migratedDatabase returns the URL of a fresh, migrated database.
 func migratedDatabase(t testing.TB) string {
 	t.Helper()
-	url := localpg.NewTestDatabase(t)
+	url := pgtest.NewDatabase(t)
 	migrateDatabase(t, url)
 	return url
 }
@@ -34,7 +35,7 @@ func migrateDatabase(t testing.TB, url string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	m, err := db.NewMigrator(conn.DB, nil)
+	m, err := migrations.New(conn.DB, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

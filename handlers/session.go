@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -21,28 +23,65 @@ const (
 	sessionTTL    = 12 * time.Hour
 )
 
+// sessionSecretName is the app_secrets row holding the signing key when
+// SESSION_SECRET is not configured.
+const sessionSecretName = "session_signing_key"
+
+// secretStore keeps the generated signing key where every instance finds it.
+type secretStore interface {
+	AppSecret(ctx context.Context, name string, candidate []byte) ([]byte, error)
+}
+
 // sessions signs and checks admin session cookies and CSRF tokens. Sessions
 // are stateless (user and expiry, signed with HMAC-SHA256), so any instance
 // behind a load balancer accepts a cookie another one issued, as long as
-// they share the secret.
+// they share the key: SESSION_SECRET, or else a random key generated once
+// and kept in the database. The key is never derived from the credentials:
+// a token signed with it would let anyone test password guesses offline.
 type sessions struct {
-	key      []byte
+	store    secretStore
 	user     string
 	password string        // plain text or a bcrypt hash
 	secure   bool          // Secure cookies, when BASE_URL is https
 	checking chan struct{} // bounds concurrent credential checks
+	// credentials is a digest of user and password that session
+	// signatures cover, so changing the password ends every session. It
+	// is inside the HMAC, keyed by the random key: it tells no one anything.
+	credentials string
+
+	mu  sync.Mutex
+	key []byte // from SESSION_SECRET, or loaded from store on first use
 }
 
-func newSessions(cfg Config) *sessions {
-	secret := cfg.SessionSecret
-	if secret == "" {
-		// Derived from the credentials: identical on every instance with the
-		// same configuration, and changing the password ends all sessions.
-		secret = "shortlinks-session\x00" + cfg.AdminUser + "\x00" + cfg.AdminPassword
-	}
-	key := sha256.Sum256([]byte(secret))
-	return &sessions{key: key[:], user: cfg.AdminUser, password: cfg.AdminPassword,
+func newSessions(cfg Config, store secretStore) *sessions {
+	s := &sessions{store: store, user: cfg.AdminUser, password: cfg.AdminPassword,
 		secure: strings.HasPrefix(cfg.BaseURL, "https://"), checking: make(chan struct{}, 2)}
+	creds := sha256.Sum256([]byte(cfg.AdminUser + "\x00" + cfg.AdminPassword))
+	s.credentials = base64.RawURLEncoding.EncodeToString(creds[:])
+	if cfg.SessionSecret != "" {
+		key := sha256.Sum256([]byte(cfg.SessionSecret))
+		s.key = key[:]
+	}
+	return s
+}
+
+// signingKey returns the key, reading (or, on the very first boot of the
+// database, creating) the shared one on first use. A failure is not
+// remembered: the next request tries again.
+func (s *sessions) signingKey(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key != nil {
+		return s.key, nil
+	}
+	candidate := make([]byte, 32)
+	rand.Read(candidate)
+	key, err := s.store.AppSecret(ctx, sessionSecretName, candidate)
+	if err != nil {
+		return nil, err
+	}
+	s.key = key
+	return key, nil
 }
 
 // enabled reports whether an admin password is configured at all.
@@ -77,10 +116,14 @@ func constantEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
-func (s *sessions) sign(payload string) string {
-	m := hmac.New(sha256.New, s.key)
+func (s *sessions) sign(ctx context.Context, payload string) (string, error) {
+	key, err := s.signingKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
 // session is what a valid session cookie says.
@@ -90,26 +133,42 @@ type session struct {
 }
 
 // issue returns a session cookie for the admin user.
-func (s *sessions) issue(now time.Time) *http.Cookie {
+func (s *sessions) issue(ctx context.Context, now time.Time) (*http.Cookie, error) {
 	var id [12]byte
 	rand.Read(id[:])
 	claims := s.user + "|" + strconv.FormatInt(now.Add(sessionTTL).Unix(), 10) + "|" + base64.RawURLEncoding.EncodeToString(id[:])
 	payload := base64.RawURLEncoding.EncodeToString([]byte(claims))
-	return s.cookie(sessionCookie, payload+"."+s.sign("session:"+payload), int(sessionTTL.Seconds()))
+	sig, err := s.sign(ctx, "session:"+s.credentials+":"+payload)
+	if err != nil {
+		return nil, err
+	}
+	return s.cookie(sessionCookie, payload+"."+sig, int(sessionTTL.Seconds())), nil
 }
 
 // parse checks a session cookie's signature, user and expiry. Whether it
-// was revoked is the store's to say (see requireSession).
-func (s *sessions) parse(value string, now time.Time) (session, bool) {
+// was revoked is the store's to say (see loadSession).
+func (s *sessions) parse(ctx context.Context, value string, now time.Time) (session, bool, error) {
 	if !s.enabled() {
-		// Without a password the derived key is public knowledge: no
-		// cookie can be trusted, whoever signed it.
-		return session{}, false
+		// Nobody can sign in, so no cookie is trusted, whoever signed it.
+		return session{}, false, nil
 	}
 	payload, sig, ok := strings.Cut(value, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign("session:"+payload))) {
-		return session{}, false
+	if !ok {
+		return session{}, false, nil
 	}
+	want, err := s.sign(ctx, "session:"+s.credentials+":"+payload)
+	if err != nil {
+		return session{}, false, err
+	}
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return session{}, false, nil
+	}
+	sess, ok := s.claims(payload, now)
+	return sess, ok, nil
+}
+
+// claims reads a signed payload: user, expiry and session id.
+func (s *sessions) claims(payload string, now time.Time) (session, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
 		return session{}, false
@@ -125,9 +184,16 @@ func (s *sessions) parse(value string, now time.Time) (session, bool) {
 	return session{id: parts[2], expires: time.Unix(expiry, 0)}, true
 }
 
-// csrfToken is the form token for a CSRF cookie value (signed double
+// csrfToken is the form token for a signed-in session (bound to its id, so
+// it changes at every sign-in and no other cookie can stand in for it) or,
+// before sign-in, for the browser's anonymous CSRF cookie (signed double
 // submit: a forged form cannot know it without reading our cookie).
-func (s *sessions) csrfToken(cookieValue string) string { return s.sign("csrf:" + cookieValue) }
+func (s *sessions) csrfToken(ctx context.Context, sess *session, anonCookie string) (string, error) {
+	if sess != nil {
+		return s.sign(ctx, "csrf:session:"+sess.id)
+	}
+	return s.sign(ctx, "csrf:anonymous:"+anonCookie)
+}
 
 func (s *sessions) newCSRFCookie() *http.Cookie {
 	var b [32]byte

@@ -68,7 +68,7 @@ func (g *guessGate) miss(c echo.Context) error {
 	now := time.Now()
 	g.mu.Lock()
 	g.sweep(now)
-	if len(g.blocked) < maxBuckets { // as bounded as the buckets themselves
+	if len(g.blocked) < defaultMaxClients { // as bounded as the limiter itself
 		g.blocked[clientKey(ip)] = now.Add(wait)
 		g.n.Store(int64(len(g.blocked)))
 	}

@@ -1,13 +1,26 @@
 package handlers
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
+
+// normalizeURL applies the destination policy; its message is safe to show.
+func (h *Handlers) normalizeURL(raw string) (string, error) {
+	u, err := h.cfg.URLPolicy.Normalize(raw)
+	var perr *urlpolicy.Error
+	if errors.As(err, &perr) {
+		return "", errors.New(perr.Reason)
+	}
+	return u, err
+}
 
 // maxSlugLength bounds slugs we look up; generated ones are far shorter.
 const maxSlugLength = 32

@@ -36,6 +36,7 @@ type config struct {
 	LinkTypes      string
 	MaxURLLength   int
 	AllowedHosts   string
+	AllowPrivate   bool
 
 	StatementTimeout  time.Duration
 	NotFoundRateLimit float64
@@ -77,7 +78,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.APITokens, "API_TOKEN", "", "comma-separated bearer tokens for /api/v1")
 	str(&c.AdminUser, "ADMIN_USER", "admin", "admin console user")
 	str(&c.AdminPassword, "ADMIN_PASSWORD", "", "admin console password or bcrypt hash")
-	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: derived from the admin credentials)")
+	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: a random key generated once and kept in the database)")
 	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
 	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
@@ -86,6 +87,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
+	fs.BoolVar(&c.AllowPrivate, "allow-private-destinations", envParse("ALLOW_PRIVATE_DESTINATIONS", false, strconv.ParseBool, &c.envErrs), "accept destinations on loopback, private, link-local and other non-public addresses, localhost and single-label hosts (ALLOW_PRIVATE_DESTINATIONS)")
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envParse("STATEMENT_TIMEOUT", 5*time.Second, time.ParseDuration, &c.envErrs), "longest a query may run while serving (STATEMENT_TIMEOUT)")
 	rate := func(p *float64, env string, def float64, usage string) {
 		fs.Float64Var(p, flagName(env), envParse(env, def, parseFloat, &c.envErrs), usage+" ("+env+")")
@@ -235,10 +237,12 @@ func (c *config) trustedProxies() ([]*net.IPNet, error) {
 }
 
 func (c *config) urlPolicy() urlpolicy.Policy {
-	return urlpolicy.Policy{MaxLength: c.MaxURLLength, AllowedHosts: urlpolicy.ParseHostList(c.AllowedHosts)}
+	return urlpolicy.Policy{MaxLength: c.MaxURLLength, AllowedHosts: urlpolicy.ParseHostList(c.AllowedHosts), AllowPrivate: c.AllowPrivate}
 }
 
-func (c *config) storeOptions() db.Options { return db.Options{SlugLength: c.SlugLength} }
+func (c *config) storeOptions() db.Options {
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs}
+}
 
 // logger builds the structured logger the settings ask for.
 func (c *config) logger() *slog.Logger {

@@ -18,7 +18,7 @@ commands:
   serve               apply pending migrations (unless MIGRATE_ON_START=false) and serve HTTP
   dev                 like serve, but starts a project-local PostgreSQL in .data/ when
                       DATABASE_URL is unset, seeds demo data once and prints the admin login
-  migrate up|down|status
+  migrate up|up-to N|down|down-to N|status
   check-duplicates    print active duplicate links; exit 0 when none, 1 when any, 2 on error
   seed-demo           insert a dozen demo businesses into an empty database
 

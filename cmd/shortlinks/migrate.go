@@ -8,13 +8,11 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/pressly/goose/v3"
-
-	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 func migrate(ctx context.Context, cfg *config, args []string) error {
-	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to") {
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2) != (args[0] == "up-to" || args[0] == "down-to") {
 		return errMigrateUsage
 	}
 	m, done, err := openMigrator(ctx, cfg, nil)
@@ -26,7 +24,7 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	case "up", "up-to":
 		res, err := upOrUpTo(ctx, m, args)
 		for _, r := range res {
-			fmt.Printf("applied %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
+			fmt.Printf("applied %s (%s)\n", r.File, r.Duration.Round(1e6))
 		}
 		if err == nil && len(res) == 0 {
 			fmt.Println("no pending migrations")
@@ -35,7 +33,17 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 	case "down":
 		r, err := m.Down(ctx)
 		if err == nil {
-			fmt.Printf("rolled back %s\n", r.Source.Path)
+			fmt.Printf("rolled back %s\n", r.File)
+		}
+		return err
+	case "down-to":
+		v, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return errMigrateUsage
+		}
+		res, err := m.DownTo(ctx, v)
+		for _, r := range res {
+			fmt.Printf("rolled back %s\n", r.File)
 		}
 		return err
 	case "status":
@@ -50,16 +58,20 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 			if !s.AppliedAt.IsZero() {
 				at = s.AppliedAt.Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Version, state, at, s.File)
 		}
 		return w.Flush()
 	}
 	return errMigrateUsage
 }
 
-var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|status")
+var errMigrateUsage = errors.New("usage: shortlinks migrate up|up-to VERSION|down|down-to VERSION|status")
 
-func upOrUpTo(ctx context.Context, m *db.Migrator, args []string) ([]*goose.MigrationResult, error) {
+func upOrUpTo(ctx context.Context, m *migrations.Migrator, args []string) ([]migrations.Applied, error) {
 	if args[0] == "up" {
 		return m.Up(ctx)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
@@ -52,7 +53,7 @@ func openStore(ctx context.Context, cfg *config) (*db.Store, error) {
 
 // openMigrator connects without a statement timeout: building an index
 // on a large table may take longer than any request should.
-func openMigrator(ctx context.Context, cfg *config, log *slog.Logger) (*db.Migrator, func(), error) {
+func openMigrator(ctx context.Context, cfg *config, log *slog.Logger) (*migrations.Migrator, func(), error) {
 	if cfg.DatabaseURL == "" {
 		return nil, nil, errNoDatabase
 	}
@@ -60,7 +61,7 @@ func openMigrator(ctx context.Context, cfg *config, log *slog.Logger) (*db.Migra
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := db.NewMigrator(conn.DB, log)
+	m, err := migrations.New(conn.DB, log)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err

@@ -23,11 +23,13 @@ type instance struct {
 	exited                    chan error
 }
 
-// startInstance launches the binary on a free port and waits until it serves.
-func startInstance(bin, dbURL string, n int) (*instance, error) {
+// startInstance launches the binary on a free port and waits until it
+// serves; env adds settings.
+func startInstance(bin, dbURL string, n int, env ...string) (*instance, error) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "API_TOKEN="+soakToken,
 		"LOG_LEVEL=info", "LOG_FORMAT=json", "ADMIN_PASSWORD=soak")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -1,7 +1,9 @@
 // Command soak runs two shortlinks instances against one database under
 // mixed traffic for a bounded time, then shuts them down gracefully and
 // reports requests, errors by status, duplicate groups, clicks served versus
-// counted, and each instance's memory. `make soak` runs it.
+// counted, and each instance's memory. Then a third instance is killed with
+// SIGKILL under redirect traffic, and the clicks lost are compared with one
+// flush interval's worth. `make soak` runs it.
 package main
 
 import (
@@ -19,6 +21,7 @@ func main() {
 	flag.DurationVar(&opts.Duration, "duration", 2*time.Minute, "how long to send traffic")
 	flag.IntVar(&opts.Workers, "workers", 16, "concurrent clients")
 	flag.StringVar(&opts.Binary, "bin", "bin/shortlinks", "shortlinks binary to run")
+	flag.DurationVar(&opts.FlushInterval, "crash-flush-interval", time.Second, "CLICK_FLUSH_INTERVAL of the instance killed with SIGKILL at the end")
 	flag.Parse()
 	if err := run(opts); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
@@ -27,9 +30,10 @@ func main() {
 }
 
 type options struct {
-	Duration time.Duration
-	Workers  int
-	Binary   string
+	Duration      time.Duration
+	Workers       int
+	Binary        string
+	FlushInterval time.Duration
 }
 
 func run(opts options) error {
@@ -70,5 +74,12 @@ func run(opts options) error {
 			return err
 		}
 	}
-	return report(ctx, dbURL, res, instances, opts)
+	if err := report(ctx, dbURL, res, instances, opts); err != nil {
+		return err
+	}
+	crash, err := crashPhase(ctx, opts.Binary, dbURL, w.hot, opts.Workers, opts.FlushInterval)
+	if err != nil {
+		return err
+	}
+	return printCrash(crash)
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -338,64 +337,5 @@ func TestServerOptions(t *testing.T) {
 	}
 	if got := c.serverOptions(); strings.Contains(got, "fsync") {
 		t.Errorf("persistent cluster must keep fsync: %s", got)
-	}
-}
-
-func TestWithDatabase(t *testing.T) {
-	got, err := withDatabase("postgres://u:p@127.0.0.1:5555/postgres?sslmode=disable&x=y", "t_1")
-	if want := "postgres://u:p@127.0.0.1:5555/t_1?sslmode=disable&x=y"; err != nil || got != want {
-		t.Errorf("got %q, %v; want %q", got, err, want)
-	}
-	if _, err := withDatabase("host=localhost dbname=x", "t_1"); err == nil {
-		t.Error("want an error for a key=value DSN")
-	}
-}
-
-// fatalRecorder captures Fatalf, which must stop the calling goroutine.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (f *fatalRecorder) Helper() {}
-func (f *fatalRecorder) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-func TestNewTestDatabase(t *testing.T) {
-	t.Setenv(TestDatabaseEnv, "")
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() { defer close(done); NewTestDatabase(rec) }()
-	<-done
-	if !strings.Contains(rec.msg, "make test") {
-		t.Errorf("without %s: got %q, want a hint to run make test", TestDatabaseEnv, rec.msg)
-	}
-
-	ctx := testContext(t)
-	c, err := StartTemp(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Stop() })
-	t.Setenv(TestDatabaseEnv, c.URL("postgres"))
-	var dbURL string
-	t.Run("use", func(t *testing.T) {
-		dbURL = NewTestDatabase(t)
-		if other := NewTestDatabase(t); other == dbURL {
-			t.Fatal("two calls returned the same database")
-		}
-		db := openDB(t, dbURL) // left open on purpose: the drop must force it
-		if err := selectOne(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-	})
-	name := dbURL[strings.LastIndex(dbURL, "/")+1 : strings.Index(dbURL, "?")]
-	var exists bool
-	err = openDB(t, c.URL("postgres")).QueryRowContext(ctx,
-		"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
-	if err != nil || exists {
-		t.Errorf("database %s still exists after the test (%v)", name, err)
 	}
 }

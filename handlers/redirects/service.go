@@ -133,7 +133,7 @@ type Service struct {
 	flusherDone  chan struct{}
 	closeOnce    sync.Once
 
-	feedUp                              atomic.Bool
+	feedUp                                    atomic.Bool
 	hits, misses, stale, notFound, gone, busy atomic.Int64
 }
 

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/localpg"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // lostAnswers is the real store, except that the first n flushes lose
@@ -33,12 +34,12 @@ func (s *lostAnswers) FlushClicks(ctx context.Context, b db.ClickBatch) (bool, e
 func newStore(t *testing.T) *db.Store {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, localpg.NewTestDatabase(t))
+	conn, err := db.Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, _ := db.NewMigrator(conn.DB, nil)
+	m, _ := migrations.New(conn.DB, nil)
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,11 @@ const asciiSpace = " \t\n\v\f\r"
 type Policy struct {
 	MaxLength    int      // bytes, default 4096 when 0
 	AllowedHosts []string // optional host suffix allow-list ("example.com" allows example.com and *.example.com); empty = any host
+	// AllowPrivate admits hosts that are not on the public Internet
+	// (loopback, private and link-local addresses, localhost, single-label
+	// names; see publicHost). Off by default: a trusted short domain must
+	// not send SMS recipients into an intranet or at a metadata service.
+	AllowPrivate bool
 }
 
 // Error is a validation failure; Reason is a short human message safe to show
@@ -60,6 +65,9 @@ func (p Policy) Normalize(raw string) (string, error) {
 	hostport, host, err := normalizeAuthority(authority, scheme)
 	if err != nil {
 		return "", err
+	}
+	if !p.AllowPrivate && !publicHost(host) {
+		return "", fail("host is not on the public Internet (loopback, private, link-local, reserved or local-only name)")
 	}
 	if !p.hostAllowed(host) {
 		return "", fail("host not allowed")

@@ -58,12 +58,14 @@ var acceptCases = []struct {
 	{name: "trailing dot", in: "http://example.com./", want: "http://example.com/"},
 	{name: "trailing dot with port", in: "http://example.com.:8080/", want: "http://example.com:8080/"},
 	{name: "double hyphen label", in: "https://r3---sn-abc.googlevideo.com/v", want: "https://r3---sn-abc.googlevideo.com/v"},
-	{name: "single label host", in: "http://localhost:3000/", want: "http://localhost:3000/"},
-	{name: "ipv4", in: "http://127.0.0.1:3000/x", want: "http://127.0.0.1:3000/x"},
-	{name: "ipv6 loopback", in: "http://[::1]:8080/", want: "http://[::1]:8080/"},
-	{name: "ipv6 uppercase", in: "http://[2001:DB8::1]/", want: "http://[2001:db8::1]/"},
-	{name: "ipv6 canonical form", in: "https://[2001:db8:0:0:0:0:0:1]:443", want: "https://[2001:db8::1]/"},
+	{name: "single label host", in: "http://localhost:3000/", want: "http://localhost:3000/", policy: Policy{AllowPrivate: true}},
+	{name: "ipv4", in: "http://127.0.0.1:3000/x", want: "http://127.0.0.1:3000/x", policy: Policy{AllowPrivate: true}},
+	{name: "ipv6 loopback", in: "http://[::1]:8080/", want: "http://[::1]:8080/", policy: Policy{AllowPrivate: true}},
+	{name: "ipv6 uppercase", in: "http://[2001:DB8::1]/", want: "http://[2001:db8::1]/", policy: Policy{AllowPrivate: true}},
+	{name: "ipv6 canonical form", in: "https://[2001:db8:0:0:0:0:0:1]:443", want: "https://[2001:db8::1]/", policy: Policy{AllowPrivate: true}},
 	{name: "ipv4-mapped ipv6", in: "http://[::FFFF:1.2.3.4]/", want: "http://[::ffff:1.2.3.4]/"},
+	{name: "public ipv4", in: "http://8.8.8.8/dns", want: "http://8.8.8.8/dns"},
+	{name: "public ipv6", in: "http://[2606:4700:4700::1111]/", want: "http://[2606:4700:4700::1111]/"},
 	{name: "label of 63 bytes", in: "http://" + strings.Repeat("a", 63) + ".com/", want: "http://" + strings.Repeat("a", 63) + ".com/"},
 
 	// Length.
@@ -76,8 +78,8 @@ var acceptCases = []struct {
 	{name: "allowed deep subdomain", in: "https://a.b.EXAMPLE.com", want: "https://a.b.example.com/", policy: Policy{AllowedHosts: []string{"other.org", "example.com"}}},
 	{name: "allowed idn entry", in: "https://shop.bücher.de/", want: "https://shop.xn--bcher-kva.de/", policy: Policy{AllowedHosts: []string{"Bücher.de"}}},
 	{name: "allowed messy entry", in: "https://example.com:8443/", want: "https://example.com:8443/", policy: Policy{AllowedHosts: []string{" .Example.COM. "}}},
-	{name: "allowed ip exact", in: "http://10.0.0.1/", want: "http://10.0.0.1/", policy: Policy{AllowedHosts: []string{"10.0.0.1"}}},
-	{name: "allowed ipv6 entry", in: "http://[::1]/", want: "http://[::1]/", policy: Policy{AllowedHosts: []string{"0:0::1"}}},
+	{name: "allowed ip exact", in: "http://10.0.0.1/", want: "http://10.0.0.1/", policy: Policy{AllowedHosts: []string{"10.0.0.1"}, AllowPrivate: true}},
+	{name: "allowed ipv6 entry", in: "http://[::1]/", want: "http://[::1]/", policy: Policy{AllowedHosts: []string{"0:0::1"}, AllowPrivate: true}},
 }
 
 func TestNormalizeAccept(t *testing.T) {
@@ -208,7 +210,7 @@ var rejectCases = []struct {
 	{name: "allowed as prefix", in: "https://example.com.evil.net/", policy: allowExample, reason: "host not allowed"},
 	{name: "allowed in query", in: "https://evil.net/?r=example.com", policy: allowExample, reason: "host not allowed"},
 	{name: "allowed in path", in: "https://evil.net/example.com", policy: allowExample, reason: "host not allowed"},
-	{name: "ip suffix", in: "http://127.0.0.1/", policy: Policy{AllowedHosts: []string{"0.0.1"}}, reason: "host not allowed"},
+	{name: "ip suffix", in: "http://127.0.0.1/", policy: Policy{AllowedHosts: []string{"0.0.1"}, AllowPrivate: true}, reason: "host not allowed"},
 	{name: "invalid entries fail closed", in: "https://example.com/", policy: Policy{AllowedHosts: []string{"exa mple.com"}}, reason: "host not allowed"},
 	{name: "wildcard entry is literal", in: "https://shop.example.com/", policy: Policy{AllowedHosts: []string{"*.example.com"}}, reason: "host not allowed"},
 }
@@ -267,7 +269,7 @@ func TestParseHostList(t *testing.T) {
 // tight one that exercises the length and allow-list paths.
 var fuzzPolicies = []Policy{
 	{},
-	{MaxLength: 64, AllowedHosts: ParseHostList("example.com, xn--bcher-kva.de, 127.0.0.1, [::1]")},
+	{MaxLength: 64, AllowedHosts: ParseHostList("example.com, xn--bcher-kva.de, 127.0.0.1, [::1]"), AllowPrivate: true},
 }
 
 func FuzzNormalize(f *testing.F) {
@@ -322,6 +324,9 @@ func checkNormalize(t *testing.T, p Policy, raw string) {
 	authority, _ := splitAuthority(rest)
 	if strings.ContainsAny(authority, "@\\") || authority == "" {
 		t.Fatalf("Normalize(%q) = %q: bad authority %q", raw, out, authority)
+	}
+	if _, host, _ := normalizeAuthority(authority, "http"); !p.AllowPrivate && !publicHost(host) {
+		t.Fatalf("Normalize(%q) = %q: private host %q accepted by default", raw, out, host)
 	}
 	again, err := p.Normalize(out)
 	if err != nil || again != out {

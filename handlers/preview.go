@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
@@ -31,16 +29,15 @@ type Preview struct {
 	Rate     cost.Rate
 }
 
-// preview is the one code path behind the campaign page and the
-// preview-sms API: it gets or creates the business's site_preview link
-// through the store's conflict-safe get-or-create, however many previews
-// race, and renders the variant's message around it.
+// preview is the one code path behind the campaign pages (campaigns.go)
+// and the preview-sms API (api_campaigns.go): it gets or creates the
+// business's site_preview link through the store's conflict-safe
+// get-or-create, however many previews race, and renders the variant's
+// message around it. Callers have checked that businessID is a UUID, each
+// answering a malformed one in its own way (the page 404, the API 400).
 func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Preview, error) {
 	if !messages.Known(variant) {
 		return Preview{}, unknownVariant(variant)
-	}
-	if !isUUID(businessID) {
-		return Preview{}, notFound("business")
 	}
 	b, err := h.store.GetBusiness(ctx, businessID)
 	if errors.Is(err, db.ErrNotFound) {
@@ -73,7 +70,7 @@ func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Pre
 }
 
 // siteDestination is the link destination for a business: its site URL,
-// normalized exactly as POST /api/v1/links would, so a link created there
+// normalized exactly as POST /api/v1/links would (normalizeURL, validate.go), so a link created there
 // for the same site is the very link the preview finds.
 func (h *Handlers) siteDestination(b db.Business) (string, error) {
 	if b.SiteURL == nil {
@@ -92,63 +89,6 @@ func unknownVariant(v string) *APIError {
 	e := invalid("variant", "unknown variant %q: use one of %s", v, strings.Join(messages.Variants, ", "))
 	e.Allowed = messages.Variants
 	return e
-}
-
-// previewRequest is the body of POST /api/v1/campaigns/preview-sms.
-type previewRequest struct {
-	BusinessID *string `json:"business_id"`
-	Variant    *string `json:"variant"`
-}
-
-// previewJSON is a preview as the API returns it.
-type previewJSON struct {
-	BusinessID    string      `json:"business_id"`
-	Variant       string      `json:"variant"`
-	Message       string      `json:"message"`
-	ShortURL      string      `json:"short_url"`
-	Slug          string      `json:"slug"`
-	Characters    int         `json:"characters"`
-	Units         int         `json:"units"` // septets (GSM-7) or UTF-16 code units (UCS-2)
-	Encoding      string      `json:"encoding"`
-	Segments      int         `json:"segments"`
-	PerSegment    int         `json:"per_segment"`
-	NonGSM        []string    `json:"non_gsm_characters"`
-	EstimatedCost cost.Amount `json:"estimated_cost"`
-	Currency      string      `json:"currency"`
-}
-
-// PreviewSMS is POST /api/v1/campaigns/preview-sms: the message of one
-// variant for a business, with its (single, shared) short link and cost.
-func (h *Handlers) PreviewSMS(c echo.Context) error {
-	var body previewRequest
-	if err := decodeJSON(c, &body); err != nil {
-		return err
-	}
-	switch {
-	case body.BusinessID == nil || *body.BusinessID == "":
-		return invalid("business_id", "business_id is required")
-	case !isUUID(*body.BusinessID):
-		return invalid("business_id", "business_id must be a UUID")
-	case body.Variant == nil || *body.Variant == "":
-		e := invalid("variant", "variant is required: use one of %s", strings.Join(messages.Variants, ", "))
-		e.Allowed = messages.Variants
-		return e
-	}
-	p, err := h.preview(c.Request().Context(), *body.BusinessID, *body.Variant)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toPreviewJSON(p))
-}
-
-func toPreviewJSON(p Preview) previewJSON {
-	return previewJSON{
-		BusinessID: p.Business.ID, Variant: p.Variant, Message: p.Message,
-		ShortURL: p.ShortURL, Slug: p.Link.Slug,
-		Characters: p.SMS.Characters, Units: p.SMS.Units, Encoding: p.SMS.Encoding,
-		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: p.nonGSM(),
-		EstimatedCost: p.Cost, Currency: p.Rate.Currency,
-	}
 }
 
 // nonGSM lists, as strings, the characters that forced UCS-2.

@@ -1,8 +1,8 @@
-package localpg
-
-// Test support for the other packages' tests. It lives in a non-_test file
-// so they can import it; it is the only file of the package that imports
-// "testing".
+// Package pgtest gives each test a throwaway PostgreSQL database. It is the
+// only non-test package that imports "testing", and only tests import it, so
+// the production binary never links the testing package (see
+// docs/architecture.md).
+package pgtest
 
 import (
 	"context"
@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/shortlinks/shortlinks/db/localpg"
 )
 
 // TestDatabaseEnv names the environment variable holding the URL of the
 // PostgreSQL server tests run against; cmd/withpg sets it (see `make test`).
-const TestDatabaseEnv = "TEST_DATABASE_URL"
+const TestDatabaseEnv = localpg.TestDatabaseEnv
 
-// NewTestDatabase creates a fresh, uniquely named database on the server at
+// NewDatabase creates a fresh, uniquely named database on the server at
 // $TEST_DATABASE_URL, drops it when the test ends, and returns its URL. Each
 // test getting its own database keeps parallel tests and packages from
 // seeing each other's rows.
@@ -30,7 +32,7 @@ const TestDatabaseEnv = "TEST_DATABASE_URL"
 // Without TEST_DATABASE_URL the test fails rather than skips: silently
 // skipped database tests look like passing ones. There is deliberately no
 // default such as localhost:5432, which could be someone's real database.
-func NewTestDatabase(t testing.TB) string {
+func NewDatabase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(TestDatabaseEnv)
 	if base == "" {
