@@ -21,7 +21,7 @@ import (
 type guessGate struct {
 	lim *keyedLimiter // the unknown-slug buckets, per client
 
-	mu      sync.Mutex
+	mu      sync.RWMutex         // read by every redirect while someone is blocked
 	blocked map[string]time.Time // client key → when it may ask again
 	swept   time.Time
 	n       atomic.Int64 // len(blocked), read without the lock
@@ -41,14 +41,18 @@ func (g *guessGate) check(c echo.Context) error {
 		return nil
 	}
 	key, now := clientKey(c.RealIP()), time.Now()
-	g.mu.Lock()
+	g.mu.RLock()
 	until, ok := g.blocked[key]
+	g.mu.RUnlock()
 	if ok && !now.Before(until) {
-		delete(g.blocked, key)
-		g.n.Store(int64(len(g.blocked)))
-		ok = false
+		g.mu.Lock()
+		if until, ok = g.blocked[key]; ok && !now.Before(until) {
+			delete(g.blocked, key)
+			g.n.Store(int64(len(g.blocked)))
+			ok = false
+		}
+		g.mu.Unlock()
 	}
-	g.mu.Unlock()
 	if ok {
 		g.limited.Add(1)
 		return newTooManyRequests(until.Sub(now), errGuessing)
