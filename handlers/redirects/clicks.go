@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,9 +43,11 @@ type tally struct{ clicks, previews int64 }
 // clicks counts clicks in memory and writes them in batches, so a viral
 // link costs one row update per flush instead of one per tap.
 //
-// Counting is a map increment under one mutex: the critical section is a
-// few dozen nanoseconds, so even one hot link is far from contended, and
-// memory grows with distinct (link, day) pairs, never with clicks.
+// Counting is a map increment under the lock of one of a few stripes
+// picked at random (pending.go), so taps running at once on different
+// cores, even on one viral link, rarely share a lock; memory grows with
+// distinct (link, day) pairs (at most one row per stripe each), never with
+// clicks.
 //
 // Writing has two stages. A flush first sends the queue left by earlier
 // failures, in order, stopping at the first failure. Only once the queue is
@@ -63,12 +64,9 @@ type tally struct{ clicks, previews int64 }
 type clicks struct {
 	store   Store
 	log     *slog.Logger
-	maxRows int // MAX_PENDING_CLICKS: distinct (link, day) rows in memory
+	maxRows int // MAX_PENDING_CLICKS: (link, day) rows in memory (see pending)
 
-	mu       sync.Mutex
-	pending  map[clickKey]*tally
-	counted  int64 // clicks accepted, ever
-	previews int64 // previews accepted, ever
+	pending *pending // pending.go: striped, so concurrent taps do not queue on one lock
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
@@ -88,7 +86,7 @@ type clicks struct {
 }
 
 func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally)}
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: newPending()}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
@@ -96,25 +94,9 @@ func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
 // clicks on pending rows still count, since they cost no memory.
 func (a *clicks) add(link int64, preview bool) {
 	k := clickKey{link: link, day: int32(time.Now().Unix() / 86400)}
-	a.mu.Lock()
-	t := a.pending[k]
-	if t == nil {
-		if len(a.pending)+int(a.queuedRows.Load()) >= a.maxRows {
-			a.mu.Unlock()
-			a.drop(preview)
-			return
-		}
-		t = &tally{}
-		a.pending[k] = t
+	if !a.pending.add(k, preview, int64(a.maxRows), &a.queuedRows) {
+		a.drop(preview)
 	}
-	if preview {
-		t.previews++
-		a.previews++
-	} else {
-		t.clicks++
-		a.counted++
-	}
-	a.mu.Unlock()
 }
 
 // drop records a click or preview that could not be kept, apart, since a
@@ -176,18 +158,13 @@ func (a *clicks) send(ctx context.Context) error {
 	return nil
 }
 
-// cut moves the pending map into queued batches. The map is swapped under
-// the lock; sorting and batching happen outside it.
+// cut moves the pending rows into queued batches. Each stripe's map is
+// swapped under its lock; merging, sorting and batching happen outside.
 func (a *clicks) cut() {
-	a.mu.Lock()
-	taken := a.pending
+	taken := a.pending.take(&a.queuedRows)
 	if len(taken) == 0 {
-		a.mu.Unlock()
 		return
 	}
-	a.pending = make(map[clickKey]*tally, len(taken))
-	a.queuedRows.Add(int64(len(taken)))
-	a.mu.Unlock()
 
 	// Sorted, so each batch covers a range of link ids; the statement
 	// itself locks rows in id order regardless.
@@ -206,9 +183,8 @@ func (a *clicks) cut() {
 
 // empty reports whether nothing is left to write.
 func (a *clicks) empty() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.pending) == 0 && len(a.queue) == 0
+	_, _, empty := a.pending.totals()
+	return empty && len(a.queue) == 0
 }
 
 // run flushes every interval until stop is closed, and prunes old batch
@@ -282,14 +258,11 @@ func (a *clicks) drain(ctx context.Context) error {
 }
 
 func (a *clicks) pendingRows() int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return int64(len(a.pending)) + a.queuedRows.Load()
+	return a.pending.rows.Load() + a.queuedRows.Load()
 }
 
 // unwritten returns the clicks and previews accepted but not yet written.
 func (a *clicks) unwritten() (clicks, previews int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.counted - a.flushedClicks.Load(), a.previews - a.flushedPreviews.Load()
+	c, p, _ := a.pending.totals()
+	return c - a.flushedClicks.Load(), p - a.flushedPreviews.Load()
 }

@@ -133,8 +133,9 @@ type Service struct {
 	flusherDone  chan struct{}
 	closeOnce    sync.Once
 
-	feedUp                                    atomic.Bool
-	hits, misses, stale, notFound, gone, busy atomic.Int64
+	feedUp                              atomic.Bool
+	hits                                stripedCounter // stats.go: added to on every cached redirect
+	misses, stale, notFound, gone, busy atomic.Int64
 }
 
 // New starts a Service: its flusher, and its change feed when
@@ -202,7 +203,7 @@ func withDefaults(o Options) Options {
 func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
 	e, fresh := s.cache.get(slug)
 	if fresh {
-		s.hits.Add(1)
+		s.hits.add()
 		return s.answer(&e.Target), nil
 	}
 	s.misses.Add(1)
