@@ -6,10 +6,6 @@ import (
 	"strings"
 )
 
-// LinkTypeSitePreview is the link type of the link a campaign message
-// embeds: it points at the business's site.
-const LinkTypeSitePreview = "site_preview"
-
 // CampaignFilter selects businesses for the campaign listing.
 type CampaignFilter struct {
 	Query  string // substring of the name or the city

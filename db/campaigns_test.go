@@ -9,6 +9,7 @@ import (
 )
 
 func TestListCampaignBusinesses(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	mk := func(name, city, site, status string) db.Business {

@@ -23,6 +23,9 @@ type ClickRow struct {
 type ClickBatch struct {
 	ID   string // a UUID
 	Rows []ClickRow
+	// From and To bound when the batch's clicks were counted; they are the
+	// "from" and "to" of its link.clicked webhooks. Zero means the flush time.
+	From, To time.Time
 }
 
 // FlushClicks adds a batch of aggregated clicks and previews to the link
@@ -51,6 +54,8 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 	//    UPDATE takes anyway and lets foreign-key checks through.
 	//  - daily rows are written only for links locked above, so whoever
 	//    holds a link's row also owns its daily rows: no second lock order.
+	//  - webhooks: one link.clicked event per link, read from totals, so it
+	//    is written exactly when the counts are (see linkClickedEvents).
 	err = s.db.GetContext(ctx, &applied, `WITH batch AS (
 			INSERT INTO click_flushes (batch_id) VALUES ($1)
 			ON CONFLICT (batch_id) DO NOTHING
@@ -80,9 +85,11 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 			ON CONFLICT (link_id, day) DO UPDATE
 			SET clicks = link_clicks_daily.clicks + EXCLUDED.clicks,
 			    previews = link_clicks_daily.previews + EXCLUDED.previews
-		)
+		), flush_window AS (
+			SELECT COALESCE($6, now()) AS from_at, COALESCE($7, now()) AS to_at
+		), webhooks AS (`+linkClickedEvents+`)
 		SELECT EXISTS (SELECT 1 FROM batch)`,
-		b.ID, pq.Array(ids), pq.Array(days), pq.Array(clicks), pq.Array(previews))
+		b.ID, pq.Array(ids), pq.Array(days), pq.Array(clicks), pq.Array(previews), nullTime(b.From), nullTime(b.To))
 	if err != nil {
 		return false, fmt.Errorf("store: flush %d click rows: %w", len(b.Rows), classify(err))
 	}

@@ -48,6 +48,7 @@ var (
 // A flush whose answer was lost (the connection broke after the commit)
 // is sent again with the same batch ID: the second send must add nothing.
 func TestFlushClicksAppliesABatchOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 2)
@@ -91,6 +92,7 @@ func TestFlushClicksAppliesABatchOnce(t *testing.T) {
 // Clicks on a link deleted before the flush are skipped, not an error that
 // would block the links flushed with it.
 func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 2)
 	s.DB().MustExec(`DELETE FROM short_links WHERE id = $1`, ids[1])
@@ -110,6 +112,7 @@ func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
 // order whatever order a batch lists them in, so no flush may fail with a
 // deadlock, and every click must land.
 func TestConcurrentFlushesDoNotDeadlock(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 20)
 	const flushers, rounds = 8, 15
@@ -153,6 +156,7 @@ func shuffled(n int) []int {
 }
 
 func TestPruneClickFlushesKeepsRecentBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
 	ids := newLinks(t, s, 1)

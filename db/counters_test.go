@@ -11,6 +11,7 @@ import (
 // Conflicts resolved by two instances add up in the persisted total, and
 // flushing twice does not count twice.
 func TestConflictsTotalIsPersistedAcrossInstances(t *testing.T) {
+	t.Parallel()
 	first := newTestStore(t, db.Options{})
 	second := db.New(first.DB(), db.Options{})
 	ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDailyClicksFillsGaps(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	l, _, _ := s.GetOrCreateLink(ctx, siteLink("https://bakery.example.com/"))

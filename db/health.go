@@ -8,18 +8,14 @@ import (
 	"github.com/lib/pq"
 )
 
-// UniqueIndexName is the partial unique index that enforces one active link
-// per (destination, link type).
-const UniqueIndexName = "short_links_one_active_idx"
-
 // DuplicateGroup is a (destination, link type) with more than one active link:
 // a broken guarantee. Healthy databases have none.
 type DuplicateGroup struct {
-	DestinationURL string    `db:"destination_url" json:"destination_url"`
-	LinkType       string    `db:"link_type" json:"link_type"`
-	Links          int       `db:"links" json:"links"`
-	Slugs          []string  `db:"-" json:"slugs"`
-	FirstCreated   time.Time `db:"first_created" json:"first_created"`
+	DestinationURL string    `db:"destination_url"`
+	LinkType       string    `db:"link_type"`
+	Links          int       `db:"links"`
+	Slugs          []string  `db:"-"`
+	FirstCreated   time.Time `db:"first_created"`
 }
 
 // DuplicateGroups runs the monitoring query: active (destination, link_type)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestHealthReportsForcedDuplicates(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	h, err := s.Health(ctx)

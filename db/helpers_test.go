@@ -4,35 +4,18 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
-	"github.com/shortlinks/shortlinks/migrations"
 )
-
-// openTestDB connects to a fresh, empty database of the test cluster.
-func openTestDB(t *testing.T) *sqlx.DB {
-	t.Helper()
-	conn, err := db.Open(context.Background(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
 
 // newTestStore returns a Store over a fresh, fully migrated database.
 func newTestStore(t *testing.T, opts db.Options) *db.Store {
 	t.Helper()
-	conn := openTestDB(t)
-	m, err := migrations.New(conn.DB, nil)
+	conn, err := db.Open(context.Background(), pgtest.NewMigratedDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
+	t.Cleanup(func() { conn.Close() })
 	return db.New(conn, opts)
 }
 

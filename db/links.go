@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// LinkTypeSitePreview is the link type of the link a campaign message
+// embeds: it points at the business's site.
+const LinkTypeSitePreview = "site_preview"
+
+// UniqueIndexName is the partial unique index (migration 00004) that
+// enforces one active link per (destination, link type).
+const UniqueIndexName = "short_links_one_active_idx"
+
 // Link is one row of short_links.
 type Link struct {
 	ID             int64     `db:"id"`
@@ -68,6 +76,7 @@ func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, boo
 			return Link{}, false, err
 		}
 		s.conflictsResolved.Add(1)
+		s.log.DebugContext(ctx, "store: get-or-create lost the insert race; reading the winner", "link_type", req.LinkType)
 	}
 	return Link{}, false, fmt.Errorf("store: get-or-create %q: winner kept disappearing after %d attempts", req.DestinationURL, maxRaceAttempts)
 }
@@ -99,8 +108,8 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 			return Link{}, fmt.Errorf("store: generate slug: %w", err)
 		}
 		var rows []Link
-		// The arbiter is exactly the partial unique index
-		// short_links_one_active_idx (same columns, same predicate), so only
+		// The arbiter is exactly the partial unique index UniqueIndexName
+		// (same columns, same predicate), so only
 		// a second active link for the destination is swallowed; a slug
 		// collision still raises a unique violation, handled below.
 		err = s.db.SelectContext(ctx, &rows, `INSERT INTO short_links
@@ -111,6 +120,7 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 			slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
 		switch {
 		case isUniqueViolation(err, "short_links_slug_key"):
+			s.log.DebugContext(ctx, "store: slug collided; retrying with another", "slug", slug)
 			continue
 		case referenceError(err) != nil:
 			return Link{}, fmt.Errorf("store: insert link: %w", referenceError(err))
@@ -155,7 +165,7 @@ func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, 
 		    updated_at = CASE WHEN is_active = $2 THEN updated_at ELSE clock_timestamp() END
 		WHERE slug = $1
 		RETURNING `+linkColumns, slug, active)
-	if isUniqueViolation(err, "short_links_one_active_idx") {
+	if isUniqueViolation(err, UniqueIndexName) {
 		return Link{}, fmt.Errorf("store: activate %q: another active link has this destination: %w", slug, ErrConflict)
 	}
 	if err != nil {

@@ -18,6 +18,7 @@ func siteLink(url string) db.LinkRequest {
 // The original bug: concurrent preview requests each created a link. Here 200
 // callers race for one destination and must all get the one link.
 func TestGetOrCreateLinkConcurrentCallersShareOneLink(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	const callers = 200
 	url := "https://bakery.example.com/"
@@ -67,6 +68,7 @@ func TestGetOrCreateLinkConcurrentCallersShareOneLink(t *testing.T) {
 // same destination waits for it, then returns the winner's link on commit or
 // creates its own on rollback.
 func TestGetOrCreateLinkWaitsForUncommittedInsert(t *testing.T) {
+	t.Parallel()
 	for _, commit := range []bool{true, false} {
 		name := map[bool]string{true: "commit", false: "rollback"}[commit]
 		t.Run(name, func(t *testing.T) {
@@ -125,6 +127,7 @@ func TestGetOrCreateLinkWaitsForUncommittedInsert(t *testing.T) {
 // generator that only ever collides fails cleanly after a bounded number of
 // tries instead of looping or inserting anything.
 func TestGetOrCreateLinkRetriesSlugCollisions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("retry succeeds", func(t *testing.T) {
 		script := []string{"AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"}
@@ -163,6 +166,7 @@ func TestGetOrCreateLinkRetriesSlugCollisions(t *testing.T) {
 
 // Destinations past the ~2.7 kB btree limit must work: the index is on a hash.
 func TestGetOrCreateLinkLongDestination(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	url := "https://shop.example.com/?q=" + strings.Repeat("x", 4000-len("https://shop.example.com/?q="))
@@ -183,6 +187,7 @@ func TestGetOrCreateLinkLongDestination(t *testing.T) {
 }
 
 func TestLinkTypesAreSeparate(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	a, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://x.example.com/", LinkType: "site_preview"})
@@ -199,6 +204,7 @@ func TestLinkTypesAreSeparate(t *testing.T) {
 }
 
 func TestDeactivateActivate(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	url := "https://plumber.example.com/"

@@ -40,6 +40,7 @@ func listFixture(t *testing.T) *db.Store {
 }
 
 func TestListLinksFilters(t *testing.T) {
+	t.Parallel()
 	s := listFixture(t)
 	ctx := context.Background()
 	yes, no := true, false
@@ -76,6 +77,7 @@ func TestListLinksFilters(t *testing.T) {
 }
 
 func TestListLinksPagesAndBusinessName(t *testing.T) {
+	t.Parallel()
 	s := listFixture(t)
 	ctx := context.Background()
 	var seen []string
@@ -104,6 +106,7 @@ func TestListLinksPagesAndBusinessName(t *testing.T) {
 }
 
 func TestEachLinkWalksEveryMatch(t *testing.T) {
+	t.Parallel()
 	s := listFixture(t)
 	var got []string
 	var bakery string
@@ -123,6 +126,7 @@ func TestEachLinkWalksEveryMatch(t *testing.T) {
 }
 
 func TestActiveLinkSharingDestination(t *testing.T) {
+	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
 	old, _, _ := s.GetOrCreateLink(ctx, siteLink("https://vet.example.com/"))

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,12 +46,16 @@ type Options struct {
 	// the app's top-level routes, which a slug would shadow or be shadowed
 	// by. The route table owns them (handlers.ReservedSlugs).
 	ReservedSlugs []string
+	// Log receives the store's own lines, written with the caller's
+	// context (so a request's lines carry its ID); nil discards them.
+	Log *slog.Logger
 }
 
 // Store is the repository shared by every handler.
 type Store struct {
 	db      *sqlx.DB
 	newSlug func() (string, error)
+	log     *slog.Logger
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
@@ -82,7 +87,11 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if newSlug == nil {
 		newSlug = newSlugGen(opts.SlugLength, opts.SlugAlphabet, opts.ReservedSlugs).next
 	}
-	return &Store{db: conn, newSlug: newSlug}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{db: conn, newSlug: newSlug, log: log}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).

@@ -103,6 +103,7 @@ func TestGuesserOverTheLimitIsRefusedBeforeAnyLookup(t *testing.T) {
 }
 
 func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.UnauthPerMinute = 10 })
 	got429 := false
 	for range 30 {
@@ -126,6 +127,7 @@ func TestUnauthenticatedAPICallsAreRateLimited(t *testing.T) {
 }
 
 func TestPerTokenLimitIsOptIn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.Limits.TokenPerMinute = 5 })
 	limited := false
 	for range 20 {
@@ -140,6 +142,7 @@ func TestPerTokenLimitIsOptIn(t *testing.T) {
 }
 
 func TestSecurityHeadersOnPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	resp, err := http.Get(app.URL + "/admin/login")
 	if err != nil {
@@ -161,6 +164,7 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 }
 
 func TestTrustedProxyDecidesClientIP(t *testing.T) {
+	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	// Behind a trusted proxy, each forwarded client has its own allowance.
 	app := newTestApp(t, func(c *handlers.Config) {
@@ -190,6 +194,7 @@ func TestTrustedProxyDecidesClientIP(t *testing.T) {
 
 // An IPv6 client cannot escape the limit by rotating through its /64.
 func TestIPv6ClientsAreLimitedByPrefix(t *testing.T) {
+	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 	app := newTestApp(t, func(c *handlers.Config) {
 		c.Limits.NotFoundBurst = 5

@@ -156,7 +156,7 @@ func (h *Handlers) Login(c echo.Context) error {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
 	}
 	if !h.sessions.checkCredentials(user, password) {
-		h.log.Info("failed sign-in", "ip", ip, "user", truncate(user, 64))
+		h.log.InfoContext(c.Request().Context(), "failed sign-in", "ip", ip, "user", truncate(user, 64))
 		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}
 	refund()
@@ -168,7 +168,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	// A new anonymous CSRF cookie too: nothing minted before sign-in,
 	// or planted by someone else, outlives it.
 	c.SetCookie(h.sessions.newCSRFCookie())
-	h.log.Info("signed in", "ip", ip, "user", user)
+	h.log.InfoContext(c.Request().Context(), "signed in", "ip", ip, "user", user)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
 }
 

@@ -24,6 +24,7 @@ func statValue(t *testing.T, doc *goquery.Document, id string) int {
 }
 
 func TestHealthDashboardTurnsRedOnDuplicates(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	old := app.addLink(t, xssDestination, "site_preview")
 	app.Store.Deactivate(context.Background(), old.Slug)
@@ -86,6 +87,7 @@ func TestHealthDashboardTurnsRedOnDuplicates(t *testing.T) {
 // A get-or-create that lost a race shows up on the dashboard, and the
 // persisted total survives a restart of the handlers.
 func TestHealthDashboardCountsResolvedRaces(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	loseRace(t, app, "https://race.example.com/")
 	b := app.signedIn(t)
@@ -105,6 +107,9 @@ func TestHealthDashboardCountsResolvedRaces(t *testing.T) {
 	}
 }
 
+// loseRaceID is the X-Request-Id of loseRace's API call.
+const loseRaceID = "lose-race-1"
+
 // loseRace makes one get-or-create through the API resolve through the
 // conflict path: it meets another transaction's uncommitted insert of the
 // destination, waits on it, and finds it committed.
@@ -113,27 +118,37 @@ func loseRace(t *testing.T, app *testApp, url string) {
 	tx := app.Store.DB().MustBegin()
 	defer tx.Rollback()
 	tx.MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('racewin', $1)`, url)
-	done := make(chan int, 1)
-	go func() {
-		status, _ := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": url})
-		done <- status
+	type answer struct {
+		status int
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() { // no t.Fatal here: the error comes back on done
+		req := app.apiRequest("POST", "/api/v1/links", map[string]any{"destination_url": url})
+		req.Header.Set("X-Request-Id", loseRaceID)
+		status, _, err := tryJSON(req)
+		done <- answer{status, err}
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for waiting := 0; waiting == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the API call never waited on the pending insert")
-		}
+	waited := pollUntil(10*time.Second, func() bool {
+		var waiting int
 		app.Store.DB().Get(&waiting, `SELECT COUNT(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+		return waiting > 0
+	})
+	if !waited {
+		tx.Rollback()
+		<-done
+		t.Fatal("the API call never waited on the pending insert")
 	}
 	tx.Commit()
-	if status := <-done; status != http.StatusOK {
-		t.Fatalf("the losing call answered %d, want 200 with the winner's link", status)
+	if a := <-done; a.err != nil || a.status != http.StatusOK {
+		t.Fatalf("the losing call answered %d (%v), want 200 with the winner's link", a.status, a.err)
 	}
 }
 
 // Opening the dashboard always checks afresh, even right after a poll.
 func TestHealthPageIsFreshWhenOpened(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.signedIn(t)
 	poll, _ := http.NewRequest("GET", app.URL+"/admin/health", nil)

@@ -143,7 +143,7 @@ func (h *Handlers) toggleLink(c echo.Context, activate bool) error {
 	case err != nil:
 		return err
 	}
-	h.log.Info("link "+msg+" in the admin console", "slug", slug, "ip", c.RealIP())
+	h.log.InfoContext(c.Request().Context(), "link "+msg+" in the admin console", "slug", slug, "ip", c.RealIP())
 	return c.Redirect(http.StatusSeeOther, withFlash(ret, msg, slug, ""))
 }
 

@@ -60,7 +60,7 @@ func (h *Handlers) LinksCSV(c echo.Context) error {
 	if err != nil {
 		// Too late for an error status: break the connection so the browser
 		// reports a failed download instead of keeping a truncated file.
-		h.log.Warn("link export ended early", "err", err, "rows", rows)
+		h.log.WarnContext(c.Request().Context(), "link export ended early", "err", err, "rows", rows)
 		panic(http.ErrAbortHandler)
 	}
 	if !started {

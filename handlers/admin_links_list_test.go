@@ -32,6 +32,7 @@ func slugsOn(doc *goquery.Document) []string {
 }
 
 func TestLinkListingFiltersSortsAndPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	manyLinks(t, app)
 	b := app.signedIn(t)
@@ -99,6 +100,7 @@ func TestLinkListingFiltersSortsAndPages(t *testing.T) {
 }
 
 func TestLinkListingRejectsBadParameters(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.signedIn(t)
 	// Each message names its parameter.
@@ -123,6 +125,7 @@ func TestLinkListingRejectsBadParameters(t *testing.T) {
 }
 
 func TestLinksCSVExport(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	manyLinks(t, app)
 	ctx := context.Background()

@@ -3,75 +3,19 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/shortlinks/shortlinks/db"
 )
 
 // xssDestination would run a script if any page printed it unescaped.
 const xssDestination = `https://evil.example.com/"><script>alert(1)</script>`
 
-// addLink creates a link through the store, as the API would.
-func (a *testApp) addLink(t *testing.T, url, linkType string) db.Link {
-	t.Helper()
-	l, _, err := a.Store.GetOrCreateLink(context.Background(), db.LinkRequest{DestinationURL: url, LinkType: linkType})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
-// rawLink inserts a row directly, bypassing the URL policy, like data
-// written by an older version or by hand.
-func (a *testApp) rawLink(t *testing.T, slug, destination string) {
-	t.Helper()
-	a.Store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ($1, $2)`, slug, destination)
-}
-
-func (a *testApp) isActive(t *testing.T, slug string) bool {
-	t.Helper()
-	l, err := a.Store.FindBySlug(context.Background(), slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l.IsActive
-}
-
-// getRaw fetches path and returns the status and the body as text.
-func (b *browser) getRaw(path string) (*http.Response, string) {
-	b.t.Helper()
-	resp, err := b.client.Get(b.base + path)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
-// submit posts the form matched by selector on doc with its own hidden
-// fields (CSRF token and return address), as a browser would.
-func (b *browser) submit(doc *goquery.Document, selector string) *http.Response {
-	b.t.Helper()
-	form := doc.Find(selector)
-	if form.Length() != 1 {
-		b.t.Fatalf("%d forms match %s", form.Length(), selector)
-	}
-	values := url.Values{}
-	form.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) {
-		values.Set(in.AttrOr("name", ""), in.AttrOr("value", ""))
-	})
-	resp, _ := b.post(form.AttrOr("action", ""), values)
-	return resp
-}
-
 func TestLinkPagesRequireSession(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	l := app.addLink(t, "https://bakery.example.com/", "site_preview")
 	b := app.browser(t)
@@ -93,6 +37,7 @@ func TestLinkPagesRequireSession(t *testing.T) {
 }
 
 func TestLinkListingShowsLinks(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	_, biz := app.api(t, "POST", "/api/v1/businesses", map[string]any{"name": "Rosa's Bakery", "site_url": "https://rosas.example.com/"})
 	_, link := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://rosas.example.com/" + strings.Repeat("long-path/", 12), "business_id": biz["id"]})
@@ -130,6 +75,7 @@ func TestLinkListingShowsLinks(t *testing.T) {
 // The payload reaches the listing, the detail page and the dashboard, and
 // each shows it as text.
 func TestDestinationsAreEscaped(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.rawLink(t, "xss001", xssDestination)
 	app.rawLink(t, "js0001", "javascript:alert(1)")
@@ -158,6 +104,7 @@ func TestDestinationsAreEscaped(t *testing.T) {
 }
 
 func TestDeactivateAndReactivateWithForms(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	l := app.addLink(t, "https://gym.example.com/", "site_preview")
 	b := app.signedIn(t)
@@ -187,6 +134,7 @@ func TestDeactivateAndReactivateWithForms(t *testing.T) {
 }
 
 func TestReactivationRefusedWhenAnotherLinkIsActive(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	old := app.addLink(t, "https://dentist.example.com/", "site_preview")
 	if _, err := app.Store.Deactivate(context.Background(), old.Slug); err != nil {
@@ -215,6 +163,7 @@ func TestReactivationRefusedWhenAnotherLinkIsActive(t *testing.T) {
 }
 
 func TestLinkFormsRequireCSRFToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	l := app.addLink(t, "https://florist.example.com/", "site_preview")
 	b := app.signedIn(t)
@@ -233,6 +182,7 @@ func TestLinkFormsRequireCSRFToken(t *testing.T) {
 }
 
 func TestLinkFormsStayInsideTheConsole(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	l := app.addLink(t, "https://vet.example.com/", "site_preview")
 	b := app.signedIn(t)
@@ -260,6 +210,7 @@ func TestLinkFormsStayInsideTheConsole(t *testing.T) {
 // Flash messages come from a fixed set; the URL only picks one and names
 // a slug, which must look like one.
 func TestFlashMessagesAreFixed(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.signedIn(t)
 	cases := map[string]string{
@@ -278,6 +229,7 @@ func TestFlashMessagesAreFixed(t *testing.T) {
 }
 
 func TestLinkDetailPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	l := app.addLink(t, "https://bakery.example.com/menu", "campaign")
 	app.Store.DB().MustExec(`UPDATE short_links SET click_count = 114, preview_count = 9 WHERE id = $1`, l.ID)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestAPIRequiresBearerToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for _, auth := range []string{"", "Bearer", "Bearer wrong", "Basic " + testToken, testToken} {
 		req, _ := http.NewRequest("POST", app.URL+"/api/v1/links", strings.NewReader(`{"destination_url":"https://a.example.com/"}`))
@@ -31,6 +32,7 @@ func TestAPIRequiresBearerToken(t *testing.T) {
 }
 
 func TestCreateLinkIsGetOrCreate(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	status, first := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "HTTPS://Shop.Example.com"})
 	if status != http.StatusCreated || first["created"] != true {
@@ -56,6 +58,7 @@ func TestCreateLinkIsGetOrCreate(t *testing.T) {
 
 // Hundreds of concurrent API calls for one destination produce one link.
 func TestCreateLinkConcurrentHTTP(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	const callers = 150
 	var wg sync.WaitGroup
@@ -86,6 +89,7 @@ func TestCreateLinkConcurrentHTTP(t *testing.T) {
 }
 
 func TestCreateLinkRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	cases := []struct {
 		name, body, field string
@@ -127,6 +131,7 @@ func TestCreateLinkRejectsBadInput(t *testing.T) {
 }
 
 func TestDeactivateAndActivateViaAPI(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	_, old := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://gym.example.com/"})
 	oldSlug := old["slug"].(string)
@@ -150,6 +155,7 @@ func TestDeactivateAndActivateViaAPI(t *testing.T) {
 }
 
 func TestBusinessesAPI(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	status, b := app.api(t, "POST", "/api/v1/businesses", map[string]any{"name": "Rosa's Bakery", "site_url": "https://rosas.example.com", "city": "Austin"})
 	if status != http.StatusCreated || b["id"] == "" || b["site_url"] != "https://rosas.example.com/" {
@@ -184,6 +190,7 @@ func TestBusinessesAPI(t *testing.T) {
 }
 
 func TestDuplicateHealthAPI(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://a.example.com/"})
 	status, h := app.api(t, "GET", "/api/v1/health/duplicates", nil)
@@ -204,6 +211,7 @@ func TestDuplicateHealthAPI(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(app.URL + path)
@@ -216,6 +224,7 @@ func TestProbes(t *testing.T) {
 
 // What encoding/json would let through silently is refused, naming the key.
 func TestCreateLinkRejectsAmbiguousJSON(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for body, field := range map[string]string{
 		`{"destination_url":"https://a.example.com/","destination_url":"https://b.example.com/"}`: "destination_url",

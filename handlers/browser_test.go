@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,88 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shortlinks/shortlinks/handlers"
 )
 
-// browser is an HTTP client with a cookie jar that does not follow
-// redirects, like a person's browser seen one response at a time.
-type browser struct {
-	t      *testing.T
-	base   string
-	client *http.Client
-	token  string // CSRF token from the last sign-in form
-}
-
-func (a *testApp) browser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: a.URL, client: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// get fetches path and parses the HTML.
-func (b *browser) get(path string) (*http.Response, *goquery.Document) {
-	b.t.Helper()
-	resp, err := b.client.Get(b.base + path)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return resp, doc
-}
-
-// post submits form values to path and parses the HTML answer.
-func (b *browser) post(path string, form url.Values) (*http.Response, *goquery.Document) {
-	b.t.Helper()
-	resp, err := b.client.PostForm(b.base+path, form)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, _ := goquery.NewDocumentFromReader(resp.Body)
-	return resp, doc
-}
-
-// csrf reads the CSRF token from a page's forms.
-func csrf(t *testing.T, doc *goquery.Document) string {
-	t.Helper()
-	token, ok := doc.Find(`input[name="csrf_token"]`).First().Attr("value")
-	if !ok || token == "" {
-		t.Fatal("page has no CSRF token")
-	}
-	return token
-}
-
-// login signs in through the form. After a sign-in, b.token is the new
-// session's CSRF token, read from a page as a person's browser would.
-func (b *browser) login(user, password string) (*http.Response, *goquery.Document) {
-	b.t.Helper()
-	_, doc := b.get("/admin/login")
-	b.token = csrf(b.t, doc)
-	resp, doc := b.post("/admin/login", url.Values{"username": {user}, "password": {password}, "csrf_token": {b.token}})
-	if resp.StatusCode == http.StatusSeeOther {
-		_, page := b.get("/admin/campaigns")
-		b.token = csrf(b.t, page)
-	}
-	return resp, doc
-}
-
-// signedIn returns a browser with a valid admin session.
-func (a *testApp) signedIn(t *testing.T) *browser {
-	b := a.browser(t)
-	if resp, _ := b.login(testAdminUser, testAdminPassword); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in: status %d", resp.StatusCode)
-	}
-	return b
-}
-
 func TestAdminPagesRequireSignIn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.browser(t)
 	for _, path := range []string{"/admin", "/admin/campaigns", "/admin/links", "/admin/health"} {
@@ -108,6 +32,7 @@ func TestAdminPagesRequireSignIn(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.browser(t)
 	resp, doc := b.login(testAdminUser, "wrong password")
@@ -143,6 +68,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestPostWithoutCSRFTokenIsRefused(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.browser(t)
 	b.get("/admin/login") // gets the CSRF cookie, but the form token is not sent
@@ -162,6 +88,7 @@ func TestPostWithoutCSRFTokenIsRefused(t *testing.T) {
 }
 
 func TestFailedSignInsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.browser(t)
 	var last *http.Response
@@ -178,6 +105,7 @@ func TestFailedSignInsAreRateLimited(t *testing.T) {
 }
 
 func TestSignInAcceptsBcryptHash(t *testing.T) {
+	t.Parallel()
 	hash, err := bcrypt.GenerateFromPassword([]byte("hunter2 but longer"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +122,7 @@ func TestSignInAcceptsBcryptHash(t *testing.T) {
 // With sign-in disabled (no ADMIN_PASSWORD) the signing key would be
 // derived from public values; no cookie may open the console then.
 func TestNoSessionWhenSignInIsDisabled(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.AdminPassword = "" })
 	key := sha256.Sum256([]byte("shortlinks-session\x00admin\x00"))
 	payload := base64.RawURLEncoding.EncodeToString([]byte("admin|" + strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)))
@@ -219,6 +148,7 @@ func TestNoSessionWhenSignInIsDisabled(t *testing.T) {
 // Parallel guesses cannot slip past the limit: each attempt takes its token
 // before the password is checked.
 func TestParallelSignInGuessesAreLimited(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.browser(t)
 	_, doc := b.get("/admin/login")
@@ -247,6 +177,7 @@ func TestParallelSignInGuessesAreLimited(t *testing.T) {
 // Signing out ends the session everywhere: a copy of the cookie taken
 // before (another tab, a stolen one) is refused afterwards.
 func TestLogoutRevokesTheSession(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.signedIn(t)
 	var copied *http.Cookie

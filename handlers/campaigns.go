@@ -53,15 +53,17 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 		list.From, list.To = offset+1, offset+len(list.Rows)
 	}
 	if offset > 0 {
-		list.PrevHref = campaignsHref(q, limit, max(offset-limit, 0))
+		list.PrevHref = campaignListHref(q, limit, max(offset-limit, 0))
 	}
 	if offset+len(list.Rows) < page.Total {
-		list.NextHref = campaignsHref(q, limit, offset+limit)
+		list.NextHref = campaignListHref(q, limit, offset+limit)
 	}
 	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
 }
 
-func campaignsHref(q string, limit, offset int) string {
+// campaignListHref is the URL of the campaign listing for a search and a
+// page of it.
+func campaignListHref(q string, limit, offset int) string {
 	v := url.Values{}
 	if q != "" {
 		v.Set("q", q)
@@ -93,7 +95,7 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 // sends the browser to the whole page instead of a bare fragment.
 func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 	if c.Request().Header.Get("HX-Request") != "true" {
-		return c.Redirect(http.StatusSeeOther, campaignHref(c.Param("id"), c.QueryParam("variant")))
+		return c.Redirect(http.StatusSeeOther, campaignPageHref(c.Param("id"), c.QueryParam("variant")))
 	}
 	d, err := h.campaignDetail(c)
 	if err != nil {
@@ -125,18 +127,25 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
 			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
-			Href:         campaignHref(p.Business.ID, v),
-			FragmentHref: "/admin/campaigns/" + p.Business.ID + "/preview?variant=" + v,
+			Href:         campaignPageHref(p.Business.ID, v),
+			FragmentHref: campaignPanelHref(p.Business.ID, v),
 		})
 	}
 	return d, nil
 }
 
-func campaignHref(id, variant string) string {
+// campaignPageHref is the URL of one business's campaign page, showing
+// variant's tab (the default tab when variant is empty).
+func campaignPageHref(id, variant string) string {
 	if variant == "" {
 		return "/admin/campaigns/" + url.PathEscape(id)
 	}
 	return "/admin/campaigns/" + url.PathEscape(id) + "?variant=" + url.QueryEscape(variant)
+}
+
+// campaignPanelHref is the URL of the preview panel a tab click swaps in.
+func campaignPanelHref(id, variant string) string {
+	return "/admin/campaigns/" + url.PathEscape(id) + "/preview?variant=" + url.QueryEscape(variant)
 }
 
 func previewPanel(p Preview) views.PreviewPanel {

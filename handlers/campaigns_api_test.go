@@ -13,26 +13,6 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/messages"
 )
 
-// addBusiness creates a business ready for outreach through the store.
-func (a *testApp) addBusiness(t *testing.T, name, city, site string) db.Business {
-	t.Helper()
-	b, err := a.Store.CreateBusiness(context.Background(), db.NewBusiness{Name: name, City: city, SiteURL: site})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// activeLinksTo counts the active links whose destination is url.
-func (a *testApp) activeLinksTo(t *testing.T, url string) int {
-	t.Helper()
-	var n int
-	if err := a.Store.DB().Get(&n, `SELECT COUNT(*) FROM short_links WHERE destination_url = $1 AND is_active`, url); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func previewBody(businessID, variant string) map[string]any {
 	return map[string]any{"business_id": businessID, "variant": variant}
 }
@@ -40,6 +20,7 @@ func previewBody(businessID, variant string) map[string]any {
 // The original bug, through the API: 3 variants × 50 concurrent previews of
 // one business must all embed the one link.
 func TestPreviewSMSConcurrentVariantsShareOneLink(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	const perVariant = 50
@@ -96,6 +77,7 @@ func TestPreviewSMSConcurrentVariantsShareOneLink(t *testing.T) {
 // The preview reuses a link made earlier through POST /links for an
 // equivalent spelling of the site URL rather than making a second one.
 func TestPreviewSMSReusesExistingLink(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.addBusiness(t, "Iron Temple Gym", "Phoenix", "https://gym.example.com/")
 	_, made := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "HTTPS://GYM.example.com:443"})
@@ -106,6 +88,7 @@ func TestPreviewSMSReusesExistingLink(t *testing.T) {
 }
 
 func TestPreviewSMSRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := app.addBusiness(t, "Zen Garden Spa", "Santa Fe", "https://zen.example.com/")
 	noSite := app.addBusiness(t, "Ghost Shop", "Nowhere", "https://ghost.example.com/")
@@ -154,6 +137,7 @@ func TestPreviewSMSRejectsBadInput(t *testing.T) {
 
 // The cost is exact decimal arithmetic: 3 × 0.0079 is written 0.0237.
 func TestPreviewSMSCostIsExact(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) {
 		c.BaseURL = "https://sl.example"
 		c.SMSTemplates = messages.Templates{"friendly": "{name}: {url}", "professional": "{name}: {url}", "urgent": "{name}: {url}"}

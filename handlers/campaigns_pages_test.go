@@ -16,6 +16,7 @@ import (
 )
 
 func TestCampaignListing(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	rosa := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	app.addBusiness(t, "Austin Auto", "Dallas", "https://auto.example.com/")
@@ -87,6 +88,7 @@ func columnTexts(doc *goquery.Document, col int) []string {
 // The preview page works without JavaScript: each tab is a plain link to
 // the whole page, and the panel shows exactly the API's message.
 func TestCampaignPreviewPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Café Lumière", "Montréal", "https://cafe.example.com/")
 	b := app.signedIn(t)
@@ -147,6 +149,7 @@ func TestCampaignPreviewPage(t *testing.T) {
 }
 
 func TestCampaignPreviewWarnings(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	emoji := app.addBusiness(t, "Façade Pros 🏠", "Lyon", "https://facade.example.com/")
 	long := app.addBusiness(t, "Northside Plumbing, Heating & Air Conditioning Services", "San Francisco", "https://north.example.com/")
@@ -171,6 +174,7 @@ func TestCampaignPreviewWarnings(t *testing.T) {
 
 // htmx asks for the fragment: the panel alone.
 func TestCampaignPreviewFragment(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	b := app.signedIn(t)
@@ -207,6 +211,7 @@ func TestCampaignPreviewFragment(t *testing.T) {
 }
 
 func TestCampaignPageErrors(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	b := app.signedIn(t)
@@ -234,6 +239,7 @@ func TestCampaignPageErrors(t *testing.T) {
 // The pages must keep working under a strict Content-Security-Policy
 // (script-src 'self'; style-src 'self'): no inline script, style or handler.
 func TestCampaignPagesAreCSPClean(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	biz := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	b := app.signedIn(t)

@@ -15,6 +15,7 @@ import (
 // and the short URL is "https://sl.example/" + a 6-character slug, 25
 // characters, so every message is name + 27 characters of GSM-7.
 func TestPreviewSMSSegmentBoundaries(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) {
 		c.BaseURL = "https://sl.example"
 		c.SMSTemplates = messages.Templates{"friendly": "{name}: {url}", "professional": "{name}: {url}", "urgent": "{name}: {url}"}
@@ -79,6 +80,7 @@ func TestPreviewSMSSegmentBoundaries(t *testing.T) {
 // one GSM-7 segment. Lengths: template text without placeholders + 13
 // (name) + 6 (city, where used) + 25 (short URL).
 func TestPreviewSMSDefaultMessages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.BaseURL = "https://sl.example" })
 	b := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
 	for variant, want := range map[string]struct {

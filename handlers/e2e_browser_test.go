@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +22,9 @@ import (
 // times in about a second. Every panel must show the one short link, only
 // one link may exist afterwards, and the panel must end on the tab clicked
 // last even though earlier tabs answer later.
+//
+// Not t.Parallel: it times real clicks, so it runs before this package's
+// parallel tests start.
 func TestCampaignPreviewInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	app := newTestApp(t)
@@ -298,7 +300,7 @@ func findChromium(t *testing.T) string {
 // test ends. Its output is logged only if the test fails.
 func newHeadlessBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
-	var out bytes.Buffer
+	var out lockedBuffer // chromedp writes it from its own goroutine
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // CI runs as root
@@ -308,7 +310,7 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(&lockedWriter{w: &out}),
+		chromedp.CombinedOutput(&out),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -316,7 +318,7 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 		cancel()
 		cancelAlloc()
 		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
+			t.Logf("chromium output:\n%s", out.Bytes())
 		}
 	})
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout

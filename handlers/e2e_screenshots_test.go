@@ -2,17 +2,15 @@ package handlers_test
 
 import (
 	"context"
-	"io"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 )
 
 // updateDocScreenshots rewrites docs/screenshots/*.png from the running
-// browser (UPDATE_SCREENSHOTS=1). Pages that answer with an error page, such
-// as an area not built yet in this branch, are left alone.
+// browser (UPDATE_SCREENSHOTS=1). A page that answers with an error page
+// keeps its previous screenshot rather than a picture of the error.
 func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base, campaignPage, slug string) {
 	t.Helper()
 	for _, b := range [][3]string{
@@ -50,16 +48,4 @@ func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base,
 		saveScreenshot(t, ctx, filepath.Join(dir, p.name+".png"))
 		t.Logf("UPDATE_SCREENSHOTS: wrote %s", filepath.Join(dir, p.name+".png"))
 	}
-}
-
-// lockedWriter lets the browser's output goroutine and the test share a buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

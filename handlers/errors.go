@@ -76,9 +76,14 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	// pages get the page headers here.
 	setHeaders(c, h.pageHeaders)
 	setRequestID(c)
+	// No route matched (Echo hands a multi-segment path to /:slug when
+	// nothing else fits): an API client called a wrong URL.
+	if (errors.Is(err, echo.ErrNotFound) || errors.Is(err, errNoSuchLink)) && (isAPI(c) || isShlink(c)) {
+		apiErr = noSuchAPIRoute(c)
+	}
 	if apiErr.Status >= 500 {
 		h.log.Log(c.Request().Context(), failureLevel(c, apiErr), "request failed", "err", err, "method", c.Request().Method,
-			"path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			"path", c.Request().URL.Path)
 	}
 	if retry := retryAfter(err); retry != "" {
 		c.Response().Header().Set("Retry-After", retry)
@@ -87,13 +92,15 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(apiErr.Status)
+	case isShlink(c):
+		werr = writeProblem(c, err, apiErr) // shlink_errors.go
 	case isAPI(c):
 		werr = c.JSON(apiErr.Status, map[string]*APIError{"error": apiErr})
 	default:
 		werr = render(c, apiErr.Status, views.ErrorPage(views.Chrome{Title: pageTitle(apiErr)}, apiErr.Status, apiErr.Message))
 	}
 	if werr != nil {
-		h.log.Warn("writing error response", "err", werr)
+		h.log.WarnContext(c.Request().Context(), "writing error response", "err", werr)
 	}
 }
 

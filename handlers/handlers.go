@@ -15,7 +15,9 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/handlers/webhooks"
 )
 
 // Config is everything the handlers read from configuration.
@@ -23,6 +25,7 @@ type Config struct {
 	BaseURL        string   // public base for short URLs, no trailing slash
 	APITokens      []string // bearer tokens accepted by /api/v1
 	LinkTypes      []string // accepted link_type values
+	ShlinkLinkType string   // link_type of links made through /rest/v3; default "campaign"
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
@@ -36,10 +39,12 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
+	// Webhooks configures the delivery worker, started when URLs is set.
+	Webhooks webhooks.Options
 }
 
 // DefaultLinkTypes are the link types accepted when none are configured.
-var DefaultLinkTypes = []string{"site_preview", "campaign", "sms", "email", "social", "qr"}
+var DefaultLinkTypes = []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
@@ -53,6 +58,7 @@ type Handlers struct {
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
 	redirects *redirects.Service // redirect.go; stopped by Close
+	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
 
 	lastHealth healthCache // health.go: the last duplicate-health check
 	ready      readiness   // readiness.go: /readyz's last database check
@@ -66,6 +72,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	if len(cfg.LinkTypes) == 0 {
 		cfg.LinkTypes = DefaultLinkTypes
 	}
+	if cfg.ShlinkLinkType == "" {
+		cfg.ShlinkLinkType = "campaign"
+	}
 	if cfg.RedirectStatus == 0 {
 		cfg.RedirectStatus = http.StatusFound
 	}
@@ -77,7 +86,7 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.SMSTemplates = messages.Defaults
 	}
 	h := &Handlers{
-		store: store, cfg: cfg, log: log,
+		store: store, cfg: cfg, log: requestlog.Logger(log), // lines carry the request ID
 		sessions: newSessions(cfg, store),
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
@@ -89,6 +98,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval)
+	if len(cfg.Webhooks.URLs) > 0 {
+		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
+	}
 	return h
 }
 
@@ -120,6 +132,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// group's middleware makes Echo catch every path and method under it,
 	// which would turn a wrong method (405) into a 404.
 	api, auth := e.Group("/api/v1"), h.requireToken
+	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
+	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
 	api.POST("/links", h.CreateLink, auth)
 	get(api, "/links/:slug", h.GetLink, auth)
 	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)
@@ -129,10 +143,13 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // api_campaigns.go, over preview.go
 
+	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
+
 	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
 	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.webhookPages(admin)     // admin_webhooks.go
 
 	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
 }
@@ -144,6 +161,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 var ReservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "robots",
+	"rest", // the Shlink-compatible API (shlink.go)
 }
 
 // router is what Echo and its groups share for adding routes.

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/shortlinks/shortlinks/db"
 )
 
 // Healthz is GET /healthz: the process is up.
@@ -21,7 +19,7 @@ func (h *Handlers) Healthz(c echo.Context) error {
 // probes costs the database nothing.
 func (h *Handlers) Readyz(c echo.Context) error {
 	if err := h.ready.check(c.Request().Context()); err != nil {
-		h.log.Warn("not ready", "err", err)
+		h.log.WarnContext(c.Request().Context(), "not ready", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
@@ -29,16 +27,25 @@ func (h *Handlers) Readyz(c echo.Context) error {
 
 // healthJSON is the duplicate-health summary of the API.
 type healthJSON struct {
-	DuplicateGroups    int                 `json:"duplicate_groups"`
-	DuplicateLinks     int                 `json:"duplicate_links"`
-	UniqueIndexPresent bool                `json:"unique_index_present"`
-	ActiveLinks        int                 `json:"active_links"`
-	InactiveLinks      int                 `json:"inactive_links"`
-	HistoryLinks       int                 `json:"history_links"`
-	ConflictsResolved  int64               `json:"conflicts_resolved"`       // since this process started
-	ConflictsTotal     int64               `json:"conflicts_resolved_total"` // ever, persisted by every instance
-	Groups             []db.DuplicateGroup `json:"groups"`
-	CheckedAt          time.Time           `json:"checked_at"`
+	DuplicateGroups    int                  `json:"duplicate_groups"`
+	DuplicateLinks     int                  `json:"duplicate_links"`
+	UniqueIndexPresent bool                 `json:"unique_index_present"`
+	ActiveLinks        int                  `json:"active_links"`
+	InactiveLinks      int                  `json:"inactive_links"`
+	HistoryLinks       int                  `json:"history_links"`
+	ConflictsResolved  int64                `json:"conflicts_resolved"`       // since this process started
+	ConflictsTotal     int64                `json:"conflicts_resolved_total"` // ever, persisted by every instance
+	Groups             []duplicateGroupJSON `json:"groups"`
+	CheckedAt          time.Time            `json:"checked_at"`
+}
+
+// duplicateGroupJSON is a db.DuplicateGroup as the API returns it.
+type duplicateGroupJSON struct {
+	DestinationURL string    `json:"destination_url"`
+	LinkType       string    `json:"link_type"`
+	Links          int       `json:"links"`
+	Slugs          []string  `json:"slugs"`
+	FirstCreated   time.Time `json:"first_created"`
 }
 
 // duplicateHealth gathers the figures the API and the dashboard share, and
@@ -48,10 +55,14 @@ func (h *Handlers) duplicateHealth(ctx context.Context) (healthJSON, error) {
 	if err != nil {
 		return healthJSON{}, err
 	}
-	groups := []db.DuplicateGroup{}
+	groups := []duplicateGroupJSON{}
 	if hs.DuplicateGroups > 0 {
-		if groups, err = h.store.DuplicateGroups(ctx); err != nil {
+		found, err := h.store.DuplicateGroups(ctx)
+		if err != nil {
 			return healthJSON{}, err
+		}
+		for _, g := range found {
+			groups = append(groups, duplicateGroupJSON(g))
 		}
 	}
 	total, err := h.store.ConflictsTotal(ctx)

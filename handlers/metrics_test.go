@@ -63,6 +63,7 @@ next:
 }
 
 func TestMetricsCountRequestsAndLinks(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	before := scrape(t, app)
 	if v, _ := value(before, "shortlinks_links_created_total", nil); v != 0 {
@@ -108,6 +109,7 @@ func TestMetricsCountRequestsAndLinks(t *testing.T) {
 }
 
 func TestMetricsDuplicateGauge(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.addLink(t, "https://a.example.com/", "site_preview")
 	app.api(t, "GET", "/api/v1/health/duplicates", nil) // refreshes on demand
@@ -131,6 +133,7 @@ func TestMetricsDuplicateGauge(t *testing.T) {
 }
 
 func TestMetricsAccessOverHTTP(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.MetricsToken = "scrape-secret" })
 	get := func(header, value string) int {
 		req, _ := http.NewRequest("GET", app.URL+"/metrics", nil)

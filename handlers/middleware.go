@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 )
 
 // exceptOnRedirect composes the page middleware (metrics, panic recovery,
@@ -53,15 +55,17 @@ func (h *Handlers) callRecovering(c echo.Context, next echo.HandlerFunc) (err er
 			if r == http.ErrAbortHandler {
 				panic(r) // net/http closes the connection quietly
 			}
-			h.log.Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			h.log.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
 	return next(c)
 }
 
-// requestID gives every request an ID, echoed in X-Request-Id and the logs.
-// A well-formed incoming ID (from a proxy) is kept.
+// requestID gives every request an ID, echoed in X-Request-Id and put in
+// the request's context, where the logger finds it for every line of the
+// request, the store's included (requestlog). A well-formed incoming ID
+// (from a proxy) is kept.
 func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		setRequestID(c)
@@ -69,7 +73,9 @@ func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// setRequestID sets X-Request-Id unless the response has one already.
+// setRequestID sets X-Request-Id and the request context's ID unless the
+// response has one already (handleError calls it for the redirect route,
+// which runs without requestID).
 func setRequestID(c echo.Context) {
 	if c.Response().Header().Get(echo.HeaderXRequestID) != "" {
 		return
@@ -81,6 +87,8 @@ func setRequestID(c echo.Context) {
 		id = hex.EncodeToString(b[:])
 	}
 	c.Response().Header().Set(echo.HeaderXRequestID, id)
+	r := c.Request()
+	c.SetRequest(r.WithContext(requestlog.WithID(r.Context(), id)))
 }
 
 func validRequestID(id string) bool {
@@ -112,8 +120,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if h.log.Enabled(c.Request().Context(), level) {
 			h.log.Log(c.Request().Context(), level, "request",
 				"method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
-				"duration", time.Since(start), "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-				"ip", c.RealIP())
+				"duration", time.Since(start), "ip", c.RealIP())
 		}
 		return nil
 	}

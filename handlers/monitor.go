@@ -10,7 +10,9 @@ import (
 // conflict counter is persisted.
 const monitorInterval = 30 * time.Second
 
-// monitor is the handlers' one background task; Close stops it.
+// monitor is one of the handlers' three background tasks; the other two,
+// the click flusher and the link change feed, belong to redirects.Service.
+// Close (close.go) stops all three. See docs/architecture.md.
 type monitor struct {
 	stop     chan struct{}
 	done     chan struct{}

@@ -12,6 +12,7 @@ import (
 // While PostgreSQL is down the API fails fast with 503 JSON and /readyz says
 // not ready; when it returns, everything works again without a restart.
 func TestAPIDuringDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cluster, err := localpg.StartTemp(ctx)
 	if err != nil {

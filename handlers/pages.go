@@ -16,8 +16,7 @@ import (
 // chrome is the frame data of an admin page.
 func (h *Handlers) chrome(c echo.Context, title, section string) views.Chrome {
 	signedIn, _ := c.Get(ctxSignedIn).(bool)
-	token, _ := c.Get(ctxCSRF).(string)
-	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: token, Section: section}
+	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: csrfToken(c), Section: section}
 }
 
 // csrfToken is the form token for the current request.

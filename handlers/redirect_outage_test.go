@@ -32,6 +32,7 @@ func within(t *testing.T, url string, status int) {
 // trusted for an hour here, so only the change notifications can make the
 // second instance notice in time.
 func TestChangesReachEveryInstanceWithinOneSecond(t *testing.T) {
+	t.Parallel()
 	url := migratedDatabase(t)
 	hourTTL := func(c *handlers.Config) { c.Redirects.CacheTTL = time.Hour }
 	a, b := newTestAppOn(t, url, hourTTL), newTestAppOn(t, url, hourTTL)
@@ -87,6 +88,7 @@ func warm(t *testing.T, r *testApp, slug string) (redirects int64) {
 // memory while flushes fail, and once the database is back every click
 // lands, exactly once, with no restart.
 func TestClicksSurviveADatabaseOutage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cluster, err := localpg.StartTemp(ctx)
 	if err != nil {
@@ -157,6 +159,7 @@ func TestClicksSurviveADatabaseOutage(t *testing.T) {
 // a click is dropped (the visitor is still redirected), counted and
 // logged, never silently lost; clicks on links already waiting still count.
 func TestPendingClicksAreBounded(t *testing.T) {
+	t.Parallel()
 	app := newTestAppOn(t, migratedDatabase(t), func(c *handlers.Config) {
 		c.Redirects.MaxPending = 2
 		c.Redirects.FlushInterval = time.Hour // nothing is written until Close

@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,93 +11,11 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers"
-	"github.com/shortlinks/shortlinks/migrations"
 )
 
-// iPhone is the User-Agent of a person tapping a link.
-const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-
-// migratedDatabase returns the URL of a fresh, migrated database.
-func migratedDatabase(t testing.TB) string {
-	t.Helper()
-	url := pgtest.NewDatabase(t)
-	migrateDatabase(t, url)
-	return url
-}
-
-func migrateDatabase(t testing.TB, url string) {
-	t.Helper()
-	conn, err := db.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitForFeed waits until the instance hears link changes.
-func (r *testApp) waitForFeed(t *testing.T) {
-	t.Helper()
-	if !pollUntil(5*time.Second, func() bool { return r.H.RedirectStats().FeedConnected }) {
-		t.Fatal("change feed never connected")
-	}
-}
-
-// link creates an active link directly in the database.
-func (r *testApp) link(t testing.TB, destination string) db.Link {
-	t.Helper()
-	l, _, err := r.Store.GetOrCreateLink(context.Background(), db.LinkRequest{DestinationURL: destination, LinkType: "site_preview"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
-// counts reads a link's click_count, preview_count and daily click total.
-func (r *testApp) counts(t *testing.T, slug string) (clicks, previews, daily int64) {
-	t.Helper()
-	err := r.Store.DB().QueryRow(`SELECT click_count, preview_count,
-			(SELECT COALESCE(SUM(clicks), 0) FROM link_clicks_daily WHERE link_id = l.id)
-		FROM short_links l WHERE slug = $1`, slug).Scan(&clicks, &previews, &daily)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return
-}
-
-// request sends one request without following redirects.
-func request(t *testing.T, method, url, userAgent string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, nil)
-	req.Header.Set("User-Agent", userAgent)
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
-// pollUntil checks cond every 5 ms for up to d.
-func pollUntil(d time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 func TestRedirectAnswers(t *testing.T) {
+	t.Parallel()
 	app := newTestAppOn(t, migratedDatabase(t))
 	active := app.link(t, "https://bakery.example.com/spring?utm_source=sms")
 	retired := app.link(t, "https://bakery.example.com/winter")
@@ -151,6 +68,7 @@ func TestRedirectAnswers(t *testing.T) {
 }
 
 func TestRedirectStatusIsConfigurable(t *testing.T) {
+	t.Parallel()
 	url := migratedDatabase(t)
 	for _, status := range []int{301, 302, 307, 308} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
@@ -168,6 +86,7 @@ func TestRedirectStatusIsConfigurable(t *testing.T) {
 // shutdown, click_count equals exactly the redirects served, with flushes
 // running all along.
 func TestEveryRedirectIsCountedExactlyOnce(t *testing.T) {
+	t.Parallel()
 	app := newTestAppOn(t, migratedDatabase(t))
 	links := []db.Link{app.link(t, "https://viral.example.com/"), app.link(t, "https://other.example.com/")}
 	const clients, each = 32, 60
@@ -203,6 +122,7 @@ func TestEveryRedirectIsCountedExactlyOnce(t *testing.T) {
 // Messaging apps fetch every link to draw a preview card; those fetches
 // (and HEADs) are counted as previews, never as clicks.
 func TestPreviewsAreCountedApartFromClicks(t *testing.T) {
+	t.Parallel()
 	app := newTestAppOn(t, migratedDatabase(t))
 	l := app.link(t, "https://preview.example.com/")
 	previewers := []string{
@@ -231,6 +151,7 @@ func TestPreviewsAreCountedApartFromClicks(t *testing.T) {
 // A destination that would not be accepted today (here planted by hand)
 // is not redirected to.
 func TestUnacceptableDestinationIsNotRedirected(t *testing.T) {
+	t.Parallel()
 	app := newTestAppOn(t, migratedDatabase(t))
 	for i, dest := range []string{"javascript:alert(1)", "ftp://files.example.com/x", "data:text/html,hi"} {
 		slug := fmt.Sprintf("bad%d", i)
@@ -243,6 +164,7 @@ func TestUnacceptableDestinationIsNotRedirected(t *testing.T) {
 
 // /metrics reads the redirect counters.
 func TestRedirectCountersReachMetrics(t *testing.T) {
+	t.Parallel()
 	app := newTestAppOn(t, migratedDatabase(t))
 	l := app.link(t, "https://metrics.example.com/")
 	request(t, "GET", app.URL+"/"+l.Slug, iPhone)

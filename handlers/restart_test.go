@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"sync"
@@ -17,6 +16,7 @@ import (
 // again within 5 s of the database's return without a restart of ours, and
 // after shutdown every redirect served is counted exactly once.
 func TestDatabaseRestartUnderLoad(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cluster, err := localpg.StartTemp(ctx)
 	if err != nil {
@@ -34,7 +34,10 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		mu       sync.Mutex
 		statuses = map[string]map[int]int{}
 		lastFail atomic.Int64 // unix nanos of the latest failed API call
+		okAfter  atomic.Int64 // API calls answered 2xx since the database came back
+		back     atomic.Int64 // unix nanos of the database's return; 0 before
 		stop     = make(chan struct{})
+		errs     = make(chan error, 6)
 		wg       sync.WaitGroup
 	)
 	record := func(op string, status int) {
@@ -45,6 +48,46 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		}
 		statuses[op][status]++
 	}
+	count := func(op string, status int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return statuses[op][status]
+	}
+	// step is one request of a worker; an error (the HTTP server itself
+	// failing) goes back to the test goroutine, never to t.Fatal here.
+	step := func(w, i int) error {
+		switch i % 4 {
+		case 0, 1:
+			n := (w + i) % 2
+			resp, _, err := tryRequest("GET", app.URL+"/"+hot[n], iPhone)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode == http.StatusFound {
+				served[n].Add(1)
+			}
+			record("redirect", resp.StatusCode)
+		case 2:
+			started := time.Now().UnixNano()
+			status, _, err := tryJSON(app.apiRequest("POST", "/api/v1/links", map[string]any{"destination_url": "https://repeat.example.com/"}))
+			if err != nil {
+				return err
+			}
+			if status != http.StatusOK && status != http.StatusCreated {
+				lastFail.Store(time.Now().UnixNano())
+			} else if b := back.Load(); b != 0 && started > b {
+				okAfter.Add(1)
+			}
+			record("create", status)
+		case 3:
+			resp, _, err := tryRequest("GET", app.URL+"/readyz", iPhone)
+			if err != nil {
+				return err
+			}
+			record("readyz", resp.StatusCode)
+		}
+		return nil
+	}
 	for w := range 6 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -53,39 +96,44 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				switch i % 4 {
-				case 0, 1:
-					n := (w + i) % 2
-					resp, _ := request(t, "GET", app.URL+"/"+hot[n], iPhone)
-					if resp.StatusCode == http.StatusFound {
-						served[n].Add(1)
-					}
-					record("redirect", resp.StatusCode)
-				case 2:
-					req, _ := http.NewRequest("POST", app.URL+"/api/v1/links", bytes.NewBufferString(`{"destination_url":"https://repeat.example.com/"}`))
-					req.Header.Set("Authorization", "Bearer "+testToken)
-					status, _ := doJSON(t, req)
-					if status != http.StatusOK && status != http.StatusCreated {
-						lastFail.Store(time.Now().UnixNano())
-					}
-					record("create", status)
-				case 3:
-					resp, _ := request(t, "GET", app.URL+"/readyz", iPhone)
-					record("readyz", resp.StatusCode)
+				if err := step(w, i); err != nil {
+					errs <- err
+					return
 				}
 				time.Sleep(2 * time.Millisecond)
 			}
 		})
 	}
+	finish := func() {
+		close(stop)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("worker: %v", err)
+		}
+	}
 
-	time.Sleep(time.Second)
+	// The load is under way once every kind of call has succeeded.
+	running := pollUntil(10*time.Second, func() bool {
+		return count("redirect", http.StatusFound) > 0 && count("create", http.StatusOK)+count("create", http.StatusCreated) > 0 &&
+			count("readyz", http.StatusOK) > 0
+	})
+	if !running {
+		finish()
+		t.Fatalf("the load did not run: %v", statuses)
+	}
 	if err := cluster.Restart(ctx); err != nil {
+		finish()
 		t.Fatal(err)
 	}
-	back := time.Now()
-	time.Sleep(6 * time.Second)
-	close(stop)
-	wg.Wait()
+	back.Store(time.Now().UnixNano())
+	// Recovered once API calls started after the return keep succeeding;
+	// the check below says whether that took more than 5 s.
+	pollUntil(10*time.Second, func() bool { return okAfter.Load() >= 20 })
+	finish()
+	if t.Failed() {
+		return
+	}
 
 	t.Logf("statuses by operation: %v", statuses)
 	for op, byStatus := range statuses {
@@ -95,11 +143,12 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	if statuses["redirect"][http.StatusFound] == 0 || statuses["create"][http.StatusOK] == 0 {
-		t.Fatalf("the load did not run: %v", statuses)
+	if okAfter.Load() < 20 {
+		t.Errorf("only %d API calls succeeded in the 10 s after the database was back", okAfter.Load())
 	}
-	if last := time.Unix(0, lastFail.Load()); last.After(back.Add(5 * time.Second)) {
-		t.Errorf("the API still failed %v after the database was back; want recovery within 5 s", last.Sub(back).Round(time.Millisecond))
+	backAt := time.Unix(0, back.Load())
+	if last := time.Unix(0, lastFail.Load()); last.After(backAt.Add(5 * time.Second)) {
+		t.Errorf("the API still failed %v after the database was back; want recovery within 5 s", last.Sub(backAt).Round(time.Millisecond))
 	}
 
 	app.shutdown(t)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // checkDuplicates prints active duplicate groups, for cron and alerting:
@@ -23,7 +25,7 @@ func checkDuplicates(ctx context.Context, cfg *config) error {
 		return err
 	}
 	if !h.UniqueIndexPresent {
-		fmt.Fprintln(os.Stderr, "warning: the unique index short_links_one_active_idx is missing: run 'shortlinks migrate up'")
+		fmt.Fprintf(os.Stderr, "warning: the unique index %s is missing: run 'shortlinks migrate up'\n", db.UniqueIndexName)
 	}
 	if len(groups) == 0 {
 		fmt.Printf("ok: 0 duplicate groups (%d active links, %d inactive)\n", h.ActiveLinks, h.InactiveLinks)

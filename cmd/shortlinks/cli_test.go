@@ -56,8 +56,9 @@ func cli(t *testing.T, dbURL string, args ...string) (string, int) {
 }
 
 func TestCLIMigrationHealsDuplicates(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
-	// The version before the fix (the fix is the latest migration).
+	// The version before the fix (00004, not the latest migration).
 	if out, code := cli(t, url, "migrate", "up-to", "3"); code != 0 {
 		t.Fatalf("migrate up-to 3: %d %s", code, out)
 	}
@@ -84,7 +85,7 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 		t.Errorf("active after healing: %v, want [keep01]", active)
 	}
 	// Later migrations exist: roll back to the version before the fix.
-	if out, code := cli(t, url, "migrate", "down-to", "3"); code != 0 {
+	if out, code := cli(t, url, "migrate", "down-to", "3"); code != 0 || !strings.Contains(out, "rolled back 00004_one_active_link.sql") {
 		t.Fatalf("migrate down-to 3: %d %s", code, out)
 	}
 	if out, code := cli(t, url, "check-duplicates"); code != 0 || !strings.Contains(out, "missing") {
@@ -100,6 +101,7 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 }
 
 func TestCLICheckDuplicatesCannotConnect(t *testing.T) {
+	t.Parallel()
 	out, code := cli(t, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "check-duplicates")
 	if code != 2 {
 		t.Errorf("unreachable database: exit %d, want 2\n%s", code, out)
@@ -107,6 +109,7 @@ func TestCLICheckDuplicatesCannotConnect(t *testing.T) {
 }
 
 func TestCLISeedDemoOnlyIntoEmptyDatabase(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	cli(t, url, "migrate", "up")
 	if out, code := cli(t, url, "seed-demo"); code != 0 || !strings.Contains(out, "seeded 12") {
@@ -149,6 +152,7 @@ func serve(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd) {
 // The outside check of the foundation: hundreds of concurrent POSTs for one
 // destination against the real binary leave one active link.
 func TestServeConcurrentCreatesOneLink(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	base, cmd := serve(t, url)
 	const callers = 200
@@ -201,6 +205,7 @@ func TestServeConcurrentCreatesOneLink(t *testing.T) {
 // Flag help must not print secrets taken from the environment, and an
 // environment value that does not parse is an error, not the default.
 func TestCLIConfigHygiene(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(binary, "serve", "-h")
 	cmd.Env = append(os.Environ(), "DATABASE_URL=postgres://u:s3cretpw@db.example/x", "ADMIN_PASSWORD=hunter2hunter2", "API_TOKEN=tok-abc-123")
 	out, _ := cmd.CombinedOutput()

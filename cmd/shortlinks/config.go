@@ -15,6 +15,7 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
+	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -34,6 +35,7 @@ type config struct {
 	MigrateOnStart bool
 	RedirectStatus int
 	LinkTypes      string
+	ShlinkLinkType string
 	MaxURLLength   int
 	AllowedHosts   string
 	AllowPrivate   bool
@@ -51,6 +53,7 @@ type config struct {
 	SMS                smsConfig // config_sms.go
 	MetricsPublic      bool
 	MetricsToken       string
+	Webhooks           webhookConfig // config_webhooks.go
 
 	envErrs []error // environment values that did not parse
 }
@@ -58,7 +61,7 @@ type config struct {
 // secretEnvs are settings whose values must never be printed: their flags
 // have no default (flag help and parse errors print defaults), and the
 // environment fills them in after parsing (fillSecrets).
-var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN"}
+var secretEnvs = []string{"DATABASE_URL", "API_TOKEN", "ADMIN_PASSWORD", "SESSION_SECRET", "METRICS_TOKEN", "WEBHOOK_SECRET"}
 
 // register binds every setting to a flag whose default is the environment.
 func (c *config) register(fs *flag.FlagSet) {
@@ -85,6 +88,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", envParse("MIGRATE_ON_START", true, strconv.ParseBool, &c.envErrs), "apply pending migrations before serving (MIGRATE_ON_START)")
 	num(&c.RedirectStatus, "REDIRECT_STATUS", 302, "redirect status: 301, 302, 307 or 308")
 	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
+	str(&c.ShlinkLinkType, "SHLINK_LINK_TYPE", "campaign", "link type of links created through the Shlink-compatible API (/rest/v3)")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private-destinations", envParse("ALLOW_PRIVATE_DESTINATIONS", false, strconv.ParseBool, &c.envErrs), "accept destinations on loopback, private, link-local and other non-public addresses, localhost and single-label hosts (ALLOW_PRIVATE_DESTINATIONS)")
@@ -106,6 +110,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	c.SMS.register(str)
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", envParse("METRICS_PUBLIC", false, strconv.ParseBool, &c.envErrs), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
+	c.Webhooks.register(fs, str, &c.envErrs)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -114,7 +119,7 @@ func (c *config) fillSecrets() {
 		dst *string
 		env string
 	}{{&c.DatabaseURL, "DATABASE_URL"}, {&c.APITokens, "API_TOKEN"}, {&c.AdminPassword, "ADMIN_PASSWORD"},
-		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}} {
+		{&c.SessionSecret, "SESSION_SECRET"}, {&c.MetricsToken, "METRICS_TOKEN"}, {&c.Webhooks.Secret, "WEBHOOK_SECRET"}} {
 		if *p.dst == "" {
 			*p.dst = os.Getenv(p.env)
 		}
@@ -135,6 +140,9 @@ func (c *config) validate() error {
 	if c.MaxURLLength < 64 || c.MaxURLLength > 65536 {
 		errs = append(errs, fmt.Errorf("MAX_URL_LENGTH must be between 64 and 65536, not %d", c.MaxURLLength))
 	}
+	if !slices.Contains(splitList(c.LinkTypes), c.ShlinkLinkType) {
+		errs = append(errs, fmt.Errorf("SHLINK_LINK_TYPE %q must be one of LINK_TYPES (%s)", c.ShlinkLinkType, c.LinkTypes))
+	}
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
@@ -143,6 +151,7 @@ func (c *config) validate() error {
 	}
 	errs = append(errs, c.validateRedirects()...)
 	errs = append(errs, c.SMS.validate())
+	errs = append(errs, c.Webhooks.validate())
 	return errors.Join(errs...)
 }
 
@@ -159,6 +168,7 @@ func (c *config) handlersConfig() handlers.Config {
 		BaseURL:        c.baseURL(),
 		APITokens:      splitList(c.APITokens),
 		LinkTypes:      splitList(c.LinkTypes),
+		ShlinkLinkType: c.ShlinkLinkType,
 		URLPolicy:      c.urlPolicy(),
 		RedirectStatus: c.RedirectStatus,
 		AdminUser:      c.AdminUser,
@@ -169,6 +179,7 @@ func (c *config) handlersConfig() handlers.Config {
 		SMSTemplates:   c.SMS.templates,
 		MetricsPublic:  c.MetricsPublic,
 		MetricsToken:   c.MetricsToken,
+		Webhooks:       c.Webhooks.opts,
 	}
 }
 
@@ -241,17 +252,18 @@ func (c *config) urlPolicy() urlpolicy.Policy {
 }
 
 func (c *config) storeOptions() db.Options {
-	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs}
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs, Log: c.logger()}
 }
 
-// logger builds the structured logger the settings ask for.
+// logger builds the structured logger the settings ask for; lines logged
+// with a request's context carry its ID (handlers/requestlog).
 func (c *config) logger() *slog.Logger {
 	level, _ := parseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return requestlog.Logger(slog.New(slog.NewTextHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return requestlog.Logger(slog.New(slog.NewJSONHandler(os.Stderr, opts)))
 }
 
 func parseLevel(s string) (slog.Level, error) {

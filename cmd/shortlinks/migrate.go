@@ -37,9 +37,9 @@ func migrate(ctx context.Context, cfg *config, args []string) error {
 		}
 		return err
 	case "down-to":
-		v, err := strconv.ParseInt(args[1], 10, 64)
+		v, err := migrationVersion(args[1])
 		if err != nil {
-			return errMigrateUsage
+			return err
 		}
 		res, err := m.DownTo(ctx, v)
 		for _, r := range res {
@@ -75,9 +75,22 @@ func upOrUpTo(ctx context.Context, m *migrations.Migrator, args []string) ([]mig
 	if args[0] == "up" {
 		return m.Up(ctx)
 	}
-	v, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil || v < 1 {
-		return nil, fmt.Errorf("migrate up-to: %q is not a migration version", args[1])
+	v, err := migrationVersion(args[1])
+	if err == nil && v == 0 {
+		err = fmt.Errorf("migrate up-to: 0 is not a migration version")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m.UpTo(ctx, v)
+}
+
+// migrationVersion parses the VERSION of up-to and down-to (0 for down-to
+// means every migration rolled back).
+func migrationVersion(s string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("migrate: %q is not a migration version", s)
+	}
+	return v, nil
 }

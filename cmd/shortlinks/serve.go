@@ -90,6 +90,12 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	// Before serving: from here on, every change emits webhooks to exactly
+	// the configured endpoints (none when WEBHOOK_URLS is empty).
+	if err := store.SyncWebhookEndpoints(ctx, cfg.Webhooks.opts.URLs); err != nil {
+		ln.Close()
+		return err
+	}
 	h := handlers.New(store, cfg.handlersConfig(), log)
 	srv := &http.Server{
 		Handler:           h.NewServer(),

@@ -21,6 +21,7 @@ import (
 // the real binary, SIGTERM stops it, and click_count equals exactly the
 // redirects the clients received.
 func TestServeCountsEveryRedirectThroughSIGTERM(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	base, cmd := serve(t, url, "CLICK_FLUSH_INTERVAL=50ms")
 	req, _ := http.NewRequest("POST", base+"/api/v1/links", bytes.NewBufferString(`{"destination_url":"https://florist.example.com/mothers-day"}`))
@@ -82,6 +83,7 @@ func TestServeCountsEveryRedirectThroughSIGTERM(t *testing.T) {
 // one stops redirecting on the other within a second, though the other had
 // it cached (for an hour, so only the change notification can do it).
 func TestServeDeactivationReachesTheOtherInstance(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	a, _ := serve(t, url, "LINK_CACHE_TTL=1h")
 	b, _ := serve(t, url, "LINK_CACHE_TTL=1h", "MIGRATE_ON_START=false")

@@ -83,6 +83,7 @@ func gone(pid int) bool {
 }
 
 func TestStartTempLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	c, err := StartTemp(ctx)
 	if err != nil {
@@ -171,6 +172,7 @@ func checkStopStart(t *testing.T, ctx context.Context, c *Cluster, admin *sql.DB
 // Under root, t.TempDir (0700, root's) is unreachable for the server user,
 // so this also exercises the fallback end to end.
 func TestStartReuse(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	requested := filepath.Join(t.TempDir(), "pg")
 	c, err := Start(ctx, requested)
@@ -235,6 +237,7 @@ func otherUser(t *testing.T) runAs {
 }
 
 func TestDataDirFor(t *testing.T) {
+	t.Parallel()
 	who := otherUser(t)
 	root := t.TempDir()
 	// t.TempDir and its parent are 0700; open them up like a normal checkout.
@@ -292,6 +295,7 @@ func TestDataDirFor(t *testing.T) {
 }
 
 func TestFindBinDir(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	mkBin := func(dir string, names ...string) string {
 		dir = filepath.Join(root, dir)
@@ -327,6 +331,7 @@ func TestFindBinDir(t *testing.T) {
 }
 
 func TestServerOptions(t *testing.T) {
+	t.Parallel()
 	c := &Cluster{DataDir: "/tmp/it's here", Port: 5555}
 	if got := c.serverOptions(); !strings.Contains(got, `'unix_socket_directories=/tmp/it'\''s here'`) {
 		t.Errorf("bad quoting: %s", got)

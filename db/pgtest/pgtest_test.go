@@ -11,6 +11,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+
+	"github.com/shortlinks/shortlinks/migrations"
 )
 
 func TestWithDatabase(t *testing.T) {
@@ -81,4 +83,32 @@ func openDB(t *testing.T, dbURL string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// A migrated database has every migration applied and is a database of its
+// own: rows written in one do not appear in another.
+func TestNewMigratedDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a, b := openDB(t, NewMigratedDatabase(t)), openDB(t, NewMigratedDatabase(t))
+	m, err := migrations.New(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Status(ctx)
+	if err != nil || len(st) == 0 {
+		t.Fatalf("status: %v, %v", st, err)
+	}
+	for _, s := range st {
+		if !s.Applied {
+			t.Errorf("migration %s not applied", s.File)
+		}
+	}
+	if _, err := a.ExecContext(ctx, `INSERT INTO short_links (slug, destination_url) VALUES ('only1a', 'https://a.example.com/')`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := b.QueryRowContext(ctx, `SELECT COUNT(*) FROM short_links`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the other database holds %d links (%v), want 0", n, err)
+	}
 }

@@ -67,6 +67,9 @@ type clicks struct {
 	maxRows int // MAX_PENDING_CLICKS: (link, day) rows in memory (see pending)
 
 	pending *pending // pending.go: striped, so concurrent taps do not queue on one lock
+	// since is when the rows now pending started to gather: no click in
+	// them is older. The flusher alone reads and sets it (cut).
+	since time.Time
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
@@ -86,7 +89,7 @@ type clicks struct {
 }
 
 func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: newPending()}
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: newPending(), since: time.Now()}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
@@ -161,7 +164,14 @@ func (a *clicks) send(ctx context.Context) error {
 // cut moves the pending rows into queued batches. Each stripe's map is
 // swapped under its lock; merging, sorting and batching happen outside.
 func (a *clicks) cut() {
+	// [from, to] bounds when the taken clicks were counted: the window of
+	// their link.clicked webhooks. Stripes are taken one after another, so
+	// a click counted meanwhile in a stripe already taken belongs to the
+	// next cut, whose window therefore starts when this take began.
+	start := time.Now()
 	taken := a.pending.take(&a.queuedRows)
+	from, to := a.since, time.Now()
+	a.since = start
 	if len(taken) == 0 {
 		return
 	}
@@ -177,7 +187,7 @@ func (a *clicks) cut() {
 			t := taken[k]
 			rows[i] = db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews}
 		}
-		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows})
+		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows, From: from, To: to})
 	}
 }
 

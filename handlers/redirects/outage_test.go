@@ -80,6 +80,7 @@ func (o *outage) waitFlushes(t *testing.T, n int64) {
 // every tick used to queue a row per link per tick, until add dropped
 // every click.)
 func TestLongOutageDropsNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := newOutage(newStore(t))
 	const links, maxPending, ticks, perTick = 3, 100, 150, 10

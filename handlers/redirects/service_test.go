@@ -12,7 +12,6 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
-	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // lostAnswers is the real store, except that the first n flushes lose
@@ -34,21 +33,18 @@ func (s *lostAnswers) FlushClicks(ctx context.Context, b db.ClickBatch) (bool, e
 func newStore(t *testing.T) *db.Store {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, pgtest.NewDatabase(t))
+	conn, err := db.Open(ctx, pgtest.NewMigratedDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, _ := migrations.New(conn.DB, nil)
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return db.New(conn, db.Options{})
 }
 
 // A flush that committed but whose answer was lost is retried; the retry
 // must find its batch already applied, so no click is counted twice.
 func TestRetriedFlushDoesNotCountTwice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := &lostAnswers{Store: newStore(t)}
 	store.n.Store(2)
@@ -84,6 +80,7 @@ func TestRetriedFlushDoesNotCountTwice(t *testing.T) {
 
 // Close writes what is still counted even when the flusher never ran.
 func TestCloseFlushesEverything(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store := newStore(t)
 	l, _, _ := store.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://close.example.com/", LinkType: "site_preview"})
