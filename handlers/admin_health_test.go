@@ -37,7 +37,7 @@ func TestHealthDashboardTurnsRedOnDuplicates(t *testing.T) {
 		t.Fatalf("dashboard: %d", resp.StatusCode)
 	}
 	status := doc.Find("#duplicate-status")
-	if !status.HasClass("ok") || !strings.Contains(status.Text(), "0 active duplicate groups") {
+	if !status.HasClass("ok") || !strings.Contains(status.Text(), "no destination has more than one active link") {
 		t.Errorf("healthy database: status %q (class %q), want green at 0", status.Text(), status.AttrOr("class", ""))
 	}
 	if doc.Find("#unique-index .badge.ok").Length() != 1 || doc.Find("#duplicate-groups").Length() != 0 {
@@ -65,8 +65,9 @@ func TestHealthDashboardTurnsRedOnDuplicates(t *testing.T) {
 	}
 	doc, _ = goquery.NewDocumentFromReader(strings.NewReader(body))
 	status = doc.Find("#duplicate-status")
-	if !status.HasClass("bad") || !strings.Contains(status.Text(), "1 active duplicate group") {
-		t.Errorf("with a duplicate: status %q (class %q), want red", status.Text(), status.AttrOr("class", ""))
+	if !status.HasClass("bad") || !strings.Contains(status.Text(), "1 destination has more than one active link") ||
+		!strings.Contains(status.Text(), "shortlinks check-duplicates") || status.Find("#heal-action").Length() != 1 {
+		t.Errorf("with a duplicate: status %q (class %q), want red with the next step (the CLI and a place for the heal action)", status.Text(), status.AttrOr("class", ""))
 	}
 	if doc.Find("#unique-index .badge.bad").Length() != 1 {
 		t.Error("the missing index is not shown")

@@ -27,6 +27,7 @@ func (h *Handlers) linkPages(admin *echo.Group) {
 	get(admin, "/links", h.LinksPage)
 	get(admin, "/links.csv", h.LinksCSV) // admin_links_csv.go
 	get(admin, "/links/:slug", h.LinkDetailPage)
+	get(admin, "/links/:slug/deactivate", h.ConfirmDeactivatePage) // admin_links_confirm.go
 	admin.POST("/links/:slug/deactivate", h.DeactivateLinkForm)
 	admin.POST("/links/:slug/activate", h.ActivateLinkForm)
 }
@@ -38,11 +39,23 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.store.ListLinks(c.Request().Context(), q.filter(linksPageSize))
+	ctx := c.Request().Context()
+	page, err := h.store.ListLinks(ctx, q.filter(linksPageSize))
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Links(h.chrome(c, "Links", "links"), h.linksView(c, q, page)))
+	if len(page.Links) == 0 && q.Page > 1 { // past the end: the last page instead
+		last := q
+		last.Page = max(1, (page.Total+linksPageSize-1)/linksPageSize)
+		return c.Redirect(http.StatusSeeOther, last.url("/admin/links"))
+	}
+	v := h.linksView(c, q, page)
+	if err := h.markBlocked(ctx, v.Rows); err != nil {
+		return err
+	}
+	chrome := h.chrome(c, "Links", "links")
+	chrome.Wide = true
+	return render(c, http.StatusOK, views.Links(chrome, v))
 }
 
 // linksView shapes a listing page for the template.

@@ -109,6 +109,15 @@ func TestDeactivateAndReactivateWithForms(t *testing.T) {
 	l := app.addLink(t, "https://gym.example.com/", "site_preview")
 	b := app.signedIn(t)
 	_, doc := b.get("/admin/links?type=site_preview")
+	// Deactivate asks first, on a page of its own (no JavaScript needed).
+	confirm, ok := doc.Find(`tr#link-` + l.Slug + ` a.danger`).Attr("href")
+	if !ok || !strings.HasPrefix(confirm, "/admin/links/"+l.Slug+"/deactivate?") {
+		t.Fatalf("the listing's Deactivate leads to %q, want the confirmation page", confirm)
+	}
+	_, doc = b.get(confirm)
+	if !app.isActive(t, l.Slug) || !strings.Contains(doc.Find("h1").Text(), "Deactivate link "+l.Slug+"?") {
+		t.Fatalf("the confirmation page changed the link or does not ask: %q", doc.Find("h1").Text())
+	}
 	resp := b.submit(doc, `form[action="/admin/links/`+l.Slug+`/deactivate"]`)
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/links?type=site_preview&") {
@@ -143,7 +152,14 @@ func TestReactivationRefusedWhenAnotherLinkIsActive(t *testing.T) {
 	current := app.addLink(t, "https://dentist.example.com/", "site_preview")
 	b := app.signedIn(t)
 	_, doc := b.get("/admin/links")
-	resp := b.submit(doc, `form[action="/admin/links/`+old.Slug+`/activate"]`)
+	// The listing does not offer what would fail; it names the active link.
+	row := doc.Find("tr#link-" + old.Slug)
+	if row.Find(`form[action$="/activate"]`).Length() != 0 || row.Find(`a[href="/admin/links/`+current.Slug+`"]`).Length() != 1 ||
+		!strings.Contains(row.Text(), "Can’t reactivate") {
+		t.Errorf("the listing offers Reactivate for %s, or does not say why not: %q", old.Slug, strings.Join(strings.Fields(row.Text()), " "))
+	}
+	// A form posted anyway (an old tab) is refused with the reason.
+	resp, _ := b.post("/admin/links/"+old.Slug+"/activate", url.Values{"csrf_token": {csrf(t, doc)}, "return": {"/admin/links"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("refused reactivation: %d, want 303 back with a message", resp.StatusCode)
 	}
@@ -157,7 +173,7 @@ func TestReactivationRefusedWhenAnotherLinkIsActive(t *testing.T) {
 	}
 	// The detail page of the old link points at the one that replaced it.
 	_, doc = b.get("/admin/links/" + old.Slug)
-	if got := doc.Find(`a[href="/admin/links/` + current.Slug + `"]`).Length(); got != 1 {
+	if got := doc.Find(`a[href="/admin/links/` + current.Slug + `"]`).Length(); got == 0 {
 		t.Error("the history link's page does not name the active link")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/handlers/sms"
 	"github.com/shortlinks/shortlinks/views"
@@ -39,6 +40,9 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	page, err := h.store.ListCampaignBusinesses(c.Request().Context(), db.CampaignFilter{Query: q, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
+	}
+	if len(page.Businesses) == 0 && offset > 0 && page.Total > 0 { // past the end: the last page instead
+		return c.Redirect(http.StatusSeeOther, campaignListHref(q, limit, (page.Total-1)/limit*limit))
 	}
 	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
@@ -122,7 +126,7 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	d := views.CampaignDetail{
 		Name: p.Business.Name, City: p.Business.City, SiteURL: deref(p.Business.SiteURL),
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
-		Panel: previewPanel(p),
+		Panel: previewPanel(p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
 	}
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
@@ -149,15 +153,26 @@ func campaignPanelHref(id, variant string) string {
 }
 
 func previewPanel(p Preview) views.PreviewPanel {
-	unit := "septets"
-	if p.SMS.Encoding == sms.UCS2 {
-		unit = "UTF-16 units"
-	}
 	return views.PreviewPanel{
 		Variant: p.Variant, VariantName: messages.DisplayName(p.Variant), Message: p.Message,
-		ShortURL: p.ShortURL, Slug: p.Link.Slug,
-		Characters: p.SMS.Characters, Units: p.SMS.Units, UnitName: unit, Encoding: p.SMS.Encoding,
-		Segments: p.SMS.Segments, PerSegment: p.SMS.PerSegment, NonGSM: strings.Join(p.nonGSM(), " "),
-		Cost: p.Cost.String(), Rate: p.Rate.PerSegment.String(), Currency: p.Rate.Currency,
+		ShortURL: p.ShortURL, Slug: p.Link.Slug, MessageCount: messageCount(p.SMS, p.Rate),
+	}
+}
+
+// messageCount shapes a count for the pages: the preview panel and the
+// template editor's live counter show the very same figures.
+func messageCount(r sms.Result, rate cost.Rate) views.MessageCount {
+	unit := "septets"
+	if r.Encoding == sms.UCS2 {
+		unit = "UTF-16 units"
+	}
+	nonGSM := make([]string, len(r.NonGSM))
+	for i, c := range r.NonGSM {
+		nonGSM[i] = string(c)
+	}
+	return views.MessageCount{
+		Characters: r.Characters, Units: r.Units, UnitName: unit, Encoding: r.Encoding,
+		Segments: r.Segments, PerSegment: r.PerSegment, NonGSM: strings.Join(nonGSM, " "),
+		Cost: rate.Estimate(r.Segments).String(), Rate: rate.PerSegment.String(), Currency: rate.Currency,
 	}
 }

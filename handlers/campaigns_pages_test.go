@@ -138,6 +138,11 @@ func TestCampaignPreviewPage(t *testing.T) {
 			if href != "/admin/campaigns/"+biz.ID+"?variant="+v || hxGet != "/admin/campaigns/"+biz.ID+"/preview?variant="+v {
 				t.Errorf("tab %s: href %q hx-get %q", v, href, hxGet)
 			}
+			// Without JavaScript every tab is a plain link the Tab key reaches;
+			// the script adds the ARIA tab roles and the roving tabindex.
+			if _, ok := a.Attr("tabindex"); ok {
+				t.Errorf("tab %s is served with a tabindex: without JavaScript the keyboard could not reach it", v)
+			}
 		})
 		if doc.Find(".warn").Length() != 0 {
 			t.Errorf("%s: a one-segment GSM-7 message shows a warning: %q", path, doc.Find(".warn").Text())
@@ -221,14 +226,20 @@ func TestCampaignPageErrors(t *testing.T) {
 		text   string
 	}{
 		{"/admin/campaigns/" + biz.ID + "?variant=casual", 400, "friendly, professional, urgent"},
-		{"/admin/campaigns/00000000-0000-4000-8000-000000000000", 404, "business not found"},
-		{"/admin/campaigns/not-a-uuid", 404, "business not found"},
+		{"/admin/campaigns/00000000-0000-4000-8000-000000000000", 404, "Business not found"},
+		{"/admin/campaigns/not-a-uuid", 404, "Business not found"},
+		{"/admin/settings", 404, "Page not found"},
 		{"/admin/campaigns/" + biz.ID + "/preview?variant=URGENT", 303, ""},
 	}
 	for _, tc := range cases {
 		resp, doc := b.get(tc.path)
 		if resp.StatusCode != tc.status || !strings.Contains(doc.Find("main").Text(), tc.text) {
 			t.Errorf("%s: %d %q, want %d mentioning %q", tc.path, resp.StatusCode, doc.Find("main").Text(), tc.status, tc.text)
+		}
+		// An error page keeps the console's header and navigation, and its
+		// title says what went wrong.
+		if tc.status >= 400 && (doc.Find("header.top nav a").Length() < 3 || !strings.HasPrefix(doc.Find("title").Text(), tc.text) && tc.status == 404) {
+			t.Errorf("%s: title %q, %d navigation links; want the navigation and a title saying %q", tc.path, doc.Find("title").Text(), doc.Find("header.top nav a").Length(), tc.text)
 		}
 	}
 	if n := app.countLinks(t); n != 0 {
@@ -274,5 +285,22 @@ func TestCampaignPagesAreCSPClean(t *testing.T) {
 		if resp, _ := http.Get(app.URL + path); resp.StatusCode != 404 {
 			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
 		}
+	}
+}
+
+// An empty result says so without a pager; a page past the end (an old
+// bookmark) sends the browser to the last page.
+func TestCampaignsEmptyAndPastTheEnd(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")
+	b := app.signedIn(t)
+	_, doc := b.get("/admin/campaigns?q=nothing-matches")
+	if doc.Find(".pager").Length() != 0 || !strings.Contains(doc.Find("main").Text(), "No business ready for outreach matches") {
+		t.Errorf("empty result: pager %q, text %q", doc.Find(".pager").Text(), doc.Find("main p.card").Text())
+	}
+	resp, _ := b.get("/admin/campaigns?offset=500")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/campaigns" {
+		t.Errorf("past the end: %d %q, want 303 to the last (only) page", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

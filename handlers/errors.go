@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/views"
 )
 
 // APIError is an error a user may see: a status, a stable code, a message
@@ -97,7 +96,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	case isAPI(c):
 		werr = c.JSON(apiErr.Status, map[string]*APIError{"error": apiErr})
 	default:
-		werr = render(c, apiErr.Status, views.ErrorPage(views.Chrome{Title: pageTitle(apiErr)}, apiErr.Status, apiErr.Message))
+		werr = h.errorPage(c, apiErr) // error_pages.go
 	}
 	if werr != nil {
 		h.log.WarnContext(c.Request().Context(), "writing error response", "err", werr)
@@ -124,16 +123,6 @@ func retryAfter(err error) string {
 		return r.RetryAfter()
 	}
 	return ""
-}
-
-func pageTitle(e *APIError) string {
-	switch e.Status {
-	case http.StatusNotFound:
-		return "Link not found"
-	case http.StatusGone:
-		return "Link no longer active"
-	}
-	return http.StatusText(e.Status)
 }
 
 func isAPI(c echo.Context) bool {

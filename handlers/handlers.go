@@ -121,11 +121,12 @@ func (h *Handlers) NewServer() *echo.Echo {
 // routes is the one table of every URL the service answers, grouped by
 // area; the comment on each line or block names the file of its handlers.
 func (h *Handlers) routes(e *echo.Echo) {
-	get(e, "/", h.adminHome)      // admin_auth.go
-	get(e, "/healthz", h.Healthz) // health.go
-	get(e, "/readyz", h.Readyz)   // health.go
-	h.staticFiles(e)              // static.go: embedded CSS and JS (htmx)
-	get(e, "/metrics", h.Metrics) // metrics_access.go: loopback unless configured
+	get(e, "/", h.adminHome)          // admin_auth.go
+	get(e, "/healthz", h.Healthz)     // health.go
+	get(e, "/readyz", h.Readyz)       // health.go
+	h.staticFiles(e)                  // static.go: embedded CSS and JS (htmx)
+	get(e, "/favicon.ico", h.Favicon) // static.go
+	get(e, "/metrics", h.Metrics)     // metrics_access.go: loopback unless configured
 
 	// JSON API: api_links.go, api_businesses.go, health.go, api_campaigns.go.
 	// The token check (auth.go) is per route, not group middleware: a
@@ -149,6 +150,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.templatePages(admin)    // admin_templates.go
+	h.businessPages(admin)    // admin_businesses.go
 	h.webhookPages(admin)     // admin_webhooks.go
 
 	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
@@ -157,10 +160,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 // ReservedSlugs are the first path segments routes answers besides slugs:
 // the store never generates them (cmd passes them in db.Options), and a
 // test checks the table above against them. favicon and robots are asked
-// for by browsers and crawlers; they must stay 404, not become links.
+// for by browsers and crawlers; they must never become links (favicon.ico
+// is served; it could not be a slug anyway, having a dot).
 var ReservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
-	"favicon", "robots",
+	"favicon", "favicon.ico", "robots",
 	"rest", // the Shlink-compatible API (shlink.go)
 }
 

@@ -60,7 +60,11 @@ func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Pre
 		return Preview{}, err
 	}
 	p := Preview{Business: b, Variant: variant, Link: link, ShortURL: h.shortURL(link.Slug), Rate: h.cfg.SMSRate}
-	p.Message, err = h.cfg.SMSTemplates.Render(variant, messages.Fields{Name: b.Name, City: b.City, URL: p.ShortURL})
+	templates, err := h.messageTemplates(ctx) // admin_templates.go: console edits over the defaults
+	if err != nil {
+		return Preview{}, err
+	}
+	p.Message, err = templates.Render(variant, messages.Fields{Name: b.Name, City: b.City, URL: p.ShortURL})
 	if err != nil {
 		return Preview{}, err
 	}

@@ -37,3 +37,14 @@ func (h *Handlers) Static(c echo.Context) error {
 	http.ServeFileFS(c.Response(), c.Request(), static.FS, name)
 	return nil
 }
+
+// Favicon is GET /favicon.ico, which browsers ask for on their own: the
+// embedded SVG icon the pages link to, so no page load logs a 404.
+func (h *Handlers) Favicon(c echo.Context) error {
+	b, err := fs.ReadFile(static.FS, "img/favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
+}

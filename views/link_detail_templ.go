@@ -308,7 +308,7 @@ func LinkDetailPage(c Chrome, d LinkDetail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = activeToggle(d.Slug, d.Active, d.Return, d.CSRF).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = activeToggle(d.Slug, d.Active, d.CurrentSlug, d.Return, d.CSRF).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

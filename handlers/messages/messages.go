@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Variant keys as the API and the page query accept them, in tab order.
@@ -83,19 +84,35 @@ func Fill(tmpl string, f Fields) string {
 // thousand messages went out with it.
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
 
+// MaxTemplateLength bounds a template, in characters; the database refuses
+// longer ones too.
+const MaxTemplateLength = 1000
+
 // Validate checks an operator-supplied template: it must contain {url} (a
-// preview without the link is pointless) and no unknown placeholder.
+// preview without the link is pointless), no unknown placeholder (all of
+// them are named, so one fix settles it) and at most MaxTemplateLength
+// characters.
 func Validate(tmpl string) error {
 	if strings.TrimSpace(tmpl) == "" {
 		return fmt.Errorf("template is empty")
 	}
+	if n := utf8.RuneCountInString(tmpl); n > MaxTemplateLength {
+		return fmt.Errorf("template is %d characters long; at most %d are allowed", n, MaxTemplateLength)
+	}
+	var unknown []string
+	for _, p := range placeholder.FindAllString(tmpl, -1) {
+		if p != "{name}" && p != "{city}" && p != "{url}" && !slices.Contains(unknown, p) {
+			unknown = append(unknown, p)
+		}
+	}
+	switch {
+	case len(unknown) == 1:
+		return fmt.Errorf("unknown placeholder %s (use {name}, {city} or {url})", unknown[0])
+	case len(unknown) > 1:
+		return fmt.Errorf("unknown placeholders %s (use {name}, {city} or {url})", strings.Join(unknown, ", "))
+	}
 	if !strings.Contains(tmpl, "{url}") {
 		return fmt.Errorf("template must contain {url}")
-	}
-	for _, p := range placeholder.FindAllString(tmpl, -1) {
-		if p != "{name}" && p != "{city}" && p != "{url}" {
-			return fmt.Errorf("unknown placeholder %s (use {name}, {city} or {url})", p)
-		}
 	}
 	return nil
 }

@@ -61,6 +61,14 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Validate(%q) = %v, want ok=%v", tmpl, err, ok)
 		}
 	}
+	// Every unknown placeholder is named at once, so one edit fixes them all.
+	err := Validate("Hi {nmae} in {cty}: {link}")
+	if err == nil || !strings.Contains(err.Error(), "{nmae}, {cty}, {link}") {
+		t.Errorf("three unknown placeholders: %v, want all three named", err)
+	}
+	if err := Validate(strings.Repeat("x", MaxTemplateLength) + "{url}"); err == nil {
+		t.Error("a template over the length limit was accepted")
+	}
 	ts, err := WithOverrides(map[string]string{Urgent: "Last call {name}: {url}"})
 	if err != nil || ts[Urgent] != "Last call {name}: {url}" || ts[Friendly] != Defaults[Friendly] {
 		t.Errorf("WithOverrides: %v %v", ts, err)

@@ -1,24 +1,56 @@
-// Campaign preview tabs. htmx swaps only the panel; this keeps the tab bar in
-// step without re-rendering it (a tab bar swapped mid-click would leave
-// anchors htmx has not wired up yet, and a click on one would load the whole
-// page). Without JavaScript the tabs are plain links and the server marks
-// the active one.
+// Campaign preview tabs. As served they are links between the variants'
+// pages, which work without JavaScript. This script makes them WAI-ARIA
+// tabs with automatic activation: Left/Right (wrapping), Home and End move
+// the focus and load the chosen variant at once; Space and Enter load the
+// focused one. htmx swaps only the panel, so the tab bar (and the focus on
+// it) is never replaced; this keeps aria-selected and the roving tabindex
+// in step, and gives each new panel its tabpanel role.
 (function () {
   "use strict";
 
+  function tabsOf(bar) {
+    return Array.prototype.slice.call(bar.querySelectorAll("a[data-variant]"));
+  }
+
   function mark(bar, variant) {
-    bar.querySelectorAll("a[data-variant]").forEach(function (a) {
+    tabsOf(bar).forEach(function (a) {
       var on = a.dataset.variant === variant;
       a.classList.toggle("active", on);
-      if (on) {
-        a.setAttribute("aria-current", "page");
-      } else {
-        a.removeAttribute("aria-current");
-      }
+      a.setAttribute("aria-selected", on ? "true" : "false");
+      a.tabIndex = on ? 0 : -1;
     });
   }
 
-  // The clicked tab lights up at once, while its panel loads.
+  function upgrade(bar) {
+    bar.setAttribute("role", "tablist");
+    tabsOf(bar).forEach(function (a) {
+      a.setAttribute("role", "tab");
+      a.setAttribute("aria-controls", "preview-panel");
+      a.removeAttribute("aria-current");
+    });
+  }
+
+  // Then the panel on the page has the last word.
+  function follow() {
+    var panel = document.getElementById("preview-panel");
+    var bar = document.querySelector("[data-variant-tabs]");
+    if (panel && bar) {
+      panel.setAttribute("role", "tabpanel");
+      panel.tabIndex = 0;
+      mark(bar, panel.dataset.variant);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var bar = document.querySelector("[data-variant-tabs]");
+    if (bar) {
+      upgrade(bar);
+      follow();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", follow);
+
+  // The chosen tab lights up at once, while its panel loads.
   document.addEventListener("htmx:beforeRequest", function (e) {
     var tab = e.detail.elt;
     var bar = tab.closest && tab.closest("[data-variant-tabs]");
@@ -27,15 +59,21 @@
     }
   });
 
-  // Then the panel on the page has the last word: after a swap, and after
-  // the back button restores a snapshot taken while a tab was loading.
-  function follow() {
-    var panel = document.getElementById("preview-panel");
-    var bar = document.querySelector("[data-variant-tabs]");
-    if (panel && bar) {
-      mark(bar, panel.dataset.variant);
+  document.addEventListener("keydown", function (e) {
+    var tab = e.target.closest && e.target.closest("[data-variant-tabs] [role=tab]");
+    if (!tab || e.altKey || e.ctrlKey || e.metaKey) return;
+    var tabs = tabsOf(tab.closest("[data-variant-tabs]"));
+    var i = tabs.indexOf(tab), next = null;
+    switch (e.key) {
+      case "ArrowRight": next = tabs[(i + 1) % tabs.length]; break;
+      case "ArrowLeft": next = tabs[(i - 1 + tabs.length) % tabs.length]; break;
+      case "Home": next = tabs[0]; break;
+      case "End": next = tabs[tabs.length - 1]; break;
+      case " ": case "Spacebar": next = tab; break;
+      default: return;
     }
-  }
-  document.addEventListener("htmx:afterSettle", follow);
-  document.addEventListener("htmx:historyRestore", follow);
+    e.preventDefault();
+    next.focus();
+    next.click(); // htmx loads the panel; hx-sync queues only the newest
+  });
 })();

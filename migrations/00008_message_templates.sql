@@ -1,0 +1,15 @@
+-- +goose Up
+-- Message templates edited in the admin console, one row per variant. A
+-- variant without a row uses the configured default (SMS_TEMPLATE_* or the
+-- shipped text), so the environment variables are the initial defaults and
+-- "Reset to default" is deleting the row. A template is read when a preview
+-- is rendered: changing one changes new previews only; text already sent is
+-- stored with the send, never re-rendered from here.
+CREATE TABLE message_templates (
+    variant    text PRIMARY KEY,
+    body       text NOT NULL CHECK (char_length(body) BETWEEN 1 AND 1000),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- +goose Down
+DROP TABLE message_templates;
