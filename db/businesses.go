@@ -40,31 +40,66 @@ const businessFrom = `FROM businesses b
 
 // CreateBusiness inserts a business and its site in one transaction.
 func (s *Store) CreateBusiness(ctx context.Context, nb NewBusiness) (Business, error) {
+	b, _, err := s.CreateBusinessOnce(ctx, nb, Idempotency{})
+	return b, err
+}
+
+// CreateBusinessOnce is CreateBusiness under an idempotency key (none when
+// idem is zero): however many requests carry one key, concurrently or
+// not, one business is created, and created is false for every request
+// but the one that created it. A key used with another request fails with
+// ErrIdempotencyMismatch.
+func (s *Store) CreateBusinessOnce(ctx context.Context, nb NewBusiness, idem Idempotency) (Business, bool, error) {
 	if nb.Status == "" {
 		nb.Status = StatusReadyForOutreach
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return Business{}, fmt.Errorf("store: create business: %w", classify(err))
+		return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
 	}
 	defer tx.Rollback()
-	var id string
-	err = tx.GetContext(ctx, &id, `INSERT INTO businesses (name, city, phone, status)
-		VALUES ($1, $2, $3, $4) RETURNING id::text`, nb.Name, nb.City, nb.Phone, nb.Status)
+	id := NewBatchID()
+	if idem.Set() {
+		// The key is claimed first, inside the transaction: a concurrent
+		// request with the key waits on it and, once this commits, finds
+		// it taken and reads this business.
+		var claimed []string
+		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(resourceBusiness)+` SELECT resource_id FROM claimed`,
+			idem.Key, idem.RequestHash, id)
+		if err != nil {
+			return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
+		}
+		if len(claimed) == 0 {
+			tx.Rollback()
+			return s.replayedBusiness(ctx, idem)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO businesses (id, name, city, phone, status)
+		VALUES ($1, $2, $3, $4, $5)`, id, nb.Name, nb.City, nb.Phone, nb.Status)
 	if err != nil {
-		return Business{}, fmt.Errorf("store: create business: %w", classify(err))
+		return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
 	}
 	if _, err = tx.ExecContext(ctx, `INSERT INTO sites (business_id, url) VALUES ($1, $2)`, id, nb.SiteURL); err != nil {
-		return Business{}, fmt.Errorf("store: create site: %w", classify(err))
+		return Business{}, false, fmt.Errorf("store: create site: %w", classify(err))
 	}
 	var b Business
 	if err = tx.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id); err != nil {
-		return Business{}, fmt.Errorf("store: read business: %w", classify(err))
+		return Business{}, false, fmt.Errorf("store: read business: %w", classify(err))
 	}
 	if err = tx.Commit(); err != nil {
-		return Business{}, fmt.Errorf("store: create business: %w", classify(err))
+		return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
 	}
-	return b, nil
+	return b, true, nil
+}
+
+// replayedBusiness is the business an earlier request created with idem.
+func (s *Store) replayedBusiness(ctx context.Context, idem Idempotency) (Business, bool, error) {
+	id, err := s.replayedKey(ctx, idem, resourceBusiness)
+	if err != nil {
+		return Business{}, false, err
+	}
+	b, err := s.GetBusiness(ctx, id)
+	return b, false, err
 }
 
 // GetBusiness returns one business with its site.

@@ -9,7 +9,7 @@ import (
 )
 
 // newTestStore returns a Store over a fresh, fully migrated database.
-func newTestStore(t *testing.T, opts db.Options) *db.Store {
+func newTestStore(t testing.TB, opts db.Options) *db.Store {
 	t.Helper()
 	conn, err := db.Open(context.Background(), pgtest.NewMigratedDatabase(t))
 	if err != nil {

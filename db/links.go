@@ -28,6 +28,13 @@ type Link struct {
 	PreviewCount   int64     `db:"preview_count"`
 	CreatedAt      time.Time `db:"created_at"`
 	UpdatedAt      time.Time `db:"updated_at"`
+	// SupersededBy is the slug of the link this one was merged into when
+	// duplicates were healed; nil for active and retired links. Only
+	// FindBySlug and the state changes read it (and ForwardedClicks).
+	SupersededBy *string `db:"superseded_by_slug"`
+	// ForwardedClicks counts the taps this superseded link passed on to
+	// the link it was merged into (they are counted there).
+	ForwardedClicks int64 `db:"forwarded_clicks"`
 }
 
 // LinkRequest asks for the active link to a destination. DestinationURL must
@@ -41,6 +48,11 @@ type LinkRequest struct {
 
 const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text,
 	is_active, click_count, preview_count, created_at, updated_at`
+
+// supersededColumns completes linkColumns for one-link reads of
+// short_links (unaliased): the survivor's slug rather than its id.
+const supersededColumns = `, (SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by_slug,
+	forwarded_clicks`
 
 // Bounds on the retry loops of GetOrCreateLink. Each retry needs a rare
 // event (a winner deactivated between two statements, a random slug
@@ -137,34 +149,37 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 // FindBySlug returns the link with slug, active or not.
 func (s *Store) FindBySlug(ctx context.Context, slug string) (Link, error) {
 	var l Link
-	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links WHERE slug = $1`, slug)
+	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+supersededColumns+` FROM short_links WHERE slug = $1`, slug)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: find link %q: %w", slug, classify(err))
 	}
 	return l, nil
 }
 
-// Deactivate turns the link into history; redirects to it answer 410.
-// Deactivating an inactive link is a no-op that returns it.
+// Deactivate retires the link on purpose: redirects to it answer 410, and
+// so do the links superseded by it. Retiring a superseded link ends its
+// forwarding (it answers 410 too); retiring a retired link is a no-op.
 func (s *Store) Deactivate(ctx context.Context, slug string) (Link, error) {
 	return s.setActive(ctx, slug, false)
 }
 
-// Activate makes the link active again. It fails with ErrConflict when
-// another active link for the same destination exists: the unique index
-// refuses, so no check-then-act race can sneak a duplicate in.
+// Activate makes the link active again (a superseded link stops being
+// one). It fails with ErrConflict when another active link for the same
+// destination exists: the unique index refuses, so no check-then-act race
+// can sneak a duplicate in.
 func (s *Store) Activate(ctx context.Context, slug string) (Link, error) {
 	return s.setActive(ctx, slug, true)
 }
 
 func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, error) {
 	var l Link
-	// updated_at only moves when the state really changes.
+	// Either way the link is no longer superseded: an admin's decision
+	// replaces the heal's. updated_at only moves when the state changes.
 	err := s.db.GetContext(ctx, &l, `UPDATE short_links
-		SET is_active = $2,
-		    updated_at = CASE WHEN is_active = $2 THEN updated_at ELSE clock_timestamp() END
+		SET is_active = $2, superseded_by = NULL,
+		    updated_at = CASE WHEN is_active = $2 AND superseded_by IS NULL THEN updated_at ELSE clock_timestamp() END
 		WHERE slug = $1
-		RETURNING `+linkColumns, slug, active)
+		RETURNING `+linkColumns+supersededColumns, slug, active)
 	if isUniqueViolation(err, UniqueIndexName) {
 		return Link{}, fmt.Errorf("store: activate %q: another active link has this destination: %w", slug, ErrConflict)
 	}

@@ -13,16 +13,30 @@ import (
 	"github.com/lib/pq"
 )
 
-// RedirectTarget is the part of a link the redirect path needs.
+// RedirectTarget is the part of a link the redirect path needs. For a
+// superseded link it describes the link it was merged into (ID, destination,
+// whether it is active) and TappedID names the superseded link itself;
+// otherwise TappedID is ID.
 type RedirectTarget struct {
 	ID             int64  `db:"id"`
 	DestinationURL string `db:"destination_url"`
 	IsActive       bool   `db:"is_active"`
+	TappedID       int64  `db:"tapped_id"`
 }
 
-// redirectTargetSQL reads only the three columns a redirect needs, active
-// or not (a deactivated link answers 410).
-const redirectTargetSQL = `SELECT id, destination_url, is_active FROM short_links WHERE slug = $1`
+// redirectTargetSQL reads only the columns a redirect needs, active or not
+// (a deactivated link answers 410). A superseded link is answered with its
+// survivor, one level deep (a heal always points at an active link), so its
+// slug redirects exactly like the survivor's, and answers 410 once the
+// survivor is retired; the change trigger (00007) invalidates both slugs.
+// Explicit columns: a prepared statement's result type must not change
+// under it when a migration adds columns.
+const redirectTargetSQL = `SELECT COALESCE(v.id, l.id) AS id,
+		COALESCE(v.destination_url, l.destination_url) AS destination_url,
+		COALESCE(v.is_active, l.is_active) AS is_active, l.id AS tapped_id
+	FROM short_links l
+	LEFT JOIN short_links v ON v.id = l.superseded_by
+	WHERE l.slug = $1`
 
 // RedirectTarget looks up the link behind a slug. It runs as a prepared
 // statement: lib/pq sends an unprepared query with arguments as two round
@@ -32,7 +46,7 @@ func (s *Store) RedirectTarget(ctx context.Context, slug string) (RedirectTarget
 	var t RedirectTarget
 	stmt, err := s.redirectStmt.get(ctx, s.db.DB, redirectTargetSQL)
 	if err == nil {
-		err = stmt.QueryRowContext(ctx, slug).Scan(&t.ID, &t.DestinationURL, &t.IsActive)
+		err = stmt.QueryRowContext(ctx, slug).Scan(&t.ID, &t.DestinationURL, &t.IsActive, &t.TappedID)
 	}
 	if err != nil {
 		return RedirectTarget{}, fmt.Errorf("store: redirect target %q: %w", slug, classify(err))

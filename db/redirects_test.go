@@ -143,7 +143,7 @@ func TestRedirectTarget(t *testing.T) {
 	s := newTestStore(t, db.Options{})
 	l, _, _ := s.GetOrCreateLink(ctx, siteLink("https://target.example.com/x"))
 	got, err := s.RedirectTarget(ctx, l.Slug)
-	if err != nil || got != (db.RedirectTarget{ID: l.ID, DestinationURL: "https://target.example.com/x", IsActive: true}) {
+	if err != nil || got != (db.RedirectTarget{ID: l.ID, DestinationURL: "https://target.example.com/x", IsActive: true, TappedID: l.ID}) {
 		t.Errorf("got %+v, %v", got, err)
 	}
 	if _, err := s.RedirectTarget(ctx, "nope42"); !errors.Is(err, db.ErrNotFound) {

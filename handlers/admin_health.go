@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,8 @@ import (
 // healthPages registers the duplicate-health dashboard under /admin.
 func (h *Handlers) healthPages(admin *echo.Group) {
 	get(admin, "/health", h.HealthPage)
+	get(admin, "/health/heal", h.HealPage) // admin_heal.go
+	admin.POST("/health/heal", h.HealNow)
 }
 
 // HealthPage is GET /admin/health: whether the one-active-link guarantee
@@ -28,7 +31,11 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), healthView(hs)))
+	p := healthView(hs)
+	if n, err := strconv.Atoi(c.QueryParam("healed")); err == nil && n >= 0 {
+		p.Healed = &n
+	}
+	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), p))
 }
 
 // healthPollMaxAge is how old a check the dashboard's self-refresh accepts.

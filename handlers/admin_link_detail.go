@@ -50,7 +50,9 @@ func (h *Handlers) LinkDetailPage(c echo.Context) error {
 		}
 		d.Business = b.Name
 	}
-	if !l.IsActive {
+	if l.SupersededBy != nil {
+		d.MergedInto, d.MergedURL, d.Forwarded = *l.SupersededBy, "/admin/links/"+*l.SupersededBy, l.ForwardedClicks
+	} else if !l.IsActive {
 		current, err := h.store.ActiveLinkSharingDestination(ctx, l.Slug)
 		if err != nil && !errors.Is(err, db.ErrNotFound) {
 			return err

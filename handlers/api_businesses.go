@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -35,7 +36,10 @@ type createBusinessRequest struct {
 	Phone   *string `json:"phone"`
 }
 
-// CreateBusiness is POST /api/v1/businesses.
+// CreateBusiness is POST /api/v1/businesses. With an Idempotency-Key
+// header, repeats of the request (even concurrent) create nothing more and
+// answer 200 with the business the first one created; the key with another
+// body is a 422.
 func (h *Handlers) CreateBusiness(c echo.Context) error {
 	var body createBusinessRequest
 	if err := decodeJSON(c, &body); err != nil {
@@ -45,9 +49,16 @@ func (h *Handlers) CreateBusiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := h.store.CreateBusiness(c.Request().Context(), nb)
+	idem, err := idempotency(c, false, "business", body)
 	if err != nil {
 		return err
+	}
+	b, created, err := h.store.CreateBusinessOnce(c.Request().Context(), nb, idem)
+	if err != nil {
+		return err
+	}
+	if !created { // an Idempotency-Key repeat: the first answer's business
+		return c.JSON(http.StatusOK, toBusinessJSON(b))
 	}
 	return c.JSON(http.StatusCreated, toBusinessJSON(b))
 }
@@ -93,4 +104,52 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// businessDetailJSON is GET /api/v1/businesses/{id}: the business with its
+// clicks and previews summed over all its links.
+type businessDetailJSON struct {
+	businessJSON
+	ClickCount   int64              `json:"click_count"`
+	PreviewCount int64              `json:"preview_count"`
+	Links        []businessLinkJSON `json:"links"`
+}
+
+// businessLinkJSON is one link of a business; shared when other businesses
+// have it too (the same site URL, or a send of theirs embedded it).
+type businessLinkJSON struct {
+	Slug         string  `json:"slug"`
+	IsActive     bool    `json:"is_active"`
+	SupersededBy *string `json:"superseded_by"`
+	ClickCount   int64   `json:"click_count"`
+	PreviewCount int64   `json:"preview_count"`
+	Shared       bool    `json:"shared"`
+	SharedWith   int     `json:"shared_with"` // the other businesses having it
+}
+
+// GetBusiness is GET /api/v1/businesses/:id.
+func (h *Handlers) GetBusiness(c echo.Context) error {
+	id := c.Param("id")
+	if !isUUID(id) {
+		return notFound("business")
+	}
+	ctx := c.Request().Context()
+	b, err := h.store.GetBusiness(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return notFound("business")
+	}
+	if err != nil {
+		return err
+	}
+	totals, err := h.store.BusinessTotals(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	out := businessDetailJSON{businessJSON: toBusinessJSON(b), ClickCount: totals.ClickCount,
+		PreviewCount: totals.PreviewCount, Links: make([]businessLinkJSON, len(totals.Links))}
+	for i, l := range totals.Links {
+		out.Links[i] = businessLinkJSON{Slug: l.Slug, IsActive: l.IsActive, SupersededBy: l.SupersededBy,
+			ClickCount: l.ClickCount, PreviewCount: l.PreviewCount, Shared: l.Businesses > 1, SharedWith: max(l.Businesses-1, 0)}
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -22,6 +22,7 @@ type linkJSON struct {
 	IsActive       bool      `json:"is_active"`
 	ClickCount     int64     `json:"click_count"`
 	PreviewCount   int64     `json:"preview_count"`
+	SupersededBy   *string   `json:"superseded_by"` // slug of the link this one was merged into
 	CreatedAt      time.Time `json:"created_at"`
 	Created        *bool     `json:"created,omitempty"`
 }
@@ -30,7 +31,7 @@ func (h *Handlers) linkJSON(l db.Link) linkJSON {
 	return linkJSON{
 		Slug: l.Slug, ShortURL: h.shortURL(l.Slug), DestinationURL: l.DestinationURL,
 		LinkType: l.LinkType, BusinessID: l.BusinessID, SiteID: l.SiteID, IsActive: l.IsActive,
-		ClickCount: l.ClickCount, PreviewCount: l.PreviewCount, CreatedAt: l.CreatedAt,
+		ClickCount: l.ClickCount, PreviewCount: l.PreviewCount, SupersededBy: l.SupersededBy, CreatedAt: l.CreatedAt,
 	}
 }
 

@@ -27,6 +27,7 @@ func (h *Handlers) campaignPages(admin *echo.Group) {
 	get(admin, "/campaigns", h.CampaignsPage)
 	get(admin, "/campaigns/:id", h.CampaignPage)
 	get(admin, "/campaigns/:id/preview", h.CampaignPreviewFragment)
+	admin.POST("/campaigns/:id/sends", h.MarkSentForm) // campaign_sends.go
 }
 
 // CampaignsPage is GET /admin/campaigns?q=&limit=&offset=: businesses ready
@@ -44,10 +45,19 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if len(page.Businesses) == 0 && offset > 0 && page.Total > 0 { // past the end: the last page instead
 		return c.Redirect(http.StatusSeeOther, campaignListHref(q, limit, (page.Total-1)/limit*limit))
 	}
+	ids := make([]string, len(page.Businesses))
+	for i, b := range page.Businesses {
+		ids[i] = b.ID
+	}
+	// Totals over every link of each business on the page (db/business_totals.go).
+	counts, err := h.store.CountsByBusiness(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
 	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
 		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
-			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: b.ClickCount}
+			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews}
 		if b.LinkSlug != nil {
 			row.ShortURL = h.shortURL(*b.LinkSlug)
 		}
@@ -91,6 +101,10 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The tab fragments leave this out: it does not depend on the variant.
+	if d.Outcome, err = h.campaignOutcome(c.Request().Context(), c.Param("id"), d.Panel.Slug); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.CampaignPage(h.chrome(c, d.Name, "campaigns"), d))
 }
 
@@ -128,6 +142,7 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
 		Panel: previewPanel(p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
 	}
+	d.Panel.Send = sendFormFor(c, p.Business.ID, p.Variant)
 	for _, v := range messages.Variants {
 		d.Tabs = append(d.Tabs, views.VariantTab{
 			Variant: v, Label: messages.DisplayName(v), Active: v == variant,

@@ -45,6 +45,8 @@ func toAPIError(err error) *APIError {
 		return fromHTTPError(httpErr)
 	case errors.Is(err, db.ErrNotFound):
 		return notFound("resource")
+	case errors.Is(err, db.ErrIdempotencyMismatch):
+		return errKeyReused
 	case errors.Is(err, db.ErrConflict):
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
 	case errors.Is(err, db.ErrInvalidInput):

@@ -141,8 +141,12 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/links/:slug/activate", h.ActivateLink, auth)
 	api.POST("/businesses", h.CreateBusiness, auth)
 	get(api, "/businesses", h.ListBusinesses, auth)
+	get(api, "/businesses/:id", h.GetBusiness, auth) // with totals over its links
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
-	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth) // api_campaigns.go, over preview.go
+	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth)  // api_campaigns.go, over preview.go
+	api.POST("/campaigns/sends", h.RecordSend, auth)        // api_sends.go, over preview.go
+	get(api, "/campaigns/sends", h.ListSends, auth)         // api_sends.go
+	get(api, "/campaigns/results", h.CampaignResults, auth) // results.go
 
 	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
 
@@ -150,6 +154,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.campaignPages(admin)    // campaigns.go, over preview.go
 	h.linkPages(admin)        // admin_links.go
 	h.healthPages(admin)      // admin_health.go
+	h.resultsPages(admin)     // results.go
 	h.templatePages(admin)    // admin_templates.go
 	h.businessPages(admin)    // admin_businesses.go
 	h.webhookPages(admin)     // admin_webhooks.go

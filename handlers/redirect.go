@@ -49,7 +49,8 @@ func (h *Handlers) Redirect(c echo.Context) error {
 	case redirects.Gone:
 		return errLinkGone
 	}
-	h.redirects.Count(t, req.Method == http.MethodHead || h.redirects.FromPreviewer(req.UserAgent()))
+	preview := req.Method == http.MethodHead || redirects.IsPrefetch(req.Header) || h.redirects.FromPreviewer(req.UserAgent())
+	h.redirects.Count(t, preview)
 	c.Response().Header()[echo.HeaderLocation] = t.LocationHeader()
 	c.Response().WriteHeader(h.cfg.RedirectStatus)
 	return nil

@@ -89,6 +89,27 @@ func TestMigrationHealsDuplicates(t *testing.T) {
 		t.Fatalf("manual duplicate insert: %v, want unique violation", err)
 	}
 
+	// 00007's backfill records what 00004 healed: each deactivated
+	// duplicate is superseded by the link it lost to; a link inactive with
+	// no active link for its destination stays retired.
+	superseded := map[string]*string{}
+	srows, err := conn.Query(`SELECT l.slug, s.slug FROM short_links l LEFT JOIN short_links s ON s.id = l.superseded_by`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for srows.Next() {
+		var slug string
+		var by *string
+		srows.Scan(&slug, &by)
+		superseded[slug] = by
+	}
+	srows.Close()
+	for slug, want := range map[string]string{"old333": "", "mid222": "old333", "new111": "old333", "other1": "", "gone44": ""} {
+		if got := superseded[slug]; (got == nil) != (want == "") || got != nil && *got != want {
+			t.Errorf("%s superseded by %v, want %q", slug, got, want)
+		}
+	}
+
 	// Down to before the fix removes only the index (the healed links stay
 	// inactive); up again recreates it.
 	if _, err := m.DownTo(ctx, migrations.OneActiveLinkVersion-1); err != nil {

@@ -40,6 +40,14 @@ type clickKey struct {
 // tally is what a clickKey gathered since it was last cut into a batch.
 type tally struct{ clicks, previews int64 }
 
+// tapKey is the slug a recipient tapped (its link) and the link counting
+// the tap: the same link, or the survivor of a superseded one.
+type tapKey struct{ tapped, counted int64 }
+
+// tapRun is the taps of one tapKey within one millisecond: the time a send
+// attribution compares with the send's sent_at.
+type tapRun struct{ ms, n int64 }
+
 // clicks counts clicks in memory and writes them in batches, so a viral
 // link costs one row update per flush instead of one per tap.
 //
@@ -66,7 +74,9 @@ type clicks struct {
 	log     *slog.Logger
 	maxRows int // MAX_PENDING_CLICKS: (link, day) rows in memory (see pending)
 
-	pending *pending // pending.go: striped, so concurrent taps do not queue on one lock
+	// pending holds the counts and tap times not yet cut (pending.go):
+	// striped, so concurrent taps do not queue on one lock.
+	pending *pending
 	// since is when the rows now pending started to gather: no click in
 	// them is older. The flusher alone reads and sets it (cut).
 	since time.Time
@@ -95,9 +105,15 @@ func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
 // add counts one click or preview on link. Past the memory bound a click
 // on a (link, day) not already pending is dropped, counted and logged;
 // clicks on pending rows still count, since they cost no memory.
-func (a *clicks) add(link int64, preview bool) {
-	k := clickKey{link: link, day: int32(time.Now().Unix() / 86400)}
-	if !a.pending.add(k, preview, int64(a.maxRows), &a.queuedRows) {
+//
+// tapped is the link whose slug was requested: link itself, or a link
+// superseded by it (then the click is counted on link and forwarded by
+// tapped).
+func (a *clicks) add(link, tapped int64, preview bool) {
+	now := time.Now()
+	k := clickKey{link: link, day: int32(now.Unix() / 86400)}
+	tap := tapKey{tapped: tapped, counted: link}
+	if !a.pending.add(k, tap, now.UnixMilli(), preview, int64(a.maxRows), &a.queuedRows) {
 		a.drop(preview)
 	}
 }
@@ -161,15 +177,15 @@ func (a *clicks) send(ctx context.Context) error {
 	return nil
 }
 
-// cut moves the pending rows into queued batches. Each stripe's map is
-// swapped under its lock; merging, sorting and batching happen outside.
+// cut moves the pending map into queued batches. The map is swapped under
+// the lock; sorting and batching happen outside it.
 func (a *clicks) cut() {
 	// [from, to] bounds when the taken clicks were counted: the window of
 	// their link.clicked webhooks. Stripes are taken one after another, so
 	// a click counted meanwhile in a stripe already taken belongs to the
 	// next cut, whose window therefore starts when this take began.
 	start := time.Now()
-	taken := a.pending.take(&a.queuedRows)
+	taken, taps := a.pending.take(&a.queuedRows)
 	from, to := a.since, time.Now()
 	a.since = start
 	if len(taken) == 0 {
@@ -181,14 +197,27 @@ func (a *clicks) cut() {
 	keys := slices.SortedFunc(maps.Keys(taken), func(x, y clickKey) int {
 		return cmp.Or(cmp.Compare(x.link, y.link), cmp.Compare(x.day, y.day))
 	})
-	for chunk := range slices.Chunk(keys, batchRows) {
-		rows := make([]db.ClickRow, len(chunk))
-		for i, k := range chunk {
+	tapRows := tapRowsOf(taps)
+	for i := 0; i < len(keys) || i < len(tapRows); i += batchRows {
+		b := db.ClickBatch{ID: db.NewBatchID(), From: from, To: to}
+		for _, k := range keys[min(i, len(keys)):min(i+batchRows, len(keys))] {
 			t := taken[k]
-			rows[i] = db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews}
+			b.Rows = append(b.Rows, db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews})
 		}
-		a.queue = append(a.queue, db.ClickBatch{ID: db.NewBatchID(), Rows: rows, From: from, To: to})
+		b.Taps = tapRows[min(i, len(tapRows)):min(i+batchRows, len(tapRows))]
+		a.queue = append(a.queue, b)
 	}
+}
+
+// tapRowsOf flattens the recorded taps for a batch.
+func tapRowsOf(taps map[tapKey][]tapRun) []db.TapRow {
+	var rows []db.TapRow
+	for k, runs := range taps {
+		for _, r := range runs {
+			rows = append(rows, db.TapRow{Tapped: k.tapped, Counted: k.counted, At: time.UnixMilli(r.ms).UTC(), Clicks: r.n})
+		}
+	}
+	return rows
 }
 
 // empty reports whether nothing is left to write.

@@ -15,25 +15,32 @@ func TestPendingCountsEveryTapOnceUnderConcurrentCuts(t *testing.T) {
 	const workers, each = 8, 5000
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	cut := make(chan int64)
+	cut := make(chan [2]int64)
 	go func() {
-		var n int64
+		var n, tapped int64
 		for {
 			select {
 			case <-stop:
-				cut <- n
+				cut <- [2]int64{n, tapped}
 				return
 			default:
 			}
-			for _, tl := range p.take(&queued) {
+			rows, taps := p.take(&queued)
+			for _, tl := range rows {
 				n += tl.clicks + tl.previews
+			}
+			for _, runs := range taps {
+				for _, r := range runs {
+					tapped += r.n
+				}
 			}
 		}
 	}()
 	for w := range workers {
 		wg.Go(func() {
 			for i := range each {
-				if !p.add(keys[(w+i)%len(keys)], i%10 == 0, 1_000, &queued) {
+				k := keys[(w+i)%len(keys)]
+				if !p.add(k, tapKey{tapped: k.link, counted: k.link}, int64(i), i%10 == 0, 1_000, &queued) {
 					t.Error("a tap was refused below the bound")
 					return
 				}
@@ -42,14 +49,24 @@ func TestPendingCountsEveryTapOnceUnderConcurrentCuts(t *testing.T) {
 	}
 	wg.Wait()
 	close(stop)
-	total := <-cut
-	for _, tl := range p.take(&queued) {
+	got := <-cut
+	total, tapped := got[0], got[1]
+	rows, taps := p.take(&queued)
+	for _, tl := range rows {
 		total += tl.clicks + tl.previews
+	}
+	for _, runs := range taps {
+		for _, r := range runs {
+			tapped += r.n
+		}
+	}
+	if c, _, _ := p.totals(); tapped != c {
+		t.Errorf("%d tap times cut, want one per click (%d)", tapped, c)
 	}
 	if total != workers*each {
 		t.Errorf("%d taps cut, want %d", total, workers*each)
 	}
-	if c, pv, empty := p.totals(); c+pv != workers*each || !empty || p.rows.Load() != 0 {
+	if c, pv, empty := p.totals(); c+pv != workers*each || !empty || p.rows.Load() != 0 || p.tapRuns.Load() != 0 {
 		t.Errorf("totals %d+%d, empty %t, rows %d; want %d, empty, 0 rows", c, pv, empty, p.rows.Load(), workers*each)
 	}
 	if got := queued.Load(); got > int64(len(keys))*workers*each || got < 0 {

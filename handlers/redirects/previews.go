@@ -109,3 +109,28 @@ func (v *agentVerdicts) isPreviewer(userAgent string) bool {
 	slot.Store(&agentVerdict{agent: strings.Clone(userAgent), preview: preview})
 	return preview
 }
+
+// IsPrefetch reports whether a request announces itself as a prefetch or
+// prerender rather than a person's tap: Sec-Purpose (Chromium's
+// speculation rules: "prefetch", "prefetch;prerender", possibly with more
+// parameters), Purpose: prefetch (older Chromium), X-Moz: prefetch
+// (Firefox) and X-Purpose: preview (Safari's top sites). h is read as a
+// plain map with canonical keys, so the check costs four lookups.
+func IsPrefetch(h map[string][]string) bool {
+	return firstTokenIs(h["Sec-Purpose"], "prefetch") || firstTokenIs(h["Purpose"], "prefetch") ||
+		firstTokenIs(h["X-Moz"], "prefetch") || firstTokenIs(h["X-Purpose"], "preview")
+}
+
+// firstTokenIs reports whether any value's first token (before ';' or
+// ',', spaces trimmed) is want, ignoring case.
+func firstTokenIs(values []string, want string) bool {
+	for _, v := range values {
+		if i := strings.IndexAny(v, ";,"); i >= 0 {
+			v = v[:i]
+		}
+		if strings.EqualFold(strings.TrimSpace(v), want) {
+			return true
+		}
+	}
+	return false
+}

@@ -101,8 +101,11 @@ const (
 // Target is the answer for a slug. It is shared by every request for the
 // slug and must not be modified.
 type Target struct {
-	Status      Status
-	LinkID      int64
+	Status Status
+	LinkID int64 // the link that counts the redirect
+	// TappedID is the link whose slug was requested: LinkID, or a link
+	// superseded by LinkID that forwards to it.
+	TappedID    int64
 	destination string
 	location    []string // destination as a header value, built once
 }
@@ -309,7 +312,7 @@ func (s *Service) acquireLookup() bool {
 // destination once here rather than on every redirect: neither the stored
 // URL (any change invalidates the entry) nor the policy changes meanwhile.
 func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
-	e := &entry{slug: slug, Target: Target{LinkID: link.ID, destination: link.DestinationURL,
+	e := &entry{slug: slug, Target: Target{LinkID: link.ID, TappedID: link.TappedID, destination: link.DestinationURL,
 		location: []string{asciiLocation(link.DestinationURL)}}}
 	if !link.IsActive {
 		e.Status = Gone
@@ -321,8 +324,9 @@ func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
 }
 
 // Count records one redirect to t: a click, or a preview when the request
-// came from a preview robot or was a HEAD.
-func (s *Service) Count(t *Target, preview bool) { s.clicks.add(t.LinkID, preview) }
+// came from a preview robot, announced itself as a prefetch or was a HEAD.
+// A superseded slug's redirects are counted on the link it was merged into.
+func (s *Service) Count(t *Target, preview bool) { s.clicks.add(t.LinkID, t.TappedID, preview) }
 
 // FromPreviewer is IsPreviewer with the verdicts for recent agents
 // remembered.

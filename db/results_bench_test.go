@@ -1,0 +1,83 @@
+package db_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// BenchmarkCampaignResults times the results at scale: RESULTS_BENCH_LINKS
+// links (default 10 000 000) and RESULTS_BENCH_SENDS sends (default
+// 1 000 000) over 200 000 businesses, sent evenly over the last 30 days
+// (so the last day holds about 33 000 sends and the last week 233 000). Seeding
+// takes minutes, so it runs only when asked:
+//
+//	TEST_DATABASE_URL=... go test ./db -run '^$' -bench CampaignResults -benchtime 200x
+func BenchmarkCampaignResults(b *testing.B) {
+	links, sends := envInt("RESULTS_BENCH_LINKS", 10_000_000), envInt("RESULTS_BENCH_SENDS", 1_000_000)
+	s := newTestStore(b, db.Options{})
+	ctx := context.Background()
+	start := time.Now()
+	seedResults(b, s, links, sends)
+	b.Logf("seeded %d links, %d sends in %s", links, sends, time.Since(start).Round(time.Second))
+	day := time.Now().Add(-24 * time.Hour)
+	week := time.Now().Add(-7 * 24 * time.Hour)
+	for _, bb := range []struct {
+		name         string
+		since, until *time.Time
+	}{{"all", nil, nil}, {"last-day", &day, nil}, {"last-week", &week, nil}} {
+		b.Run(bb.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.CampaignResults(ctx, bb.since, bb.until); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// seedResults writes links, sends and the running totals consistent with
+// them, in bulk SQL.
+func seedResults(b *testing.B, s *db.Store, links, sends int) {
+	steps := []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO businesses (id, name) SELECT md5('b' || i)::uuid, 'Business ' || i FROM generate_series(0, 199999) i`, nil},
+		{`INSERT INTO short_links (slug, destination_url, business_id)
+			SELECT 'L' || i, 'https://s' || i || '.example.com/', CASE WHEN i < 200000 THEN md5('b' || i)::uuid END
+			FROM generate_series(0, $1::int - 1) i`, []any{links}},
+		// Each business's sends embed its own link (ids start at 1). Sends
+		// are inserted in sent_at order, as they are recorded.
+		{`INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url, encoding,
+				segments, cost_micros, currency, sent_at, clicks)
+			SELECT md5('s' || i)::uuid, md5('b' || (i % 200000))::uuid, (ARRAY['friendly','professional','urgent'])[1 + i % 3],
+				'Hello from Business ' || (i % 200000), 1 + i % 200000, 'L' || (i % 200000),
+				'https://sho.rt/L' || (i % 200000), 'GSM-7', 1 + i % 2, 7900 * (1 + i % 2), 'USD',
+				now() - ($1::int - 1 - i) * (interval '30 days' / $1::int), CASE WHEN i % 5 = 0 THEN 1 + i % 3 ELSE 0 END
+			FROM generate_series(0, $1::int - 1) i`, []any{sends}},
+		{`INSERT INTO campaign_variant_businesses (variant, business_id, clicks)
+			SELECT variant, business_id, SUM(clicks) FROM campaign_sends GROUP BY variant, business_id`, nil},
+		{`INSERT INTO campaign_variant_totals (variant, sends, businesses_sent, businesses_clicked, clicks, segments, cost_micros)
+			SELECT variant, COUNT(*), COUNT(DISTINCT business_id), COUNT(DISTINCT business_id) FILTER (WHERE clicks > 0),
+				SUM(clicks), SUM(segments), SUM(cost_micros)
+			FROM campaign_sends GROUP BY variant`, nil},
+		{`VACUUM ANALYZE`, nil},
+	}
+	for _, st := range steps {
+		if _, err := s.DB().Exec(st.sql, st.args...); err != nil {
+			b.Fatalf("seed: %v\n%s", err, st.sql)
+		}
+	}
+}

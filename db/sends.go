@@ -1,0 +1,144 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Send is a campaign SMS recorded as sent to a business: the message as
+// the preview showed it, and the clicks attributed to it so far.
+type Send struct {
+	ID         string    `db:"id"`
+	BusinessID string    `db:"business_id"`
+	Variant    string    `db:"variant"`
+	Message    string    `db:"message"`
+	LinkID     int64     `db:"link_id"`
+	Slug       string    `db:"slug"`
+	ShortURL   string    `db:"short_url"`
+	Encoding   string    `db:"encoding"`
+	Segments   int       `db:"segments"`
+	CostMicros int64     `db:"cost_micros"`
+	Currency   string    `db:"currency"`
+	SentAt     time.Time `db:"sent_at"`
+	Clicks     int64     `db:"clicks"`
+}
+
+// NewSend is what RecordSend stores; every field comes from the preview.
+type NewSend struct {
+	BusinessID string
+	Variant    string
+	Message    string
+	LinkID     int64
+	Slug       string
+	ShortURL   string
+	Encoding   string
+	Segments   int
+	CostMicros int64
+	Currency   string
+}
+
+const sendColumns = `id::text, business_id::text, variant, message, link_id, slug, short_url,
+	encoding, segments, cost_micros, currency, sent_at, clicks`
+
+// FindSendByKey returns the send an earlier request created with idem's
+// key (ErrNotFound when the key is unused, ErrIdempotencyMismatch when it
+// came with another request). It is the one-round-trip path of a repeated
+// request; the record itself never depends on it (see RecordSend).
+func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, error) {
+	var send Send
+	// No column of idempotency_keys shares a name with campaign_sends'.
+	err := s.db.GetContext(ctx, &send, `SELECT `+sendColumns+`
+		FROM idempotency_keys k JOIN campaign_sends c ON c.id = k.resource_id::uuid
+		WHERE k.key = $1 AND k.resource = $2 AND k.request_hash = $3`, idem.Key, resourceSend, idem.RequestHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Unused, or used for another request: tell which.
+		if _, err := s.replayedKey(ctx, idem, resourceSend); err != nil {
+			return Send{}, err
+		}
+	}
+	if err != nil {
+		return Send{}, fmt.Errorf("store: find send by key: %w", classify(err))
+	}
+	return send, nil
+}
+
+// RecordSend stores a send under idem's key, once: this is the single place
+// a send is inserted. created is false when the key had already recorded
+// one (that send is returned). The key claim, the send and the per-variant
+// totals and its send.recorded webhooks are one statement, so they commit
+// together or not at all.
+func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (Send, bool, error) {
+	if !idem.Set() {
+		return Send{}, false, fmt.Errorf("store: record send: an idempotency key is required: %w", ErrInvalidInput)
+	}
+	var rows []Send
+	// campaign_variant_businesses' ON CONFLICT DO NOTHING returns a row
+	// only for the first send of the variant to the business, which is
+	// how businesses_sent counts each business once. The totals row is
+	// upserted last (lock order: key, send, variant business, variant).
+	err := s.db.SelectContext(ctx, &rows, `WITH `+claimKey(resourceSend)+`, send AS (
+			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
+				encoding, segments, cost_micros, currency)
+			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM claimed
+			RETURNING `+sendColumns+`
+		), first_to_business AS (
+			INSERT INTO campaign_variant_businesses (variant, business_id)
+			SELECT variant, business_id::uuid FROM send
+			ON CONFLICT (variant, business_id) DO NOTHING
+			RETURNING variant
+		), totals AS (
+			INSERT INTO campaign_variant_totals AS t (variant, sends, businesses_sent, segments, cost_micros)
+			SELECT variant, 1, (SELECT COUNT(*) FROM first_to_business), segments, cost_micros FROM send
+			ON CONFLICT (variant) DO UPDATE
+			SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
+			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
+		), webhook AS (
+			-- send.recorded for every enabled endpoint: queued exactly when
+			-- the send is inserted (not on a repeated key). The msg id is
+			-- the send's, so it is stable by construction.
+			INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload)
+			SELECT e.id, 'msg_send_' || replace(s.id, '-', ''), $14,
+			       webhook_envelope($14, now(), jsonb_build_object(
+			           'id', s.id, 'business_id', s.business_id, 'variant', s.variant, 'message', s.message,
+			           'short_url', s.short_url, 'slug', s.slug, 'encoding', s.encoding, 'segments', s.segments,
+			           'estimated_cost', trim_scale(s.cost_micros::numeric / 1000000), 'currency', s.currency,
+			           'sent_at', webhook_time(s.sent_at)))
+			FROM send s CROSS JOIN webhook_endpoints e
+			WHERE e.enabled
+		)
+		SELECT `+sendColumns+` FROM send`,
+		idem.Key, idem.RequestHash, NewBatchID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
+		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded)
+	if ref := referenceError(err); ref != nil {
+		return Send{}, false, fmt.Errorf("store: record send: %w", ref)
+	}
+	if err != nil {
+		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
+	}
+	if len(rows) == 1 {
+		return rows[0], true, nil
+	}
+	// Lost the key: the winner has committed (ON CONFLICT waited for it).
+	send, err := s.FindSendByKey(ctx, idem)
+	if errors.Is(err, ErrNotFound) {
+		return Send{}, false, fmt.Errorf("store: record send: key vanished: %w", err)
+	}
+	return send, false, err
+}
+
+// ListSends returns sends, newest first; businessID "" means every
+// business.
+func (s *Store) ListSends(ctx context.Context, businessID string, limit int) ([]Send, error) {
+	sends := []Send{}
+	err := s.db.SelectContext(ctx, &sends, `SELECT `+sendColumns+` FROM campaign_sends
+		WHERE $1 = '' OR business_id = NULLIF($1, '')::uuid
+		ORDER BY sent_at DESC, id DESC
+		LIMIT $2`, businessID, clamp(limit, 1, 500, 100))
+	if err != nil {
+		return nil, fmt.Errorf("store: list sends: %w", classify(err))
+	}
+	return sends, nil
+}
