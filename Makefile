@@ -2,7 +2,7 @@
 GO  ?= go
 BIN := bin/shortlinks
 
-.PHONY: build run test check generate fuzz bench soak clean
+.PHONY: build run test check generate fuzz bench bench-scale soak clean
 
 FUZZTIME ?= 30s
 
@@ -32,6 +32,14 @@ check:
 ## counts checked after SIGTERM (needs wrk and pgbench)
 bench: build
 	$(GO) run ./cmd/bench -server $(BIN)
+
+## bench-scale: every admin page and list API at SCALE_LINKS links (default
+## 10,000,000) and at 100,000, side by side. The datasets are built once into
+## .data/benchscale (minutes for 10M) and reused. SCALE_DUPLICATES=1 also times
+## the heal migration and its rollback with 1% duplicates; SCALE_EXPORT=0 skips
+## the full CSV export.
+bench-scale: build
+	$(GO) run ./cmd/benchscale -server $(BIN)
 
 ## fuzz: run each fuzz target for FUZZTIME (new failures land in testdata/fuzz)
 fuzz:

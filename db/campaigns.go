@@ -3,14 +3,15 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // CampaignFilter selects businesses for the campaign listing.
 type CampaignFilter struct {
-	Query  string // substring of the name or the city
-	Limit  int    // clamped to 1..500, default 25
-	Offset int
+	Query  string  // substring of the name or the city
+	Limit  int     // clamped to 1..500, default 25
+	Cursor *Cursor // nil: the first page
 }
 
 // CampaignBusiness is a business ready for outreach with the state of its
@@ -21,54 +22,126 @@ type CampaignBusiness struct {
 	ClickCount int64   `db:"click_count"`
 }
 
-// CampaignPage is one page of the listing plus the total matching the filter.
+// CampaignPage is one page of the listing with the cursors of its
+// neighbours (nil at either end).
 type CampaignPage struct {
 	Businesses []CampaignBusiness
-	Total      int
+	Next       *Cursor
+	Prev       *Cursor
 }
 
-// ListCampaignBusinesses returns businesses ready for outreach, by name.
+// campaignOrder is the cursor order of the campaign listing: by name, id
+// breaking ties.
+const campaignOrder = "name"
+
+// ListCampaignBusinesses returns one page of the businesses ready for
+// outreach, by name. The page is a keyset walk of businesses_status_name_id_idx
+// (at most Limit+1 rows, plus those a search skips); only its rows are then
+// joined to their site and link, so per-business figures (totals over a
+// business's links, say) can be added as more joins on the page's rows.
 func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (CampaignPage, error) {
-	pattern := ""
-	if q := strings.TrimSpace(f.Query); q != "" {
-		pattern = "%" + escapeLike(q) + "%"
+	limit := clamp(f.Limit, 1, 500, 25)
+	where, args := f.where()
+	before := f.Cursor != nil && f.Cursor.Before
+	if f.Cursor != nil {
+		if f.Cursor.Order != campaignOrder || !isUUIDText(f.Cursor.ID) {
+			return CampaignPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
+		}
+		cmp := ">"
+		if before {
+			cmp = "<"
+		}
+		args = append(args, f.Cursor.Key, f.Cursor.ID)
+		where += fmt.Sprintf(" AND (b.name, b.id) %s ($%d, $%d::uuid)", cmp, len(args)-1, len(args))
 	}
+	dir := "ASC"
+	if before {
+		dir = "DESC"
+	}
+	args = append(args, limit+1, LinkTypeSitePreview)
 	// The link is found the way GetOrCreateLink finds it (hash, exact URL,
 	// type, active), so the listing and the preview agree on "a link
 	// exists"; the partial unique index guarantees at most one match, so the
-	// join never duplicates a business. COUNT(*) OVER () gives the total.
-	var rows []struct {
-		CampaignBusiness
-		Total int `db:"total"`
-	}
-	err := s.db.SelectContext(ctx, &rows, `SELECT `+businessColumns+`,
-			l.slug AS link_slug, COALESCE(l.click_count, 0) AS click_count,
-			COUNT(*) OVER () AS total
-		`+businessFrom+`
+	// join never duplicates a business.
+	var rows []CampaignBusiness
+	err := s.db.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT `+businessColumns+`,
+			l.slug AS link_slug, COALESCE(l.click_count, 0) AS click_count
+		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
+		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
+		                   ORDER BY created_at, id LIMIT 1) s ON true
 		LEFT JOIN short_links l
 		       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
-		      AND l.link_type = $2 AND l.is_active
-		WHERE b.status = $1
-		  AND ($3 = '' OR b.name ILIKE $3 OR b.city ILIKE $3)
-		ORDER BY b.name, b.id
-		LIMIT $4 OFFSET $5`,
-		StatusReadyForOutreach, LinkTypeSitePreview, pattern, clamp(f.Limit, 1, 500, 25), max(f.Offset, 0))
+		      AND l.link_type = $%d AND l.is_active
+		ORDER BY b.name %s, b.id %s`, where, dir, dir, len(args)-1, len(args), dir, dir), args...)
 	if err != nil {
 		return CampaignPage{}, fmt.Errorf("store: list campaign businesses: %w", classify(err))
 	}
-	page := CampaignPage{Businesses: make([]CampaignBusiness, 0, len(rows))}
-	for _, r := range rows {
-		page.Businesses = append(page.Businesses, r.CampaignBusiness)
-		page.Total = r.Total
+	more := len(rows) > limit
+	rows = rows[:min(len(rows), limit)]
+	if before {
+		slices.Reverse(rows)
 	}
-	if len(rows) == 0 && f.Offset > 0 {
-		// Past the last page the window function has no row to report on.
-		err := s.db.GetContext(ctx, &page.Total, `SELECT COUNT(*) FROM businesses b
-			WHERE b.status = $1 AND ($2 = '' OR b.name ILIKE $2 OR b.city ILIKE $2)`,
-			StatusReadyForOutreach, pattern)
-		if err != nil {
-			return CampaignPage{}, fmt.Errorf("store: count campaign businesses: %w", classify(err))
+	page := CampaignPage{Businesses: rows}
+	if page.Businesses == nil {
+		page.Businesses = []CampaignBusiness{}
+	}
+	mark := func(b CampaignBusiness, before bool) *Cursor {
+		return &Cursor{Order: campaignOrder, Before: before, Key: b.Name, ID: b.ID}
+	}
+	switch {
+	case len(rows) == 0 && f.Cursor != nil:
+		back := *f.Cursor
+		back.Before = !back.Before
+		if before {
+			page.Next = &back
+		} else {
+			page.Prev = &back
+		}
+	case len(rows) > 0:
+		if (before && more) || (!before && f.Cursor != nil) {
+			page.Prev = mark(rows[0], true)
+		}
+		if (!before && more) || before {
+			page.Next = mark(rows[len(rows)-1], false)
 		}
 	}
 	return page, nil
+}
+
+// CountCampaignBusinesses counts the businesses f matches, exactly up to
+// exactCountLimit and estimated past it.
+func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (Count, error) {
+	where, args := f.where()
+	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
+}
+
+// where selects ready businesses, searched by name or city through the
+// trigram index businesses_search_idx.
+func (f CampaignFilter) where() (string, []any) {
+	args := []any{StatusReadyForOutreach}
+	where := "WHERE b.status = $1"
+	if q := strings.TrimSpace(f.Query); q != "" {
+		args = append(args, "%"+escapeLike(q)+"%")
+		where += " AND (b.name ILIKE $2 OR b.city ILIKE $2)"
+	}
+	return where, args
+}
+
+// isUUIDText reports whether s is a UUID in its text form, so a forged
+// cursor is refused before it reaches a ::uuid cast.
+func isUUIDText(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'):
+			return false
+		}
+	}
+	return true
 }

@@ -55,8 +55,7 @@ func TestListCampaignBusinesses(t *testing.T) {
 		{"name or city, any case", db.CampaignFilter{Query: "austin"}, []string{"Austin Auto", "Rosa's Bakery"}, 2},
 		{"LIKE wildcards are literal", db.CampaignFilter{Query: "0%"}, []string{"100% Organic_Farm"}, 1},
 		{"underscore is literal (would match a's)", db.CampaignFilter{Query: "a_s"}, nil, 0},
-		{"paged", db.CampaignFilter{Limit: 2, Offset: 2}, []string{"Rosa's Bakery", "Zen Spa"}, 4},
-		{"past the end keeps the total", db.CampaignFilter{Limit: 2, Offset: 10}, nil, 4},
+		{"first page", db.CampaignFilter{Limit: 2}, []string{"100% Organic_Farm", "Austin Auto"}, 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,8 +63,9 @@ func TestListCampaignBusinesses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := names(p); !equal(got, tc.want) || p.Total != tc.total {
-				t.Errorf("got %v total %d, want %v total %d", got, p.Total, tc.want, tc.total)
+			total, err := s.CountCampaignBusinesses(ctx, tc.f)
+			if got := names(p); !equal(got, tc.want) || err != nil || total.N != int64(tc.total) || total.Estimated {
+				t.Errorf("got %v total %+v %v, want %v total %d", got, total, err, tc.want, tc.total)
 			}
 		})
 	}

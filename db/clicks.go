@@ -74,6 +74,10 @@ func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, er
 }
 
 // flushStatement is FlushClicks' one statement. How it keeps its promises:
+//   - merged: a link merged into another since the instance cached it
+//     (its cache learns within a second, later during a feed outage) is
+//     counted on the link it was merged into, as a forwarded tap, so a
+//     stale cache cannot split counts; one level, as heals record it.
 //   - batch: ON CONFLICT DO NOTHING makes a replayed batch an empty set,
 //     and every later step reads from it, so a replay changes nothing.
 //     A replay racing its still-running first attempt waits on the
@@ -95,13 +99,20 @@ const flushStatement = `WITH batch AS (
 		INSERT INTO click_flushes (batch_id) VALUES ($1)
 		ON CONFLICT (batch_id) DO NOTHING
 		RETURNING batch_id
+	), merged AS (
+		SELECT l.id, l.superseded_by AS survivor FROM short_links l
+		WHERE l.superseded_by IS NOT NULL AND l.id = ANY ($2::bigint[] || $7::bigint[])
 	), delta AS (
-		SELECT d.link_id, d.day, d.clicks, d.previews
+		SELECT COALESCE(m.survivor, d.link_id) AS link_id, d.day,
+		       SUM(d.clicks)::bigint AS clicks, SUM(d.previews)::bigint AS previews
 		FROM unnest($2::bigint[], $3::date[], $4::bigint[], $5::bigint[]) AS d(link_id, day, clicks, previews)
+		LEFT JOIN merged m ON m.id = d.link_id
 		WHERE EXISTS (SELECT 1 FROM batch)
+		GROUP BY 1, 2
 	), taps AS (
-		SELECT t.tapped, t.counted, t.at, t.clicks
+		SELECT t.tapped, COALESCE(m.survivor, t.counted) AS counted, t.at, t.clicks
 		FROM unnest($6::bigint[], $7::bigint[], $8::timestamptz[], $9::bigint[]) AS t(tapped, counted, at, clicks)
+		LEFT JOIN merged m ON m.id = t.counted
 		WHERE EXISTS (SELECT 1 FROM batch)
 	), per_link AS (
 		SELECT link_id, SUM(clicks) AS clicks, SUM(previews) AS previews, SUM(forwarded) AS forwarded

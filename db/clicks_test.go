@@ -175,3 +175,43 @@ func TestPruneClickFlushesKeepsRecentBatches(t *testing.T) {
 		t.Error("a recent batch was applied twice after pruning")
 	}
 }
+
+// An instance whose cache has not yet heard that a link was merged keeps
+// counting taps under the merged link's id; the flush moves them to the
+// link it was merged into, as forwarded taps, so counts never split.
+func TestFlushCountsAStaleMergedLinkOnItsSurvivor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 2)
+	merged, survivor := ids[0], ids[1]
+	before := db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{{LinkID: merged, Day: monday, Clicks: 3}},
+		Taps: []db.TapRow{{Tapped: merged, Counted: merged, At: monday.Add(time.Hour), Clicks: 3}}}
+	if _, err := s.FlushClicks(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	s.DB().MustExec(`UPDATE short_links SET is_active = false, superseded_by = $2 WHERE id = $1`, merged, survivor)
+	stale := db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{
+		{LinkID: merged, Day: tuesday, Clicks: 2, Previews: 1},
+		{LinkID: survivor, Day: tuesday, Clicks: 4},
+	}, Taps: []db.TapRow{
+		{Tapped: merged, Counted: merged, At: tuesday.Add(time.Hour), Clicks: 2},
+		{Tapped: survivor, Counted: survivor, At: tuesday.Add(time.Hour), Clicks: 4},
+	}}
+	if _, err := s.FlushClicks(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	if c, p, dc, dp := counts(t, s, merged); c != 3 || p != 0 || dc != 3 || dp != 0 {
+		t.Errorf("merged link: %d clicks, %d previews (daily %d, %d); want frozen at 3, 0", c, p, dc, dp)
+	}
+	if c, p, dc, dp := counts(t, s, survivor); c != 6 || p != 1 || dc != 6 || dp != 1 {
+		t.Errorf("survivor: %d clicks, %d previews (daily %d, %d); want 6, 1", c, p, dc, dp)
+	}
+	var forwarded int64
+	if err := s.DB().Get(&forwarded, `SELECT forwarded_clicks FROM short_links WHERE id = $1`, merged); err != nil {
+		t.Fatal(err)
+	}
+	if forwarded != 2 {
+		t.Errorf("merged link forwarded %d taps, want 2", forwarded)
+	}
+}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -50,9 +51,9 @@ func TestListLinksFilters(t *testing.T) {
 		slugs []string
 	}{
 		{"everything, newest first", db.ListFilter{}, []string{"link4", "link3", "link2", "link1", "link0"}},
-		{"oldest first", db.ListFilter{Ascending: true}, []string{"link0", "link1", "link2", "link3", "link4"}},
-		{"most clicked", db.ListFilter{Sort: "clicks"}, []string{"link4", "link3", "link2", "link1", "link0"}},
-		{"least clicked", db.ListFilter{Sort: "clicks", Ascending: true}, []string{"link0", "link1", "link2", "link3", "link4"}},
+		{"oldest first", db.ListFilter{Sort: db.SortOldest}, []string{"link0", "link1", "link2", "link3", "link4"}},
+		{"most clicked", db.ListFilter{Sort: db.SortMostClicks}, []string{"link4", "link3", "link2", "link1", "link0"}},
+		{"least clicked", db.ListFilter{Sort: db.SortFewestClicks}, []string{"link0", "link1", "link2", "link3", "link4"}},
 		{"destination text", db.ListFilter{Query: "BAKERY"}, []string{"link3", "link0"}},
 		{"slug text", db.ListFilter{Query: "link1"}, []string{"link1"}},
 		{"LIKE wildcards match literally", db.ListFilter{Query: "100%_f"}, []string{"link2"}},
@@ -70,8 +71,12 @@ func TestListLinksFilters(t *testing.T) {
 		for _, l := range page.Links {
 			got = append(got, l.Slug)
 		}
-		if !slices.Equal(got, tc.slugs) || page.Total != len(tc.slugs) {
-			t.Errorf("%s: %v total %d, want %v", tc.name, got, page.Total, tc.slugs)
+		total, err := s.CountLinks(ctx, tc.f)
+		if !slices.Equal(got, tc.slugs) || err != nil || total != (db.Count{N: int64(len(tc.slugs))}) {
+			t.Errorf("%s: %v total %+v %v, want %v", tc.name, got, total, err, tc.slugs)
+		}
+		if page.Next != nil || page.Prev != nil {
+			t.Errorf("%s: one page has neighbours: %+v %+v", tc.name, page.Next, page.Prev)
 		}
 	}
 }
@@ -81,13 +86,15 @@ func TestListLinksPagesAndBusinessName(t *testing.T) {
 	s := listFixture(t)
 	ctx := context.Background()
 	var seen []string
-	for offset := 0; offset < 6; offset += 2 {
-		page, err := s.ListLinks(ctx, db.ListFilter{Limit: 2, Offset: offset, Ascending: true})
+	var cur *db.Cursor
+	var last db.LinkPage
+	for pages := 0; ; pages++ {
+		page, err := s.ListLinks(ctx, db.ListFilter{Limit: 2, Sort: db.SortOldest, Cursor: cur})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if page.Total != 5 {
-			t.Errorf("offset %d: total %d, want 5", offset, page.Total)
+		if (pages == 0) != (page.Prev == nil) {
+			t.Errorf("page %d: previous %+v", pages, page.Prev)
 		}
 		for _, l := range page.Links {
 			seen = append(seen, l.Slug)
@@ -95,13 +102,22 @@ func TestListLinksPagesAndBusinessName(t *testing.T) {
 				t.Errorf("%s: business name %v", l.Slug, name)
 			}
 		}
+		last = page
+		if cur = page.Next; cur == nil || pages > 5 {
+			break
+		}
 	}
 	if want := []string{"link0", "link1", "link2", "link3", "link4"}; !slices.Equal(seen, want) {
 		t.Errorf("pages held %v, want %v", seen, want)
 	}
-	past, err := s.ListLinks(ctx, db.ListFilter{Limit: 2, Offset: 10})
-	if err != nil || len(past.Links) != 0 || past.Total != 5 {
-		t.Errorf("past the end: %d links, total %d, %v", len(past.Links), past.Total, err)
+	// Back from the last page: the two links before it, in order.
+	back, err := s.ListLinks(ctx, db.ListFilter{Limit: 2, Sort: db.SortOldest, Cursor: last.Prev})
+	if err != nil || len(back.Links) != 2 || back.Links[0].Slug != "link2" || back.Links[1].Slug != "link3" || back.Next == nil || back.Prev == nil {
+		t.Errorf("previous page: %+v %v", back, err)
+	}
+	// A cursor of another order is refused, not silently misread.
+	if _, err := s.ListLinks(ctx, db.ListFilter{Sort: db.SortMostClicks, Cursor: last.Prev}); !errors.Is(err, db.ErrInvalidInput) {
+		t.Errorf("cursor of another order: %v, want ErrInvalidInput", err)
 	}
 }
 
@@ -110,7 +126,7 @@ func TestEachLinkWalksEveryMatch(t *testing.T) {
 	s := listFixture(t)
 	var got []string
 	var bakery string
-	err := s.EachLink(context.Background(), db.ListFilter{Sort: "clicks", Limit: 1, Offset: 3}, func(l db.ListedLink) error {
+	err := s.EachLink(context.Background(), db.ListFilter{Sort: db.SortMostClicks, Limit: 1}, func(l db.ListedLink) error {
 		got = append(got, l.Slug)
 		if l.BusinessName != nil {
 			bakery = *l.BusinessName
@@ -121,7 +137,7 @@ func TestEachLinkWalksEveryMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := []string{"link4", "link3", "link2", "link1", "link0"}; !slices.Equal(got, want) || bakery != "Rosa's Bakery" {
-		t.Errorf("walked %v (business %q), want %v ignoring limit and offset", got, bakery, want)
+		t.Errorf("walked %v (business %q), want %v ignoring the limit", got, bakery, want)
 	}
 }
 
@@ -143,5 +159,25 @@ func TestActiveLinkSharingDestination(t *testing.T) {
 	}
 	if _, err := s.ActiveLinkSharingDestination(ctx, current.Slug); err == nil {
 		t.Error("an active link was reported as blocking itself")
+	}
+}
+
+// Totals are exact up to 1,000 and labelled estimates past it, so counting
+// never reads more than about a thousand rows.
+func TestCountLinksEstimatesPastAThousand(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t, db.Options{})
+	ctx := context.Background()
+	s.DB().MustExec(`INSERT INTO short_links (slug, destination_url, link_type)
+		SELECT 'c' || i, 'https://c' || i || '.example.com/', CASE WHEN i <= 3 THEN 'qr' ELSE 'sms' END
+		FROM generate_series(1, 1500) i`)
+	s.DB().MustExec(`ANALYZE short_links`)
+	all, err := s.CountLinks(ctx, db.ListFilter{})
+	if err != nil || !all.Estimated || all.N < 1001 {
+		t.Errorf("1,500 links: %+v %v, want an estimate above 1,000", all, err)
+	}
+	qr, err := s.CountLinks(ctx, db.ListFilter{LinkType: "qr"})
+	if err != nil || qr != (db.Count{N: 3}) {
+		t.Errorf("3 qr links: %+v %v, want exactly 3", qr, err)
 	}
 }

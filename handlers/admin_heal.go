@@ -40,5 +40,6 @@ func (h *Handlers) HealNow(c echo.Context) error {
 		h.redirects.Invalidate(s) // others hear it through the change feed
 	}
 	h.log.Info("duplicates healed in the admin console", "merged", len(slugs), "slugs", slugs, "ip", c.RealIP())
+	h.monitor.requestCheck() // the dashboard turns green when the check confirms it
 	return c.Redirect(http.StatusSeeOther, "/admin/health?healed="+strconv.Itoa(len(slugs)))
 }

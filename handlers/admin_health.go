@@ -14,41 +14,46 @@ import (
 // healthPages registers the duplicate-health dashboard under /admin.
 func (h *Handlers) healthPages(admin *echo.Group) {
 	get(admin, "/health", h.HealthPage)
+	admin.POST("/health/check", h.HealthCheckForm)
 	get(admin, "/health/heal", h.HealPage) // admin_heal.go
 	admin.POST("/health/heal", h.HealNow)
 }
 
 // HealthPage is GET /admin/health: whether the one-active-link guarantee
-// holds, from the same figures as GET /api/v1/health/duplicates. Opening
-// the page always checks afresh; its panel's self-refresh (an htmx poll of
-// this URL) may reuse a check from the last few seconds.
+// holds, from the same figures as GET /api/v1/health/duplicates: the last
+// full check (with its time) and the unique index as the catalog has it now.
 func (h *Handlers) HealthPage(c echo.Context) error {
-	maxAge := time.Duration(0)
-	if c.Request().Header.Get("HX-Request") == "true" {
-		maxAge = healthPollMaxAge
-	}
-	hs, err := h.recentHealth(c.Request().Context(), maxAge)
+	hs, err := h.duplicateHealth(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	p := healthView(hs)
+	p := healthView(hs, h.cfg.DuplicateCheckInterval)
+	p.CSRF = csrfToken(c)
+	p.CheckStarted = c.QueryParam("msg") == "check-started"
 	if n, err := strconv.Atoi(c.QueryParam("healed")); err == nil && n >= 0 {
 		p.Healed = &n
 	}
 	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), p))
 }
 
-// healthPollMaxAge is how old a check the dashboard's self-refresh accepts.
-const healthPollMaxAge = 5 * time.Second
+// HealthCheckForm is POST /admin/health/check, the dashboard's "Check now"
+// button: it starts a full check in the background and comes back to the
+// dashboard, whose self-refresh shows the result when the check finishes.
+func (h *Handlers) HealthCheckForm(c echo.Context) error {
+	h.monitor.requestCheck()
+	h.log.Info("duplicate check requested from the dashboard", "ip", c.RealIP())
+	return c.Redirect(http.StatusSeeOther, "/admin/health?msg=check-started")
+}
 
-func healthView(hs healthJSON) views.HealthPage {
+func healthView(hs healthJSON, every time.Duration) views.HealthPage {
 	p := views.HealthPage{
 		DuplicateGroups: hs.DuplicateGroups, DuplicateLinks: hs.DuplicateLinks,
-		IndexPresent: hs.UniqueIndexPresent, IndexName: db.UniqueIndexName,
+		IndexPresent: hs.UniqueIndexPresent && hs.UniqueIndexValid, IndexName: db.UniqueIndexName,
 		ActiveLinks: hs.ActiveLinks, InactiveLinks: hs.InactiveLinks, HistoryLinks: hs.HistoryLinks,
 		ConflictsSinceStart: hs.ConflictsResolved, ConflictsTotal: hs.ConflictsTotal,
 		MoreGroups: hs.DuplicateGroups > len(hs.Groups), // the store lists the largest 100
 		CheckedAt:  hs.CheckedAt.UTC().Format("2006-01-02 15:04:05 UTC"), CheckedAtISO: hs.CheckedAt.UTC().Format(time.RFC3339),
+		CheckDuration: (time.Duration(hs.CheckSeconds*1000) * time.Millisecond).String(), CheckEvery: every.String(),
 	}
 	for _, g := range hs.Groups {
 		p.Groups = append(p.Groups, views.DuplicateGroupRow{

@@ -33,23 +33,23 @@ func (h *Handlers) linkPages(admin *echo.Group) {
 }
 
 // LinksPage is GET /admin/links: every link, searchable, filtered, sorted
-// and paginated, with deactivate and reactivate buttons.
+// and paginated by cursor, with deactivate and reactivate buttons.
 func (h *Handlers) LinksPage(c echo.Context) error {
 	q, err := h.readLinkQuery(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	page, err := h.store.ListLinks(ctx, q.filter(linksPageSize))
+	f := q.filter(linksPageSize)
+	page, err := h.store.ListLinks(ctx, f)
 	if err != nil {
 		return err
 	}
-	if len(page.Links) == 0 && q.Page > 1 { // past the end: the last page instead
-		last := q
-		last.Page = max(1, (page.Total+linksPageSize-1)/linksPageSize)
-		return c.Redirect(http.StatusSeeOther, last.url("/admin/links"))
+	total, err := h.store.CountLinks(ctx, f)
+	if err != nil {
+		return err
 	}
-	v := h.linksView(c, q, page)
+	v := h.linksView(c, q, page, total)
 	if err := h.markBlocked(ctx, v.Rows); err != nil {
 		return err
 	}
@@ -59,13 +59,11 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 }
 
 // linksView shapes a listing page for the template.
-func (h *Handlers) linksView(c echo.Context, q linkQuery, page db.LinkPage) views.LinksPage {
-	pages := max(1, (page.Total+linksPageSize-1)/linksPageSize)
-	offset := (q.Page - 1) * linksPageSize
+func (h *Handlers) linksView(c echo.Context, q linkQuery, page db.LinkPage, total db.Count) views.LinksPage {
 	v := views.LinksPage{
-		Filter: views.LinkFilter{Query: q.Query, Type: q.Type, Active: q.Active, Sort: q.Sort},
-		Sorts:  linkSorts(), Total: page.Total, From: offset + 1, To: offset + len(page.Links),
-		PageNumber: q.Page, PageCount: pages, HasFilter: q.filtered(), ClearURL: "/admin/links",
+		Filter: views.LinkFilter{Query: q.Query, Type: q.Type, Active: q.Active, Sort: string(q.Sort)},
+		Sorts:  linkSorts(), Total: countText(total), NoMatch: total.N == 0,
+		HasFilter: q.filtered(), ClearURL: "/admin/links",
 		Return: q.url("/admin/links"), Flash: flashFrom(c), CSRF: csrfToken(c),
 	}
 	for _, t := range h.cfg.LinkTypes {
@@ -74,30 +72,21 @@ func (h *Handlers) linksView(c echo.Context, q linkQuery, page db.LinkPage) view
 	for _, l := range page.Links {
 		v.Rows = append(v.Rows, h.linkRow(l))
 	}
-	export := q
-	export.Page = 1
-	v.ExportURL = export.url("/admin/links.csv")
-	if q.Page > 1 {
-		prev := q
-		prev.Page = min(q.Page-1, pages) // past the end, "previous" is the last page
-		v.PrevURL = prev.url("/admin/links")
+	v.ExportURL = q.at(nil).url("/admin/links.csv")
+	if page.Prev != nil || page.Next != nil {
+		v.Pager = pagerFor(page.Prev, page.Next, func(c *db.Cursor) string { return q.at(c).url("/admin/links") },
+			v.Total+" links")
 	}
-	if q.Page < pages {
-		next := q
-		next.Page = q.Page + 1
-		v.NextURL = next.url("/admin/links")
-	}
-	v.ByClicks = sortLink(q, "most_clicks", "fewest_clicks")
-	v.ByCreated = sortLink(q, "newest", "oldest")
+	v.ByClicks = sortLink(q, db.SortMostClicks, db.SortFewestClicks)
+	v.ByCreated = sortLink(q, db.SortNewest, db.SortOldest)
 	return v
 }
 
 // sortLink is a column heading: it sorts by the column, descending first,
 // and flips the direction when the listing is already sorted by it. The
 // arrow shows the current direction.
-func sortLink(q linkQuery, desc, asc string) views.SortLink {
-	s := q
-	s.Page = 1
+func sortLink(q linkQuery, desc, asc db.LinkSort) views.SortLink {
+	s := q.at(nil)
 	s.Sort = desc
 	arrow := ""
 	switch q.Sort {

@@ -38,7 +38,7 @@ func TestLinkListingFiltersSortsAndPages(t *testing.T) {
 	b := app.signedIn(t)
 
 	_, doc := b.get("/admin/links")
-	if n := len(slugsOn(doc)); n != 50 || !strings.Contains(doc.Find("#total").Text(), "1–50 of 65") {
+	if n := len(slugsOn(doc)); n != 50 || !strings.Contains(doc.Find("#total").Text(), "65 links match") {
 		t.Errorf("first page: %d rows, %q", n, doc.Find("#total").Text())
 	}
 	next, ok := doc.Find(`.pager a[rel="next"]`).Attr("href")
@@ -46,17 +46,17 @@ func TestLinkListingFiltersSortsAndPages(t *testing.T) {
 		t.Fatal("no next page link")
 	}
 	_, doc = b.get(next)
-	if n := len(slugsOn(doc)); n != 15 || !strings.Contains(doc.Find("#total").Text(), "51–65 of 65") {
+	if n := len(slugsOn(doc)); n != 15 || !strings.Contains(doc.Find("#total").Text(), "65 links match") {
 		t.Errorf("second page: %d rows, %q", n, doc.Find("#total").Text())
 	}
 	if doc.Find(`.pager a[rel="prev"]`).Length() != 1 || doc.Find(`.pager a[rel="next"]`).Length() != 0 {
 		t.Error("second page should link back only")
 	}
 
-	// Past the last page (an old bookmark, links deleted since): the last page.
-	if resp, _ := b.get("/admin/links?type=site_preview&page=9"); resp.StatusCode != http.StatusSeeOther ||
-		resp.Header.Get("Location") != "/admin/links?page=2&type=site_preview" {
-		t.Errorf("past the last page: %d %q, want 303 to the last page, page 2", resp.StatusCode, resp.Header.Get("Location"))
+	prev := doc.Find(`.pager a[rel="prev"]`).AttrOr("href", "")
+	_, doc = b.get(prev)
+	if n := len(slugsOn(doc)); n != 50 || doc.Find(`.pager a[rel="prev"]`).Length() != 0 || doc.Find(`.pager a[rel="next"]`).Length() != 1 {
+		t.Errorf("back to the first page (%s): %d rows", prev, n)
 	}
 
 	cases := []struct {
@@ -82,7 +82,7 @@ func TestLinkListingFiltersSortsAndPages(t *testing.T) {
 			}
 			continue
 		}
-		if !strings.Contains(total, fmt.Sprintf("of %d links", tc.total)) {
+		if !strings.Contains(total, fmt.Sprintf("%d links match", tc.total)) {
 			t.Errorf("%s: %q, want a total of %d", tc.query, total, tc.total)
 		}
 		if first := doc.Find("table.links tbody tr .dest").First().Text(); !strings.Contains(first, tc.first+".example.com") {
@@ -109,8 +109,8 @@ func TestLinkListingRejectsBadParameters(t *testing.T) {
 		"type=bogus":                    "type must",
 		"active=maybe":                  "active must",
 		"sort=slug":                     "sort must",
-		"page=0":                        "page must",
-		"page=two":                      "page must",
+		"cursor=bogus":                  "cursor must",
+		"cursor=MXxvbGRlc3R8YXwxfDE":    "cursor must", // a cursor of sort=oldest
 		"q=" + strings.Repeat("a", 201): "(q)",
 		"q=a%00b":                       "(q)",
 		"q=%FF":                         "(q)",
@@ -140,7 +140,7 @@ func TestLinksCSVExport(t *testing.T) {
 	}
 	b := app.signedIn(t)
 
-	resp, body := b.getRaw("/admin/links.csv?type=site_preview&active=true&sort=most_clicks&page=2")
+	resp, body := b.getRaw("/admin/links.csv?type=site_preview&active=true&sort=most_clicks")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
 		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
 		t.Fatalf("export: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))

@@ -1,8 +1,8 @@
 package handlers
 
 import (
+	"cmp"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -12,23 +12,29 @@ import (
 )
 
 // linkQuery is the listing's filter, sort and page as the URL carries them;
-// the CSV export reads the same parameters.
+// the CSV export and GET /api/v1/links read the same parameters.
 type linkQuery struct {
-	Query  string // q
-	Type   string // type
-	Active string // active: "", "true" or "false"
-	Sort   string // sort: see linkSorts
-	Page   int    // page, from 1
+	Query  string      // q
+	Type   string      // type
+	Active string      // active: "", "true" or "false"
+	Sort   db.LinkSort // sort: one of db.LinkSorts
+	Cursor *db.Cursor  // cursor: where the page starts (or ends); nil on the first page
+}
+
+// linkSortLabels are the names the listing's order menu shows; the orders
+// themselves (and their URL names) are db.LinkSorts.
+var linkSortLabels = map[db.LinkSort]string{
+	db.SortNewest: "Newest first", db.SortOldest: "Oldest first",
+	db.SortMostClicks: "Most clicks", db.SortFewestClicks: "Fewest clicks",
 }
 
 // linkSorts are the listing's orders, as the form offers them.
 func linkSorts() []views.Option {
-	return []views.Option{
-		{Value: "newest", Label: "Newest first"},
-		{Value: "oldest", Label: "Oldest first"},
-		{Value: "most_clicks", Label: "Most clicks"},
-		{Value: "fewest_clicks", Label: "Fewest clicks"},
+	opts := make([]views.Option, 0, len(db.LinkSorts))
+	for _, s := range db.LinkSorts {
+		opts = append(opts, views.Option{Value: string(s), Label: linkSortLabels[s]})
 	}
+	return opts
 }
 
 // readLinkQuery reads and checks the listing parameters. A bad value is a
@@ -42,51 +48,36 @@ func (h *Handlers) readLinkQuery(c echo.Context) (linkQuery, error) {
 		Query:  search,
 		Type:   c.QueryParam("type"),
 		Active: c.QueryParam("active"),
-		Sort:   c.QueryParam("sort"),
-		Page:   1,
+		Sort:   cmp.Or(db.LinkSort(c.QueryParam("sort")), db.SortNewest),
 	}
 	switch {
 	case q.Type != "" && !h.knownLinkType(q.Type):
 		return q, invalid("type", "type must be empty or one of: %s", strings.Join(h.cfg.LinkTypes, ", "))
 	case q.Active != "" && q.Active != "true" && q.Active != "false":
 		return q, invalid("active", "active must be empty, true or false")
-	}
-	if q.Sort == "" {
-		q.Sort = "newest"
-	}
-	if _, _, ok := sortOrder(q.Sort); !ok {
+	case !q.Sort.Valid():
 		return q, invalid("sort", "sort must be newest, oldest, most_clicks or fewest_clicks")
 	}
-	if p := c.QueryParam("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return q, invalid("page", "page must be a whole number from 1")
-		}
-		q.Page = n
-	}
-	return q, nil
+	q.Cursor, err = cursorParam(c, string(q.Sort))
+	return q, err
 }
 
-// sortOrder maps a sort parameter onto the store's order.
-func sortOrder(sort string) (key string, ascending, ok bool) {
-	switch sort {
-	case "newest":
-		return "created", false, true
-	case "oldest":
-		return "created", true, true
-	case "most_clicks":
-		return "clicks", false, true
-	case "fewest_clicks":
-		return "clicks", true, true
+// cursorParam reads ?cursor=, which must come from a listing in order.
+func cursorParam(c echo.Context, order string) (*db.Cursor, error) {
+	token := c.QueryParam("cursor")
+	if token == "" {
+		return nil, nil
 	}
-	return "", false, false
+	cur, err := db.ParseCursor(token)
+	if err != nil || cur.Order != order || len(token) > 1000 {
+		return nil, invalid("cursor", "cursor must be a next_cursor (or page link) of this listing in the same sort")
+	}
+	return &cur, nil
 }
 
 // filter is the store filter for one page of pageSize links.
 func (q linkQuery) filter(pageSize int) db.ListFilter {
-	key, asc, _ := sortOrder(q.Sort)
-	f := db.ListFilter{Query: q.Query, LinkType: q.Type, Sort: key, Ascending: asc,
-		Limit: pageSize, Offset: (q.Page - 1) * pageSize}
+	f := db.ListFilter{Query: q.Query, LinkType: q.Type, Sort: q.Sort, Limit: pageSize, Cursor: q.Cursor}
 	if q.Active != "" {
 		active := q.Active == "true"
 		f.Active = &active
@@ -105,12 +96,20 @@ func (q linkQuery) url(path string) string {
 	set("q", q.Query, "")
 	set("type", q.Type, "")
 	set("active", q.Active, "")
-	set("sort", q.Sort, "newest")
-	set("page", strconv.Itoa(q.Page), "1")
+	set("sort", string(q.Sort), string(db.SortNewest))
+	if q.Cursor != nil {
+		v.Set("cursor", q.Cursor.String())
+	}
 	if len(v) == 0 {
 		return path
 	}
 	return path + "?" + v.Encode()
+}
+
+// at is q on the page a cursor marks (nil: the first page).
+func (q linkQuery) at(c *db.Cursor) linkQuery {
+	q.Cursor = c
+	return q
 }
 
 // filtered reports whether q narrows the listing at all.

@@ -63,7 +63,7 @@ func TestLinkListingShowsLinks(t *testing.T) {
 		"clicks":                        cells.Eq(5).Text() == "12",
 		"previews":                      cells.Eq(6).Text() == "3",
 		"created":                       row.Find("time").AttrOr("datetime", "") != "",
-		"total":                         strings.Contains(doc.Find("#total").Text(), "of 1 links"),
+		"total":                         strings.Contains(doc.Find("#total").Text(), "1 links match"),
 	}
 	for what, ok := range checks {
 		if !ok {

@@ -193,17 +193,19 @@ func TestDuplicateHealthAPI(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://a.example.com/"})
+	app.checkDuplicates(t)
 	status, h := app.api(t, "GET", "/api/v1/health/duplicates", nil)
 	if status != 200 || h["duplicate_groups"] != 0.0 || h["unique_index_present"] != true || h["active_links"] != 1.0 {
 		t.Fatalf("healthy: %d %v", status, h)
 	}
-	for _, key := range []string{"duplicate_links", "inactive_links", "checked_at"} {
+	for _, key := range []string{"duplicate_links", "inactive_links", "checked_at", "unique_index_valid"} {
 		if _, ok := h[key]; !ok {
 			t.Errorf("missing %s in %v", key, h)
 		}
 	}
 	app.Store.DB().MustExec(`DROP INDEX short_links_one_active_idx`)
 	app.Store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('dup001', 'https://a.example.com/')`)
+	app.checkDuplicates(t)
 	_, h = app.api(t, "GET", "/api/v1/health/duplicates", nil)
 	if h["duplicate_groups"] != 1.0 || h["duplicate_links"] != 2.0 || h["unique_index_present"] != false {
 		t.Errorf("with a forced duplicate: %v", h)

@@ -188,6 +188,16 @@ func (a *testApp) countLinks(t *testing.T) int {
 	return n
 }
 
+// checkDuplicates runs the full duplicate check now, as the monitor and
+// `shortlinks check-duplicates` do; the dashboard and API show its result.
+func (a *testApp) checkDuplicates(t *testing.T) {
+	t.Helper()
+	// Wait: the monitor may be running its own first check; this one runs after it.
+	if _, err := a.Store.RunDuplicateCheck(context.Background(), db.CheckOptions{Wait: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // iPhone is the User-Agent of a person tapping a link.
 const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 

@@ -30,31 +30,37 @@ func (h *Handlers) campaignPages(admin *echo.Group) {
 	admin.POST("/campaigns/:id/sends", h.MarkSentForm) // campaign_sends.go
 }
 
-// CampaignsPage is GET /admin/campaigns?q=&limit=&offset=: businesses ready
-// for outreach, searchable by name or city.
+// CampaignsPage is GET /admin/campaigns?q=&limit=&cursor=: businesses ready
+// for outreach, searchable by name or city, paginated by cursor.
 func (h *Handlers) CampaignsPage(c echo.Context) error {
 	q, err := searchParam(c, "q")
 	if err != nil {
 		return err
 	}
-	limit, offset := pageParams(c, campaignPageSize)
-	page, err := h.store.ListCampaignBusinesses(c.Request().Context(), db.CampaignFilter{Query: q, Limit: limit, Offset: offset})
+	cur, err := cursorParam(c, "name")
 	if err != nil {
 		return err
 	}
-	if len(page.Businesses) == 0 && offset > 0 && page.Total > 0 { // past the end: the last page instead
-		return c.Redirect(http.StatusSeeOther, campaignListHref(q, limit, (page.Total-1)/limit*limit))
+	ctx := c.Request().Context()
+	f := db.CampaignFilter{Query: q, Limit: queryInt(c, "limit", campaignPageSize, 1, 500), Cursor: cur}
+	page, err := h.store.ListCampaignBusinesses(ctx, f)
+	if err != nil {
+		return err
+	}
+	total, err := h.store.CountCampaignBusinesses(ctx, f)
+	if err != nil {
+		return err
 	}
 	ids := make([]string, len(page.Businesses))
 	for i, b := range page.Businesses {
 		ids[i] = b.ID
 	}
 	// Totals over every link of each business on the page (db/business_totals.go).
-	counts, err := h.store.CountsByBusiness(c.Request().Context(), ids)
+	counts, err := h.store.CountsByBusiness(ctx, ids)
 	if err != nil {
 		return err
 	}
-	list := views.CampaignList{Query: q, Total: page.Total, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
+	list := views.CampaignList{Query: q, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
 	for _, b := range page.Businesses {
 		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
 			SiteURL: deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews}
@@ -63,21 +69,16 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 		}
 		list.Rows = append(list.Rows, row)
 	}
-	if len(list.Rows) > 0 {
-		list.From, list.To = offset+1, offset+len(list.Rows)
-	}
-	if offset > 0 {
-		list.PrevHref = campaignListHref(q, limit, max(offset-limit, 0))
-	}
-	if offset+len(list.Rows) < page.Total {
-		list.NextHref = campaignListHref(q, limit, offset+limit)
+	if total.N > 0 { // the empty state says it; a pager would only add noise
+		list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
+			countText(total)+" "+plural(total.N, "business", "businesses"))
 	}
 	return render(c, http.StatusOK, views.CampaignsPage(h.chrome(c, "Campaigns", "campaigns"), list))
 }
 
-// campaignListHref is the URL of the campaign listing for a search and a
-// page of it.
-func campaignListHref(q string, limit, offset int) string {
+// campaignListHref is the URL of the campaign listing with a search, a page size and a
+// cursor, leaving out defaults.
+func campaignListHref(q string, limit int, cur *db.Cursor) string {
 	v := url.Values{}
 	if q != "" {
 		v.Set("q", q)
@@ -85,13 +86,20 @@ func campaignListHref(q string, limit, offset int) string {
 	if limit != campaignPageSize {
 		v.Set("limit", strconv.Itoa(limit))
 	}
-	if offset > 0 {
-		v.Set("offset", strconv.Itoa(offset))
+	if cur != nil {
+		v.Set("cursor", cur.String())
 	}
 	if len(v) == 0 {
 		return "/admin/campaigns"
 	}
 	return "/admin/campaigns?" + v.Encode()
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // CampaignPage is GET /admin/campaigns/:id?variant=: the whole page, which

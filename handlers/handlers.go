@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,6 +37,9 @@ type Config struct {
 	Limits         Limits
 	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
 	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
+	// DuplicateCheckInterval is how often the full duplicate check runs
+	// (one instance at a time); DefaultDuplicateCheckInterval when zero.
+	DuplicateCheckInterval time.Duration
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
@@ -56,12 +60,11 @@ type Handlers struct {
 	limits    limiters
 	guesses   *guessGate         // slug_guessing.go: the unknown-slug limit, before any lookup
 	metrics   *metrics           // metrics.go
-	monitor   *monitor           // monitor.go: refreshes gauges, persists counters
+	monitor   *monitor           // monitor.go: gauges, counters, the duplicate check
 	redirects *redirects.Service // redirect.go; stopped by Close
 	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
 
-	lastHealth healthCache // health.go: the last duplicate-health check
-	ready      readiness   // readiness.go: /readyz's last database check
+	ready readiness // readiness.go: /readyz's last database check
 
 	pageHeaders map[string][]string // middleware.go: security headers of pages, API answers, error pages
 }
@@ -79,6 +82,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		cfg.RedirectStatus = http.StatusFound
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.DuplicateCheckInterval <= 0 {
+		cfg.DuplicateCheckInterval = DefaultDuplicateCheckInterval
+	}
 	if cfg.SMSRate.Currency == "" {
 		cfg.SMSRate = DefaultSMSRate
 	}
@@ -97,7 +103,7 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	h.redirects = h.newRedirects()
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
-	h.monitor = h.startMonitor(monitorInterval)
+	h.monitor = h.startMonitor(monitorInterval, cfg.DuplicateCheckInterval)
 	if len(cfg.Webhooks.URLs) > 0 {
 		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
 	}
@@ -136,6 +142,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
 	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
 	api.POST("/links", h.CreateLink, auth)
+	get(api, "/links", h.ListLinks, auth) // api_links_list.go
 	get(api, "/links/:slug", h.GetLink, auth)
 	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)
 	api.POST("/links/:slug/activate", h.ActivateLink, auth)

@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // Healthz is GET /healthz: the process is up.
@@ -25,21 +27,26 @@ func (h *Handlers) Readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 }
 
-// healthJSON is the duplicate-health summary of the API.
+// healthJSON is the duplicate-health summary of the API. The figures are
+// those of the last completed full check (CheckedAt), which runs in the
+// background; whether the unique index exists and is valid is read from the
+// catalog on every request.
 type healthJSON struct {
 	DuplicateGroups    int                  `json:"duplicate_groups"`
 	DuplicateLinks     int                  `json:"duplicate_links"`
 	UniqueIndexPresent bool                 `json:"unique_index_present"`
+	UniqueIndexValid   bool                 `json:"unique_index_valid"`
 	ActiveLinks        int                  `json:"active_links"`
 	InactiveLinks      int                  `json:"inactive_links"`
 	HistoryLinks       int                  `json:"history_links"`
 	ConflictsResolved  int64                `json:"conflicts_resolved"`       // since this process started
 	ConflictsTotal     int64                `json:"conflicts_resolved_total"` // ever, persisted by every instance
 	Groups             []duplicateGroupJSON `json:"groups"`
-	CheckedAt          time.Time            `json:"checked_at"`
+	CheckedAt          time.Time            `json:"checked_at"` // when the last full check finished
+	CheckSeconds       float64              `json:"check_seconds"`
 }
 
-// duplicateGroupJSON is a db.DuplicateGroup as the API returns it.
+// duplicateGroupJSON is one offending group as the API shows it.
 type duplicateGroupJSON struct {
 	DestinationURL string    `json:"destination_url"`
 	LinkType       string    `json:"link_type"`
@@ -49,65 +56,38 @@ type duplicateGroupJSON struct {
 }
 
 // duplicateHealth gathers the figures the API and the dashboard share, and
-// refreshes the duplicate gauges of /metrics with them.
+// refreshes the duplicate gauges of /metrics with them. It costs a few
+// index probes whatever the number of links; only the very first call on
+// a database with no check yet waits for one.
 func (h *Handlers) duplicateHealth(ctx context.Context) (healthJSON, error) {
-	hs, err := h.store.Health(ctx)
+	check, err := h.store.LatestDuplicateCheck(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		check, err = h.store.RunDuplicateCheck(ctx, db.CheckOptions{Wait: true, MaxAge: h.cfg.DuplicateCheckInterval})
+	}
 	if err != nil {
 		return healthJSON{}, err
 	}
-	groups := []duplicateGroupJSON{}
-	if hs.DuplicateGroups > 0 {
-		found, err := h.store.DuplicateGroups(ctx)
-		if err != nil {
-			return healthJSON{}, err
-		}
-		for _, g := range found {
-			groups = append(groups, duplicateGroupJSON(g))
-		}
+	index, err := h.store.UniqueIndexState(ctx)
+	if err != nil {
+		return healthJSON{}, err
 	}
 	total, err := h.store.ConflictsTotal(ctx)
 	if err != nil {
 		return healthJSON{}, err
 	}
 	out := healthJSON{
-		DuplicateGroups: hs.DuplicateGroups, DuplicateLinks: hs.DuplicateLinks,
-		UniqueIndexPresent: hs.UniqueIndexPresent, ActiveLinks: hs.ActiveLinks,
-		InactiveLinks: hs.InactiveLinks, HistoryLinks: hs.HistoryLinks,
+		DuplicateGroups: check.DuplicateGroups, DuplicateLinks: check.DuplicateLinks,
+		UniqueIndexPresent: index.Present, UniqueIndexValid: index.Valid,
+		ActiveLinks: check.ActiveLinks, InactiveLinks: check.InactiveLinks, HistoryLinks: check.HistoryLinks,
 		ConflictsResolved: h.store.Counters().ConflictsResolved, ConflictsTotal: total,
-		Groups: groups, CheckedAt: hs.CheckedAt,
+		Groups: make([]duplicateGroupJSON, 0, len(check.Groups)), CheckedAt: check.FinishedAt,
+		CheckSeconds: check.FinishedAt.Sub(check.StartedAt).Seconds(),
+	}
+	for _, g := range check.Groups {
+		out.Groups = append(out.Groups, duplicateGroupJSON(g))
 	}
 	h.metrics.recordHealth(out)
-	h.lastHealth.store(out)
 	return out, nil
-}
-
-// recentHealth is duplicateHealth, or its last result when younger than
-// maxAge: the dashboard's self-refresh of every open tab costs at most one
-// monitoring query per maxAge.
-func (h *Handlers) recentHealth(ctx context.Context, maxAge time.Duration) (healthJSON, error) {
-	if v, ok := h.lastHealth.load(maxAge); ok {
-		return v, nil
-	}
-	return h.duplicateHealth(ctx)
-}
-
-// healthCache keeps the last duplicate-health result.
-type healthCache struct {
-	mu sync.Mutex
-	at time.Time
-	v  healthJSON
-}
-
-func (c *healthCache) store(v healthJSON) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at, c.v = time.Now(), v
-}
-
-func (c *healthCache) load(maxAge time.Duration) (healthJSON, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.v, !c.at.IsZero() && time.Since(c.at) < maxAge
 }
 
 // DuplicateHealth is GET /api/v1/health/duplicates.

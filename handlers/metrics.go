@@ -28,6 +28,7 @@ type metrics struct {
 	duplicateGroups prometheus.Gauge
 	uniqueIndex     prometheus.Gauge
 	healthChecked   prometheus.Gauge
+	links           *prometheus.GaugeVec
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -64,13 +65,17 @@ func newMetrics(log *slog.Logger) *metrics {
 	})
 	m.uniqueIndex = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shortlinks_unique_index_present",
-		Help: "1 when the partial unique index " + db.UniqueIndexName + " exists, as of the last check.",
+		Help: "1 when the partial unique index " + db.UniqueIndexName + " exists and is valid (read from the catalog every 30 s).",
 	})
 	m.healthChecked = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shortlinks_duplicate_check_timestamp_seconds",
-		Help: "Unix time of the last duplicate-health check; a stale value means the gauges are stale.",
+		Help: "Unix time the last full duplicate check finished (any instance); a stale value means the check is not running.",
 	})
-	m.reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked,
+	m.links = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "shortlinks_links",
+		Help: "Links by state (active, inactive), as of the last duplicate check: exact then, never a scan per scrape.",
+	}, []string{"state"})
+	m.reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -161,9 +166,11 @@ func (h *Handlers) measureRequests(next echo.HandlerFunc) echo.HandlerFunc {
 func (m *metrics) recordHealth(hs healthJSON) {
 	m.duplicateGroups.Set(float64(hs.DuplicateGroups))
 	index := 0.0
-	if hs.UniqueIndexPresent {
+	if hs.UniqueIndexPresent && hs.UniqueIndexValid {
 		index = 1
 	}
 	m.uniqueIndex.Set(index)
 	m.healthChecked.Set(float64(hs.CheckedAt.UnixNano()) / 1e9)
+	m.links.WithLabelValues("active").Set(float64(hs.ActiveLinks))
+	m.links.WithLabelValues("inactive").Set(float64(hs.InactiveLinks))
 }

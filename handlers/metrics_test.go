@@ -112,7 +112,8 @@ func TestMetricsDuplicateGauge(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	app.addLink(t, "https://a.example.com/", "site_preview")
-	app.api(t, "GET", "/api/v1/health/duplicates", nil) // refreshes on demand
+	app.checkDuplicates(t)
+	app.api(t, "GET", "/api/v1/health/duplicates", nil) // refreshes the gauges on demand
 	families := scrape(t, app)
 	if v, ok := value(families, "shortlinks_duplicate_groups", nil); !ok || v != 0 {
 		t.Errorf("healthy: duplicate groups %v (present %t)", v, ok)
@@ -120,8 +121,12 @@ func TestMetricsDuplicateGauge(t *testing.T) {
 	if v, _ := value(families, "shortlinks_unique_index_present", nil); v != 1 {
 		t.Errorf("healthy: index present %v", v)
 	}
+	if v, _ := value(families, "shortlinks_links", map[string]string{"state": "active"}); v != 1 {
+		t.Errorf("healthy: active links gauge %v, want 1", v)
+	}
 	app.Store.DB().MustExec(`DROP INDEX ` + db.UniqueIndexName)
 	app.rawLink(t, "dup001", "https://a.example.com/")
+	app.checkDuplicates(t)
 	app.signedIn(t).get("/admin/health") // the dashboard refreshes it too
 	families = scrape(t, app)
 	if v, _ := value(families, "shortlinks_duplicate_groups", nil); v != 1 {

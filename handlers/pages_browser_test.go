@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // Every page, signed in and out, in its empty, full and error states, at a
@@ -74,6 +76,8 @@ func TestEveryPageInBrowser(t *testing.T) {
 		{"retired link", "/admin/links/" + retired.Slug},
 		{"deactivate: confirm", "/admin/links/" + friendly["slug"].(string) + "/deactivate"},
 		{"health, all good", "/admin/health"},
+		{"heal: confirm", "/admin/health/heal"},
+		{"results, no sends yet", "/admin/results"},
 		{"message templates", "/admin/templates"},
 		{"webhooks", "/admin/webhooks"},
 		{"add a business", "/admin/businesses/new"},
@@ -81,6 +85,15 @@ func TestEveryPageInBrowser(t *testing.T) {
 		{"no such admin page", "/admin/settings"},
 		{"no such business", "/admin/campaigns/6f1c9e4e-0000-4000-8000-000000000000"},
 		{"bad filter", "/admin/links?sort=sideways"},
+	} {
+		s.checkPage(t, app.URL, p)
+	}
+
+	// Full states: a recorded send on the results page and the preview.
+	app.mustPost(t, "/api/v1/campaigns/sends", "browser-send-1", previewBody(rosa.ID, "friendly"))
+	for _, p := range []pageCheck{
+		{"results with a send", "/admin/results"},
+		{"campaign preview, sent", campaign},
 	} {
 		s.checkPage(t, app.URL, p)
 	}
@@ -99,10 +112,13 @@ func TestEveryPageInBrowser(t *testing.T) {
 	checkKeyboardTabs(t, s, app.URL+campaign)
 	checkCopyButtons(t, s, app.URL, campaign, friendly["message"].(string), friendly["short_url"].(string))
 
-	// The red state of the health page.
-	app.Store.DB().MustExec(`DROP INDEX short_links_one_active_idx`)
+	// The red state of the health page, with its heal action and the
+	// confirmation step.
+	app.Store.DB().MustExec(`DROP INDEX ` + db.UniqueIndexName)
 	app.rawLink(t, "dup001", "https://rosas.example.com/")
+	app.checkDuplicates(t)
 	s.checkPage(t, app.URL, pageCheck{"health, duplicates", "/admin/health"})
+	s.checkPage(t, app.URL, pageCheck{"heal: confirm, with duplicates", "/admin/health/heal"})
 }
 
 // checkKeyboardTabs drives the variant tabs with the keyboard only: the

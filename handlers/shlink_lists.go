@@ -14,13 +14,10 @@ import (
 
 // shlinkOrders maps Shlink's orderBy onto the listing's sorts. Visits sort
 // by clicks (non-bot visits); previews are not a sort key of the listing.
-var shlinkOrders = map[string]struct {
-	sort      string
-	ascending bool
-}{
-	"dateCreated-ASC": {"created", true}, "dateCreated-DESC": {"created", false},
-	"visits-ASC": {"clicks", true}, "visits-DESC": {"clicks", false},
-	"nonBotVisits-ASC": {"clicks", true}, "nonBotVisits-DESC": {"clicks", false},
+var shlinkOrders = map[string]db.LinkSort{
+	"dateCreated-ASC": db.SortOldest, "dateCreated-DESC": db.SortNewest,
+	"visits-ASC": db.SortFewestClicks, "visits-DESC": db.SortMostClicks,
+	"nonBotVisits-ASC": db.SortFewestClicks, "nonBotVisits-DESC": db.SortMostClicks,
 }
 
 // ShlinkListShortURLs is GET /rest/v3/short-urls: active links, newest
@@ -41,7 +38,13 @@ func (h *Handlers) ShlinkListShortURLs(c echo.Context) error {
 		for _, l := range lp.Links {
 			out = append(out, h.toShlinkShortURL(l.Link))
 		}
-		total = lp.Total
+		// Exact up to 1,000 matches, the planner's estimate past that:
+		// Shlink's totalItems is for a pager, not accounting.
+		count, err := h.store.CountLinks(c.Request().Context(), f)
+		if err != nil {
+			return err
+		}
+		total = int(count.N)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"shortUrls": map[string]any{
 		"data": out, "pagination": newShlinkPagination(page, perPage, len(out), total)}})
@@ -71,7 +74,7 @@ func (h *Handlers) shlinkListFilter(c echo.Context) (f db.ListFilter, page, perP
 		if !ok {
 			return f, 0, 0, invalidShlinkData("orderBy must be dateCreated, visits or nonBotVisits, each followed by -ASC or -DESC.", "orderBy")
 		}
-		f.Sort, f.Ascending = order.sort, order.ascending
+		f.Sort = order
 	}
 	return f, page, perPage, nil
 }

@@ -124,14 +124,15 @@ func TestMigrationHealsDuplicates(t *testing.T) {
 		t.Errorf("%d active links after down (%v), want 2 (down must not undo the healing)", n, err)
 	}
 	s := db.New(conn, db.Options{})
-	if h, _ := s.Health(ctx); h.UniqueIndexPresent {
+	if st, _ := s.UniqueIndexState(ctx); st.Present {
 		t.Error("index still present after down")
 	}
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if h, _ := s.Health(ctx); !h.UniqueIndexPresent || h.DuplicateGroups != 0 {
-		t.Errorf("after up again: %+v", h)
+	st, _ := s.UniqueIndexState(ctx)
+	if c, err := s.RunDuplicateCheck(ctx, db.CheckOptions{}); err != nil || !st.Present || !st.Valid || c.DuplicateGroups != 0 {
+		t.Errorf("after up again: index %+v, check %+v %v", st, c, err)
 	}
 }
 

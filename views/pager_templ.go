@@ -9,31 +9,12 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "strconv"
-
-// Pager is the previous/next navigation of a paginated listing.
+// Pager is the previous/next navigation of every paginated listing; the
+// handlers build it from the listing's cursors.
 type Pager struct {
-	PrevURL string
-	NextURL string
-	Label   string // where the reader is, e.g. "Page 2 of 5"
-}
-
-// Pager describes the campaign listing's position.
-func (l CampaignList) Pager() Pager {
-	if l.Total == 0 { // the empty state says it; a pager would only add noise
-		return Pager{}
-	}
-	label := strconv.Itoa(l.From) + "–" + strconv.Itoa(l.To) + " of " + strconv.Itoa(l.Total)
-	return Pager{PrevURL: l.PrevHref, NextURL: l.NextHref, Label: label}
-}
-
-// Pager describes the link listing's position; one page needs none.
-func (p LinksPage) Pager() Pager {
-	if p.PageCount <= 1 {
-		return Pager{}
-	}
-	return Pager{PrevURL: p.PrevURL, NextURL: p.NextURL,
-		Label: "Page " + strconv.Itoa(p.PageNumber) + " of " + strconv.Itoa(p.PageCount)}
+	PrevURL string // empty on the first page
+	NextURL string // empty on the last page
+	Label   string // how many rows match, e.g. "about 9.0 M links"; empty: no pager
 }
 
 func pager(p Pager) templ.Component {
@@ -66,7 +47,7 @@ func pager(p Pager) templ.Component {
 				var templ_7745c5c3_Var2 string
 				templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(p.PrevURL)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pager.templ`, Line: 34, Col: 38}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pager.templ`, Line: 15, Col: 38}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 				if templ_7745c5c3_Err != nil {
@@ -89,7 +70,7 @@ func pager(p Pager) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pager.templ`, Line: 38, Col: 18}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pager.templ`, Line: 19, Col: 18}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -107,7 +88,7 @@ func pager(p Pager) templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(p.NextURL)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pager.templ`, Line: 40, Col: 38}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pager.templ`, Line: 21, Col: 38}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 				if templ_7745c5c3_Err != nil {

@@ -105,7 +105,7 @@ func Results(c Chrome, p ResultsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"RFC 3339\"></label> <button type=\"submit\" class=\"secondary\">Show</button></form><div class=\"table-wrap\"><table id=\"results\"><thead><tr><th>Variant</th><th class=\"num\">Sends</th><th class=\"num\">Businesses sent to</th><th class=\"num\">Businesses that clicked</th><th class=\"num\">Click rate</th><th>95% interval</th><th class=\"num\">Clicks</th><th class=\"num\">Segments</th><th class=\"num\">Cost</th><th class=\"num\">Cost per click</th><th class=\"num\">Cost per business that clicked</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"RFC 3339\"></label> <button type=\"submit\" class=\"secondary\">Show</button></form><div class=\"table-wrap\" role=\"region\" aria-label=\"Results by variant\" tabindex=\"0\"><table id=\"results\"><thead><tr><th>Variant</th><th class=\"num\">Sends</th><th class=\"num\">Businesses sent to</th><th class=\"num\">Businesses that clicked</th><th class=\"num\">Click rate</th><th>95% interval</th><th class=\"num\">Clicks</th><th class=\"num\">Segments</th><th class=\"num\">Cost</th><th class=\"num\">Cost per click</th><th class=\"num\">Cost per business that clicked</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

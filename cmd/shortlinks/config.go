@@ -46,14 +46,15 @@ type config struct {
 	TokenRateLimit    float64
 	TrustedProxies    string
 
-	ClickFlushInterval time.Duration
-	LinkCacheSize      int
-	LinkCacheTTL       time.Duration
-	MaxPendingClicks   int
-	SMS                smsConfig // config_sms.go
-	MetricsPublic      bool
-	MetricsToken       string
-	Webhooks           webhookConfig // config_webhooks.go
+	ClickFlushInterval     time.Duration
+	LinkCacheSize          int
+	LinkCacheTTL           time.Duration
+	MaxPendingClicks       int
+	SMS                    smsConfig // config_sms.go
+	MetricsPublic          bool
+	MetricsToken           string
+	Webhooks               webhookConfig // config_webhooks.go
+	DuplicateCheckInterval time.Duration
 
 	envErrs []error // environment values that did not parse
 }
@@ -110,6 +111,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	c.SMS.register(str)
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", envParse("METRICS_PUBLIC", false, strconv.ParseBool, &c.envErrs), "serve /metrics to any client, not only loopback peers (METRICS_PUBLIC)")
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
+	fs.DurationVar(&c.DuplicateCheckInterval, "duplicate-check-interval", envParse("DUPLICATE_CHECK_INTERVAL", time.Hour, time.ParseDuration, &c.envErrs), "how often the full duplicate check runs, on one instance at a time (DUPLICATE_CHECK_INTERVAL)")
 	c.Webhooks.register(fs, str, &c.envErrs)
 }
 
@@ -164,22 +166,23 @@ func (c *config) baseURL() string {
 
 func (c *config) handlersConfig() handlers.Config {
 	return handlers.Config{
-		Redirects:      c.redirectOptions(),
-		BaseURL:        c.baseURL(),
-		APITokens:      splitList(c.APITokens),
-		LinkTypes:      splitList(c.LinkTypes),
-		ShlinkLinkType: c.ShlinkLinkType,
-		URLPolicy:      c.urlPolicy(),
-		RedirectStatus: c.RedirectStatus,
-		AdminUser:      c.AdminUser,
-		AdminPassword:  c.AdminPassword,
-		SessionSecret:  c.SessionSecret,
-		Limits:         c.limits(),
-		SMSRate:        c.SMS.rate,
-		SMSTemplates:   c.SMS.templates,
-		MetricsPublic:  c.MetricsPublic,
-		MetricsToken:   c.MetricsToken,
-		Webhooks:       c.Webhooks.opts,
+		Redirects:              c.redirectOptions(),
+		BaseURL:                c.baseURL(),
+		APITokens:              splitList(c.APITokens),
+		LinkTypes:              splitList(c.LinkTypes),
+		ShlinkLinkType:         c.ShlinkLinkType,
+		URLPolicy:              c.urlPolicy(),
+		RedirectStatus:         c.RedirectStatus,
+		AdminUser:              c.AdminUser,
+		AdminPassword:          c.AdminPassword,
+		SessionSecret:          c.SessionSecret,
+		Limits:                 c.limits(),
+		SMSRate:                c.SMS.rate,
+		SMSTemplates:           c.SMS.templates,
+		MetricsPublic:          c.MetricsPublic,
+		MetricsToken:           c.MetricsToken,
+		Webhooks:               c.Webhooks.opts,
+		DuplicateCheckInterval: c.DuplicateCheckInterval,
 	}
 }
 
