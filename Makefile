@@ -27,8 +27,9 @@ check:
 	$(GO) tool templ generate
 	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
 
-## bench: redirect throughput and latency against a constant-302 Echo
-## server in the same run, then click counts checked after SIGTERM (needs wrk)
+## bench: redirect throughput and latency against constant-302 Echo and net/http
+## servers in the same run, uncached redirects against pgbench -S, then click
+## counts checked after SIGTERM (needs wrk and pgbench)
 bench: build
 	$(GO) run ./cmd/bench -server $(BIN)
 

@@ -2,10 +2,12 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -22,23 +24,60 @@ type RedirectTarget struct {
 	TappedID       int64  `db:"tapped_id"`
 }
 
-// RedirectTarget looks up the link behind a slug, active or not, reading
-// only the columns a redirect needs. A superseded link is answered with its
+// redirectTargetSQL reads only the columns a redirect needs, active or not
+// (a deactivated link answers 410). A superseded link is answered with its
 // survivor, one level deep (a heal always points at an active link), so its
 // slug redirects exactly like the survivor's, and answers 410 once the
 // survivor is retired; the change trigger (00007) invalidates both slugs.
+// Explicit columns: a prepared statement's result type must not change
+// under it when a migration adds columns.
+const redirectTargetSQL = `SELECT COALESCE(v.id, l.id) AS id,
+		COALESCE(v.destination_url, l.destination_url) AS destination_url,
+		COALESCE(v.is_active, l.is_active) AS is_active, l.id AS tapped_id
+	FROM short_links l
+	LEFT JOIN short_links v ON v.id = l.superseded_by
+	WHERE l.slug = $1`
+
+// RedirectTarget looks up the link behind a slug. It runs as a prepared
+// statement: lib/pq sends an unprepared query with arguments as two round
+// trips (parse, then bind and execute), a prepared one as one, and the
+// cache misses of the redirect path are latency-bound on exactly that.
 func (s *Store) RedirectTarget(ctx context.Context, slug string) (RedirectTarget, error) {
 	var t RedirectTarget
-	err := s.db.GetContext(ctx, &t, `SELECT COALESCE(v.id, l.id) AS id,
-			COALESCE(v.destination_url, l.destination_url) AS destination_url,
-			COALESCE(v.is_active, l.is_active) AS is_active, l.id AS tapped_id
-		FROM short_links l
-		LEFT JOIN short_links v ON v.id = l.superseded_by
-		WHERE l.slug = $1`, slug)
+	stmt, err := s.redirectStmt.get(ctx, s.db.DB, redirectTargetSQL)
+	if err == nil {
+		err = stmt.QueryRowContext(ctx, slug).Scan(&t.ID, &t.DestinationURL, &t.IsActive, &t.TappedID)
+	}
 	if err != nil {
 		return RedirectTarget{}, fmt.Errorf("store: redirect target %q: %w", slug, classify(err))
 	}
 	return t, nil
+}
+
+// preparedStmt is a statement prepared on the pool the first time it is
+// needed (a database that is down at start-up only delays it). database/sql
+// then prepares it on each connection at that connection's first use and
+// again on connections opened later, so every execution is one round trip.
+type preparedStmt struct {
+	mu   sync.Mutex
+	stmt atomic.Pointer[sql.Stmt]
+}
+
+func (p *preparedStmt) get(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	if st := p.stmt.Load(); st != nil {
+		return st, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st := p.stmt.Load(); st != nil {
+		return st, nil
+	}
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.stmt.Store(st)
+	return st, nil
 }
 
 // LinkChangesChannel is the NOTIFY channel on which the short_links trigger

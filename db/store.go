@@ -60,6 +60,7 @@ type Store struct {
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
 	persisted         persistedCounters // counters.go
+	redirectStmt      preparedStmt      // redirects.go
 }
 
 // Open connects to PostgreSQL at url and checks the connection.

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"errors"
 	"net"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 )
@@ -11,7 +9,9 @@ import (
 // Limits configures abuse protection. Zero values pick the defaults.
 type Limits struct {
 	// NotFoundPerMinute and NotFoundBurst bound unknown-slug lookups per
-	// client (slug guessing). Redirects of existing links are never limited.
+	// client (slug guessing). A client that has used its allowance up is
+	// answered 429 for every slug, real or not, until it has a token again
+	// (slug_guessing.go).
 	NotFoundPerMinute float64
 	NotFoundBurst     int
 	// UnauthPerMinute bounds API calls without a valid token per client.
@@ -66,23 +66,6 @@ func newLimiters(l Limits) limiters {
 		}
 	}
 	return ls
-}
-
-// limitNotFound answers 429 to a client that keeps asking for slugs that do
-// not exist. It only counts 404s, after the lookup, so a link that exists is
-// always redirected, whoever asks.
-func (h *Handlers) limitNotFound(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		err := next(c)
-		var apiErr *APIError
-		if err == nil || !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
-			return err
-		}
-		if ok, wait := h.limits.notFound.allow(c.RealIP()); !ok {
-			return newTooManyRequests(wait, "Too many requests for links that do not exist. Try again later.")
-		}
-		return err
-	}
 }
 
 // ipExtractor finds the client IP: the TCP peer, or the X-Forwarded-For

@@ -6,15 +6,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shortlinks/shortlinks/handlers"
 )
 
 // Slug guessing: one client asking for hundreds of unknown slugs starts
-// getting 429 with Retry-After, while existing links keep redirecting.
+// getting 429 with Retry-After, for real links too, until it cools down;
+// then real links redirect again.
 func TestUnknownSlugsAreRateLimited(t *testing.T) {
 	t.Parallel()
-	app := newTestApp(t, func(c *handlers.Config) { c.Limits.NotFoundBurst = 20 })
+	// 600 a minute: a token every 100 ms, so the cool-down is short.
+	app := newTestApp(t, func(c *handlers.Config) { c.Limits.NotFoundBurst = 20; c.Limits.NotFoundPerMinute = 600 })
 	_, link := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://real.example.com/"})
 	slug := link["slug"].(string)
 
@@ -36,13 +39,66 @@ func TestUnknownSlugsAreRateLimited(t *testing.T) {
 	if limited == nil || limited.Header.Get("Retry-After") == "" {
 		t.Fatal("300 unknown slugs from one client were never limited")
 	}
-	resp, err := noRedirects.Get(app.URL + "/" + slug)
-	if err != nil {
-		t.Fatal(err)
+	// Once cooled down, the client's real links redirect again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := noRedirects.Get(app.URL + "/" + slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusFound {
+			break
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("existing link after the limit: %d, want 429 then 302 once cooled down", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the cool-down, not waiting it out
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Errorf("existing link while the client is limited: %d, want 302", resp.StatusCode)
+}
+
+// A client over the unknown-slug limit is answered before any lookup: a
+// real slug it guesses gets 429, not 302, and costs the database nothing.
+// Another client is not affected.
+func TestGuesserOverTheLimitIsRefusedBeforeAnyLookup(t *testing.T) {
+	t.Parallel()
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	app := newTestApp(t, func(c *handlers.Config) {
+		c.Limits.NotFoundBurst = 5
+		c.Limits.NotFoundPerMinute = 1 // no token comes back during the test
+		c.Limits.TrustedProxies = []*net.IPNet{loopback}
+	})
+	_, link := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://real.example.com/guessed"})
+	slug := link["slug"].(string)
+	get := func(client, slug string) *http.Response {
+		req, _ := http.NewRequest("GET", app.URL+"/"+slug, nil)
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	const guesser = "203.0.113.66"
+	for i := range 6 {
+		get(guesser, "nosuch"+strconv.Itoa(i))
+	}
+	before := app.H.RedirectStats()
+	resp := get(guesser, slug)
+	after := app.H.RedirectStats()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("real slug guessed by a client over the limit: %d (Retry-After %q), want 429 with Retry-After",
+			resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp.Header.Get("Location") != "" {
+		t.Errorf("the 429 reveals the destination: %q", resp.Header.Get("Location"))
+	}
+	if lookups := (after.CacheHits + after.CacheMisses) - (before.CacheHits + before.CacheMisses); lookups != 0 {
+		t.Errorf("%d lookups ran for a client over the limit, want none", lookups)
+	}
+	if got := get("198.51.100.7", slug).StatusCode; got != http.StatusFound {
+		t.Errorf("the same slug for another client: %d, want 302", got)
 	}
 }
 

@@ -73,6 +73,10 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		return
 	}
 	apiErr := toAPIError(err)
+	// The redirect route runs without the page middleware; its error
+	// pages get the page headers here.
+	setHeaders(c, h.pageHeaders)
+	setRequestID(c)
 	// No route matched (Echo hands a multi-segment path to /:slug when
 	// nothing else fits): an API client called a wrong URL.
 	if (errors.Is(err, echo.ErrNotFound) || errors.Is(err, errNoSuchLink)) && (isAPI(c) || isShlink(c)) {

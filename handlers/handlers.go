@@ -58,10 +58,15 @@ type Handlers struct {
 
 	sessions  *sessions
 	limits    limiters
+	guesses   *guessGate         // slug_guessing.go: the unknown-slug limit, before any lookup
 	metrics   *metrics           // metrics.go
 	monitor   *monitor           // monitor.go: gauges, counters, the duplicate check
 	redirects *redirects.Service // redirect.go; stopped by Close
 	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
+
+	ready readiness // readiness.go: /readyz's last database check
+
+	pageHeaders map[string][]string // middleware.go: security headers of pages, API answers, error pages
 }
 
 // New returns Handlers over store.
@@ -92,6 +97,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
+	h.guesses = newGuessGate(h.limits.notFound)
+	h.pageHeaders = pageHeaders(cfg.BaseURL)
+	h.ready.ping = store.Ping
 	h.redirects = h.newRedirects()
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
@@ -109,7 +117,9 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
-	e.Use(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.cfg.BaseURL))
+	// One middleware, which runs the page chain on every route but the
+	// redirect (middleware.go: exceptOnRedirect).
+	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.pageHeaders)))
 	h.routes(e)
 	return e
 }
@@ -156,7 +166,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.businessPages(admin)    // admin_businesses.go
 	h.webhookPages(admin)     // admin_webhooks.go
 
-	get(e, "/:slug", h.Redirect, h.limitNotFound) // redirect.go; abuse.go
+	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
 }
 
 // ReservedSlugs are the first path segments routes answers besides slugs:

@@ -37,7 +37,7 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 	return &redirectCollector{
 		src: src,
 		redirects: prometheus.NewDesc("shortlinks_redirects_total",
-			"Requests for short links by outcome: redirect, not_found, gone or preview.", []string{"outcome"}, nil),
+			"Requests for short links by outcome: redirect, not_found, gone, preview, rate_limited (unknown-slug limit) or busy (no lookup slot). The redirect route has no per-request histogram; these counters are its metrics.", []string{"outcome"}, nil),
 		flushed: prometheus.NewDesc("shortlinks_clicks_flushed_total",
 			"Clicks written to the database.", nil, nil),
 		failures: prometheus.NewDesc("shortlinks_click_flush_failures_total",
@@ -66,6 +66,8 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.redirects, s.NotFound, "not_found")
 	counter(r.redirects, s.Gone, "gone")
 	counter(r.redirects, s.Previews, "preview")
+	counter(r.redirects, s.Limited, "rate_limited")
+	counter(r.redirects, s.Busy, "busy")
 	counter(r.flushed, s.ClicksFlushed)
 	counter(r.failures, s.FlushFailures)
 	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)

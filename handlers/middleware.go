@@ -16,20 +16,50 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 )
 
+// exceptOnRedirect composes the page middleware (metrics, panic recovery,
+// request ID, request log, security headers) for every route except the
+// redirect. A redirect is a body-less 302 to a third-party site: a CSP
+// protects nothing there, and a request ID, a log line and a latency
+// histogram per tap would cost more than the redirect itself, whose
+// outcomes the redirects service already counts (shortlinks_redirects_total).
+// Its errors (404, 410, 429, 503) are pages, and get the page headers
+// from handleError.
+//
+// It is one Echo middleware rather than five because Echo wraps the global
+// middleware around the handler on every request: the redirect then pays
+// for one closure, not for five.
+func (h *Handlers) exceptOnRedirect(page ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Path() == redirectRoute {
+				return h.callRecovering(c, next)
+			}
+			chain := next // a copy: assigning to next would move it to the heap
+			for i := len(page) - 1; i >= 0; i-- {
+				chain = page[i](chain)
+			}
+			return chain(c)
+		}
+	}
+}
+
 // recoverPanics turns a panic into a 500 whose details go only to the log.
 func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r) // net/http closes the connection quietly
-				}
-				h.log.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = fmt.Errorf("panic: %v", r)
+	return func(c echo.Context) error { return h.callRecovering(c, next) }
+}
+
+// callRecovering calls next, turning a panic into an error.
+func (h *Handlers) callRecovering(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r) // net/http closes the connection quietly
 			}
-		}()
-		return next(c)
-	}
+			h.log.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return next(c)
 }
 
 // requestID gives every request an ID, echoed in X-Request-Id and put in
@@ -38,17 +68,27 @@ func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // (from a proxy) is kept.
 func (h *Handlers) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !validRequestID(id) {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		r := c.Request()
-		c.SetRequest(r.WithContext(requestlog.WithID(r.Context(), id)))
+		setRequestID(c)
 		return next(c)
 	}
+}
+
+// setRequestID sets X-Request-Id and the request context's ID unless the
+// response has one already (handleError calls it for the redirect route,
+// which runs without requestID).
+func setRequestID(c echo.Context) {
+	if c.Response().Header().Get(echo.HeaderXRequestID) != "" {
+		return
+	}
+	id := c.Request().Header.Get(echo.HeaderXRequestID)
+	if !validRequestID(id) {
+		var b [8]byte
+		rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Response().Header().Set(echo.HeaderXRequestID, id)
+	r := c.Request()
+	c.SetRequest(r.WithContext(requestlog.WithID(r.Context(), id)))
 }
 
 func validRequestID(id string) bool {
@@ -103,21 +143,32 @@ var securityHeaderValues = map[string][]string{
 // the short domain are not ours to commit to https.
 var hstsValue = []string{"max-age=31536000"}
 
-// securityHeaders sets the headers above on every response, and
-// Strict-Transport-Security when the service is served over https.
-func securityHeaders(baseURL string) echo.MiddlewareFunc {
+// pageHeaders are the headers above, and Strict-Transport-Security when
+// the service is served over https (built once, in New).
+func pageHeaders(baseURL string) map[string][]string {
 	values := maps.Clone(securityHeaderValues)
 	if strings.HasPrefix(baseURL, "https://") {
 		values["Strict-Transport-Security"] = hstsValue
 	}
+	return values
+}
+
+// securityHeaders sets values (pageHeaders) on every response.
+func securityHeaders(values map[string][]string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			hdr := c.Response().Header()
-			for k, v := range values {
-				hdr[k] = v
-			}
+			setHeaders(c, values)
 			return next(c)
 		}
+	}
+}
+
+// setHeaders assigns values to the response headers; handleError calls it
+// too, so an error page is protected whatever route it answers for.
+func setHeaders(c echo.Context, values map[string][]string) {
+	hdr := c.Response().Header()
+	for k, v := range values {
+		hdr[k] = v
 	}
 }
 

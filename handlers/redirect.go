@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -15,24 +16,36 @@ import (
 // directly (keys already canonical), sparing two allocations per redirect.
 var redirectCacheControl = []string{"private, max-age=0"}
 
+// redirectRoute is the route of Redirect; the page middleware skips it.
+const redirectRoute = "/:slug"
+
 // Redirect is GET and HEAD /:slug: send the recipient on and count the tap.
 // The answer comes from the redirects cache, so a hot slug costs no database
 // round trip; the click is counted in memory before the response is
 // written, so every redirect a client receives is in the next flush.
+//
+// A client over the unknown-slug limit is answered 429 before any lookup,
+// whatever slug it asks for (slug_guessing.go).
 func (h *Handlers) Redirect(c echo.Context) error {
 	c.Response().Header()[echo.HeaderCacheControl] = redirectCacheControl
+	if err := h.guesses.check(c); err != nil {
+		return err
+	}
 	slug := c.Param("slug")
 	if !validSlug(slug) {
-		return errNoSuchLink
+		return h.guesses.miss(c)
 	}
 	req := c.Request()
 	t, err := h.redirects.Lookup(req.Context(), slug)
 	if err != nil {
+		if errors.Is(err, redirects.ErrBusy) {
+			return errRedirectsBusy
+		}
 		return err
 	}
 	switch t.Status {
 	case redirects.NotFound:
-		return errNoSuchLink
+		return h.guesses.miss(c)
 	case redirects.Gone:
 		return errLinkGone
 	}
@@ -47,11 +60,28 @@ func (h *Handlers) Redirect(c echo.Context) error {
 var (
 	errNoSuchLink = &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "This short link does not exist."}
 	errLinkGone   = &APIError{Status: http.StatusGone, Code: "gone", Message: "This short link has been retired."}
+	// errRedirectsBusy: the lookups of uncached links are all taken (see
+	// redirects.Options.MaxLookups); the client may retry in a second.
+	errRedirectsBusy = &tooManyLookups{APIError{Status: http.StatusServiceUnavailable, Code: "busy",
+		Message: "Too many requests right now. Try again in a moment."}}
 )
+
+// tooManyLookups is a 503 that carries Retry-After: 1.
+type tooManyLookups struct{ APIError }
+
+// RetryAfter is the Retry-After header value.
+func (e *tooManyLookups) RetryAfter() string { return "1" }
+
+// Unwrap lets errors.As find the APIError inside.
+func (e *tooManyLookups) Unwrap() error { return &e.APIError }
 
 // RedirectStats returns the counters of the redirect path (cache, clicks,
 // flushes); /metrics reads them at every scrape.
-func (h *Handlers) RedirectStats() RedirectStats { return h.redirects.Stats() }
+func (h *Handlers) RedirectStats() RedirectStats {
+	st := h.redirects.Stats()
+	st.Limited = h.guesses.limited.Load()
+	return st
+}
 
 // newRedirects starts the redirect service, re-validating destinations with
 // the same policy that admitted them.

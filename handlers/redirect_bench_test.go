@@ -1,10 +1,14 @@
 package handlers_test
 
 import (
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/handlers"
 )
 
 // headersOnly is a ResponseWriter that keeps only the headers, so the
@@ -42,5 +46,48 @@ func BenchmarkRedirectChain(b *testing.B) {
 				bb.handler.ServeHTTP(w, req)
 			}
 		})
+		// Every core redirecting the one hot link: what shared locks and
+		// counters cost when requests really run at once.
+		b.Run(bb.name+"/parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				req, _ := http.NewRequest("GET", "/"+l.Slug, nil)
+				req.Header.Set("User-Agent", iPhone)
+				req.RemoteAddr = "203.0.113.9:51234"
+				w := &headersOnly{h: http.Header{}}
+				for pb.Next() {
+					clear(w.h)
+					bb.handler.ServeHTTP(w, req)
+				}
+			})
+		})
 	}
+}
+
+// BenchmarkRedirectMiss is the cold path in process: uniformly random slugs
+// over 100,000 links through a cache of 1,000, so nearly every redirect is
+// a database lookup (and a click on a row of its own). `make bench`
+// measures the real thing against pgbench.
+func BenchmarkRedirectMiss(b *testing.B) {
+	dbURL := migratedDatabase(b)
+	app := newTestAppOn(b, dbURL, func(c *handlers.Config) { c.Redirects.CacheSize = 1000 })
+	const links = 100_000
+	if _, err := app.Store.DB().Exec(`INSERT INTO short_links (slug, destination_url)
+		SELECT 'm' || i, 'https://shop.example.com/products/' || i || '?utm_source=sms' FROM generate_series(1, $1) AS i`, links); err != nil {
+		b.Fatal(err)
+	}
+	e := app.H.NewServer()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.SetParallelism(8) // lookups wait on the database: more goroutines than cores, as with real clients
+	b.RunParallel(func(pb *testing.PB) {
+		w := &headersOnly{h: http.Header{}}
+		for pb.Next() {
+			req, _ := http.NewRequest("GET", "/m"+strconv.Itoa(1+rand.IntN(links)), nil)
+			req.Header.Set("User-Agent", iPhone)
+			req.RemoteAddr = "203.0.113.9:51234"
+			clear(w.h)
+			e.ServeHTTP(w, req)
+		}
+	})
 }

@@ -31,28 +31,23 @@ type accounting struct {
 }
 
 // report prints the results as Markdown, ready for docs/benchmarks.md.
+// results are shortlinks, the Echo baseline and the net/http baseline.
 func report(w io.Writer, s settings, results []targetResult, mem memory, acc accounting) {
 	fmt.Fprintf(w, "\n### Machine\n\n%s\n", machine())
-	fmt.Fprintf(w, "\n### Load\n\nwrk -t%d -c%d -d%s --latency, %d rounds per target after a %s warm-up each, alternating (order flips every round); medians.\n\n",
+	fmt.Fprintf(w, "\n### Hot path\n\nwrk -t%d -c%d -d%s --latency, %d rounds per target after a %s warm-up each, back to back, the order rotating every round; medians.\n\n",
 		s.threads, s.connections, s.duration, s.rounds, s.warmup)
-	fmt.Fprintln(w, "| target | requests/s | p50 | p99 | requests/s per round |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---|")
-	a, b := results[0], results[1]
-	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s |\n", r.name, median(r.rounds, rate), fmtDur(medianDur(r.rounds, p50)),
-			fmtDur(medianDur(r.rounds, p99)), perRound(r.rounds))
-	}
-	ratio := median(a.rounds, rate) / median(b.rounds, rate)
-	p99Ratio := float64(medianDur(a.rounds, p99)) / float64(medianDur(b.rounds, p99))
-	fmt.Fprintf(w, "| **ratio a/b** | **%.2f×** (target ≥ 0.85) | %.2f× | **%.2f×** (target ≤ 1.5) | %s |\n",
-		ratio, float64(medianDur(a.rounds, p50))/float64(medianDur(b.rounds, p50)), p99Ratio, roundRatios(a.rounds, b.rounds))
-	for _, r := range results {
-		for _, run := range r.rounds {
-			if run.socketErrs != "" {
-				fmt.Fprintf(w, "\n%s: %s", r.name, run.socketErrs)
-			}
-		}
-	}
+	table(w, results)
+	a, echo, nethttp := results[0], results[1], results[2]
+	fmt.Fprintf(w, "| **shortlinks / Echo** | **%s** (target ≥ 0.95) | %.2f× | **%.2f×** (target ≤ 1.5) | | | %s |\n",
+		medianRatio(a.rounds, echo.rounds), durRatio(a, echo, p50), durRatio(a, echo, p99), roundRatios(a.rounds, echo.rounds))
+	fmt.Fprintf(w, "| net/http / Echo | %s | | | | | %s |\n",
+		medianRatio(nethttp.rounds, echo.rounds), roundRatios(nethttp.rounds, echo.rounds))
+	fmt.Fprintf(w, "\nServer CPU per request (median of the rounds): shortlinks %.1f µs, Echo %.1f µs, net/http %.1f µs; "+
+		"Echo's CPU per request over shortlinks' %.2f× (a figure the machine's other load disturbs less than requests/s).\n",
+		cpuPerRequest(a), cpuPerRequest(echo), cpuPerRequest(nethttp), cpuPerRequest(echo)/cpuPerRequest(a))
+	fmt.Fprintln(w, "\nRatios are medians of the per-round ratios (the runs of a round are back to back). The load generator is not the")
+	fmt.Fprintln(w, "bottleneck when net/http / Echo ≥ 1: the same wrk drives the plainer server faster.")
+	socketErrors(w, results)
 	fmt.Fprintf(w, "\nServer memory: peak VmRSS sampled during the rounds %.1f MB, VmHWM %.1f MB (target < 100 MB).\n",
 		float64(mem.peakRSS)/1024, float64(mem.highWater)/1024)
 
@@ -67,6 +62,70 @@ func report(w io.Writer, s settings, results []targetResult, mem memory, acc acc
 	ok := acc.exactCounted == acc.exactServed && acc.serverFlushed == acc.serverCounted && acc.serverDropped == 0 &&
 		acc.hotCounted == acc.serverCounted-acc.exactServed
 	fmt.Fprintf(w, "Lost or double-counted clicks: %s\n", map[bool]string{true: "0", false: "MISMATCH (see above)"}[ok])
+}
+
+// reportCold prints the cold round: uncached redirects, then pgbench -S.
+func reportCold(w io.Writer, s settings, results []targetResult) {
+	fmt.Fprintf(w, "\n### Cold path\n\n%d links bulk-inserted; the redirects ask for uniformly random ones (wrk -t%d -c%d -d%s with a Lua script)\n",
+		s.coldLinks, s.threads, s.connections, s.duration)
+	fmt.Fprintf(w, "of a second server whose cache holds 1,000 slugs; pgbench on a scale-10 database of the same PostgreSQL; %d rounds, rotating.\n\n", s.rounds)
+	table(w, results)
+	a, b := results[0], results[1]
+	fmt.Fprintf(w, "| **redirects / pgbench** | **%s** (target ≥ 0.7) | | | | | %s |\n", medianRatio(a.rounds, b.rounds), roundRatios(a.rounds, b.rounds))
+	var non3xx int64
+	for _, r := range a.rounds {
+		non3xx += r.non3xx
+	}
+	fmt.Fprintf(w, "\nAnswers other than 302 during the measured redirect rounds: %d.\n", non3xx)
+	socketErrors(w, results)
+}
+
+// table prints one row per target; server CPU is blank for pgbench, whose
+// server is PostgreSQL's many backends.
+func table(w io.Writer, results []targetResult) {
+	fmt.Fprintln(w, "| target | per second | p50 | p99 | load generator CPU | server CPU | per round |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+	for _, r := range results {
+		lat50, lat99, server := fmtDur(medianDur(r.rounds, p50)), fmtDur(medianDur(r.rounds, p99)), ""
+		if r.run != nil {
+			lat50, lat99 = "", ""
+		}
+		if r.pid != 0 {
+			server = fmt.Sprintf("%.2f cores", median(r.rounds, func(x wrkRun) float64 { return x.serverCPU }))
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f cores | %s | %s |\n", r.name, median(r.rounds, rate), lat50, lat99,
+			median(r.rounds, func(x wrkRun) float64 { return x.loadCPU }), server, perRound(r.rounds))
+	}
+}
+
+func socketErrors(w io.Writer, results []targetResult) {
+	for _, r := range results {
+		for _, run := range r.rounds {
+			if run.socketErrs != "" {
+				fmt.Fprintf(w, "\n%s: %s", r.name, run.socketErrs)
+			}
+		}
+	}
+}
+
+// medianRatio is the median of a/b over the rounds.
+func medianRatio(a, b []wrkRun) string {
+	var ratios []wrkRun
+	for i := range min(len(a), len(b)) {
+		ratios = append(ratios, wrkRun{perSecond: a[i].perSecond / b[i].perSecond})
+	}
+	return fmt.Sprintf("%.2f×", median(ratios, rate))
+}
+
+// cpuPerRequest is the median over the rounds of the server's CPU time
+// per request served, in µs.
+func cpuPerRequest(t targetResult) float64 {
+	return median(t.rounds, func(r wrkRun) float64 { return r.serverCPU / r.perSecond * 1e6 })
+}
+
+// durRatio is the ratio of two targets' median latencies.
+func durRatio(a, b targetResult, f func(wrkRun) time.Duration) float64 {
+	return float64(medianDur(a.rounds, f)) / float64(medianDur(b.rounds, f))
 }
 
 func rate(r wrkRun) float64         { return r.perSecond }
@@ -98,18 +157,15 @@ func perRound(runs []wrkRun) string {
 	return strings.Join(parts, ", ")
 }
 
-// roundRatios lists a/b round by round, and their median: the two runs of
-// a round are back to back, so their ratio suffers least from the
-// machine's load changing over the whole run.
+// roundRatios lists a/b round by round: the runs of a round are back to
+// back, so their ratio suffers least from the machine's load changing over
+// the whole run.
 func roundRatios(a, b []wrkRun) string {
 	var parts []string
-	var ratios []wrkRun
 	for i := range min(len(a), len(b)) {
-		r := a[i].perSecond / b[i].perSecond
-		parts = append(parts, fmt.Sprintf("%.2f", r))
-		ratios = append(ratios, wrkRun{perSecond: r})
+		parts = append(parts, fmt.Sprintf("%.2f", a[i].perSecond/b[i].perSecond))
 	}
-	return fmt.Sprintf("%s (median %.2f)", strings.Join(parts, ", "), median(ratios, rate))
+	return strings.Join(parts, ", ")
 }
 
 // machine describes where the numbers come from.
@@ -126,7 +182,7 @@ func machine() string {
 	memKB := procMeminfoKB("MemTotal")
 	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	wrk, _ := exec.Command("wrk", "-v").CombinedOutput()
-	return fmt.Sprintf("- CPU: %s, %d cores available (runtime.NumCPU), shared by wrk, both servers and PostgreSQL\n- Memory: %.1f GB\n- Kernel: Linux %s\n- Go: %s; %s",
+	return fmt.Sprintf("- CPU: %s, %d cores available (runtime.NumCPU), shared by the load generators, the servers and PostgreSQL\n- Memory: %.1f GB\n- Kernel: Linux %s\n- Go: %s; %s",
 		cpu, runtime.NumCPU(), float64(memKB)/1024/1024, strings.TrimSpace(string(kernel)), runtime.Version(), firstLine(string(wrk)))
 }
 

@@ -82,20 +82,21 @@ type process struct {
 }
 
 // startShortlinks runs `shortlinks serve` with production defaults (JSON
-// logs at info, every middleware on) on a free port.
-func startShortlinks(ctx context.Context, bin, dbURL string) (*process, error) {
+// logs at info, every middleware on) on a free port; env adds settings.
+func startShortlinks(ctx context.Context, bin, dbURL string, env ...string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR="+addr, "API_TOKEN="+benchToken,
-		"LOG_LEVEL=info", "LOG_FORMAT=json", "MIGRATE_ON_START=true")
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR="+addr, "API_TOKEN="+benchToken,
+		"LOG_LEVEL=info", "LOG_FORMAT=json", "MIGRATE_ON_START=true"), env...)
 	return start(ctx, cmd, addr)
 }
 
-// startConst302 runs this binary as the baseline server.
-func startConst302(ctx context.Context) (*process, error) {
+// startBaseline runs this binary as a baseline server: mode is -const302
+// (Echo) or -nethttp302 (net/http alone).
+func startBaseline(ctx context.Context, mode string) (*process, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -104,7 +105,7 @@ func startConst302(ctx context.Context) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(ctx, exec.Command(self, "-const302", addr), addr)
+	return start(ctx, exec.Command(self, mode, addr), addr)
 }
 
 func start(ctx context.Context, cmd *exec.Cmd, addr string) (*process, error) {
@@ -234,22 +235,41 @@ func (b *lineBuffer) lines() []string {
 	return out
 }
 
+// baselineDestination is where the baselines redirect.
+const baselineDestination = "https://shop.example.com/spring-sale?utm_source=sms&utm_campaign=bench"
+
 // runConst302 is the baseline: Echo answering every /:slug with a
-// constant 302 and no middleware. It is served by an http.Server set up
-// exactly as `shortlinks serve` sets up its own (cmd/shortlinks/serve.go;
-// keep the two equal): the timeouts cost every request a few deadline
-// updates, and they belong to the server, not to the redirect path that
-// is being compared.
+// constant 302 and no middleware.
 func runConst302(addr string) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET("/:slug", func(c echo.Context) error {
-		return c.Redirect(http.StatusFound, "https://shop.example.com/spring-sale?utm_source=sms&utm_campaign=bench")
-	})
+	e.GET("/:slug", func(c echo.Context) error { return c.Redirect(http.StatusFound, baselineDestination) })
+	serveBaseline(addr, e)
+}
+
+// runNetHTTP302 is the load generator's check: net/http alone answering
+// every path with a constant 302, no router. If wrk could not drive more
+// than the Echo baseline gets, this one would not come out ahead of it.
+func runNetHTTP302(addr string) {
+	location := []string{baselineDestination}
+	serveBaseline(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return // 200: start() waits for it
+		}
+		w.Header()["Location"] = location
+		w.WriteHeader(http.StatusFound)
+	}))
+}
+
+// serveBaseline serves handler with an http.Server set up exactly as
+// `shortlinks serve` sets up its own (cmd/shortlinks/serve.go; keep the
+// two equal): the timeouts cost every request a few deadline updates, and
+// they belong to the server, not to the redirect path being compared.
+func serveBaseline(addr string, handler http.Handler) {
 	srv := &http.Server{
 		Addr:              addr,
-		Handler:           e,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -258,7 +278,7 @@ func runConst302(addr string) {
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
 	if err := srv.ListenAndServe(); err != nil {
-		fmt.Fprintln(os.Stderr, "const302:", err)
+		fmt.Fprintln(os.Stderr, "baseline:", err)
 		os.Exit(1)
 	}
 }

@@ -11,19 +11,25 @@ import (
 	"time"
 )
 
-// target is one server under load.
+// target is one thing under load: a wrk URL (with an optional Lua script)
+// or, for the database baseline, a pgbench command.
 type target struct {
-	name string
-	url  string
+	name   string
+	url    string
+	script string // wrk -s, empty for none
+	pid    int    // server process whose CPU time is reported; 0 for none
+	run    func(ctx context.Context, d time.Duration) (wrkRun, error)
 }
 
-// run is what wrk reported for one round.
+// run is what the load generator reported for one round.
 type wrkRun struct {
 	requests   int64 // completed responses
 	non3xx     int64 // responses that were neither 2xx nor 3xx
 	perSecond  float64
 	p50, p99   time.Duration
 	socketErrs string
+	loadCPU    float64 // cores used by the load generator (user+sys / wall)
+	serverCPU  float64 // cores used by the server process, when known
 }
 
 // targetResult is every round against one target; warm-up runs count for
@@ -34,45 +40,72 @@ type targetResult struct {
 	warmup []wrkRun
 }
 
-// measure warms both targets up, then runs the rounds alternately,
-// flipping which goes first each round so neither always runs on a
-// warmer (or hotter) machine.
+// measure warms every target up, then runs the rounds back to back,
+// rotating which goes first each round so none always runs on a warmer (or
+// hotter) machine. Ratios are taken within a round.
 func measure(ctx context.Context, s settings, targets []target) ([]targetResult, error) {
 	results := make([]targetResult, len(targets))
 	for i, t := range targets {
 		results[i].target = t
-		r, err := runWrk(ctx, s, t.url, s.warmup)
+		r, err := runTarget(ctx, s, t, s.warmup)
 		if err != nil {
 			return nil, err
 		}
 		results[i].warmup = append(results[i].warmup, r)
 	}
 	for round := range s.rounds {
-		order := []int{0, 1}
-		if round%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, i := range order {
-			r, err := runWrk(ctx, s, targets[i].url, s.duration)
+		for k := range targets {
+			i := (round + k) % len(targets)
+			r, err := runTarget(ctx, s, targets[i], s.duration)
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(os.Stderr, "bench: round %d %-34s %9.0f req/s  p50 %-8s p99 %s\n",
-				round+1, targets[i].name, r.perSecond, r.p50, r.p99)
+			fmt.Fprintf(os.Stderr, "bench: round %d %-44s %9.0f/s  p50 %-8s p99 %-8s load %.2f cores\n",
+				round+1, targets[i].name, r.perSecond, r.p50, r.p99, r.loadCPU)
 			results[i].rounds = append(results[i].rounds, r)
 		}
 	}
 	return results, nil
 }
 
-func runWrk(ctx context.Context, s settings, url string, d time.Duration) (wrkRun, error) {
-	cmd := exec.CommandContext(ctx, s.wrk, "-t", strconv.Itoa(s.threads), "-c", strconv.Itoa(s.connections),
-		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", url)
+// runTarget runs one round, recording the server's CPU time around it.
+func runTarget(ctx context.Context, s settings, t target, d time.Duration) (wrkRun, error) {
+	before := processCPU(t.pid)
+	start := time.Now()
+	var r wrkRun
+	var err error
+	if t.run != nil {
+		r, err = t.run(ctx, d)
+	} else {
+		r, err = runWrk(ctx, s, t, d)
+	}
+	if t.pid != 0 {
+		r.serverCPU = (processCPU(t.pid) - before).Seconds() / time.Since(start).Seconds()
+	}
+	return r, err
+}
+
+func runWrk(ctx context.Context, s settings, t target, d time.Duration) (wrkRun, error) {
+	args := []string{"-t", strconv.Itoa(s.threads), "-c", strconv.Itoa(s.connections),
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
+	if t.script != "" {
+		args = append(args, "-s", t.script)
+	}
+	cmd := exec.CommandContext(ctx, s.wrk, append(args, t.url)...)
+	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return wrkRun{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
-	return parseWrk(string(out))
+	r, err := parseWrk(string(out))
+	r.loadCPU = cpuShare(cmd, time.Since(start))
+	return r, err
+}
+
+// cpuShare is the cores a finished command used on average.
+func cpuShare(cmd *exec.Cmd, wall time.Duration) float64 {
+	st := cmd.ProcessState
+	return (st.UserTime() + st.SystemTime()).Seconds() / wall.Seconds()
 }
 
 var (

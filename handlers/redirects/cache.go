@@ -38,11 +38,18 @@ type cache struct {
 const cacheShards = 64
 
 type cacheShard struct {
-	mu    sync.RWMutex
-	m     map[string]*entry
+	mu sync.RWMutex
+	m  map[string]*entry
+	// hot is the entry last read under the lock: a slug asked for again
+	// and again (a viral link) is then found with one atomic load, and
+	// concurrent redirects of it stop bouncing the lock's cache line
+	// between cores. It is set only under the read lock and cleared under
+	// the write lock whenever its entry leaves the map, so it never holds
+	// an entry the map no longer has.
+	hot   atomic.Pointer[entry]
 	bytes int
 	gen   atomic.Uint64
-	_     [80]byte // keeps neighbouring shards' locks off each other's cache lines
+	_     [72]byte // keeps neighbouring shards' locks off each other's cache lines
 }
 
 // entry is one cached answer. It is immutable once stored, except for its
@@ -83,9 +90,13 @@ func (c *cache) shard(slug string) *cacheShard {
 // get returns the entry for slug, if any, and whether it is still fresh.
 func (c *cache) get(slug string) (e *entry, fresh bool) {
 	s := c.shard(slug)
-	s.mu.RLock()
-	e = s.m[slug]
-	s.mu.RUnlock()
+	if e = s.hot.Load(); e == nil || e.slug != slug {
+		s.mu.RLock()
+		if e = s.m[slug]; e != nil && s.hot.Load() != e {
+			s.hot.Store(e)
+		}
+		s.mu.RUnlock()
+	}
 	if e == nil {
 		return nil, false
 	}
@@ -109,6 +120,7 @@ func (c *cache) put(e *entry, gen uint64) bool {
 	}
 	if old := s.m[e.slug]; old != nil {
 		s.bytes -= old.size()
+		s.forget(old)
 	}
 	s.m[e.slug] = e
 	s.bytes += e.size()
@@ -137,9 +149,14 @@ func (s *cacheShard) evict(maxLen, maxBytes int, keep *entry) {
 			}
 			delete(s.m, slug)
 			s.bytes -= e.size()
+			s.forget(e)
 		}
 	}
 }
+
+// forget clears the hot slot if it holds e, which is leaving the map;
+// s.mu must be held for writing.
+func (s *cacheShard) forget(e *entry) { s.hot.CompareAndSwap(e, nil) }
 
 // invalidate drops slug and fences off fills that started before.
 func (c *cache) invalidate(slug string) {
@@ -148,6 +165,7 @@ func (c *cache) invalidate(slug string) {
 	if e := s.m[slug]; e != nil {
 		delete(s.m, slug)
 		s.bytes -= e.size()
+		s.forget(e)
 	}
 	s.gen.Add(1)
 	s.mu.Unlock()

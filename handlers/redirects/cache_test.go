@@ -133,3 +133,42 @@ func TestCacheEvictsUnusedEntriesFirst(t *testing.T) {
 		t.Error("the new entry was evicted")
 	}
 }
+
+// A slug read again and again is served from its shard's hot slot; an
+// invalidation, a refresh or an eviction must still take it away.
+func TestCacheHotSlotFollowsChanges(t *testing.T) {
+	c := newCache(cacheShards*2, 1<<30, time.Hour)
+	e := found("viral", 1)
+	e.checked = c.now()
+	c.put(e, c.generation("viral"))
+	for range 3 {
+		if got, _ := c.get("viral"); got != e {
+			t.Fatalf("got %v, want the entry", got)
+		}
+	}
+	c.invalidate("viral")
+	if got, _ := c.get("viral"); got != nil {
+		t.Fatalf("after invalidation: %v, want nothing", got)
+	}
+
+	c.put(e, c.generation("viral"))
+	c.get("viral")
+	refreshed := found("viral", 1)
+	refreshed.destination = "https://example.com/new"
+	c.put(refreshed, c.generation("viral"))
+	if got, _ := c.get("viral"); got != refreshed {
+		t.Errorf("after a refresh: %v, want the new entry", got)
+	}
+
+	// Fill the shard past its bound with unread entries: the hot one,
+	// no longer read, is evicted like any other.
+	c.shard("viral").hot.Load().used.Store(false)
+	for i := 0; c.shard("viral").m["viral"] != nil && i < 100_000; i++ {
+		if s := fmt.Sprintf("f%d", i); c.shard(s) == c.shard("viral") {
+			c.put(found(s, int64(i)), c.generation(s))
+		}
+	}
+	if got, _ := c.get("viral"); got != nil && c.shard("viral").m["viral"] == nil {
+		t.Error("an evicted entry is still served from the hot slot")
+	}
+}

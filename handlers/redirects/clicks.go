@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,9 +51,11 @@ type tapRun struct{ ms, n int64 }
 // clicks counts clicks in memory and writes them in batches, so a viral
 // link costs one row update per flush instead of one per tap.
 //
-// Counting is a map increment under one mutex: the critical section is a
-// few dozen nanoseconds, so even one hot link is far from contended, and
-// memory grows with distinct (link, day) pairs, never with clicks.
+// Counting is a map increment under the lock of one of a few stripes
+// picked at random (pending.go), so taps running at once on different
+// cores, even on one viral link, rarely share a lock; memory grows with
+// distinct (link, day) pairs (at most one row per stripe each), never with
+// clicks.
 //
 // Writing has two stages. A flush first sends the queue left by earlier
 // failures, in order, stopping at the first failure. Only once the queue is
@@ -71,19 +72,14 @@ type tapRun struct{ ms, n int64 }
 type clicks struct {
 	store   Store
 	log     *slog.Logger
-	maxRows int // MAX_PENDING_CLICKS: distinct (link, day) rows in memory
+	maxRows int // MAX_PENDING_CLICKS: (link, day) rows in memory (see pending)
 
-	mu      sync.Mutex
-	pending map[clickKey]*tally
-	since   time.Time // when pending was started: no click in it is older
-	// taps keeps the time of every click (not previews) for attribution,
-	// one run per link pair and millisecond; tapRuns counts the runs, which
-	// stay under maxRows: past it, a click joins its pair's latest run, so
-	// a long outage blurs attribution times rather than growing memory.
-	taps     map[tapKey][]tapRun
-	tapRuns  int
-	counted  int64 // clicks accepted, ever
-	previews int64 // previews accepted, ever
+	// pending holds the counts and tap times not yet cut (pending.go):
+	// striped, so concurrent taps do not queue on one lock.
+	pending *pending
+	// since is when the rows now pending started to gather: no click in
+	// them is older. The flusher alone reads and sets it (cut).
+	since time.Time
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
@@ -103,8 +99,7 @@ type clicks struct {
 }
 
 func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: make(map[clickKey]*tally), since: time.Now(),
-		taps: make(map[tapKey][]tapRun)}
+	return &clicks{store: store, log: log, maxRows: maxRows, pending: newPending(), since: time.Now()}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
@@ -117,38 +112,10 @@ func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
 func (a *clicks) add(link, tapped int64, preview bool) {
 	now := time.Now()
 	k := clickKey{link: link, day: int32(now.Unix() / 86400)}
-	a.mu.Lock()
-	t := a.pending[k]
-	if t == nil {
-		if len(a.pending)+int(a.queuedRows.Load()) >= a.maxRows {
-			a.mu.Unlock()
-			a.drop(preview)
-			return
-		}
-		t = &tally{}
-		a.pending[k] = t
+	tap := tapKey{tapped: tapped, counted: link}
+	if !a.pending.add(k, tap, now.UnixMilli(), preview, int64(a.maxRows), &a.queuedRows) {
+		a.drop(preview)
 	}
-	if preview {
-		t.previews++
-		a.previews++
-	} else {
-		t.clicks++
-		a.counted++
-		a.addTap(tapKey{tapped: tapped, counted: link}, now.UnixMilli())
-	}
-	a.mu.Unlock()
-}
-
-// addTap records a click's time; a.mu is held.
-func (a *clicks) addTap(k tapKey, ms int64) {
-	runs := a.taps[k]
-	switch last := len(runs) - 1; {
-	case last >= 0 && (runs[last].ms == ms || a.tapRuns >= a.maxRows):
-		runs[last].n++
-		return
-	}
-	a.taps[k] = append(runs, tapRun{ms: ms, n: 1})
-	a.tapRuns++
 }
 
 // drop records a click or preview that could not be kept, apart, since a
@@ -213,21 +180,17 @@ func (a *clicks) send(ctx context.Context) error {
 // cut moves the pending map into queued batches. The map is swapped under
 // the lock; sorting and batching happen outside it.
 func (a *clicks) cut() {
-	a.mu.Lock()
-	taken, taps := a.pending, a.taps
+	// [from, to] bounds when the taken clicks were counted: the window of
+	// their link.clicked webhooks. Stripes are taken one after another, so
+	// a click counted meanwhile in a stripe already taken belongs to the
+	// next cut, whose window therefore starts when this take began.
+	start := time.Now()
+	taken, taps := a.pending.take(&a.queuedRows)
+	from, to := a.since, time.Now()
+	a.since = start
 	if len(taken) == 0 {
-		a.since = time.Now() // keeps the next window tight
-		a.mu.Unlock()
 		return
 	}
-	a.pending = make(map[clickKey]*tally, len(taken))
-	a.taps, a.tapRuns = make(map[tapKey][]tapRun, len(taps)), 0
-	// [from, to] bounds when the taken clicks were counted: the window of
-	// their link.clicked webhooks.
-	from, to := a.since, time.Now()
-	a.since = to
-	a.queuedRows.Add(int64(len(taken)))
-	a.mu.Unlock()
 
 	// Sorted, so each batch covers a range of link ids; the statement
 	// itself locks rows in id order regardless.
@@ -259,9 +222,8 @@ func tapRowsOf(taps map[tapKey][]tapRun) []db.TapRow {
 
 // empty reports whether nothing is left to write.
 func (a *clicks) empty() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.pending) == 0 && len(a.queue) == 0
+	_, _, empty := a.pending.totals()
+	return empty && len(a.queue) == 0
 }
 
 // run flushes every interval until stop is closed, and prunes old batch
@@ -335,14 +297,11 @@ func (a *clicks) drain(ctx context.Context) error {
 }
 
 func (a *clicks) pendingRows() int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return int64(len(a.pending)) + a.queuedRows.Load()
+	return a.pending.rows.Load() + a.queuedRows.Load()
 }
 
 // unwritten returns the clicks and previews accepted but not yet written.
 func (a *clicks) unwritten() (clicks, previews int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.counted - a.flushedClicks.Load(), a.previews - a.flushedPreviews.Load()
+	c, p, _ := a.pending.totals()
+	return c - a.flushedClicks.Load(), p - a.flushedPreviews.Load()
 }

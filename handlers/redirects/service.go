@@ -11,7 +11,6 @@ package redirects
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -52,7 +51,16 @@ type Options struct {
 	// CheckDestination re-validates a destination before it is cached; a
 	// link whose destination fails is answered as not found.
 	CheckDestination func(url string) error
+	// MaxLookups bounds the database lookups of uncached slugs in flight
+	// (default 16), below the connection pool (40, db.Open), so a flood of
+	// unknown slugs cannot take every connection from the flusher, the API
+	// and the admin pages. A miss waits up to LookupWait for a slot, then
+	// fails with ErrBusy (the handler answers 503 with Retry-After: 1).
+	MaxLookups int
 }
+
+// ErrBusy means every lookup slot stayed taken for LookupWait.
+var ErrBusy = errors.New("redirects: too many lookups in flight")
 
 // Defaults for Options.
 const (
@@ -61,6 +69,7 @@ const (
 	DefaultCacheTTL      = 30 * time.Second
 	DefaultFlushInterval = time.Second
 	DefaultMaxPending    = 100_000
+	DefaultMaxLookups    = 16
 	// FeedDownTTL is how long answers are trusted without the change feed:
 	// the one-second promise for deactivations.
 	FeedDownTTL = time.Second
@@ -73,6 +82,10 @@ const (
 	// staleWait is how long a request holding an expired answer waits for
 	// the database before being served that answer anyway.
 	staleWait = 100 * time.Millisecond
+	// LookupWait is how long a miss waits for a lookup slot: long enough
+	// to ride out a burst (a lookup takes well under a millisecond), short
+	// enough that a flood is refused rather than queued.
+	LookupWait = 250 * time.Millisecond
 )
 
 // Status is what a slug resolves to.
@@ -114,6 +127,7 @@ type Service struct {
 	cache   *cache
 	clicks  *clicks
 	flights singleflight.Group
+	lookups chan struct{} // one token per lookup in flight (MaxLookups)
 	feed    *db.LinkChanges
 	agents  *agentVerdicts
 
@@ -123,7 +137,8 @@ type Service struct {
 	closeOnce    sync.Once
 
 	feedUp                              atomic.Bool
-	hits, misses, stale, notFound, gone atomic.Int64
+	hits                                stripedCounter // stats.go: added to on every cached redirect
+	misses, stale, notFound, gone, busy atomic.Int64
 }
 
 // New starts a Service: its flusher, and its change feed when
@@ -137,6 +152,7 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
 		clicks:      newClicks(store, opts.MaxPending, log),
 		agents:      newAgentVerdicts(),
+		lookups:     make(chan struct{}, opts.MaxLookups),
 		stopFlusher: make(chan struct{}),
 		flusherDone: make(chan struct{}),
 	}
@@ -168,6 +184,9 @@ func withDefaults(o Options) Options {
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending
 	}
+	if o.MaxLookups <= 0 {
+		o.MaxLookups = DefaultMaxLookups
+	}
 	if o.CheckDestination == nil {
 		o.CheckDestination = func(string) error { return nil }
 	}
@@ -177,7 +196,8 @@ func withDefaults(o Options) Options {
 // Lookup resolves slug, from the cache when it holds a fresh answer. An
 // error means the database could not answer and nothing usable was cached.
 //
-// Concurrent misses of one slug share one database lookup. A request that
+// Concurrent misses of one slug share one database lookup, and at most
+// MaxLookups lookups run at once (ErrBusy past LookupWait). A request that
 // holds an expired answer waits for it only briefly and, if the database is
 // slow or unreachable, is served the expired answer: redirects keep working
 // through an outage. A deactivation needs the database too, so one can be
@@ -186,33 +206,37 @@ func withDefaults(o Options) Options {
 func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
 	e, fresh := s.cache.get(slug)
 	if fresh {
-		s.hits.Add(1)
+		s.hits.add()
 		return s.answer(&e.Target), nil
 	}
 	s.misses.Add(1)
-	ch := s.flights.DoChan(slug, func() (any, error) { return s.load(slug, e) })
-	var wait <-chan time.Time
-	if e != nil {
-		t := time.NewTimer(staleWait)
-		defer t.Stop()
-		wait = t.C
+	if e == nil {
+		// Nothing to fall back on: wait for the database in this goroutine
+		// (DoChan would start one per miss). The lookup is bounded by
+		// LookupWait and lookupTimeout, so a client that hangs up waits
+		// for nothing long.
+		v, err, _ := s.flights.Do(slug, func() (any, error) { return s.load(slug, nil) })
+		if err != nil {
+			return nil, err
+		}
+		return s.answer(&v.(*entry).Target), nil
 	}
+	ch := s.flights.DoChan(slug, func() (any, error) { return s.load(slug, e) })
+	t := time.NewTimer(staleWait)
+	defer t.Stop()
 	select {
 	case r := <-ch:
 		if r.Err == nil {
 			return s.answer(&r.Val.(*entry).Target), nil
 		}
-		if e != nil && errors.Is(r.Err, db.ErrUnavailable) {
+		if errors.Is(r.Err, db.ErrUnavailable) || errors.Is(r.Err, ErrBusy) {
 			return s.served(e), nil
 		}
 		return nil, r.Err
-	case <-wait:
+	case <-t.C:
 		return s.served(e), nil
 	case <-ctx.Done():
-		if e != nil {
-			return s.served(e), nil
-		}
-		return nil, fmt.Errorf("redirects: lookup %q: %w", slug, ctx.Err())
+		return s.served(e), nil
 	}
 }
 
@@ -237,6 +261,11 @@ func (s *Service) answer(t *Target) *Target {
 // generation is read first, so an invalidation that lands while the query
 // runs makes put discard this (possibly outdated) answer.
 func (s *Service) load(slug string, expired *entry) (*entry, error) {
+	if !s.acquireLookup() {
+		s.busy.Add(1)
+		return nil, ErrBusy // callers holding the expired answer serve it
+	}
+	defer func() { <-s.lookups }()
 	gen := s.cache.generation(slug)
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
@@ -260,6 +289,23 @@ func (s *Service) load(slug string, expired *entry) (*entry, error) {
 		return nil, err // callers holding the expired answer serve it
 	}
 	return e, nil
+}
+
+// acquireLookup takes a lookup slot, waiting up to LookupWait.
+func (s *Service) acquireLookup() bool {
+	select {
+	case s.lookups <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(LookupWait)
+	defer t.Stop()
+	select {
+	case s.lookups <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // newEntry turns a link into a cached answer, re-validating the

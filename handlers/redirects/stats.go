@@ -1,5 +1,10 @@
 package redirects
 
+import (
+	"math/rand/v2"
+	"sync/atomic"
+)
+
 // Stats are the service's counters since it started, for metrics and
 // logs. Every redirect response is either one of Redirects (a person's tap,
 // Clicks + DroppedClicks) or one of Previews (counted or DroppedPreviews).
@@ -9,12 +14,14 @@ type Stats struct {
 	Previews        int64 // HEAD requests and preview robots redirected, counted apart or dropped
 	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
+	Busy            int64 // misses refused because every lookup slot stayed taken (ErrBusy)
+	Limited         int64 // requests refused by the unknown-slug limit before any lookup; counted by the HTTP layer
 	ClicksFlushed   int64 // clicks confirmed written to the database
 	PreviewsFlushed int64 // previews confirmed written
 	FlushFailures   int64 // flush statements that failed (and were retried)
 	ReplayedBatches int64 // retried batches the database had already applied
 	PendingClicks   int64 // clicks and previews counted but not yet written
-	PendingRows     int64 // distinct (link, day) rows in memory, bounded by MaxPending
+	PendingRows     int64 // (link, day) rows in memory, bounded by MaxPending; a link may hold one per counting stripe
 	DroppedClicks   int64 // clicks not counted because MaxPending was reached
 	DroppedPreviews int64 // previews served but not counted because MaxPending was reached
 	CacheHits       int64 // lookups answered from a fresh cache entry
@@ -32,15 +39,15 @@ func (s *Service) Stats() Stats {
 	// larger, so PendingClicks never goes negative.
 	fc, fp := a.flushedClicks.Load(), a.flushedPreviews.Load()
 	dc, dp := a.droppedClicks.Load(), a.droppedPreviews.Load()
-	a.mu.Lock()
-	clicks, previews, rows := a.counted, a.previews, int64(len(a.pending))+a.queuedRows.Load()
-	a.mu.Unlock()
+	clicks, previews, _ := a.pending.totals()
+	rows := a.pendingRows()
 	return Stats{
 		Redirects:       clicks + dc,
 		Clicks:          clicks,
 		Previews:        previews + dp,
 		NotFound:        s.notFound.Load(),
 		Gone:            s.gone.Load(),
+		Busy:            s.busy.Load(),
 		ClicksFlushed:   fc,
 		PreviewsFlushed: fp,
 		FlushFailures:   a.flushFailures.Load(),
@@ -49,10 +56,27 @@ func (s *Service) Stats() Stats {
 		PendingRows:     rows,
 		DroppedClicks:   dc,
 		DroppedPreviews: dp,
-		CacheHits:       s.hits.Load(),
+		CacheHits:       s.hits.load(),
 		CacheMisses:     s.misses.Load(),
 		StaleServed:     s.stale.Load(),
 		CacheEntries:    int64(s.cache.len()),
 		FeedConnected:   s.feedUp.Load(),
 	}
+}
+
+// stripedCounter is a counter every redirect adds to (cache hits): spread
+// over stripes picked at random, so redirects running at once on
+// different cores do not fight over one cache line.
+type stripedCounter [pendingStripes]struct {
+	n atomic.Int64
+	_ [56]byte
+}
+
+func (c *stripedCounter) add() { c[rand.Uint32()%pendingStripes].n.Add(1) }
+
+func (c *stripedCounter) load() (n int64) {
+	for i := range c {
+		n += c[i].n.Load()
+	}
+	return n
 }

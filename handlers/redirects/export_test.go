@@ -1,0 +1,4 @@
+package redirects
+
+// PendingStripes lets the external tests state the memory bound.
+const PendingStripes = pendingStripes
