@@ -230,8 +230,8 @@ func (s *Store) UniqueIndexState(ctx context.Context) (IndexState, error) {
 // records in each deactivated duplicate the link it was merged into, so its
 // slug keeps redirecting there. Links already superseded by a deactivated
 // duplicate are re-pointed to the survivor, so forwarding stays one hop.
-// It returns the slugs it deactivated; with the unique index in place there
-// are none.
+// It then recreates the unique index if it is missing. It returns the slugs
+// it deactivated; with the unique index in place there are none.
 func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -262,6 +262,12 @@ func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
 		SELECT slug FROM losers ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
+	}
+	// Healing restores the guarantee too: without the index every create
+	// fails (its ON CONFLICT names it). Still under the lock, so nothing
+	// new slips in between; a no-op when the index is in place.
+	if _, err := tx.ExecContext(ctx, createUniqueIndex); err != nil {
+		return nil, fmt.Errorf("store: heal duplicates: restore %s: %w", UniqueIndexName, classify(err))
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))

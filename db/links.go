@@ -15,6 +15,11 @@ const LinkTypeSitePreview = "site_preview"
 // enforces one active link per (destination, link type).
 const UniqueIndexName = "short_links_one_active_idx"
 
+// createUniqueIndex restores UniqueIndexName exactly as migration 00004
+// creates it, when someone dropped it; HealDuplicates runs it after healing.
+const createUniqueIndex = `CREATE UNIQUE INDEX IF NOT EXISTS ` + UniqueIndexName + `
+	ON short_links (destination_hash, link_type) WHERE is_active`
+
 // Link is one row of short_links.
 type Link struct {
 	ID             int64     `db:"id"`

@@ -19,7 +19,7 @@ func (a *testApp) plantDuplicate(t *testing.T, slug, destination string) {
 // restoreIndex recreates the unique index after a heal.
 func (a *testApp) restoreIndex(t *testing.T) {
 	t.Helper()
-	a.Store.DB().MustExec(`CREATE UNIQUE INDEX short_links_one_active_idx ON short_links (destination_hash, link_type) WHERE is_active`)
+	a.Store.DB().MustExec(`CREATE UNIQUE INDEX IF NOT EXISTS short_links_one_active_idx ON short_links (destination_hash, link_type) WHERE is_active`)
 }
 
 // linkState reads what a user sees of a link through the API.
@@ -69,7 +69,10 @@ func TestSupersededLinkRedirectsAndCountsOnSurvivor(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "healed=1") {
 		t.Fatalf("heal: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	app.restoreIndex(t)
+	// The heal restored the database rule too, so links can be made again.
+	if status, _ := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://after-heal.example.com/", "link_type": "campaign"}); status != http.StatusCreated {
+		t.Fatalf("creating a link after the heal: %d, want 201 (the unique index is back)", status)
+	}
 	if s := app.linkState(t, "WGKLs4"); s["superseded_by"] != survivor.Slug || s["is_active"] != false {
 		t.Fatalf("after heal: superseded_by %v, is_active %v", s["superseded_by"], s["is_active"])
 	}
