@@ -14,7 +14,6 @@ import (
 	"github.com/shortlinks/shortlinks/db/pgtest"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/webhooks"
-	"github.com/shortlinks/shortlinks/migrations"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -23,18 +22,11 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func newStore(t *testing.T) *db.Store {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := db.Open(ctx, pgtest.NewDatabase(t))
+	conn, err := db.Open(ctx, pgtest.NewMigratedDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return db.New(conn, db.Options{})
 }
 
