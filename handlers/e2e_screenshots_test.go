@@ -37,6 +37,7 @@ func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base,
 		{"links", "/admin/links"},
 		{"link-detail", "/admin/links/" + slug},
 		{"health", "/admin/health"},
+		{"results", "/admin/results"},
 	} {
 		run(t, ctx, "open "+p.path, chromedp.Do(ctx, chromedp.Navigate(base+p.path), chromedp.WaitReady(chromedp.CSS("main"))))
 		isError, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('.error-page')`))
