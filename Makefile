@@ -44,7 +44,7 @@ bench-scale: build
 ## fuzz: run each fuzz target for FUZZTIME (new failures land in testdata/fuzz)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/
-	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/sms/
+	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/campaign/
 
 ## soak: two instances, one database, mixed traffic for SOAK_DURATION (default 2m),
 ## then a third instance killed with SIGKILL: clicks lost vs one flush interval

@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -217,14 +215,4 @@ func (s *Store) PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64,
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
-}
-
-// NewBatchID returns a random (version 4) UUID for a ClickBatch.
-func NewBatchID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

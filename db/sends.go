@@ -110,7 +110,7 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			WHERE e.enabled
 		)
 		SELECT `+sendColumns+` FROM send`,
-		idem.Key, idem.RequestHash, NewBatchID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
+		idem.Key, idem.RequestHash, newRowID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
 		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded)
 	if ref := referenceError(err); ref != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", ref)
