@@ -25,11 +25,11 @@ const (
 	SortFewestClicks LinkSort = "fewest_clicks"
 )
 
-// LinkSorts lists every order, the default first.
-var LinkSorts = []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks}
+// LinkSorts lists every order, the default first (a new slice each call).
+func LinkSorts() []LinkSort { return []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks} }
 
 // Valid reports whether s names an order.
-func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts, s) }
+func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts(), s) }
 
 // column is the sort key; id breaks ties.
 func (s LinkSort) column() string {

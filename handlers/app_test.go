@@ -80,7 +80,7 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs, Log: log})
+	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs(), Log: log})
 	cfg := handlers.Config{
 		APITokens:     []string{testToken, "second-token"},
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},

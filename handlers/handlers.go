@@ -20,6 +20,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -171,8 +172,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 // the store never generates them (cmd passes them in db.Options), and a
 // test checks the table above against them. favicon and robots are asked
 // for by browsers and crawlers; they must never become links (favicon.ico
-// is served; it could not be a slug anyway, having a dot).
-var ReservedSlugs = []string{
+// is served; it could not be a slug anyway, having a dot). A new slice each
+// call, so no caller can change the table.
+func ReservedSlugs() []string { return slices.Clone(reservedSlugs) }
+
+var reservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "favicon.ico", "robots",
 	"rest", // the Shlink-compatible API (handlers/shlink)

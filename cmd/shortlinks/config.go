@@ -256,7 +256,7 @@ func (c *config) urlPolicy() urlpolicy.Policy {
 }
 
 func (c *config) storeOptions() db.Options {
-	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs, Log: c.logger()}
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs(), Log: c.logger()}
 }
 
 // logger builds the structured logger the settings ask for; lines logged
