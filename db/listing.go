@@ -26,7 +26,9 @@ const (
 )
 
 // LinkSorts lists every order, the default first (a new slice each call).
-func LinkSorts() []LinkSort { return []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks} }
+func LinkSorts() []LinkSort {
+	return []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks}
+}
 
 // Valid reports whether s names an order.
 func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts(), s) }
