@@ -8,7 +8,7 @@ import (
 
 // CampaignFilter selects businesses for the campaign listing.
 type CampaignFilter struct {
-	Query  string  // substring of the name or the city
+	Query  string  // a fragment of the name or the city, ignoring case, accents and punctuation
 	Limit  int     // clamped to 1..500, default 25
 	Cursor *Cursor // nil: the first page
 }
@@ -89,14 +89,18 @@ func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (
 	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
 }
 
-// where selects ready businesses, searched by name or city through the
-// trigram index businesses_search_idx.
+// where selects ready businesses, searched by name or city normalised
+// (search.go) through the trigram index businesses_search_text_idx; a
+// common word walks businesses_status_name_id_idx instead.
 func (f CampaignFilter) where() (string, []any) {
 	args := []any{StatusReadyForOutreach}
 	where := "WHERE b.status = $1"
 	if q := strings.TrimSpace(f.Query); q != "" {
-		args = append(args, "%"+escapeLike(q)+"%")
-		where += " AND (b.name ILIKE $2 OR b.city ILIKE $2)"
+		if !hasLetterOrDigit(q) {
+			return where + " AND false", args
+		}
+		args = append(args, q)
+		where += " AND " + textMatch("b.search_text", "search_normalize", "$2")
 	}
 	return where, args
 }

@@ -15,6 +15,8 @@ import (
 // the CSV export and GET /api/v1/links read the same parameters.
 type linkQuery struct {
 	Query  string      // q
+	URL    string      // q as a full URL, normalised (linkSearch); "" when it is not one
+	Domain string      // q as a domain (linkSearch); "" when it is not one
 	Type   string      // type
 	Active string      // active: "", "true" or "false"
 	Sort   db.LinkSort // sort: one of db.LinkSorts
@@ -50,6 +52,7 @@ func (h *Handlers) readLinkQuery(c echo.Context) (linkQuery, error) {
 		Active: c.QueryParam("active"),
 		Sort:   cmp.Or(db.LinkSort(c.QueryParam("sort")), db.SortNewest),
 	}
+	q.URL, q.Domain = h.linkSearch(search)
 	switch {
 	case q.Type != "" && !h.knownLinkType(q.Type):
 		return q, invalid("type", "type must be empty or one of: %s", strings.Join(h.cfg.LinkTypes, ", "))
@@ -77,7 +80,7 @@ func cursorParam(c echo.Context, order string) (*db.Cursor, error) {
 
 // filter is the store filter for one page of pageSize links.
 func (q linkQuery) filter(pageSize int) db.ListFilter {
-	f := db.ListFilter{Query: q.Query, LinkType: q.Type, Sort: q.Sort, Limit: pageSize, Cursor: q.Cursor}
+	f := db.ListFilter{Query: q.Query, URL: q.URL, Domain: q.Domain, LinkType: q.Type, Sort: q.Sort, Limit: pageSize, Cursor: q.Cursor}
 	if q.Active != "" {
 		active := q.Active == "true"
 		f.Active = &active

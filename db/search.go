@@ -1,0 +1,172 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// How q= searches the link listings, each shape through its own index
+// (migrations 00022–00024), so none reads more than a page's worth of rows
+// when millions of URLs share "https://www.", a domain or a common word:
+//
+//   - a full URL (ListFilter.URL, normalised as creates normalise it) is
+//     first looked up exactly, by destination hash; when no link has it,
+//     the links on its host whose text contains it are listed;
+//   - a domain (ListFilter.Domain) lists the links on it and its
+//     subdomains, through the reversed-host index short_links_host_idx;
+//   - anything else, and a URL or domain no link is on, matches a slug
+//     prefix (short_links_slug_prefix_idx) or a fragment of the normalised
+//     destination, business name or city (short_links_search_text_idx, a
+//     trigram index the planner uses when the fragment is rare; a common
+//     word walks the listing's order instead, stopping after a page).
+//
+// Normalised means search_normalize (00022): case, accents and
+// punctuation ignored, so "rosas" finds "Rosa's Bakery" and "cafe" finds
+// "Café Luna". It runs in PostgreSQL on both sides, the stored text and
+// the search text, so the two never disagree about a letter.
+
+// searchMode is how a listing's search runs; resolveSearch picks it.
+type searchMode int
+
+const (
+	searchNone     searchMode = iota // no search
+	searchExactURL                   // destination = ListFilter.URL
+	searchHostText                   // on URL's host, and its text contains the URL's
+	searchDomain                     // on ListFilter.Domain or a subdomain of it
+	searchText                       // slug prefix or normalised fragment
+)
+
+// resolveSearch picks how f's search runs: a URL or a domain that some
+// link has is searched exactly (an index probe each), anything else as
+// text. The probes ignore the other filters, so a URL's links filtered
+// down to none list none rather than fuzzy neighbours; every page of a
+// listing resolves the same way while its links stand.
+func (s *Store) resolveSearch(ctx context.Context, f *ListFilter) error {
+	f.mode = searchNone
+	if strings.TrimSpace(f.Query) == "" {
+		return nil
+	}
+	f.mode = searchText
+	domain := f.Domain
+	if f.URL != "" {
+		found, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM short_links
+			WHERE destination_hash = short_links_url_hash($1) AND destination_url = $1)`, f.URL)
+		if err != nil || found {
+			f.mode = searchExactURL
+			return err
+		}
+		domain = urlHost(f.URL)
+	}
+	if domain = strings.TrimPrefix(domain, "www."); domain == "" {
+		return nil
+	}
+	key := reverse(domain)
+	found, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM short_links
+		WHERE short_links_host_key(destination_url) = $1 OR short_links_host_key(destination_url) LIKE $2)`,
+		key, escapeLike(key)+".%")
+	if err != nil || !found {
+		return err
+	}
+	f.hostKey = key
+	f.mode = searchDomain
+	if f.URL != "" {
+		f.mode = searchHostText
+	}
+	return nil
+}
+
+// exists runs a SELECT EXISTS probe.
+func (s *Store) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var found bool
+	if err := s.db.GetContext(ctx, &found, query, args...); err != nil {
+		return false, fmt.Errorf("store: search: %w", classify(err))
+	}
+	return found, nil
+}
+
+// searchWhere adds the condition of f's search mode to where.
+func (f ListFilter) searchWhere(where string, args []any) (string, []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	onHost := func() string {
+		return fmt.Sprintf("(short_links_host_key(destination_url) = %s OR short_links_host_key(destination_url) LIKE %s)",
+			arg(f.hostKey), arg(escapeLike(f.hostKey)+".%"))
+	}
+	switch f.mode {
+	case searchExactURL:
+		// The hash finds the rows through short_links_destination_idx; the
+		// URL itself rules out a collision.
+		u := arg(f.URL)
+		return andWhere(where, fmt.Sprintf("destination_hash = short_links_url_hash(%s) AND destination_url = %s", u, u)), args
+	case searchDomain:
+		return andWhere(where, onHost()), args
+	case searchHostText:
+		return andWhere(where, onHost()+" AND "+textMatch("search_text", "search_normalize_url", arg(f.Query))), args
+	case searchText:
+		var arms []string
+		if isSlugShaped(f.Query) {
+			arms = append(arms, "lower(slug) LIKE "+arg(escapeLike(strings.ToLower(f.Query))+"%"))
+		}
+		if hasLetterOrDigit(f.Query) {
+			arms = append(arms, textMatch("search_text", "search_normalize_url", arg(f.Query)))
+		}
+		if len(arms) == 0 {
+			return andWhere(where, "false"), args
+		}
+		return andWhere(where, "("+strings.Join(arms, " OR ")+")"), args
+	}
+	return where, args
+}
+
+// textMatch is "column contains the normalised search text": the text is
+// normalised by the same function as the column, in PostgreSQL, and holds
+// only letters, digits and spaces, so it needs no LIKE escaping. The
+// planner estimates the pattern from its value (a custom plan), so it can
+// choose between the trigram index and walking the listing's order.
+func textMatch(column, normalize, param string) string {
+	return fmt.Sprintf("%s LIKE '%%' || %s(%s) || '%%'", column, normalize, param)
+}
+
+// isSlugShaped reports whether q could begin a slug (1–32 letters or
+// digits): only then is the slug prefix index asked.
+func isSlugShaped(q string) bool {
+	if q == "" || len(q) > 32 {
+		return false
+	}
+	for _, c := range q {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// hasLetterOrDigit reports whether q has anything left after
+// normalisation drops punctuation; a search of punctuation alone finds
+// nothing rather than everything.
+func hasLetterOrDigit(q string) bool {
+	return strings.IndexFunc(q, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
+}
+
+// urlHost is the host of a normalised URL ("scheme://host[:port]/…").
+func urlHost(u string) string {
+	_, rest, _ := strings.Cut(u, "://")
+	end := strings.IndexAny(rest, ":/?#")
+	if end >= 0 {
+		rest = rest[:end]
+	}
+	return rest
+}
+
+// reverse reverses an ASCII host, as short_links_host_key does.
+func reverse(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
+}
