@@ -16,13 +16,19 @@ import (
 // datasetTables are the tables the generator fills; their secondary indexes
 // are dropped before the load and rebuilt after it, which is several times
 // faster than maintaining them row by row.
-var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily"}
+var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily",
+	"campaign_sends", "campaign_variant_businesses"}
+
+// datasetMarker is the table a finished dataset holds; its name carries the
+// generator's version, so a dataset of an older generator is rebuilt.
+// v2: random names, hosts and paths in random order, search text, sends.
+const datasetMarker = "benchscale_dataset_v2"
 
 // datasetReady reports whether dbURL already holds a finished dataset (the
 // marker table is written last, in the same transaction as the data).
 func datasetReady(ctx context.Context, conn *sql.DB) (bool, error) {
 	var ok bool
-	err := conn.QueryRowContext(ctx, `SELECT to_regclass('benchscale_dataset') IS NOT NULL`).Scan(&ok)
+	err := conn.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, datasetMarker).Scan(&ok)
 	return ok, err
 }
 
@@ -42,7 +48,8 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		{"settings", `SET LOCAL maintenance_work_mem = '1GB'`},
 		{"settings", `SET LOCAL max_parallel_maintenance_workers = 2`},
 		{"settings", `SET LOCAL statement_timeout = 0`},
-		{"truncate", `TRUNCATE ` + strings.Join(datasetTables, ", ") + `, duplicate_checks RESTART IDENTITY CASCADE`},
+		{"truncate", `TRUNCATE ` + strings.Join(datasetTables, ", ") + `, duplicate_checks, campaign_variant_totals RESTART IDENTITY CASCADE`},
+		{"old marker", `DROP TABLE IF EXISTS benchscale_dataset`},
 	}
 	for _, s := range steps {
 		if _, err := tx.ExecContext(ctx, s.sql); err != nil {
@@ -59,10 +66,14 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		{"short_links", linksSQL},
 		{"link_clicks_daily", dailySQL},
 		{"traffic_totals", trafficTotalsSQL},
+		{"campaign_sends", sendsSQL},
+		{"variant_businesses", variantBusinessesSQL},
+		{"variant_totals", variantTotalsSQL},
 	}
+	mult, inverse := permutation(n)
 	for _, s := range load {
 		start := time.Now()
-		res, err := tx.ExecContext(ctx, s.sql, n, businesses)
+		res, err := tx.ExecContext(ctx, s.sql, n, businesses, mult, inverse)
 		if err != nil {
 			return fmt.Errorf("loading %s: %w", s.name, err)
 		}
@@ -79,7 +90,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 	if err := syncIdentity(ctx, tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE benchscale_dataset AS SELECT $1::bigint AS links, now() AS built_at`, n); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE `+datasetMarker+` AS SELECT $1::bigint AS links, now() AS built_at`, n); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -158,76 +169,3 @@ func pow62(k int) int64 {
 	}
 	return p
 }
-
-// Words that make business names, cities and URLs look like the real thing
-// (and give searches something realistic to find).
-const (
-	adjectives = `ARRAY['Blue','Golden','Happy','Rapid','Green','Urban','Royal','Sunny','Silver','Bright','Coastal','Northern']`
-	nouns      = `ARRAY['Bakery','Plumbing','Dental','Auto Repair','Salon','Fitness','Pizza','Florist','Law Office','Pet Care','Cafe','Roofing','Yoga','Tattoo','Bookshop']`
-	cities     = `ARRAY['Springfield','Riverside','Franklin','Greenville','Bristol','Clinton','Fairview','Salem','Madison','Georgetown','Arlington','Ashland','Dover','Oxford','Jackson','Burlington','Manchester','Milton','Newport','Auburn']`
-	paths      = `ARRAY['','menu','book','offers/spring','p/gift-card','contact','blog/opening-hours','shop/new-arrivals']`
-)
-
-// businessesSQL: $2 businesses, 90% ready for outreach.
-var businessesSQL = `INSERT INTO businesses (id, name, city, phone, status, created_at)
-	SELECT md5('b' || g)::uuid,
-	       (` + adjectives + `)[1 + g % 12] || ' ' || (` + nouns + `)[1 + (g / 12) % 15] || ' ' || g,
-	       (` + cities + `)[1 + (g * 7) % 20],
-	       '+1555' || lpad((g % 10000000)::text, 7, '0'),
-	       CASE WHEN g % 10 = 9 THEN 'do_not_contact' ELSE 'ready_for_outreach' END,
-	       timestamptz '2025-01-01 00:00Z' + (g % 600) * interval '1 day'
-	FROM generate_series(1, $2::bigint) g
-	WHERE $1::bigint > 0`
-
-// sitesSQL: one site per business.
-var sitesSQL = `INSERT INTO sites (id, business_id, url, created_at)
-	SELECT md5('s' || g)::uuid, md5('b' || g)::uuid,
-	       'https://www.' || lower((` + adjectives + `)[1 + g % 12] || replace((` + nouns + `)[1 + (g / 12) % 15], ' ', '')) || g || '.com/',
-	       timestamptz '2025-01-01 00:00Z' + (g % 600) * interval '1 day'
-	FROM generate_series(1, $2::bigint) g
-	WHERE $1::bigint > 0`
-
-// trafficTotalsSQL: the running totals the click flush keeps (migration
-// 00010) start from the counts linksSQL wrote, in shard 0.
-var trafficTotalsSQL = `UPDATE traffic_totals SET
-	clicks = CASE WHEN shard = 0 THEN (SELECT COALESCE(SUM(click_count), 0) FROM short_links) ELSE 0 END,
-	previews = CASE WHEN shard = 0 THEN (SELECT COALESCE(SUM(preview_count), 0) FROM short_links) ELSE 0 END
-	WHERE $1::bigint > 0 AND $2::bigint > 0`
-
-// linksSQL: $1 links. Links 1..$2 are the businesses' site_preview links;
-// the rest are campaign, sms, email, social and qr links to pages of those
-// sites. 10% are inactive: half of them are history (an active link has
-// their destination and type: d = i + 1), half are unique. created_at
-// rises with id over 700 days at minute precision, so about ten links share
-// each timestamp at 10M (ties for the keyset orders). One link in five has
-// clicks, heavy-tailed.
-var linksSQL = `INSERT INTO short_links (id, slug, destination_url, link_type, business_id, site_id,
-		is_active, click_count, preview_count, created_at, updated_at)
-	OVERRIDING SYSTEM VALUE
-	SELECT i, ` + base62SQL("((i * 2654435761) % 3521614606208)") + `,
-	       CASE WHEN d <= $2 THEN
-	            'https://www.' || lower((` + adjectives + `)[1 + d % 12] || replace((` + nouns + `)[1 + (d / 12) % 15], ' ', '')) || d || '.com/'
-	       ELSE
-	            'https://www.' || lower((` + adjectives + `)[1 + b % 12] || replace((` + nouns + `)[1 + (b / 12) % 15], ' ', '')) || b || '.com/'
-	            || (` + paths + `)[1 + d % 8] || '?utm_source=' || t || '&utm_campaign=c' || (d % 5000) || '&ref=' || d
-	       END,
-	       t, md5('b' || b)::uuid, md5('s' || b)::uuid,
-	       i % 10 <> 5, c, CASE WHEN i % 7 = 0 THEN floor(exp(random() * 5))::bigint ELSE 0 END,
-	       date_trunc('minute', timestamptz '2025-01-01 00:00Z' + (i::float8 / $1) * interval '700 days'),
-	       date_trunc('minute', timestamptz '2025-01-01 00:00Z' + (i::float8 / $1) * interval '700 days')
-	FROM (
-	    SELECT i, d,
-	           CASE WHEN d <= $2 THEN d ELSE 1 + (d * 7919) % $2 END AS b,
-	           CASE WHEN d <= $2 THEN 'site_preview'
-	                WHEN d % 100 < 40 THEN 'campaign' WHEN d % 100 < 65 THEN 'sms'
-	                WHEN d % 100 < 80 THEN 'email' WHEN d % 100 < 92 THEN 'social' ELSE 'qr' END AS t,
-	           CASE WHEN i % 5 = 0 AND i % 10 <> 5 THEN floor(exp(random() * 9))::bigint ELSE 0 END AS c
-	    FROM (SELECT i, CASE WHEN i % 20 = 5 AND i < $1 THEN i + 1 ELSE i END AS d
-	          FROM generate_series(1, $1::bigint) i) ids
-	) g`
-
-// dailySQL: a year of daily rows for one active link in 200.
-var dailySQL = `INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
-	SELECT l.id, current_date - d, (l.id + d) % 13 + d % 3, (l.id + d) % 4
-	FROM short_links l CROSS JOIN generate_series(0, 364) d
-	WHERE l.id % 200 = 0 AND l.is_active AND $1::bigint > 0 AND $2::bigint > 0`
