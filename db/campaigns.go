@@ -40,7 +40,11 @@ const campaignOrder = "name"
 // business's links, say) can be added as more joins on the page's rows.
 func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (CampaignPage, error) {
 	limit := clamp(f.Limit, 1, 500, 25)
-	where, args := f.where()
+	pattern, err := s.campaignPattern(ctx, f)
+	if err != nil {
+		return CampaignPage{}, err
+	}
+	where, args := f.where(pattern)
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
 		if f.Cursor.Order != campaignOrder || !isUUIDText(f.Cursor.ID) {
@@ -63,7 +67,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	// exists"; the partial unique index guarantees at most one match, so the
 	// join never duplicates a business.
 	var rows []CampaignBusiness
-	err := s.db.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT `+businessColumns+`,
+	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT `+businessColumns+`,
 			l.slug AS link_slug, COALESCE(l.click_count, 0) AS click_count
 		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
 		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
@@ -85,24 +89,38 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 // CountCampaignBusinesses counts the businesses f matches, exactly up to
 // exactCountLimit and estimated past it.
 func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (Count, error) {
-	where, args := f.where()
+	pattern, err := s.campaignPattern(ctx, f)
+	if err != nil {
+		return Count{}, err
+	}
+	where, args := f.where(pattern)
 	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
 }
 
 // where selects ready businesses, searched by name or city normalised
 // (search.go) through the trigram index businesses_search_text_idx; a
-// common word walks businesses_status_name_id_idx instead.
-func (f CampaignFilter) where() (string, []any) {
+// common word walks businesses_status_name_id_idx instead. pattern is
+// the search's normalised pattern (searchPattern).
+func (f CampaignFilter) where(pattern string) (string, []any) {
 	args := []any{StatusReadyForOutreach}
 	where := "WHERE b.status = $1"
-	if q := strings.TrimSpace(f.Query); q != "" {
-		if !hasLetterOrDigit(q) {
-			return where + " AND false", args
-		}
-		args = append(args, q)
-		where += " AND " + textMatch("b.search_text", "search_normalize", "$2")
+	switch {
+	case strings.TrimSpace(f.Query) == "":
+	case pattern == "": // punctuation alone
+		where += " AND false"
+	default:
+		args = append(args, pattern)
+		where += " AND b.search_text LIKE $2"
 	}
 	return where, args
+}
+
+// campaignPattern normalises f's search (see where).
+func (s *Store) campaignPattern(ctx context.Context, f CampaignFilter) (string, error) {
+	if strings.TrimSpace(f.Query) == "" {
+		return "", nil
+	}
+	return s.searchPattern(ctx, "search_normalize", f.Query)
 }
 
 // isUUIDText reports whether s is a UUID in its text form, so a forged

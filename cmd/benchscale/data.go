@@ -150,7 +150,8 @@ var sitesSQL = `INSERT INTO sites (id, business_id, url, created_at)
 // about ten links share each timestamp at 10M (ties for the keyset
 // orders). One link in five has clicks, heavy-tailed. search_text is what
 // the trigger of migration 00022 would write (triggers are off during the
-// load).
+// load): the destination's, then its business's (name and city), read
+// from the business row by primary key so rows are written in id order.
 var linksSQL = `INSERT INTO short_links (id, slug, destination_url, link_type, business_id, site_id,
 		is_active, click_count, preview_count, created_at, updated_at, search_text)
 	OVERRIDING SYSTEM VALUE
@@ -159,7 +160,7 @@ var linksSQL = `INSERT INTO short_links (id, slug, destination_url, link_type, b
 	       i % 10 <> 5, c, CASE WHEN i % 7 = 0 THEN floor(exp(random() * 5))::bigint ELSE 0 END,
 	       date_trunc('minute', timestamptz '2025-01-01 00:00Z' + (i::float8 / $1::bigint) * interval '700 days'),
 	       date_trunc('minute', timestamptz '2025-01-01 00:00Z' + (i::float8 / $1::bigint) * interval '700 days'),
-	       short_links_search_text(dest, ` + nameSQL("b") + `, ` + citySQL("b") + `)
+	       concat_ws(' | ', search_normalize_url(dest), (SELECT search_text FROM businesses WHERE id = md5('b' || b)::uuid))
 	FROM (
 	    SELECT i, b, t, c,
 	           CASE WHEN k < $2::bigint THEN ` + siteSQL("b") + `
