@@ -40,11 +40,11 @@ const campaignOrder = "name"
 // business's links, say) can be added as more joins on the page's rows.
 func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (CampaignPage, error) {
 	limit := clamp(f.Limit, 1, 500, 25)
-	pattern, err := s.campaignPattern(ctx, f)
+	norm, err := s.campaignSearch(ctx, f)
 	if err != nil {
 		return CampaignPage{}, err
 	}
-	where, args := f.where(pattern)
+	where, args := f.where(norm)
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
 		if f.Cursor.Order != campaignOrder || !isUUIDText(f.Cursor.ID) {
@@ -89,38 +89,40 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 // CountCampaignBusinesses counts the businesses f matches, exactly up to
 // exactCountLimit and estimated past it.
 func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (Count, error) {
-	pattern, err := s.campaignPattern(ctx, f)
+	norm, err := s.campaignSearch(ctx, f)
 	if err != nil {
 		return Count{}, err
 	}
-	where, args := f.where(pattern)
+	where, args := f.where(norm)
 	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
 }
 
 // where selects ready businesses, searched by name or city normalised
 // (search.go) through the trigram index businesses_search_text_idx; a
-// common word walks businesses_status_name_id_idx instead. pattern is
-// the search's normalised pattern (searchPattern).
-func (f CampaignFilter) where(pattern string) (string, []any) {
+// common word walks businesses_status_name_id_idx instead. norm is the
+// search normalised (campaignSearch).
+func (f CampaignFilter) where(norm string) (string, []any) {
 	args := []any{StatusReadyForOutreach}
 	where := "WHERE b.status = $1"
 	switch {
 	case strings.TrimSpace(f.Query) == "":
-	case pattern == "": // punctuation alone
+	case norm == "": // punctuation alone
 		where += " AND false"
 	default:
-		args = append(args, pattern)
-		where += " AND b.search_text LIKE $2"
+		where += " AND " + containsText("b.search_text", norm, func(v any) string {
+			args = append(args, v)
+			return fmt.Sprintf("$%d", len(args))
+		})
 	}
 	return where, args
 }
 
-// campaignPattern normalises f's search (see where).
-func (s *Store) campaignPattern(ctx context.Context, f CampaignFilter) (string, error) {
+// campaignSearch normalises f's search (see where).
+func (s *Store) campaignSearch(ctx context.Context, f CampaignFilter) (string, error) {
 	if strings.TrimSpace(f.Query) == "" {
 		return "", nil
 	}
-	return s.searchPattern(ctx, "search_normalize", f.Query)
+	return s.normalizeSearch(ctx, "search_normalize", f.Query)
 }
 
 // isUUIDText reports whether s is a UUID in its text form, so a forged

@@ -64,7 +64,7 @@ type ListFilter struct {
 
 	mode    searchMode // set by resolveSearch
 	hostKey string     // the reversed host of searchDomain and searchHostText
-	pattern string     // the normalised "contains" pattern of searchText and searchHostText
+	norm    string     // the normalised search text of searchText and searchHostText
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.

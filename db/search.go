@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -25,10 +26,10 @@ import (
 // punctuation ignored, so "rosas" finds "Rosa's Bakery" and "cafe" finds
 // "Café Luna". It runs in PostgreSQL on both sides, the stored text and
 // the search text, so the two never disagree about a letter. The search
-// text is normalised by a statement of its own and then travels as a
-// plain pattern: the planner estimates it from its value (choosing
-// between the trigram index and an index walk), and no row calls the
-// function (inside the listing's WHERE, it ran once per row checked).
+// text is normalised by a statement of its own and then travels as plain
+// patterns (containsText): the planner estimates them from their values,
+// and no row calls the function (inside the listing's WHERE, it ran once
+// per row checked).
 
 // searchMode is how a listing's search runs; resolveSearch picks it.
 type searchMode int
@@ -52,11 +53,11 @@ func (s *Store) resolveSearch(ctx context.Context, f *ListFilter) error {
 		return nil
 	}
 	f.mode = searchText
-	pattern, err := s.searchPattern(ctx, "search_normalize_url", f.Query)
+	norm, err := s.normalizeSearch(ctx, "search_normalize_url", f.Query)
 	if err != nil {
 		return err
 	}
-	f.pattern = pattern
+	f.norm = norm
 	domain := f.Domain
 	if f.URL != "" {
 		found, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM short_links
@@ -85,21 +86,62 @@ func (s *Store) resolveSearch(ctx context.Context, f *ListFilter) error {
 	return nil
 }
 
-// searchPattern is the LIKE pattern "contains q", normalised by normalize
-// (search_normalize or search_normalize_url, both of 00022); "" when
-// nothing is left of q (punctuation alone), which then matches nothing.
-// The normalised text holds only letters, digits and spaces, so it needs
-// no LIKE escaping.
-func (s *Store) searchPattern(ctx context.Context, normalize, q string) (string, error) {
+// normalizeSearch is q normalised by normalize (search_normalize or
+// search_normalize_url, both of 00022): only letters, digits and single
+// spaces, so it needs no LIKE escaping; "" when nothing is left of q
+// (punctuation alone), which then matches nothing.
+func (s *Store) normalizeSearch(ctx context.Context, normalize, q string) (string, error) {
 	var norm string
 	// normalize is one of two constant names, never user input.
 	if err := s.db.GetContext(ctx, &norm, `SELECT `+normalize+`($1)`, q); err != nil {
 		return "", fmt.Errorf("store: search: %w", classify(err))
 	}
-	if norm == "" {
-		return "", nil
+	return norm, nil
+}
+
+// containsText is the condition "column contains norm" (a normalised
+// search text). Every pattern travels as a parameter the planner sees, so
+// it can choose between the trigram index and walking the listing's order.
+// The trigram index is asked only for norm's key words (keyWords): a word
+// shared by most rows ("utm", "source", "com") would make the index read
+// most of its posting lists, while a rare word alone narrows the rows to a
+// few; the whole text is then checked on those rows with strpos, which no
+// index takes.
+func containsText(column, norm string, arg func(any) string) string {
+	words := strings.Fields(norm)
+	keys := keyWords(words)
+	if len(words) == 1 && len(keys) == 1 {
+		return column + " LIKE " + arg("%"+norm+"%")
 	}
-	return "%" + norm + "%", nil
+	conds := make([]string, 0, len(keys)+1)
+	for _, k := range keys {
+		conds = append(conds, column+" LIKE "+arg("%"+k+"%"))
+	}
+	conds = append(conds, "strpos("+column+", "+arg(norm)+") > 0")
+	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// keyWords picks at most two words of a search for the trigram index: those
+// with a digit first (numbers are rare: references, house numbers), then the
+// longest. A word under three characters has no trigram and is never a key.
+func keyWords(words []string) []string {
+	var keys []string
+	for _, w := range words {
+		if len(w) >= 3 && !slices.Contains(keys, w) {
+			keys = append(keys, w)
+		}
+	}
+	hasDigit := func(w string) bool { return strings.ContainsAny(w, "0123456789") }
+	slices.SortStableFunc(keys, func(a, b string) int {
+		if hasDigit(a) != hasDigit(b) {
+			if hasDigit(a) {
+				return -1
+			}
+			return 1
+		}
+		return len(b) - len(a)
+	})
+	return keys[:min(len(keys), 2)]
 }
 
 // exists runs a SELECT EXISTS probe.
@@ -130,17 +172,17 @@ func (f ListFilter) searchWhere(where string, args []any) (string, []any) {
 	case searchDomain:
 		return andWhere(where, onHost()), args
 	case searchHostText:
-		if f.pattern == "" {
+		if f.norm == "" {
 			return andWhere(where, onHost()), args
 		}
-		return andWhere(where, onHost()+" AND search_text LIKE "+arg(f.pattern)), args
+		return andWhere(where, onHost()+" AND "+containsText("search_text", f.norm, arg)), args
 	case searchText:
 		var arms []string
 		if isSlugShaped(f.Query) {
 			arms = append(arms, "lower(slug) LIKE "+arg(escapeLike(strings.ToLower(f.Query))+"%"))
 		}
-		if f.pattern != "" {
-			arms = append(arms, "search_text LIKE "+arg(f.pattern))
+		if f.norm != "" {
+			arms = append(arms, containsText("search_text", f.norm, arg))
 		}
 		if len(arms) == 0 {
 			return andWhere(where, "false"), args
