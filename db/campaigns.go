@@ -61,21 +61,33 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	if before {
 		dir = "DESC"
 	}
+	// A search with few matches sorts them all (see sortsAllMatches): names
+	// that start with the search sit in one block of the name order.
+	with, from := "", "businesses b "+where
+	if norm != "" {
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+where, args)
+		if err != nil {
+			return CampaignPage{}, err
+		}
+		if sortAll {
+			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b `+where+`) `, "matches b"
+		}
+	}
 	args = append(args, limit+1, LinkTypeSitePreview)
 	// The link is found the way GetOrCreateLink finds it (hash, exact URL,
 	// type, active), so the listing and the preview agree on "a link
 	// exists"; the partial unique index guarantees at most one match, so the
 	// join never duplicates a business.
 	var rows []CampaignBusiness
-	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT `+businessColumns+`,
+	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`%sSELECT `+businessColumns+`,
 			l.slug AS link_slug, COALESCE(l.click_count, 0) AS click_count
-		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
+		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
 		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
 		                   ORDER BY created_at, id LIMIT 1) s ON true
 		LEFT JOIN short_links l
 		       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
 		      AND l.link_type = $%d AND l.is_active
-		ORDER BY b.name %s, b.id %s`, where, dir, dir, len(args)-1, len(args), dir, dir), args...)
+		ORDER BY b.name %s, b.id %s`, with, from, dir, dir, len(args)-1, len(args), dir, dir), args...)
 	if err != nil {
 		return CampaignPage{}, fmt.Errorf("store: list campaign businesses: %w", classify(err))
 	}

@@ -113,16 +113,29 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
+	// A search with few matches reads them all and sorts them (a
+	// materialized CTE, planned without the page's LIMIT); anything else
+	// walks the order's index (sortsAllMatches).
+	with, from := "", "short_links "+where
+	if f.textSearch() {
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM short_links `+where, args)
+		if err != nil {
+			return LinkPage{}, err
+		}
+		if sortAll {
+			with, from = `WITH matches AS MATERIALIZED (SELECT `+linkColumns+` FROM short_links `+where+`) `, "matches"
+		}
+	}
 	args = append(args, limit+1)
 	// The page is cut first (an index walk with LIMIT) and only its rows are
 	// joined to businesses.
-	q := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+	q := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
 			b.name AS business_name
 		FROM (
-			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d%s
+			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, linkColumns, where, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
+		ORDER BY %s`, with, linkColumns, from, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
 	var rows []ListedLink
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))

@@ -10,9 +10,9 @@ import (
 
 // searchFixture holds businesses and links whose names and URLs people
 // type loosely; each link's slug is set so the results read clearly.
-func searchFixture(t *testing.T) *db.Store {
+func searchFixture(t *testing.T, opts db.Options) *db.Store {
 	t.Helper()
-	s := newTestStore(t, db.Options{})
+	s := newTestStore(t, opts)
 	ctx := context.Background()
 	business := func(name, city, site string) *string {
 		b, err := s.CreateBusiness(ctx, db.NewBusiness{Name: name, City: city, SiteURL: site})
@@ -44,6 +44,11 @@ func searchFixture(t *testing.T) *db.Store {
 	return s
 }
 
+// searchPlans are the two ways a search runs: its matches read whole and
+// sorted (what a rare search does), or the listing's order walked (what a
+// common one does); every search must find the same either way.
+var searchPlans = map[string]db.Options{"sorted": {}, "walked": {SortMatchesUpTo: -1}}
+
 // searchSlugs lists (and counts, and exports) the links f finds, oldest first.
 func searchSlugs(t *testing.T, s *db.Store, f db.ListFilter) []string {
 	t.Helper()
@@ -70,7 +75,15 @@ func searchSlugs(t *testing.T, s *db.Store, f db.ListFilter) []string {
 
 func TestLinkSearchFindsWhatPeopleType(t *testing.T) {
 	t.Parallel()
-	s := searchFixture(t)
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testLinkSearchFindsWhatPeopleType(t, searchFixture(t, opts))
+		})
+	}
+}
+
+func testLinkSearchFindsWhatPeopleType(t *testing.T, s *db.Store) {
 	cases := []struct {
 		name string
 		f    db.ListFilter
@@ -98,7 +111,15 @@ func TestLinkSearchFindsWhatPeopleType(t *testing.T) {
 
 func TestLinkSearchByURLAndDomain(t *testing.T) {
 	t.Parallel()
-	s := searchFixture(t)
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testLinkSearchByURLAndDomain(t, searchFixture(t, opts))
+		})
+	}
+}
+
+func testLinkSearchByURLAndDomain(t *testing.T, s *db.Store) {
 	cases := []struct {
 		name string
 		f    db.ListFilter
@@ -127,7 +148,7 @@ func TestLinkSearchByURLAndDomain(t *testing.T) {
 
 func TestRenamedBusinessIsFoundByItsNewName(t *testing.T) {
 	t.Parallel()
-	s := searchFixture(t)
+	s := searchFixture(t, db.Options{})
 	s.DB().MustExec(`UPDATE businesses SET name = 'Crêperie Zoë', city = 'Montréal' WHERE name = 'Café Luna'`)
 	for q, want := range map[string][]string{
 		"creperie zoe": {"lunaHome"}, "montreal": {"lunaHome"}, "cafe luna": nil,
@@ -144,7 +165,15 @@ func TestRenamedBusinessIsFoundByItsNewName(t *testing.T) {
 
 func TestCampaignSearchIgnoresCaseAccentsAndPunctuation(t *testing.T) {
 	t.Parallel()
-	s := searchFixture(t)
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testCampaignSearchIgnoresCaseAccentsAndPunctuation(t, searchFixture(t, opts))
+		})
+	}
+}
+
+func testCampaignSearchIgnoresCaseAccentsAndPunctuation(t *testing.T, s *db.Store) {
 	for q, want := range map[string][]string{
 		"rosas": {"Rosa's Bakery"}, "ROSA'S": {"Rosa's Bakery"}, "rosa’s bakery": {"Rosa's Bakery"},
 		"cafe": {"Café Luna"}, "San Jose": {"Café Luna"}, "café  luna": {"Café Luna"}, "luna cafe": nil,

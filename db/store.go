@@ -49,13 +49,19 @@ type Options struct {
 	// Log receives the store's own lines, written with the caller's
 	// context (so a request's lines carry its ID); nil discards them.
 	Log *slog.Logger
+	// SortMatchesUpTo: a listing search the planner expects to match at
+	// most this many rows reads them all through the search's index and
+	// sorts them (default 20,000; see sortsAllMatches). -1 always walks
+	// the listing's order instead; tests use it to run both plans.
+	SortMatchesUpTo int
 }
 
 // Store is the repository shared by every handler.
 type Store struct {
-	db      *sqlx.DB
-	newSlug func() (string, error)
-	log     *slog.Logger
+	db              *sqlx.DB
+	newSlug         func() (string, error)
+	log             *slog.Logger
+	sortMatchesUpTo int64 // search.go
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
@@ -91,7 +97,11 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: conn, newSlug: newSlug, log: log}
+	sortUpTo := opts.SortMatchesUpTo
+	if sortUpTo == 0 {
+		sortUpTo = defaultSortMatchesUpTo
+	}
+	return &Store{db: conn, newSlug: newSlug, log: log, sortMatchesUpTo: int64(sortUpTo)}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).
