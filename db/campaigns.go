@@ -65,7 +65,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	// that start with the search sit in one block of the name order.
 	with, from := "", "businesses b "+where
 	if norm != "" {
-		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+where, args)
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+where, args, sortBusinessMatchesUpTo)
 		if err != nil {
 			return CampaignPage{}, err
 		}

@@ -118,7 +118,7 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	// walks the order's index (sortsAllMatches).
 	with, from := "", "short_links "+where
 	if f.textSearch() {
-		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM short_links `+where, args)
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM short_links `+where, args, sortLinkMatchesUpTo)
 		if err != nil {
 			return LinkPage{}, err
 		}

@@ -31,9 +31,13 @@ import (
 // and no row calls the function (inside the listing's WHERE, it ran once
 // per row checked).
 
-// defaultSortMatchesUpTo bounds the rows a search reads whole and sorts:
-// 20,000 row fetches cost a few tens of milliseconds at worst.
-const defaultSortMatchesUpTo = 20_000
+// Most matches a search reads whole and sorts (see sortsAllMatches): row
+// fetches in the tens of milliseconds at worst. Businesses are small rows
+// and their names cluster by first word, so their bound is higher.
+const (
+	sortLinkMatchesUpTo     = 20_000
+	sortBusinessMatchesUpTo = 50_000
+)
 
 // sortsAllMatches reports whether a listing's search should read all its
 // matches through the search's index and sort them, rather than walk the
@@ -43,16 +47,16 @@ const defaultSortMatchesUpTo = 20_000
 // that all sort at the end, so the walk reads nearly every business
 // before the first match (17,570 rows at 20k businesses, 139 ms); links of
 // one campaign were created together. So a search the planner expects to
-// match few rows (at most s.sortMatchesUpTo, by EXPLAIN: planning only)
-// is always sorted whole, at a bounded cost; a common one walks, as its
-// matches are too many to sit in one block of the order for long.
-// query selects the matching rows (the listing's FROM and WHERE).
-func (s *Store) sortsAllMatches(ctx context.Context, query string, args []any) (bool, error) {
-	if s.sortMatchesUpTo < 0 {
+// match at most upTo rows (by EXPLAIN: planning only) is always sorted
+// whole, at a bounded cost; a more common one walks, as its matches are
+// too many to sit in one block of the order for long. query selects the
+// matching rows (the listing's FROM and WHERE).
+func (s *Store) sortsAllMatches(ctx context.Context, query string, args []any, upTo int64) (bool, error) {
+	if s.walkSearches {
 		return false, nil
 	}
 	n, err := s.estimateRows(ctx, query, args)
-	return n <= s.sortMatchesUpTo, err
+	return n <= upTo, err
 }
 
 // searchMode is how a listing's search runs; resolveSearch picks it.

@@ -47,7 +47,7 @@ func searchFixture(t *testing.T, opts db.Options) *db.Store {
 // searchPlans are the two ways a search runs: its matches read whole and
 // sorted (what a rare search does), or the listing's order walked (what a
 // common one does); every search must find the same either way.
-var searchPlans = map[string]db.Options{"sorted": {}, "walked": {SortMatchesUpTo: -1}}
+var searchPlans = map[string]db.Options{"sorted": {}, "walked": {WalkSearches: true}}
 
 // searchSlugs lists (and counts, and exports) the links f finds, oldest first.
 func searchSlugs(t *testing.T, s *db.Store, f db.ListFilter) []string {

@@ -49,19 +49,18 @@ type Options struct {
 	// Log receives the store's own lines, written with the caller's
 	// context (so a request's lines carry its ID); nil discards them.
 	Log *slog.Logger
-	// SortMatchesUpTo: a listing search the planner expects to match at
-	// most this many rows reads them all through the search's index and
-	// sorts them (default 20,000; see sortsAllMatches). -1 always walks
-	// the listing's order instead; tests use it to run both plans.
-	SortMatchesUpTo int
+	// WalkSearches makes every listing search walk the listing's order,
+	// never read its matches whole and sort them (see sortsAllMatches);
+	// tests use it to run both plans.
+	WalkSearches bool
 }
 
 // Store is the repository shared by every handler.
 type Store struct {
-	db              *sqlx.DB
-	newSlug         func() (string, error)
-	log             *slog.Logger
-	sortMatchesUpTo int64 // search.go
+	db           *sqlx.DB
+	newSlug      func() (string, error)
+	log          *slog.Logger
+	walkSearches bool // search.go
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
@@ -97,11 +96,7 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sortUpTo := opts.SortMatchesUpTo
-	if sortUpTo == 0 {
-		sortUpTo = defaultSortMatchesUpTo
-	}
-	return &Store{db: conn, newSlug: newSlug, log: log, sortMatchesUpTo: int64(sortUpTo)}
+	return &Store{db: conn, newSlug: newSlug, log: log, walkSearches: opts.WalkSearches}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).
