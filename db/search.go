@@ -31,11 +31,12 @@ import (
 // and no row calls the function (inside the listing's WHERE, it ran once
 // per row checked).
 
-// Most matches a search reads whole and sorts (see sortsAllMatches): row
-// fetches in the tens of milliseconds at worst. Businesses are small rows
-// and their names cluster by first word, so their bound is higher.
+// Most matches a search reads whole and sorts (see sortsAllMatches): a
+// few thousand row fetches, tens of milliseconds at worst. Past it the
+// planner chooses, as for any query. Businesses are small rows and their
+// names cluster by first word, so their bound is higher.
 const (
-	sortLinkMatchesUpTo     = 20_000
+	sortLinkMatchesUpTo     = 5_000
 	sortBusinessMatchesUpTo = 50_000
 )
 
@@ -48,9 +49,9 @@ const (
 // before the first match (17,570 rows at 20k businesses, 139 ms); links of
 // one campaign were created together. So a search the planner expects to
 // match at most upTo rows (by EXPLAIN: planning only) is always sorted
-// whole, at a bounded cost; a more common one walks, as its matches are
-// too many to sit in one block of the order for long. query selects the
-// matching rows (the listing's FROM and WHERE).
+// whole, at a bounded cost; for a more common one the planner chooses (it
+// walks when matches are many enough to find a page soon). query selects
+// the matching rows (the listing's FROM and WHERE).
 func (s *Store) sortsAllMatches(ctx context.Context, query string, args []any, upTo int64) (bool, error) {
 	if s.walkSearches {
 		return false, nil
