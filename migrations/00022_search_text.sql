@@ -60,6 +60,12 @@ CREATE FUNCTION short_links_host_key(url text) RETURNS text
 
 ALTER TABLE short_links ADD COLUMN search_text text;
 ALTER TABLE businesses ADD COLUMN search_text text;
+-- The planner estimates "contains" from the column's histogram; with 1,000
+-- entries rather than 100 it tells a word in 5% of rows from one in 2%
+-- (measured: "cafe" 4,040 estimated, 9,897 real at the default; 10,160
+-- with 1,000), and db.sortsAllMatches decides on that estimate.
+ALTER TABLE short_links ALTER COLUMN search_text SET STATISTICS 1000;
+ALTER TABLE businesses ALTER COLUMN search_text SET STATISTICS 1000;
 
 -- +goose StatementBegin
 CREATE FUNCTION businesses_set_search_text() RETURNS trigger
