@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 // datasetTables are the tables the generator fills; their secondary indexes
 // are dropped before the load and rebuilt after it, which is several times
 // faster than maintaining them row by row.
+// Tables of later migrations are in the list too; those the schema does
+// not have (yet) are left out (existingTables).
 var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily",
-	"campaign_sends", "campaign_variant_businesses"}
+	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_days"}
 
 // datasetMarker is the table a finished dataset holds; its name carries the
 // generator's version, so a dataset of an older generator is rebuilt.
@@ -43,12 +46,16 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		return err
 	}
 	defer tx.Rollback()
+	tables, err := existingTables(ctx, tx, append(datasetTables, "duplicate_checks", "campaign_variant_totals"))
+	if err != nil {
+		return err
+	}
 	steps := []struct{ name, sql string }{
 		{"settings", `SET LOCAL session_replication_role = replica`}, // no triggers, no FK checks: consistent by construction
 		{"settings", `SET LOCAL maintenance_work_mem = '1GB'`},
 		{"settings", `SET LOCAL max_parallel_maintenance_workers = 2`},
 		{"settings", `SET LOCAL statement_timeout = 0`},
-		{"truncate", `TRUNCATE ` + strings.Join(datasetTables, ", ") + `, duplicate_checks, campaign_variant_totals RESTART IDENTITY CASCADE`},
+		{"truncate", `TRUNCATE ` + strings.Join(tables, ", ") + ` RESTART IDENTITY CASCADE`},
 		{"old marker", `DROP TABLE IF EXISTS benchscale_dataset`},
 	}
 	for _, s := range steps {
@@ -56,22 +63,39 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
-	indexes, err := dropSecondaryIndexes(ctx, tx)
+	indexes, err := dropSecondaryIndexes(ctx, tx, tables)
 	if err != nil {
 		return err
 	}
-	load := []struct{ name, sql string }{
-		{"businesses", businessesSQL},
-		{"sites", sitesSQL},
-		{"short_links", linksSQL},
-		{"link_clicks_daily", dailySQL},
-		{"traffic_totals", trafficTotalsSQL},
-		{"campaign_sends", sendsSQL},
-		{"variant_businesses", variantBusinessesSQL},
-		{"variant_totals", variantTotalsSQL},
+	has := func(t string) bool { return slices.Contains(tables, t) }
+	// The counts and rollups later migrations keep (the triggers and
+	// statements that write them are off during the load).
+	variantBusinesses := variantBusinessesSQL
+	if ok, err := hasColumn(ctx, tx, "campaign_variant_businesses", "last_sent_at"); err != nil {
+		return err
+	} else if ok {
+		variantBusinesses = variantBusinessesLastSQL
+	}
+	load := []struct {
+		name, sql string
+		when      bool
+	}{
+		{"businesses", businessesSQL, true},
+		{"sites", sitesSQL, true},
+		{"short_links", linksSQL, true},
+		{"link_counters", linkCountersSQL, has("link_counters")},
+		{"link_clicks_daily", dailySQL, true},
+		{"traffic_totals", trafficTotalsSQL, true},
+		{"campaign_sends", sendsSQL, true},
+		{"variant_businesses", variantBusinesses, true},
+		{"variant_totals", variantTotalsSQL, true},
+		{"variant_days", variantDaysSQL, has("campaign_variant_days")},
 	}
 	mult, inverse := permutation(n)
 	for _, s := range load {
+		if !s.when {
+			continue
+		}
 		start := time.Now()
 		res, err := tx.ExecContext(ctx, s.sql, n, businesses, mult, inverse)
 		if err != nil {
@@ -99,7 +123,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 	// VACUUM sets the visibility map (index-only scans) and ANALYZE the
 	// statistics the planner needs; neither may run in a transaction.
 	start := time.Now()
-	for _, t := range datasetTables {
+	for _, t := range tables {
 		if _, err := conn.ExecContext(ctx, `VACUUM (ANALYZE) `+pq.QuoteIdentifier(t)); err != nil {
 			return fmt.Errorf("vacuum %s: %w", t, err)
 		}
@@ -120,14 +144,37 @@ func syncIdentity(ctx context.Context, conn interface {
 
 type indexDef struct{ name, def string }
 
-// dropSecondaryIndexes drops every index of the dataset tables that does
-// not back a constraint and returns their definitions, in creation order.
-func dropSecondaryIndexes(ctx context.Context, tx *sql.Tx) ([]indexDef, error) {
+// existingTables is those of names the schema has.
+func existingTables(ctx context.Context, tx *sql.Tx, names []string) ([]string, error) {
+	var out []string
+	for _, t := range names {
+		var ok bool
+		if err := tx.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, t).Scan(&ok); err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// hasColumn reports whether table has column.
+func hasColumn(ctx context.Context, tx *sql.Tx, table, column string) (bool, error) {
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2)`, table, column).Scan(&ok)
+	return ok, err
+}
+
+// dropSecondaryIndexes drops every index of tables that does not back a
+// constraint and returns their definitions, in creation order.
+func dropSecondaryIndexes(ctx context.Context, tx *sql.Tx, tables []string) ([]indexDef, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
 		JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = to_regnamespace(i.schemaname)
 		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1)
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)
-		ORDER BY c.oid`, pq.Array(datasetTables))
+		ORDER BY c.oid`, pq.Array(tables))
 	if err != nil {
 		return nil, err
 	}
