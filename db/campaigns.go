@@ -47,7 +47,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	where, args := f.where(norm)
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
-		if f.Cursor.Order != campaignOrder || !isUUIDText(f.Cursor.ID) {
+		if f.Cursor.Order != campaignOrder || !IsUUID(f.Cursor.ID) {
 			return CampaignPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
 		}
 		cmp := ">"
@@ -137,9 +137,10 @@ func (s *Store) campaignSearch(ctx context.Context, f CampaignFilter) (string, e
 	return s.normalizeSearch(ctx, "search_normalize", f.Query)
 }
 
-// isUUIDText reports whether s is a UUID in its text form, so a forged
-// cursor is refused before it reaches a ::uuid cast.
-func isUUIDText(s string) bool {
+// IsUUID reports whether s is a canonical textual UUID (8-4-4-4-12 hex): the
+// one check for IDs in URLs and bodies, and for cursors, so a forged one is
+// refused before it reaches a ::uuid cast.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
