@@ -8,8 +8,8 @@ import (
 )
 
 // How q= searches the link listings, each shape through its own index
-// (migrations 00022–00024), so none reads more than a page's worth of rows
-// when millions of URLs share "https://www.", a domain or a common word:
+// (migrations 00022–00024), so no search reads the rows of every URL that
+// shares "https://www.", a domain or a common word with it:
 //
 //   - a full URL (ListFilter.URL, normalised as creates normalise it) is
 //     first looked up exactly, by destination hash; when no link has it,
