@@ -2,7 +2,7 @@
 GO  ?= go
 BIN := bin/shortlinks
 
-.PHONY: build run test check generate fuzz bench bench-scale soak clean
+.PHONY: build run test check lint-migrations generate fuzz bench bench-scale bench-upgrade soak clean
 
 FUZZTIME ?= 30s
 
@@ -26,6 +26,28 @@ check:
 	$(GO) vet ./...
 	$(GO) tool templ generate
 	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
+	$(MAKE) --no-print-directory lint-migrations
+
+## lint-migrations: squawk (the PostgreSQL migration linter) over migrations/,
+## installed by npm into .data/squawk at the pinned version. Files that goose
+## runs in a transaction are linted as such (an index on a table created in
+## the same transaction needs no CONCURRENTLY); the NO TRANSACTION files are
+## linted as they run, statement by statement. Any warning fails the check.
+## Rules excluded, and why:
+##   prefer-bigint-over-int, prefer-bigint-over-smallint: not about locking;
+##     the column types are the existing schema, which the online rewrites
+##     must keep exactly (migrations/schema_test.go compares the catalog).
+## Down sections drop tables and columns on purpose; each such statement
+## carries a squawk-ignore comment rather than the rule being excluded.
+SQUAWK_VERSION := 2.66.0
+SQUAWK := .data/squawk/node_modules/.bin/squawk
+SQUAWK_FLAGS := --pg-version=15 --exclude=prefer-bigint-over-int,prefer-bigint-over-smallint
+lint-migrations:
+	@if ! $(SQUAWK) --version 2>/dev/null | grep -qx 'squawk $(SQUAWK_VERSION)'; then \
+		echo "installing squawk-cli@$(SQUAWK_VERSION) into .data/squawk"; \
+		npm install --no-save --no-audit --no-fund --prefix .data/squawk squawk-cli@$(SQUAWK_VERSION) >/dev/null; fi
+	$(SQUAWK) $(SQUAWK_FLAGS) --assume-in-transaction $$(grep -L -- '-- +goose NO TRANSACTION' migrations/*.sql)
+	$(SQUAWK) $(SQUAWK_FLAGS) $$(grep -l -- '-- +goose NO TRANSACTION' migrations/*.sql)
 
 ## bench: redirect throughput and latency against constant-302 Echo and net/http
 ## servers in the same run, uncached redirects against pgbench -S, then click
