@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
@@ -33,6 +34,7 @@ type monitor struct {
 	checkNow chan struct{} // a request from the dashboard's button
 	wg       sync.WaitGroup
 	stopOnce sync.Once
+	healing  atomic.Bool // a console heal runs in this process
 }
 
 // startMonitor starts both tasks; the first tick and check run at once.
@@ -124,6 +126,46 @@ func (h *Handlers) runDuplicateCheck(m *monitor, o db.CheckOptions) {
 			h.log.Warn("reading the duplicate check failed", "err", err)
 		}
 	}
+}
+
+// healBudget bounds a console heal; an interrupted heal is resumed by the
+// next one, so the bound only keeps a stuck heal from running forever.
+const healBudget = 6 * time.Hour
+
+// startHeal starts the online heal (db.Store.Heal) in the background for
+// the console's "Heal now" and returns at once. ErrHealRunning when a heal
+// runs already here or, as heal_runs and the heal lock show, anywhere. A
+// shutdown interrupts it; the next heal resumes it. When it ends, a full
+// check runs so the dashboard's counts agree with it.
+func (m *monitor) startHeal(h *Handlers, ip string) error {
+	if run, err := h.store.LatestHealRun(context.Background()); err == nil && run.Running {
+		return db.ErrHealRunning
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if !m.healing.CompareAndSwap(false, true) {
+		return db.ErrHealRunning
+	}
+	h.log.Info("heal requested from the dashboard", "ip", ip)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer m.healing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), healBudget)
+		defer cancel()
+		go func() {
+			select {
+			case <-m.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		// The store logs the start, the summary and any failure.
+		if _, err := h.store.Heal(ctx, db.HealOptions{Source: "console"}); err == nil {
+			m.requestCheck()
+		}
+	}()
+	return nil
 }
 
 // requestCheck asks the monitor for a full check now; a request already

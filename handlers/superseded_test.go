@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"github.com/shortlinks/shortlinks/db"
+
 	"context"
 	"net/http"
 	"strings"
@@ -130,7 +132,7 @@ func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
 	survivor := app.link(t, "https://florist.example.com/")
 	app.plantDuplicate(t, "dupAA1", survivor.DestinationURL)
 	app.plantDuplicate(t, "dupBB2", survivor.DestinationURL)
-	if _, err := app.Store.HealDuplicates(context.Background()); err != nil {
+	if _, err := app.Store.Heal(context.Background(), db.HealOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	app.restoreIndex(t)

@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"github.com/shortlinks/shortlinks/db"
+
 	"context"
 	"net/http"
 	"strings"
@@ -38,7 +40,7 @@ func TestBusinessTotalsSpanHistoryAndSharedLinks(t *testing.T) {
 	if !pollUntil(5*time.Second, func() bool { c, _, _ := app.counts(t, "dupSal"); return c == 3 }) {
 		t.Fatal("taps not flushed")
 	}
-	if _, err := app.Store.HealDuplicates(context.Background()); err != nil {
+	if _, err := app.Store.Heal(context.Background(), db.HealOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	app.restoreIndex(t)

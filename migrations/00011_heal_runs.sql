@@ -22,6 +22,7 @@ CREATE TABLE heal_runs (
     started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at  timestamptz,
+    healing_at   timestamptz, -- when the scan ended and merging began (for the ETA)
     ranges_done  integer NOT NULL DEFAULT 0,
     groups_found bigint NOT NULL DEFAULT 0,
     groups_done  bigint NOT NULL DEFAULT 0,
@@ -101,6 +102,7 @@ BEGIN
     UPDATE heal_runs
     SET ranges_done = r + 1, groups_found = groups_found + found,
         state = CASE WHEN r + 1 >= 256 THEN 'healing' ELSE state END,
+        healing_at = CASE WHEN r + 1 >= 256 THEN clock_timestamp() END,
         updated_at = clock_timestamp()
     WHERE id = p_run;
     RETURN true;
