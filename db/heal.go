@@ -51,7 +51,7 @@ type HealRun struct {
 	StartedAt   time.Time  `db:"started_at"`
 	UpdatedAt   time.Time  `db:"updated_at"`
 	FinishedAt  *time.Time `db:"finished_at"`
-	HealingAt   *time.Time `db:"healing_at"` // when merging began
+	HealingAt   *time.Time `db:"healing_at"`  // when merging began
 	RangesDone  int        `db:"ranges_done"` // of HealScanRanges
 	GroupsFound int64      `db:"groups_found"`
 	GroupsDone  int64      `db:"groups_done"`
