@@ -322,10 +322,12 @@ func (s *Store) buildUniqueIndex(ctx context.Context, conn *sqlx.Conn) error {
 const dropUniqueIndex = `DROP INDEX CONCURRENTLY IF EXISTS ` + UniqueIndexName
 
 // healRunColumns reads a heal_runs row and whether a heal runs now: the
-// heal lock as pg_locks shows a bigint advisory key (high and low halves).
+// heal lock as pg_locks shows a bigint advisory key (high and low halves)
+// in this database (advisory locks are per database; pg_locks lists all).
 const healRunColumns = `id, source, state, started_at, updated_at, finished_at, healing_at, ranges_done,
 	groups_found, groups_done, links_merged, error,
 	EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+	        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 	        AND classid = x'73686f72'::bigint::oid AND objid = x'7468656c'::bigint::oid) AS running`
 
 func healRunIn(ctx context.Context, q queryer, id int64) (HealRun, error) {

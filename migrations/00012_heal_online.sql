@@ -25,10 +25,11 @@ DO $$
 DECLARE
     run bigint;
 BEGIN
-    -- With the index in force there is nothing to heal.
+    -- With the index in force, or no link at all, there is nothing to heal.
     IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                WHERE c.relname = 'short_links_one_active_idx' AND i.indisvalid
-                 AND c.relnamespace = current_schema()::regnamespace) THEN
+                 AND c.relnamespace = current_schema()::regnamespace)
+       OR NOT EXISTS (SELECT 1 FROM short_links) THEN
         RETURN;
     END IF;
     run := heal_start('migration');
