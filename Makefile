@@ -63,6 +63,17 @@ bench: build
 bench-scale: build
 	$(GO) run ./cmd/benchscale -server $(BIN)
 
+## bench-upgrade: a database at schema version 3 with UPGRADE_LINKS links
+## (default 10,000,000; e.g. UPGRADE_LINKS=200000 for a quick run) and 1%
+## duplicates, upgraded by `migrate up` (which heals) while cold redirects,
+## creates and click flushes run; then a server of this code under HTTP load
+## while the unique index is dropped and `shortlinks heal` rebuilds it; then
+## `migrate down-to 3` and up again. Prints per kind of operation the longest
+## single wait and the errors, and each migration's time. UPGRADE_DATABASE_URL
+## picks the PostgreSQL server (default: a private one in .data/benchupgrade).
+bench-upgrade: build
+	$(GO) run ./cmd/benchupgrade -server $(BIN)
+
 ## fuzz: run each fuzz target for FUZZTIME (new failures land in testdata/fuzz)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/

@@ -20,6 +20,7 @@ var never = map[string][]string{
 	"handlers/redirects":  {"github.com/labstack/echo/v4", mod + "handlers", mod + "views"},
 	"handlers/webhooks":   {"github.com/labstack/echo/v4", mod + "handlers", mod + "views"},
 	"cmd/benchscale":      {mod + "handlers"},
+	"cmd/benchupgrade":    {mod + "handlers"},
 	"handlers/sms":        {mod},
 	"handlers/cost":       {mod},
 	"handlers/messages":   {mod},
