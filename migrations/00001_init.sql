@@ -1,7 +1,7 @@
 -- +goose Up
 -- A strong lock (a trigger on short_links) is waited for at most a second;
 -- migrations.Migrator then retries the file (it runs in one transaction).
-SET LOCAL lock_timeout = '1s';
+SET LOCAL lock_timeout = '500ms';
 SET LOCAL statement_timeout = '1min';
 -- Businesses that marketers reach out to, and the sites their links point at.
 CREATE TABLE businesses (
@@ -60,7 +60,7 @@ CREATE TABLE link_clicks_daily (
 );
 
 -- +goose Down
-SET LOCAL lock_timeout = '1s';
+SET LOCAL lock_timeout = '500ms';
 -- squawk-ignore ban-drop-table
 DROP TABLE link_clicks_daily;
 -- squawk-ignore ban-drop-table

@@ -14,7 +14,7 @@
 -- after a crash. A concurrent build that was interrupted leaves an INVALID
 -- index under its name, which IF NOT EXISTS would keep: the block below
 -- first renames any such leftover to <name>_invalid, which is dropped.
-SET lock_timeout = '1s';
+SET lock_timeout = '500ms';
 SET statement_timeout = '1h';
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -101,7 +101,7 @@ RESET lock_timeout;
 RESET statement_timeout;
 
 -- +goose Down
-SET lock_timeout = '1s';
+SET lock_timeout = '500ms';
 SET statement_timeout = '1h';
 -- squawk-ignore ban-drop-table
 DROP TABLE IF EXISTS duplicate_checks;

@@ -1,7 +1,7 @@
 -- +goose Up
 -- A strong lock (a trigger on short_links) is waited for at most a second;
 -- migrations.Migrator then retries the file (it runs in one transaction).
-SET LOCAL lock_timeout = '1s';
+SET LOCAL lock_timeout = '500ms';
 SET LOCAL statement_timeout = '1min';
 -- Secrets the service generates for itself, such as the key that signs admin
 -- session cookies and CSRF tokens when SESSION_SECRET is not set. Kept here
@@ -15,6 +15,6 @@ CREATE TABLE app_secrets (
 );
 
 -- +goose Down
-SET LOCAL lock_timeout = '1s';
+SET LOCAL lock_timeout = '500ms';
 -- squawk-ignore ban-drop-table
 DROP TABLE app_secrets;

@@ -11,7 +11,7 @@
 -- a lock that reads and writes do not wait for, indexes are built
 -- CONCURRENTLY and the backfill commits in batches. This file runs outside
 -- a transaction, one statement at a time, and every statement may run again.
-SET lock_timeout = '1s';
+SET lock_timeout = '500ms';
 SET statement_timeout = '1h';
 
 -- A healed duplicate records the link it was merged into. Its slug then
@@ -184,7 +184,7 @@ RESET lock_timeout;
 RESET statement_timeout;
 
 -- +goose Down
-SET lock_timeout = '1s';
+SET lock_timeout = '500ms';
 SET statement_timeout = '1h';
 -- squawk-ignore ban-drop-table
 DROP TABLE IF EXISTS campaign_variant_totals;

@@ -8,7 +8,7 @@
 -- 0x73686f727468656c ("shorthel") while it runs: one heal at a time across
 -- instances. Every run, its progress and every link it merged are rows
 -- here, so any instance's dashboard shows them.
-SET LOCAL lock_timeout = '1s';
+SET LOCAL lock_timeout = '500ms';
 SET LOCAL statement_timeout = '1min';
 
 CREATE TABLE heal_runs (
@@ -193,7 +193,7 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
-SET LOCAL lock_timeout = '1s';
+SET LOCAL lock_timeout = '500ms';
 DROP FUNCTION heal_finish(bigint, text);
 DROP FUNCTION heal_batch(bigint, integer);
 DROP FUNCTION heal_scan(bigint);

@@ -9,7 +9,7 @@
 -- migrator retries after a lock timeout; a crashed `migrate up` is simply
 -- run again): the heal resumes its unfinished run, and an INVALID index
 -- left by an interrupted build is dropped and built again.
-SET lock_timeout = '1s';
+SET lock_timeout = '500ms';
 SET statement_timeout = '1h';
 
 -- One heal at a time across instances: a console heal in progress is
@@ -72,6 +72,6 @@ RESET statement_timeout;
 
 -- +goose Down
 -- Only the guarantee is removed; healed links stay inactive (they are history).
-SET lock_timeout = '1s';
+SET lock_timeout = '500ms';
 DROP INDEX CONCURRENTLY IF EXISTS short_links_one_active_idx;
 RESET lock_timeout;

@@ -117,6 +117,10 @@ func (m *Migrator) retry(ctx context.Context, step func(context.Context) ([]*goo
 	for attempt := 1; ; attempt++ {
 		res, err := step(ctx)
 		all = append(all, applied(res)...)
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			all = append(all, applied(partial.Applied)...)
+		}
 		if err == nil || !retryable(err) || attempt >= lockRetries {
 			return all, err
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/shortlinks/shortlinks/migrations"
@@ -55,19 +57,32 @@ func buildVersion3(ctx context.Context, conn *sql.DB, n int64) error {
 // migrateStep runs `migrate up` or `migrate down-to v` and prints what it
 // applied and the total time.
 func migrateStep(ctx context.Context, conn *sql.DB, step string, v int64) error {
-	m, err := migrations.New(conn, nil)
+	start := time.Now()
+	// Retries after a lock timeout are printed, with their time.
+	m, err := migrations.New(conn, slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level: slog.LevelWarn,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.String("at", fmt.Sprintf("%+.1fs", time.Since(start).Seconds()))
+			}
+			return a
+		},
+	})))
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	var res []migrations.Applied
 	if step == "up" {
 		res, err = m.Up(ctx)
 	} else {
 		res, err = m.DownTo(ctx, v)
 	}
+	// Each file with the second (from the step's start) it ended at, to
+	// match the longest waits' "at".
+	var at time.Duration
 	for _, r := range res {
-		fmt.Printf("    %-50s %8.1f s\n", r.File, r.Duration.Seconds())
+		at += r.Duration
+		fmt.Printf("    %-44s %7.1f s  ends at %+7.1f s\n", r.File, r.Duration.Seconds(), at.Seconds())
 	}
 	fmt.Printf("    migrate %s total: %.1f s\n", step, time.Since(start).Seconds())
 	return err

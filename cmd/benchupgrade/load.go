@@ -22,17 +22,20 @@ import (
 
 // opStats is one kind of operation: how many, how many failed, the longest.
 type opStats struct {
-	mu       sync.Mutex
-	n, errs  int64
-	longest  time.Duration
-	firstErr string
+	mu        sync.Mutex
+	n, errs   int64
+	longest   time.Duration
+	longestAt time.Time // when the longest started
+	firstErr  string
 }
 
-func (s *opStats) record(took time.Duration, err error) {
+func (s *opStats) record(start time.Time, took time.Duration, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	s.longest = max(s.longest, took)
+	if took > s.longest {
+		s.longest, s.longestAt = took, start
+	}
 	if err != nil {
 		s.errs++
 		if s.firstErr == "" {
@@ -70,18 +73,21 @@ func (l *load) every(kind string, workers int, period time.Duration, op func(con
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				start := time.Now()
 				err := op(ctx)
-				st.record(time.Since(start), err)
+				st.record(start, time.Since(start), err)
 				cancel()
 			}
 		}()
 	}
 }
 
-func (l *load) finish(title string, took time.Duration) {
+// finish stops the load and prints its figures; the longest wait's start
+// is given in seconds from stepStart.
+func (l *load) finish(title string, stepStart time.Time) {
+	took := time.Since(stepStart)
 	close(l.stop)
 	l.wg.Wait()
 	fmt.Printf("  %s: %.1f s under load\n", title, took.Seconds())
-	fmt.Printf("    %-22s %8s %7s %13s\n", "operation", "count", "errors", "longest wait")
+	fmt.Printf("    %-22s %8s %7s %13s %10s\n", "operation", "count", "errors", "longest wait", "at")
 	kinds := make([]string, 0, len(l.ops))
 	for k := range l.ops {
 		kinds = append(kinds, k)
@@ -89,7 +95,7 @@ func (l *load) finish(title string, took time.Duration) {
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		s := l.ops[k]
-		fmt.Printf("    %-22s %8d %7d %10.0f ms\n", k, s.n, s.errs, float64(s.longest.Microseconds())/1000)
+		fmt.Printf("    %-22s %8d %7d %10.0f ms %+8.1f s\n", k, s.n, s.errs, float64(s.longest.Microseconds())/1000, s.longestAt.Sub(stepStart).Seconds())
 		if s.firstErr != "" {
 			fmt.Printf("      first error: %s\n", s.firstErr)
 		}
@@ -151,7 +157,7 @@ func underSQLLoad(ctx context.Context, url string, links int64, title string, st
 	time.Sleep(time.Second) // the load is running before the step starts
 	start := time.Now()
 	err = step()
-	l.finish(title, time.Since(start))
+	l.finish(title, start)
 	return err
 }
 
@@ -197,14 +203,14 @@ func healUnderServerLoad(ctx context.Context, url string, links int64, bin, addr
 	time.Sleep(time.Second)
 	start := time.Now()
 	if _, err := conn.ExecContext(ctx, `DROP INDEX CONCURRENTLY `+db.UniqueIndexName); err != nil {
-		l.finish("heal", time.Since(start))
+		l.finish("heal", start)
 		return err
 	}
 	heal := exec.Command(bin, "heal")
 	heal.Env = env
 	out, err := heal.CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	l.finish("drop the index + shortlinks heal", time.Since(start))
+	l.finish("drop the index + shortlinks heal", start)
 	fmt.Printf("    heal said: %s\n", lines[len(lines)-1])
 	return err
 }
