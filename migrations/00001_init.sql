@@ -1,5 +1,5 @@
 -- +goose Up
--- A strong lock (a trigger on short_links) is waited for at most a second;
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
 -- migrations.Migrator then retries the file (it runs in one transaction).
 SET LOCAL lock_timeout = '500ms';
 SET LOCAL statement_timeout = '1min';
