@@ -30,7 +30,8 @@ const HealScanRanges = 256
 type HealOptions struct {
 	// Source says who started it: "console", "cli" (heal_runs.source).
 	Source string
-	// BatchGroups is how many duplicate groups one step merges (500).
+	// BatchGroups is how many duplicate groups one step merges (100): a
+	// click flush that touches one of them waits for the whole step.
 	BatchGroups int
 	// StepTimeout bounds each step's statement (30 s), in place of the
 	// serving statement timeout.
@@ -151,7 +152,7 @@ func (o HealOptions) withDefaults() HealOptions {
 		o.Source = "cli"
 	}
 	if o.BatchGroups <= 0 {
-		o.BatchGroups = 500
+		o.BatchGroups = 100
 	}
 	if o.StepTimeout <= 0 {
 		o.StepTimeout = 30 * time.Second

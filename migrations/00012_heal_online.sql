@@ -37,7 +37,7 @@ BEGIN
     WHILE heal_scan(run) LOOP
         COMMIT;
     END LOOP;
-    WHILE heal_batch(run, 500) > 0 LOOP
+    WHILE heal_batch(run, 100) > 0 LOOP
         COMMIT;
     END LOOP;
     COMMIT;
