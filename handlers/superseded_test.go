@@ -1,13 +1,13 @@
 package handlers_test
 
 import (
-	"github.com/shortlinks/shortlinks/db"
-
 	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // plantDuplicate makes the incident happen again: without the unique

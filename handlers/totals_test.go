@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"github.com/shortlinks/shortlinks/db"
-
 	"context"
 	"net/http"
 	"strings"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // Two businesses with one site share its link; a duplicate of it, made
