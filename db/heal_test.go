@@ -153,7 +153,7 @@ func TestHealMergesDuplicatesAndRebuildsIndex(t *testing.T) {
 	if run.State != "done" || run.GroupsFound != 1200 || run.GroupsDone != 1200 || run.LinksMerged != 2400 || run.FinishedAt == nil {
 		t.Errorf("run: %+v", run)
 	}
-	if steps < db.HealScanRanges+3 || last.GroupsDone != 1200 {
+	if steps < 1200/100+2 || last.GroupsDone != 1200 {
 		t.Errorf("%d progress calls, last %+v", steps, last)
 	}
 	var bad int

@@ -70,10 +70,11 @@ END
 $$;
 -- +goose StatementEnd
 
--- heal_scan records the duplicate groups of the next range of destination
--- hashes (its first byte: 256 ranges, each about 1/256 of
--- short_links_destination_idx, read index-only) and returns false once all
--- ranges are done. It only reads short_links.
+-- heal_scan records the duplicate groups of the next ranges of destination
+-- hashes (by first byte: 256 ranges, each about 1/256 of
+-- short_links_destination_idx, read index-only), as many as fit in about
+-- 200 ms (at least one), and returns false once all ranges are done. It
+-- only reads short_links.
 -- +goose StatementBegin
 CREATE FUNCTION heal_scan(p_run bigint) RETURNS boolean
     LANGUAGE plpgsql AS $$
@@ -82,27 +83,34 @@ DECLARE
     lo bytea;
     hi bytea;
     found bigint;
+    total bigint := 0;
+    t0 timestamptz := clock_timestamp();
 BEGIN
     -- The run's row lock orders two drivers of one run (never expected).
     SELECT ranges_done INTO r FROM heal_runs WHERE id = p_run AND state = 'scanning' FOR UPDATE;
     IF r IS NULL THEN
         RETURN false;
     END IF;
-    lo := set_byte('\x00'::bytea, 0, r);
-    -- Above every 32-byte hash for the last range.
-    hi := CASE WHEN r < 255 THEN set_byte('\x00'::bytea, 0, r + 1) ELSE decode(repeat('ff', 33), 'hex') END;
-    INSERT INTO heal_groups (run_id, destination_hash, link_type)
-    SELECT p_run, destination_hash, link_type
-    FROM short_links
-    WHERE destination_hash >= lo AND destination_hash < hi AND is_active
-    GROUP BY destination_hash, link_type
-    HAVING count(*) > 1
-    ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS found = ROW_COUNT;
+    LOOP
+        lo := set_byte('\x00'::bytea, 0, r);
+        -- Above every 32-byte hash for the last range.
+        hi := CASE WHEN r < 255 THEN set_byte('\x00'::bytea, 0, r + 1) ELSE decode(repeat('ff', 33), 'hex') END;
+        INSERT INTO heal_groups (run_id, destination_hash, link_type)
+        SELECT p_run, destination_hash, link_type
+        FROM short_links
+        WHERE destination_hash >= lo AND destination_hash < hi AND is_active
+        GROUP BY destination_hash, link_type
+        HAVING count(*) > 1
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS found = ROW_COUNT;
+        total := total + found;
+        r := r + 1;
+        EXIT WHEN r >= 256 OR clock_timestamp() - t0 > interval '200 milliseconds';
+    END LOOP;
     UPDATE heal_runs
-    SET ranges_done = r + 1, groups_found = groups_found + found,
-        state = CASE WHEN r + 1 >= 256 THEN 'healing' ELSE state END,
-        healing_at = CASE WHEN r + 1 >= 256 THEN clock_timestamp() END,
+    SET ranges_done = r, groups_found = groups_found + total,
+        state = CASE WHEN r >= 256 THEN 'healing' ELSE state END,
+        healing_at = CASE WHEN r >= 256 THEN clock_timestamp() END,
         updated_at = clock_timestamp()
     WHERE id = p_run;
     RETURN true;
