@@ -15,10 +15,11 @@ run: build
 	LOG_FORMAT=$${LOG_FORMAT:-text} exec ./$(BIN) dev
 
 ## test: the whole suite with the race detector; without TEST_DATABASE_URL it
-## starts a throwaway PostgreSQL and removes it afterwards. Tests mostly wait
+## starts a throwaway PostgreSQL and removes it afterwards (20 min per package
+## at most: handlers took over 10 on a 2-core machine shared by 8). Tests mostly wait
 ## on PostgreSQL, each in its own database, so 4 run at once even on 2 cores.
 test:
-	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 ./...
+	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 
 ## check: formatting, vet and generated files are up to date (CI runs this too)
 check:

@@ -148,10 +148,16 @@ BEGIN
         RETURN 0;
     END IF;
 
+    -- The groups' active links and the links merged into them, each found
+    -- through an index (destination, superseded_by), locked by id.
     PERFORM 1 FROM short_links l
-    WHERE (l.is_active AND (l.destination_hash, l.link_type) IN (SELECT * FROM unnest(hashes, types)))
-       OR l.superseded_by IN (SELECT a.id FROM short_links a
-                              WHERE a.is_active AND (a.destination_hash, a.link_type) IN (SELECT * FROM unnest(hashes, types)))
+    WHERE l.id IN (
+        WITH grp AS (
+            SELECT a.id FROM short_links a
+            WHERE a.is_active AND (a.destination_hash, a.link_type) IN (SELECT * FROM unnest(hashes, types))
+        )
+        SELECT id FROM grp
+        UNION SELECT d.id FROM short_links d WHERE d.superseded_by IN (SELECT id FROM grp))
     ORDER BY l.id
     FOR UPDATE OF l;
 
