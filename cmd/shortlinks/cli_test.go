@@ -239,7 +239,7 @@ func TestCLIHealRebuildsTheIndex(t *testing.T) {
 		('keep02', 'https://barber.example.com/', now() - interval '1 hour'),
 		('drop03', 'https://barber.example.com/', now())`)
 	out, code := cli(t, url, "heal")
-	if code != 0 || !strings.Contains(out, "finding duplicates") ||
+	if code != 0 || !strings.Contains(out, "merging, 1 of 1 duplicate destinations done") ||
 		!strings.Contains(out, "healed: run 1, 1 duplicate destinations, 1 links merged") || strings.Contains(out, "drop03") {
 		t.Fatalf("heal: exit %d\n%s", code, out)
 	}
