@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // LinkSort is an order of the link listings; its name is what page URLs
@@ -33,10 +35,22 @@ func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts, s) }
 
 // column is the sort key; id breaks ties.
 func (s LinkSort) column() string {
-	if s == SortMostClicks || s == SortFewestClicks {
+	if s.byClicks() {
 		return "click_count"
 	}
 	return "created_at"
+}
+
+// byClicks reports whether the order is by a count that taps change.
+func (s LinkSort) byClicks() bool { return s == SortMostClicks || s == SortFewestClicks }
+
+// keyColumns are the sort key and the id as the page's inner query names
+// them: the clicks orders walk link_counters' index (link_counters_clicks_idx).
+func (s LinkSort) keyColumns() (key, id string) {
+	if s.byClicks() {
+		return "lc.click_count", "lc.link_id"
+	}
+	return "created_at", "id"
 }
 
 func (s LinkSort) descending() bool { return s == SortNewest || s == SortMostClicks || s == "" }
@@ -71,17 +85,29 @@ type LinkPage struct {
 
 // ListLinks returns one page of the links matching f, in f's order. It
 // reads at most Limit+1 rows of an index walk (plus those the filter skips),
-// however deep the page.
+// however deep the page. In the orders by clicks, which taps change while a
+// client walks, the page is read in one snapshot that its cursors carry,
+// and a cursor that a flush may have made skip or repeat a link is refused
+// with ErrCursorStale (see linkCursorStale).
 func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	f.Sort = cmp.Or(f.Sort, SortNewest)
 	if !f.Sort.Valid() {
 		return LinkPage{}, fmt.Errorf("store: list links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
+	if !f.Sort.byClicks() {
+		return listLinks(ctx, s.db, f)
+	}
+	return s.listLinksByClicks(ctx, f)
+}
+
+// listLinks reads one page of the listing with q.
+func listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPage, error) {
 	limit := clamp(f.Limit, 1, 500, 50)
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
+	key, id := f.Sort.keyColumns()
 	if f.Cursor != nil {
-		key, id, err := f.Sort.parseCursor(*f.Cursor)
+		k, i, err := f.Sort.parseCursor(*f.Cursor)
 		if err != nil {
 			return LinkPage{}, err
 		}
@@ -90,8 +116,8 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		if f.Sort.descending() != before {
 			cmp = "<"
 		}
-		args = append(args, key, id)
-		where = andWhere(where, fmt.Sprintf("(%s, id) %s ($%d, $%d)", f.Sort.column(), cmp, len(args)-1, len(args)))
+		args = append(args, k, i)
+		where = andWhere(where, fmt.Sprintf("(%s, %s) %s ($%d, $%d)", key, id, cmp, len(args)-1, len(args)))
 	}
 	offset := ""
 	if f.Cursor == nil && f.Offset > 0 {
@@ -99,17 +125,23 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
 	args = append(args, limit+1)
-	// The page is cut first (an index walk with LIMIT) and only its rows are
+	// The page is cut first (an index walk with LIMIT: short_links' own
+	// index by time, link_counters' by clicks) and only its rows are
 	// joined to businesses.
-	q := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+	columns, from := linkColumns, "short_links"
+	if f.Sort.byClicks() {
+		columns, from = countedLinkColumns, countedLinks
+	}
+	query := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
 			b.name AS business_name
 		FROM (
-			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d%s
+			SELECT %s FROM %s %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, linkColumns, where, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
+		ORDER BY %s`, columns, from, where, f.Sort.order(key, id, before), len(args), offset,
+		f.Sort.order("p."+f.Sort.column(), "p.id", before))
 	var rows []ListedLink
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
 	}
 	var page LinkPage
@@ -229,9 +261,11 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	// subquery, not a join: rows then stream in index order with no sort of
 	// the whole table. Scanned by position, not by reflection: an export
 	// is millions of rows.
-	rows, err := tx.QueryContext(ctx, `SELECT id, slug, destination_url, link_type, is_active, click_count, preview_count, created_at,
+	key, id := f.Sort.keyColumns()
+	rows, err := tx.QueryContext(ctx, `SELECT short_links.id, slug, destination_url, link_type, is_active,
+			lc.click_count, lc.preview_count, created_at,
 			(SELECT name FROM businesses b WHERE b.id = short_links.business_id) AS business_name
-		FROM short_links `+where+` ORDER BY `+f.Sort.order("", false), args...)
+		FROM `+countedLinks+` `+where+` ORDER BY `+f.Sort.order(key, id, false), args...)
 	if err != nil {
 		return fmt.Errorf("store: export links: %w", classify(err))
 	}
@@ -255,15 +289,15 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 // exportTimeout bounds one export's query; see EachLink.
 const exportTimeout = 10 * time.Minute
 
-// order is the ORDER BY list, its columns qualified by prefix; id breaks
+// order is the ORDER BY list of the sort key and id columns; id breaks
 // ties so pages never overlap. reverse walks the order backwards (a
 // previous page).
-func (s LinkSort) order(prefix string, reverse bool) string {
+func (s LinkSort) order(key, id string, reverse bool) string {
 	dir := " ASC"
 	if s.descending() != reverse {
 		dir = " DESC"
 	}
-	return prefix + s.column() + dir + ", " + prefix + "id" + dir
+	return key + dir + ", " + id + dir
 }
 
 // where builds the WHERE clause; every user value travels as a parameter.

@@ -78,7 +78,8 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	// campaign_variant_businesses' ON CONFLICT DO NOTHING returns a row
 	// only for the first send of the variant to the business, which is
 	// how businesses_sent counts each business once. The totals row is
-	// upserted last (lock order: key, send, variant business, variant).
+	// upserted next and the day's rollup last (lock order: key, send,
+	// variant business, variant, variant day, as the click flush).
 	err := s.db.SelectContext(ctx, &rows, `WITH `+claimKey(resourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
 				encoding, segments, cost_micros, currency)
@@ -95,6 +96,17 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			ON CONFLICT (variant) DO UPDATE
 			SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
 			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
+			RETURNING variant
+		), day AS (
+			-- The results windows' rollup (see CampaignResults). Reading
+			-- totals makes this insert wait for that upsert: the variant's
+			-- totals row is locked before its day row.
+			INSERT INTO campaign_variant_days AS d (variant, day, sends, segments, cost_micros)
+			SELECT variant, (sent_at AT TIME ZONE 'UTC')::date, 1, segments, cost_micros FROM send
+			WHERE EXISTS (SELECT 1 FROM totals)
+			ON CONFLICT (variant, day) DO UPDATE
+			SET sends = d.sends + 1, segments = d.segments + EXCLUDED.segments,
+			    cost_micros = d.cost_micros + EXCLUDED.cost_micros
 		), webhook AS (
 			-- send.recorded for every enabled endpoint: queued exactly when
 			-- the send is inserted (not on a repeated key). The msg id is

@@ -49,6 +49,11 @@ type Options struct {
 	// Log receives the store's own lines, written with the caller's
 	// context (so a request's lines carry its ID); nil discards them.
 	Log *slog.Logger
+	// FlushStatementTimeout bounds each statement of a click flush
+	// (FLUSH_STATEMENT_TIMEOUT), apart from the pool's serving timeout: a
+	// flush writes a batch of thousands of rows, which a timeout tuned
+	// for one-row requests would cut every time. Zero keeps the pool's.
+	FlushStatementTimeout time.Duration
 }
 
 // Store is the repository shared by every handler.
@@ -56,6 +61,8 @@ type Store struct {
 	db      *sqlx.DB
 	newSlug func() (string, error)
 	log     *slog.Logger
+	// flushTimeout is Options.FlushStatementTimeout.
+	flushTimeout time.Duration
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
@@ -91,7 +98,7 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: conn, newSlug: newSlug, log: log}
+	return &Store{db: conn, newSlug: newSlug, log: log, flushTimeout: opts.FlushStatementTimeout}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).
