@@ -39,6 +39,9 @@ func (s *Store) listLinksByClicks(ctx context.Context, f ListFilter) (LinkPage, 
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
 	}
 	if f.Cursor != nil {
+		if _, _, err := f.Sort.parseCursor(*f.Cursor); err != nil {
+			return LinkPage{}, err // another listing's cursor: bad input, not stale
+		}
 		if err := linkCursorStale(ctx, tx, *f.Cursor, now.Millis); err != nil {
 			return LinkPage{}, err
 		}

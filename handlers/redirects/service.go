@@ -26,6 +26,8 @@ import (
 type Store interface {
 	RedirectTarget(ctx context.Context, slug string) (db.RedirectTarget, error)
 	FlushClicks(ctx context.Context, b db.ClickBatch) (applied bool, err error)
+	AbandonClickBatch(ctx context.Context, id string) (applied bool, err error)
+	DeadLetterClicks(ctx context.Context, failedID string, b db.ClickBatch, reason string, attempts int) (applied bool, err error)
 	PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
