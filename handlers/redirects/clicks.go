@@ -21,11 +21,6 @@ const (
 	// batchRows caps the rows of one FlushClicks statement, so a backlog
 	// after an outage goes out in statements of sane size.
 	batchRows = 5000
-	// flushTimeout bounds one flush transaction from this side, so a hung
-	// connection cannot stall counting; the batch is simply retried (its ID
-	// makes that safe). Each statement of it is bounded by the database
-	// too (FLUSH_STATEMENT_TIMEOUT, db.Options.FlushStatementTimeout).
-	flushTimeout = 10 * time.Second
 	// splitAfter is how many times in a row a batch may fail (timing out,
 	// or refused) before it is split in two halves by link, each with a
 	// new ID; a batch of one link that still fails that often is moved to
@@ -91,6 +86,11 @@ type clicks struct {
 	store   Store
 	log     *slog.Logger
 	maxRows int // MAX_PENDING_CLICKS: (link, day) rows in memory (see pending)
+	// flushTimeout bounds one flush transaction from this side
+	// (Options.FlushTimeout), so a hung connection cannot stall counting;
+	// the batch is simply retried (its ID makes that safe). Each statement
+	// is bounded by the database too (db.Options.FlushStatementTimeout).
+	flushTimeout time.Duration
 
 	// pending holds the counts and tap times not yet cut (pending.go):
 	// striped, so concurrent taps do not queue on one lock.
@@ -125,8 +125,8 @@ type clicks struct {
 	lastFailLog     time.Time    // flusher only
 }
 
-func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: newPending(), since: time.Now()}
+func newClicks(store Store, maxRows int, flushTimeout time.Duration, log *slog.Logger) *clicks {
+	return &clicks{store: store, log: log, maxRows: maxRows, flushTimeout: flushTimeout, pending: newPending(), since: time.Now()}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
@@ -205,7 +205,7 @@ func (a *clicks) send(ctx context.Context) error {
 			next = append(next, a.queue[i:]...)
 			break
 		}
-		bctx, cancel := context.WithTimeout(ctx, flushTimeout)
+		bctx, cancel := context.WithTimeout(ctx, a.flushTimeout)
 		applied, err := a.store.FlushClicks(bctx, q.ClickBatch)
 		cancel()
 		if err == nil {
@@ -253,7 +253,7 @@ func (a *clicks) written(q *queuedBatch, applied bool) {
 // applied as well. Either way, if the batch had committed after all, it is
 // recorded as written and nothing replaces it.
 func (a *clicks) isolate(ctx context.Context, q *queuedBatch) ([]*queuedBatch, error) {
-	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	ctx, cancel := context.WithTimeout(ctx, a.flushTimeout)
 	defer cancel()
 	links := batchLinks(q.ClickBatch)
 	if len(links) <= 1 {
@@ -461,10 +461,10 @@ func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Du
 	}
 }
 
-// prune forgets old batch IDs, bounded by flushTimeout like a flush, so a
+// prune forgets old batch IDs, bounded like a flush, so a
 // hung connection cannot stall the flusher and with it all counting.
 func (a *clicks) prune(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	ctx, cancel := context.WithTimeout(ctx, a.flushTimeout)
 	defer cancel()
 	_, err := a.store.PruneClickFlushes(ctx, time.Now().Add(-keepBatchIDs))
 	return err
