@@ -17,6 +17,7 @@ func (h *Handlers) healthPages(admin *echo.Group) {
 	admin.POST("/health/check", h.HealthCheckForm)
 	get(admin, "/health/heal", h.HealPage) // admin_heal.go
 	admin.POST("/health/heal", h.HealNow)
+	admin.POST("/health/dead-letters/:id/replay", h.ReplayDeadLetter) // admin_click_health.go
 }
 
 // HealthPage is GET /admin/health: whether the one-active-link guarantee
@@ -33,6 +34,8 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 	if n, err := strconv.Atoi(c.QueryParam("healed")); err == nil && n >= 0 {
 		p.Healed = &n
 	}
+	p.Clicks = h.clickHealth(c.Request().Context())
+	p.Clicks.Replayed, p.Clicks.ReplayFailed = replayFlash(c)
 	return render(c, http.StatusOK, views.Health(h.chrome(c, "Health", "health"), p))
 }
 
