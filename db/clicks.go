@@ -284,26 +284,39 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 	// Per (variant, business): whether it is the business's first click
 	// on the variant comes back from the statement.
 	type vbKey struct{ variant, business string }
-	perVB := map[vbKey]int64{}
+	type vbGain struct {
+		clicks  int64
+		clicked time.Time // the latest sent_at among the sends tapped
+	}
+	perVB := map[vbKey]*vbGain{}
 	type vdKey struct{ variant, day string }
 	perDay := map[vdKey]int64{}
 	for _, g := range gains {
-		perVB[vbKey{g.Variant, g.BusinessID}] += g.Clicks
+		k := vbKey{g.Variant, g.BusinessID}
+		if perVB[k] == nil {
+			perVB[k] = &vbGain{}
+		}
+		perVB[k].clicks += g.Clicks
+		if g.SentAt.After(perVB[k].clicked) {
+			perVB[k].clicked = g.SentAt
+		}
 		perDay[vdKey{g.Variant, g.SentAt.UTC().Format(time.DateOnly)}] += g.Clicks
 	}
 	vbKeys := slices.SortedFunc(maps.Keys(perVB), func(x, y vbKey) int {
 		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.business, y.business))
 	})
 	variants, businesses, clicks := make([]string, len(vbKeys)), make([]string, len(vbKeys)), make([]int64, len(vbKeys))
+	clickedAt := make([]string, len(vbKeys))
 	for i, k := range vbKeys {
-		variants[i], businesses[i], clicks[i] = k.variant, k.business, perVB[k]
+		variants[i], businesses[i], clicks[i] = k.variant, k.business, perVB[k].clicks
+		clickedAt[i] = perVB[k].clicked.UTC().Format(time.RFC3339Nano)
 	}
 	var firsts []struct {
 		Variant string `db:"variant"`
 		Clicks  int64  `db:"clicks"`
 		First   bool   `db:"first"`
 	}
-	if err := tx.SelectContext(ctx, &firsts, flushAddVariantBusinessClicks, pq.Array(variants), pq.Array(businesses), pq.Array(clicks)); err != nil {
+	if err := tx.SelectContext(ctx, &firsts, flushAddVariantBusinessClicks, pq.Array(variants), pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt)); err != nil {
 		return err
 	}
 	type variantGain struct{ clicks, firsts int64 }

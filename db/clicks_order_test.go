@@ -348,3 +348,45 @@ func walkLinks(ctx context.Context, s *db.Store, sort db.LinkSort) (map[int64]in
 		f.Cursor = page.Next
 	}
 }
+
+// A results window ending now is read from the day rollups and the last
+// send columns; it must agree exactly with aggregating the window's sends.
+func TestResultsWindowFromRollupsMatchesTheSends(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	var links []db.Link
+	for i := range 6 {
+		b, l := newBusiness(t, s, fmt.Sprintf("win%d", i))
+		recordSend(t, s, b, l, []string{"friendly", "urgent"}[i%2])
+		if i%3 == 0 {
+			recordSend(t, s, b, l, "friendly") // a business sent to twice
+		}
+		links = append(links, l)
+	}
+	at := time.Now().Add(time.Minute)
+	for i, l := range links[:4] {
+		if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(),
+			Rows: []db.ClickRow{{LinkID: l.ID, Day: at, Clicks: int64(i + 1)}},
+			Taps: []db.TapRow{{Tapped: l.ID, Counted: l.ID, At: at, Clicks: int64(i + 1)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, since := range []time.Time{time.Now().Add(-24 * time.Hour), time.Now().Add(-time.Hour), time.Now().Add(time.Hour)} {
+		fromRollups, err := s.CampaignResults(ctx, &since, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		past := time.Now() // a window ending in the past reads the sends
+		fromSends, err := s.CampaignResults(ctx, &since, &past)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(fromRollups) != fmt.Sprint(fromSends) {
+			t.Errorf("since %s: rollups %+v, sends %+v", since.Format(time.RFC3339), fromRollups, fromSends)
+		}
+		if since.Before(time.Now()) && len(fromRollups) != 2 {
+			t.Errorf("since %s: %d variants, want 2", since.Format(time.RFC3339), len(fromRollups))
+		}
+	}
+}

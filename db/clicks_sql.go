@@ -102,16 +102,20 @@ const flushAddSendClicks = `WITH d AS (
 
 // flushAddVariantBusinessClicks adds clicks per (variant, business), locked
 // in that order; first is true where the business had no click on the
-// variant before, which is how businesses_clicked counts it once.
+// variant before, which is how businesses_clicked counts it once. It moves
+// last_clicked_at to the latest sent_at of the sends just tapped (results
+// windows count the businesses that clicked with it).
 const flushAddVariantBusinessClicks = `WITH d AS (
-		SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS d(variant, business_id, clicks)
+		SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::timestamptz[])
+			AS d(variant, business_id, clicks, clicked_at)
 	), locked AS (
 		SELECT vb.variant, vb.business_id FROM campaign_variant_businesses vb
 		JOIN d USING (variant, business_id)
 		ORDER BY vb.variant, vb.business_id
 		FOR NO KEY UPDATE OF vb
 	)
-	UPDATE campaign_variant_businesses vb SET clicks = vb.clicks + d.clicks
+	UPDATE campaign_variant_businesses vb
+	SET clicks = vb.clicks + d.clicks, last_clicked_at = GREATEST(vb.last_clicked_at, d.clicked_at)
 	FROM d JOIN locked USING (variant, business_id)
 	WHERE vb.variant = d.variant AND vb.business_id = d.business_id
 	RETURNING vb.variant, d.clicks, vb.clicks = d.clicks AS first`

@@ -75,9 +75,9 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		return Send{}, false, fmt.Errorf("store: record send: an idempotency key is required: %w", ErrInvalidInput)
 	}
 	var rows []Send
-	// campaign_variant_businesses' ON CONFLICT DO NOTHING returns a row
-	// only for the first send of the variant to the business, which is
-	// how businesses_sent counts each business once. The totals row is
+	// campaign_variant_businesses' row is inserted by the first send of
+	// the variant to the business (which is how businesses_sent counts each
+	// business once) and has its last_sent_at moved by the others. The totals row is
 	// upserted next and the day's rollup last (lock order: key, send,
 	// variant business, variant, variant day, as the click flush).
 	err := s.db.SelectContext(ctx, &rows, `WITH `+claimKey(resourceSend)+`, send AS (
@@ -85,14 +85,17 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 				encoding, segments, cost_micros, currency)
 			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM claimed
 			RETURNING `+sendColumns+`
-		), first_to_business AS (
-			INSERT INTO campaign_variant_businesses (variant, business_id)
-			SELECT variant, business_id::uuid FROM send
-			ON CONFLICT (variant, business_id) DO NOTHING
-			RETURNING variant
+		), to_business AS (
+			-- (xmax = 0) is true for a row inserted, not updated: the
+			-- first send of the variant to the business.
+			INSERT INTO campaign_variant_businesses AS vb (variant, business_id, last_sent_at)
+			SELECT variant, business_id::uuid, sent_at FROM send
+			ON CONFLICT (variant, business_id) DO UPDATE
+			SET last_sent_at = GREATEST(vb.last_sent_at, EXCLUDED.last_sent_at)
+			RETURNING (xmax = 0) AS first
 		), totals AS (
 			INSERT INTO campaign_variant_totals AS t (variant, sends, businesses_sent, segments, cost_micros)
-			SELECT variant, 1, (SELECT COUNT(*) FROM first_to_business), segments, cost_micros FROM send
+			SELECT variant, 1, (SELECT COUNT(*) FROM to_business WHERE first), segments, cost_micros FROM send
 			ON CONFLICT (variant) DO UPDATE
 			SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
 			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
