@@ -290,7 +290,14 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 	}
 	perVB := map[vbKey]*vbGain{}
 	type vdKey struct{ variant, day string }
-	perDay := map[vdKey]int64{}
+	type dayGain struct{ clicks, clickedLast int64 }
+	perDay := map[vdKey]*dayGain{}
+	day := func(k vdKey) *dayGain {
+		if perDay[k] == nil {
+			perDay[k] = &dayGain{}
+		}
+		return perDay[k]
+	}
 	for _, g := range gains {
 		k := vbKey{g.Variant, g.BusinessID}
 		if perVB[k] == nil {
@@ -300,7 +307,7 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		if g.SentAt.After(perVB[k].clicked) {
 			perVB[k].clicked = g.SentAt
 		}
-		perDay[vdKey{g.Variant, g.SentAt.UTC().Format(time.DateOnly)}] += g.Clicks
+		day(vdKey{g.Variant, g.SentAt.UTC().Format(time.DateOnly)}).clicks += g.Clicks
 	}
 	vbKeys := slices.SortedFunc(maps.Keys(perVB), func(x, y vbKey) int {
 		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.business, y.business))
@@ -312,9 +319,11 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		clickedAt[i] = perVB[k].clicked.UTC().Format(time.RFC3339Nano)
 	}
 	var firsts []struct {
-		Variant string `db:"variant"`
-		Clicks  int64  `db:"clicks"`
-		First   bool   `db:"first"`
+		Variant string  `db:"variant"`
+		Clicks  int64   `db:"clicks"`
+		First   bool    `db:"first"`
+		PrevDay *string `db:"prev_day"`
+		LastDay string  `db:"last_day"`
 	}
 	if err := tx.SelectContext(ctx, &firsts, flushAddVariantBusinessClicks, pq.Array(variants), pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt)); err != nil {
 		return err
@@ -331,6 +340,12 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		if f.First {
 			g.firsts++
 		}
+		if f.PrevDay == nil || *f.PrevDay != f.LastDay {
+			day(vdKey{f.Variant, f.LastDay}).clickedLast++
+			if f.PrevDay != nil {
+				day(vdKey{f.Variant, *f.PrevDay}).clickedLast--
+			}
+		}
 	}
 	names := slices.Sorted(maps.Keys(perVariant))
 	vClicks, vFirsts := make([]int64, len(names)), make([]int64, len(names))
@@ -341,11 +356,12 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		return err
 	}
 	dayKeys := slices.Collect(maps.Keys(perDay))
-	dVariants, dDays, dClicks := make([]string, len(dayKeys)), make([]string, len(dayKeys)), make([]int64, len(dayKeys))
+	dVariants, dDays := make([]string, len(dayKeys)), make([]string, len(dayKeys))
+	dClicks, dLast := make([]int64, len(dayKeys)), make([]int64, len(dayKeys))
 	for i, k := range dayKeys {
-		dVariants[i], dDays[i], dClicks[i] = k.variant, k.day, perDay[k]
+		dVariants[i], dDays[i], dClicks[i], dLast[i] = k.variant, k.day, perDay[k].clicks, perDay[k].clickedLast
 	}
-	_, err := tx.ExecContext(ctx, flushAddVariantDayClicks, pq.Array(dVariants), pq.Array(dDays), pq.Array(dClicks))
+	_, err := tx.ExecContext(ctx, flushAddVariantDayClicks, pq.Array(dVariants), pq.Array(dDays), pq.Array(dClicks), pq.Array(dLast))
 	return err
 }
 

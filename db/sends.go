@@ -88,11 +88,13 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		), to_business AS (
 			-- (xmax = 0) is true for a row inserted, not updated: the
 			-- first send of the variant to the business.
+			-- prev_sent_at reads back the latest send before this one.
 			INSERT INTO campaign_variant_businesses AS vb (variant, business_id, last_sent_at)
 			SELECT variant, business_id::uuid, sent_at FROM send
 			ON CONFLICT (variant, business_id) DO UPDATE
-			SET last_sent_at = GREATEST(vb.last_sent_at, EXCLUDED.last_sent_at)
-			RETURNING (xmax = 0) AS first
+			SET prev_sent_at = vb.last_sent_at, last_sent_at = GREATEST(vb.last_sent_at, EXCLUDED.last_sent_at)
+			RETURNING (xmax = 0) AS first, (last_sent_at AT TIME ZONE 'UTC')::date AS last_day,
+			          CASE WHEN xmax <> 0 THEN (prev_sent_at AT TIME ZONE 'UTC')::date END AS prev_day
 		), totals AS (
 			INSERT INTO campaign_variant_totals AS t (variant, sends, businesses_sent, segments, cost_micros)
 			SELECT variant, 1, (SELECT COUNT(*) FROM to_business WHERE first), segments, cost_micros FROM send
@@ -101,15 +103,28 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
 			RETURNING variant
 		), day AS (
-			-- The results windows' rollup (see CampaignResults). Reading
-			-- totals makes this insert wait for that upsert: the variant's
-			-- totals row is locked before its day row.
-			INSERT INTO campaign_variant_days AS d (variant, day, sends, segments, cost_micros)
-			SELECT variant, (sent_at AT TIME ZONE 'UTC')::date, 1, segments, cost_micros FROM send
+			-- The results windows' rollup (see CampaignResults): the send on
+			-- its day, and the business moved to the day of its latest send
+			-- when that changed. Reading totals makes this insert wait for
+			-- that upsert: the variant's totals row is locked before its
+			-- day rows, and those in day order.
+			INSERT INTO campaign_variant_days AS d (variant, day, sends, segments, cost_micros, businesses_sent_last)
+			SELECT variant, day, SUM(sends), SUM(segments), SUM(cost_micros), SUM(moved)
+			FROM (SELECT variant, (sent_at AT TIME ZONE 'UTC')::date AS day, 1 AS sends, segments, cost_micros, 0 AS moved
+			      FROM send
+			      UNION ALL
+			      SELECT s.variant, b.last_day, 0, 0, 0, 1 FROM send s, to_business b
+			      WHERE b.prev_day IS DISTINCT FROM b.last_day
+			      UNION ALL
+			      SELECT s.variant, b.prev_day, 0, 0, 0, -1 FROM send s, to_business b
+			      WHERE b.prev_day IS NOT NULL AND b.prev_day <> b.last_day) u
 			WHERE EXISTS (SELECT 1 FROM totals)
+			GROUP BY variant, day
+			ORDER BY variant, day
 			ON CONFLICT (variant, day) DO UPDATE
-			SET sends = d.sends + 1, segments = d.segments + EXCLUDED.segments,
-			    cost_micros = d.cost_micros + EXCLUDED.cost_micros
+			SET sends = d.sends + EXCLUDED.sends, segments = d.segments + EXCLUDED.segments,
+			    cost_micros = d.cost_micros + EXCLUDED.cost_micros,
+			    businesses_sent_last = d.businesses_sent_last + EXCLUDED.businesses_sent_last
 		), webhook AS (
 			-- send.recorded for every enabled endpoint: queued exactly when
 			-- the send is inserted (not on a repeated key). The msg id is

@@ -3,6 +3,11 @@
 -- of the clicks attributed to them, kept by RecordSend and the click flush
 -- in the statements that change the sends, so a results window reads at
 -- most one row per variant per day, whatever the number of sends or taps.
+-- businesses_sent_last (businesses_clicked_last) counts the businesses
+-- whose latest send of the variant (latest tapped send) is of that day: a
+-- business had one in a window ending now exactly when its latest is in
+-- it, so summing the window's days counts each business once (00019 adds
+-- those latest times and fills these two columns).
 SET lock_timeout = '5s';
 CREATE TABLE campaign_variant_days (
     variant     text NOT NULL,
@@ -11,6 +16,8 @@ CREATE TABLE campaign_variant_days (
     segments    bigint NOT NULL DEFAULT 0,
     cost_micros bigint NOT NULL DEFAULT 0,
     clicks      bigint NOT NULL DEFAULT 0,
+    businesses_sent_last    bigint NOT NULL DEFAULT 0,
+    businesses_clicked_last bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (variant, day)
 );
 

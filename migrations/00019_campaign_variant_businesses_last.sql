@@ -2,17 +2,22 @@
 -- +goose Up
 -- When each business last got a send of each variant, and the latest send
 -- of it that was tapped, so results windows ending now count "businesses
--- sent to" and "businesses that clicked" with one index range each
--- (businesses whose last send is in the window had one in it), instead of
--- grouping every send of the window. RecordSend and the click flush keep
--- them (GREATEST, so the backfill below and the live writers commute).
+-- sent to" and "businesses that clicked" from the day rollup (00018's
+-- *_last columns) plus one index range over the window's first day,
+-- instead of grouping every send of the window. RecordSend and the click
+-- flush keep them (GREATEST, so the backfill below and the live writers
+-- commute). prev_sent_at and prev_clicked_at hold the value before the
+-- latest change, for the statement making it to read back (PostgreSQL 15
+-- has no OLD in RETURNING): that is how it moves a business between days.
 -- +goose StatementBegin
 DO $$
 BEGIN
     SET LOCAL lock_timeout = '5s';
     ALTER TABLE campaign_variant_businesses
         ADD COLUMN IF NOT EXISTS last_sent_at timestamptz,
-        ADD COLUMN IF NOT EXISTS last_clicked_at timestamptz;
+        ADD COLUMN IF NOT EXISTS last_clicked_at timestamptz,
+        ADD COLUMN IF NOT EXISTS prev_sent_at timestamptz,
+        ADD COLUMN IF NOT EXISTS prev_clicked_at timestamptz;
 END
 $$;
 -- +goose StatementEnd
@@ -55,6 +60,23 @@ END
 $$;
 -- +goose StatementEnd
 
+-- Each business on the day of its latest send and latest tapped send. One
+-- statement over campaign_variant_businesses, writing a few rows per
+-- variant per day; as with 00018, instances running older code must be
+-- stopped (they do not keep these columns).
+UPDATE campaign_variant_days d
+SET businesses_sent_last = COALESCE(x.sent, 0), businesses_clicked_last = COALESCE(x.clicked, 0)
+FROM (
+    SELECT variant, day, SUM(sent) AS sent, SUM(clicked) AS clicked FROM (
+        SELECT variant, (last_sent_at AT TIME ZONE 'UTC')::date AS day, 1 AS sent, 0 AS clicked
+        FROM campaign_variant_businesses WHERE last_sent_at IS NOT NULL
+        UNION ALL
+        SELECT variant, (last_clicked_at AT TIME ZONE 'UTC')::date, 0, 1
+        FROM campaign_variant_businesses WHERE last_clicked_at IS NOT NULL
+    ) u GROUP BY variant, day
+) x
+WHERE d.variant = x.variant AND d.day = x.day;
+
 CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_variant_businesses_sent_idx
     ON campaign_variant_businesses (variant, last_sent_at);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_variant_businesses_clicked_idx
@@ -63,4 +85,6 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_variant_businesses_clicked_idx
 -- +goose Down
 DROP INDEX CONCURRENTLY IF EXISTS campaign_variant_businesses_clicked_idx;
 DROP INDEX CONCURRENTLY IF EXISTS campaign_variant_businesses_sent_idx;
-ALTER TABLE campaign_variant_businesses DROP COLUMN IF EXISTS last_clicked_at, DROP COLUMN IF EXISTS last_sent_at;
+ALTER TABLE campaign_variant_businesses DROP COLUMN IF EXISTS last_clicked_at, DROP COLUMN IF EXISTS last_sent_at,
+    DROP COLUMN IF EXISTS prev_clicked_at, DROP COLUMN IF EXISTS prev_sent_at;
+UPDATE campaign_variant_days SET businesses_sent_last = 0, businesses_clicked_last = 0;
