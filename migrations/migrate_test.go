@@ -250,4 +250,24 @@ func TestCountersAndRollupsMigrationsBackfill(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].Sends != 1 || rows[0].BusinessesSent != 1 || rows[0].BusinessesClicked != 0 || rows[0].Clicks != 0 {
 		t.Errorf("results since %s: %+v, %v", since, rows, err)
 	}
+
+	// A send today moves the business from the 3rd to today: still one
+	// business in the window, and one send more.
+	var link db.Link
+	conn.Get(&link, `SELECT id, slug FROM short_links WHERE slug = 'cnt111'`)
+	key := "today"
+	if _, _, err := s.RecordSend(ctx, db.NewSend{BusinessID: "00000000-0000-4000-8000-000000000001", Variant: "friendly",
+		Message: "m", LinkID: link.ID, Slug: link.Slug, ShortURL: "https://s/cnt111", Encoding: "GSM-7", Segments: 1,
+		CostMicros: 7900, Currency: "USD"}, db.Idempotency{Key: key, RequestHash: []byte(key)}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.CampaignResults(ctx, &since, nil)
+	if err != nil || len(rows) != 1 || rows[0].Sends != 2 || rows[0].BusinessesSent != 1 {
+		t.Errorf("results since %s after a send today: %+v, %v; want 2 sends to 1 business", since, rows, err)
+	}
+	var onThe3rd int64
+	conn.Get(&onThe3rd, `SELECT businesses_sent_last FROM campaign_variant_days WHERE day = '2026-11-03'`)
+	if onThe3rd != 0 {
+		t.Errorf("the business still counted on the 3rd (%d) after a later send", onThe3rd)
+	}
 }
