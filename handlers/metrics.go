@@ -29,6 +29,7 @@ type metrics struct {
 	uniqueIndex     prometheus.Gauge
 	healthChecked   prometheus.Gauge
 	links           *prometheus.GaugeVec
+	deadLetters     prometheus.Gauge
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -67,6 +68,10 @@ func newMetrics(log *slog.Logger) *metrics {
 		Name: "shortlinks_unique_index_present",
 		Help: "1 when the partial unique index " + db.UniqueIndexName + " exists and is valid (read from the catalog every 30 s).",
 	})
+	m.deadLetters = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shortlinks_click_dead_letters_waiting",
+		Help: "Click batches in the dead-letter table, from every instance, waiting for an admin to replay them (read every 30 s).",
+	})
 	m.healthChecked = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shortlinks_duplicate_check_timestamp_seconds",
 		Help: "Unix time the last full duplicate check finished (any instance); a stale value means the check is not running.",
@@ -75,7 +80,7 @@ func newMetrics(log *slog.Logger) *metrics {
 		Name: "shortlinks_links",
 		Help: "Links by state (active, inactive), as of the last duplicate check: exact then, never a scan per scrape.",
 	}, []string{"state"})
-	m.reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links,
+	m.reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links, m.deadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),

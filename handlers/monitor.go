@@ -77,6 +77,9 @@ func (h *Handlers) monitorOnce() {
 	if err := h.store.FlushCounters(ctx); err != nil {
 		h.log.Warn("persisting the conflict counter failed; will retry", "err", err)
 	}
+	if t, err := h.store.ClickDeadLetterTotals(ctx); err == nil {
+		h.metrics.deadLetters.Set(float64(t.Letters))
+	}
 }
 
 // checkLoop runs the full duplicate check every checkEvery (skipped when
