@@ -237,7 +237,12 @@ func TestClicksWalkNeverSkipsOrRepeats(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
-	ids := newLinks(t, s, 400)
+	var ids []int64
+	if err := s.DB().Select(&ids, `INSERT INTO short_links (slug, destination_url, link_type)
+		SELECT 'walk' || i, 'https://walk' || i || '.example.com/', 'sms' FROM generate_series(1, 400) i
+		RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
 	for _, sort := range []db.LinkSort{db.SortMostClicks, db.SortFewestClicks} {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
