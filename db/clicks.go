@@ -63,7 +63,7 @@ type ClickBatch struct {
 //	click_flushes (the batch ID) → link_counters (link id) →
 //	link_clicks_daily (link id, day) → campaign_sends (send id) →
 //	campaign_variant_businesses (variant, business) →
-//	campaign_variant_totals (variant) → campaign_variant_days (variant, day) →
+//	campaign_variant_totals (variant) → campaign_variant_hours (variant, hour) →
 //	traffic_totals (one shard) → webhook_deliveries (inserts only)
 //
 // So two flushes touching the same rows queue in the same order and
@@ -256,7 +256,7 @@ type sendGain struct {
 }
 
 // flushAttribution credits taps to the sends they answer, then the
-// per-variant totals and day rollups of those sends, in lock order.
+// per-variant totals and hour rollups of those sends, in lock order.
 func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 	if len(taps) == 0 {
 		return nil
@@ -289,14 +289,18 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		clicked time.Time // the latest sent_at among the sends tapped
 	}
 	perVB := map[vbKey]*vbGain{}
-	type vdKey struct{ variant, day string }
-	type dayGain struct{ clicks, clickedLast int64 }
-	perDay := map[vdKey]*dayGain{}
-	day := func(k vdKey) *dayGain {
-		if perDay[k] == nil {
-			perDay[k] = &dayGain{}
+	type vhKey struct {
+		variant string
+		hour    int64 // unix seconds of the UTC hour
+	}
+	type hourGain struct{ clicks, clickedLast int64 }
+	perHour := map[vhKey]*hourGain{}
+	hour := func(variant string, t time.Time) *hourGain {
+		k := vhKey{variant, t.UTC().Truncate(time.Hour).Unix()}
+		if perHour[k] == nil {
+			perHour[k] = &hourGain{}
 		}
-		return perDay[k]
+		return perHour[k]
 	}
 	for _, g := range gains {
 		k := vbKey{g.Variant, g.BusinessID}
@@ -307,7 +311,7 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		if g.SentAt.After(perVB[k].clicked) {
 			perVB[k].clicked = g.SentAt
 		}
-		day(vdKey{g.Variant, g.SentAt.UTC().Format(time.DateOnly)}).clicks += g.Clicks
+		hour(g.Variant, g.SentAt).clicks += g.Clicks
 	}
 	vbKeys := slices.SortedFunc(maps.Keys(perVB), func(x, y vbKey) int {
 		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.business, y.business))
@@ -319,11 +323,11 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		clickedAt[i] = perVB[k].clicked.UTC().Format(time.RFC3339Nano)
 	}
 	var firsts []struct {
-		Variant string  `db:"variant"`
-		Clicks  int64   `db:"clicks"`
-		First   bool    `db:"first"`
-		PrevDay *string `db:"prev_day"`
-		LastDay string  `db:"last_day"`
+		Variant  string     `db:"variant"`
+		Clicks   int64      `db:"clicks"`
+		First    bool       `db:"first"`
+		PrevHour *time.Time `db:"prev_hour"`
+		LastHour time.Time  `db:"last_hour"`
 	}
 	if err := tx.SelectContext(ctx, &firsts, flushAddVariantBusinessClicks, pq.Array(variants), pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt)); err != nil {
 		return err
@@ -340,10 +344,10 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		if f.First {
 			g.firsts++
 		}
-		if f.PrevDay == nil || *f.PrevDay != f.LastDay {
-			day(vdKey{f.Variant, f.LastDay}).clickedLast++
-			if f.PrevDay != nil {
-				day(vdKey{f.Variant, *f.PrevDay}).clickedLast--
+		if f.PrevHour == nil || !f.PrevHour.Equal(f.LastHour) {
+			hour(f.Variant, f.LastHour).clickedLast++
+			if f.PrevHour != nil {
+				hour(f.Variant, *f.PrevHour).clickedLast--
 			}
 		}
 	}
@@ -355,13 +359,14 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 	if _, err := tx.ExecContext(ctx, flushAddVariantClicks, pq.Array(names), pq.Array(vClicks), pq.Array(vFirsts)); err != nil {
 		return err
 	}
-	dayKeys := slices.Collect(maps.Keys(perDay))
-	dVariants, dDays := make([]string, len(dayKeys)), make([]string, len(dayKeys))
-	dClicks, dLast := make([]int64, len(dayKeys)), make([]int64, len(dayKeys))
-	for i, k := range dayKeys {
-		dVariants[i], dDays[i], dClicks[i], dLast[i] = k.variant, k.day, perDay[k].clicks, perDay[k].clickedLast
+	hourKeys := slices.Collect(maps.Keys(perHour))
+	hVariants, hHours := make([]string, len(hourKeys)), make([]string, len(hourKeys))
+	hClicks, hLast := make([]int64, len(hourKeys)), make([]int64, len(hourKeys))
+	for i, k := range hourKeys {
+		hVariants[i], hHours[i] = k.variant, time.Unix(k.hour, 0).UTC().Format(time.RFC3339)
+		hClicks[i], hLast[i] = perHour[k].clicks, perHour[k].clickedLast
 	}
-	_, err := tx.ExecContext(ctx, flushAddVariantDayClicks, pq.Array(dVariants), pq.Array(dDays), pq.Array(dClicks), pq.Array(dLast))
+	_, err := tx.ExecContext(ctx, flushAddVariantHourClicks, pq.Array(hVariants), pq.Array(hHours), pq.Array(hClicks), pq.Array(hLast))
 	return err
 }
 

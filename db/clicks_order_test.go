@@ -100,7 +100,7 @@ func TestTapsCountForASendOnlyOnItsLink(t *testing.T) {
 // Several instances flush at once: taps on shared links, attributed to
 // sends of several variants, with webhook endpoints queuing events. The
 // statements lock in one order, so none deadlocks, and every total is
-// exact: links, sends, variants, day rollups, traffic, events.
+// exact: links, sends, variants, hour rollups, traffic, events.
 func TestConcurrentFlushesWithSendsAndWebhooks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -148,10 +148,10 @@ func TestConcurrentFlushesWithSendsAndWebhooks(t *testing.T) {
 		if r.Clicks != 3*perLink || r.BusinessesClicked != 3 {
 			t.Errorf("%s: %+v; want %d clicks, 3 businesses clicked", v, r, 3*perLink)
 		}
-		var days int64
-		s.DB().Get(&days, `SELECT COALESCE(SUM(clicks), 0) FROM campaign_variant_days WHERE variant = $1`, v)
-		if days != 3*perLink {
-			t.Errorf("%s: day rollup %d clicks, want %d", v, days, 3*perLink)
+		var hours int64
+		s.DB().Get(&hours, `SELECT COALESCE(SUM(clicks), 0) FROM campaign_variant_hours WHERE variant = $1`, v)
+		if hours != 3*perLink {
+			t.Errorf("%s: hour rollup %d clicks, want %d", v, hours, 3*perLink)
 		}
 	}
 	var sends int64
@@ -354,7 +354,7 @@ func walkLinks(ctx context.Context, s *db.Store, sort db.LinkSort) (map[int64]in
 	}
 }
 
-// A results window ending now is read from the day rollups and the last
+// A results window ending now is read from the hour rollups and the last
 // send columns; it must agree exactly with aggregating the window's sends.
 func TestResultsWindowFromRollupsMatchesTheSends(t *testing.T) {
 	t.Parallel()

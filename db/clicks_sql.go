@@ -104,8 +104,8 @@ const flushAddSendClicks = `WITH d AS (
 // in that order; first is true where the business had no click on the
 // variant before, which is how businesses_clicked counts it once. It moves
 // last_clicked_at to the latest sent_at of the sends just tapped (results
-// windows count the businesses that clicked with it), returning the day
-// it was on before (prev_clicked_at) and is on now.
+// windows count the businesses that clicked with it), returning the hour
+// it was in before (prev_clicked_at) and is in now.
 const flushAddVariantBusinessClicks = `WITH d AS (
 		SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::timestamptz[])
 			AS d(variant, business_id, clicks, clicked_at)
@@ -121,8 +121,8 @@ const flushAddVariantBusinessClicks = `WITH d AS (
 	FROM d JOIN locked USING (variant, business_id)
 	WHERE vb.variant = d.variant AND vb.business_id = d.business_id
 	RETURNING vb.variant, d.clicks, vb.clicks = d.clicks AS first,
-	          (vb.prev_clicked_at AT TIME ZONE 'UTC')::date::text AS prev_day,
-	          (vb.last_clicked_at AT TIME ZONE 'UTC')::date::text AS last_day`
+	          date_trunc('hour', vb.prev_clicked_at, 'UTC') AS prev_hour,
+	          date_trunc('hour', vb.last_clicked_at, 'UTC') AS last_hour`
 
 // flushAddVariantClicks adds clicks and newly clicking businesses to the
 // per-variant running totals, locked in variant order.
@@ -139,16 +139,16 @@ const flushAddVariantClicks = `WITH d AS (
 	FROM d JOIN locked USING (variant)
 	WHERE t.variant = d.variant`
 
-// flushAddVariantDayClicks adds clicks to the per-variant, per-day rollup
-// of sends (keyed by the day the send was sent: results windows select
+// flushAddVariantHourClicks adds clicks to the per-variant, per-hour rollup
+// of sends (keyed by the UTC hour the send was sent: results windows select
 // sends by sent_at), and moves businesses whose latest tapped send changed
-// day, inserted in (variant, day) order. RecordSend creates
+// hour, inserted in (variant, hour) order. RecordSend creates
 // the row with the day's first send; the upsert only covers a row removed
 // by hand.
-const flushAddVariantDayClicks = `INSERT INTO campaign_variant_days AS v (variant, day, clicks, businesses_clicked_last)
-	SELECT * FROM unnest($1::text[], $2::date[], $3::bigint[], $4::bigint[])
+const flushAddVariantHourClicks = `INSERT INTO campaign_variant_hours AS v (variant, hour, clicks, businesses_clicked_last)
+	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[])
 	ORDER BY 1, 2
-	ON CONFLICT (variant, day) DO UPDATE
+	ON CONFLICT (variant, hour) DO UPDATE
 	SET clicks = v.clicks + EXCLUDED.clicks,
 	    businesses_clicked_last = v.businesses_clicked_last + EXCLUDED.businesses_clicked_last`
 

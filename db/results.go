@@ -26,15 +26,15 @@ type VariantResult struct {
 //   - no bounds: the running totals (campaign_variant_totals), one row per
 //     variant;
 //   - a window ending now (until nil or in the future: "the last 24 h, 7 d,
-//     30 d, 90 d"): the day rollup (campaign_variant_days) for the whole
-//     UTC days after since's day, plus since's own day from since on read
-//     from its sends (at most one day of them). Businesses sent to (that
-//     clicked) are counted on the day of their latest send (latest tapped
-//     send) of the variant: a business had one in the window exactly when
-//     its latest is in it, so the days add up without counting a business
-//     twice; for since's own day, one index range over
+//     30 d, 90 d"): the hour rollup (campaign_variant_hours) for the whole
+//     UTC hours after since's hour, plus since's own hour from since on
+//     read from its sends (at most an hour of them). Businesses sent to
+//     (that clicked) are counted in the hour of their latest send (latest
+//     tapped send) of the variant: a business had one in the window exactly
+//     when its latest is in it, so the hours add up without counting a
+//     business twice; for since's own hour, one index range over
 //     campaign_variant_businesses' last_sent_at (last_clicked_at). Exact to
-//     the microsecond: no rounding to days.
+//     the microsecond: no rounding.
 //   - a window ending in the past: the window's sends, each carrying its
 //     attributed clicks (the "last send" columns cannot answer it).
 func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
@@ -59,36 +59,37 @@ func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([
 const resultsAllTime = `SELECT variant, sends, businesses_sent, businesses_clicked, clicks, segments, cost_micros
 	FROM campaign_variant_totals WHERE sends > 0 ORDER BY variant`
 
-// resultsSinceFromRollups is a window from $1 to now: whole days from the
-// rollup (businesses by the day of their latest send, and latest tapped
-// send), the rest of $1's own UTC day from its sends
+// resultsSinceFromRollups is a window from $1 to now: whole hours from the
+// rollup (businesses by the hour of their latest send, and latest tapped
+// send), the rest of $1's own UTC hour from its sends
 // (campaign_sends_sent_at_idx) and the last-send indexes.
 const resultsSinceFromRollups = `WITH bounds AS (
-		SELECT ($1::timestamptz AT TIME ZONE 'UTC')::date AS first_day
-	), days AS (
+		SELECT date_trunc('hour', $1::timestamptz, 'UTC') AS first_hour,
+		       date_trunc('hour', $1::timestamptz, 'UTC') + interval '1 hour' AS next_hour
+	), hours AS (
 		SELECT v.variant, SUM(v.sends) AS sends, SUM(v.segments) AS segments,
 		       SUM(v.cost_micros) AS cost_micros, SUM(v.clicks) AS clicks,
 		       SUM(v.businesses_sent_last) AS businesses_sent, SUM(v.businesses_clicked_last) AS businesses_clicked
-		FROM campaign_variant_days v, bounds b
-		WHERE v.day > b.first_day
+		FROM campaign_variant_hours v, bounds b
+		WHERE v.hour > b.first_hour
 		GROUP BY v.variant
-	), first_day AS (
+	), first_hour AS (
 		SELECT c.variant, COUNT(*) AS sends, SUM(c.segments) AS segments,
 		       SUM(c.cost_micros) AS cost_micros, SUM(c.clicks) AS clicks,
 		       (SELECT COUNT(*) FROM campaign_variant_businesses vb
 		        WHERE vb.variant = c.variant AND vb.last_sent_at >= $1
-		          AND vb.last_sent_at < (b.first_day + 1)::timestamp AT TIME ZONE 'UTC') AS businesses_sent,
+		          AND vb.last_sent_at < b.next_hour) AS businesses_sent,
 		       (SELECT COUNT(*) FROM campaign_variant_businesses vb
 		        WHERE vb.variant = c.variant AND vb.last_clicked_at >= $1
-		          AND vb.last_clicked_at < (b.first_day + 1)::timestamp AT TIME ZONE 'UTC') AS businesses_clicked
+		          AND vb.last_clicked_at < b.next_hour) AS businesses_clicked
 		FROM campaign_sends c, bounds b
-		WHERE c.sent_at >= $1 AND c.sent_at < (b.first_day + 1)::timestamp AT TIME ZONE 'UTC'
-		GROUP BY c.variant, b.first_day
+		WHERE c.sent_at >= $1 AND c.sent_at < b.next_hour
+		GROUP BY c.variant, b.next_hour
 	), sums AS (
 		SELECT variant, SUM(sends)::bigint AS sends, SUM(segments)::bigint AS segments,
 		       SUM(cost_micros)::bigint AS cost_micros, SUM(clicks)::bigint AS clicks,
 		       SUM(businesses_sent)::bigint AS businesses_sent, SUM(businesses_clicked)::bigint AS businesses_clicked
-		FROM (SELECT * FROM days UNION ALL SELECT * FROM first_day) u
+		FROM (SELECT * FROM hours UNION ALL SELECT * FROM first_hour) u
 		GROUP BY variant
 	)
 	SELECT s.variant, s.sends, s.businesses_sent, s.businesses_clicked, s.clicks, s.segments, s.cost_micros

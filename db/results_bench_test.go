@@ -25,7 +25,7 @@ func BenchmarkCampaignResults(b *testing.B) {
 	seedResults(b, s, links, sends)
 	b.Logf("seeded %d links, %d sends in %s", links, sends, time.Since(start).Round(time.Second))
 	ago := func(days int) *time.Time { t := time.Now().AddDate(0, 0, -days); return &t }
-	// Windows ending now read days; one ending in the past reads its sends
+	// Windows ending now read hours; one ending in the past reads its sends
 	// (the "week-ago" round shows what every window cost before rollups).
 	for _, bb := range []struct {
 		name         string
@@ -72,19 +72,19 @@ func seedResults(b *testing.B, s *db.Store, links, sends int) {
 		{`INSERT INTO campaign_variant_businesses (variant, business_id, clicks, last_sent_at, last_clicked_at)
 			SELECT variant, business_id, SUM(clicks), max(sent_at), max(sent_at) FILTER (WHERE clicks > 0)
 			FROM campaign_sends GROUP BY variant, business_id`, nil},
-		// The day rollup as RecordSend and the flush keep it (00018, 00019).
-		{`INSERT INTO campaign_variant_days (variant, day, sends, segments, cost_micros, clicks)
-			SELECT variant, (sent_at AT TIME ZONE 'UTC')::date, COUNT(*), SUM(segments), SUM(cost_micros), SUM(clicks)
+		// The hour rollup as RecordSend and the flush keep it (00018, 00019).
+		{`INSERT INTO campaign_variant_hours (variant, hour, sends, segments, cost_micros, clicks)
+			SELECT variant, date_trunc('hour', sent_at, 'UTC'), COUNT(*), SUM(segments), SUM(cost_micros), SUM(clicks)
 			FROM campaign_sends GROUP BY 1, 2`, nil},
-		{`UPDATE campaign_variant_days d SET businesses_sent_last = x.sent, businesses_clicked_last = x.clicked
-			FROM (SELECT variant, day, SUM(sent) AS sent, SUM(clicked) AS clicked FROM (
-				SELECT variant, (last_sent_at AT TIME ZONE 'UTC')::date AS day, 1 AS sent, 0 AS clicked
+		{`UPDATE campaign_variant_hours d SET businesses_sent_last = x.sent, businesses_clicked_last = x.clicked
+			FROM (SELECT variant, hour, SUM(sent) AS sent, SUM(clicked) AS clicked FROM (
+				SELECT variant, date_trunc('hour', last_sent_at, 'UTC') AS hour, 1 AS sent, 0 AS clicked
 				FROM campaign_variant_businesses
 				UNION ALL
-				SELECT variant, (last_clicked_at AT TIME ZONE 'UTC')::date, 0, 1
+				SELECT variant, date_trunc('hour', last_clicked_at, 'UTC'), 0, 1
 				FROM campaign_variant_businesses WHERE last_clicked_at IS NOT NULL) u
-			GROUP BY variant, day) x
-			WHERE d.variant = x.variant AND d.day = x.day`, nil},
+			GROUP BY variant, hour) x
+			WHERE d.variant = x.variant AND d.hour = x.hour`, nil},
 		{`INSERT INTO campaign_variant_totals (variant, sends, businesses_sent, businesses_clicked, clicks, segments, cost_micros)
 			SELECT variant, COUNT(*), COUNT(DISTINCT business_id), COUNT(DISTINCT business_id) FILTER (WHERE clicks > 0),
 				SUM(clicks), SUM(segments), SUM(cost_micros)

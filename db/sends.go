@@ -79,7 +79,7 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	// the variant to the business (which is how businesses_sent counts each
 	// business once) and has its last_sent_at moved by the others. The
 	// totals row is upserted next and the day's rollup last (lock order:
-	// key, send, variant business, variant, variant day, as the flush).
+	// key, send, variant business, variant, variant hour, as the flush).
 	err := s.db.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
 				encoding, segments, cost_micros, currency)
@@ -93,8 +93,8 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			SELECT variant, business_id::uuid, sent_at FROM send
 			ON CONFLICT (variant, business_id) DO UPDATE
 			SET prev_sent_at = vb.last_sent_at, last_sent_at = GREATEST(vb.last_sent_at, EXCLUDED.last_sent_at)
-			RETURNING (xmax = 0) AS first, (last_sent_at AT TIME ZONE 'UTC')::date AS last_day,
-			          CASE WHEN xmax <> 0 THEN (prev_sent_at AT TIME ZONE 'UTC')::date END AS prev_day
+			RETURNING (xmax = 0) AS first, date_trunc('hour', last_sent_at, 'UTC') AS last_hour,
+			          CASE WHEN xmax <> 0 THEN date_trunc('hour', prev_sent_at, 'UTC') END AS prev_hour
 		), totals AS (
 			INSERT INTO campaign_variant_totals AS t (variant, sends, businesses_sent, segments, cost_micros)
 			SELECT variant, 1, (SELECT COUNT(*) FROM to_business WHERE first), segments, cost_micros FROM send
@@ -102,26 +102,26 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
 			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
 			RETURNING variant
-		), day AS (
-			-- The results windows' rollup (see CampaignResults): the send on
-			-- its day, and the business moved to the day of its latest send
-			-- when that changed. Reading totals makes this insert wait for
-			-- that upsert: the variant's totals row is locked before its
-			-- day rows, and those in day order.
-			INSERT INTO campaign_variant_days AS d (variant, day, sends, segments, cost_micros, businesses_sent_last)
-			SELECT variant, day, SUM(sends), SUM(segments), SUM(cost_micros), SUM(moved)
-			FROM (SELECT variant, (sent_at AT TIME ZONE 'UTC')::date AS day, 1 AS sends, segments, cost_micros, 0 AS moved
+		), hour AS (
+			-- The results windows' rollup (see CampaignResults): the send in
+			-- its hour, and the business moved to the hour of its latest
+			-- send when that changed. Reading totals makes this insert wait
+			-- for that upsert: the variant's totals row is locked before its
+			-- hour rows, and those in hour order.
+			INSERT INTO campaign_variant_hours AS d (variant, hour, sends, segments, cost_micros, businesses_sent_last)
+			SELECT variant, hour, SUM(sends), SUM(segments), SUM(cost_micros), SUM(moved)
+			FROM (SELECT variant, date_trunc('hour', sent_at, 'UTC') AS hour, 1 AS sends, segments, cost_micros, 0 AS moved
 			      FROM send
 			      UNION ALL
-			      SELECT s.variant, b.last_day, 0, 0, 0, 1 FROM send s, to_business b
-			      WHERE b.prev_day IS DISTINCT FROM b.last_day
+			      SELECT s.variant, b.last_hour, 0, 0, 0, 1 FROM send s, to_business b
+			      WHERE b.prev_hour IS DISTINCT FROM b.last_hour
 			      UNION ALL
-			      SELECT s.variant, b.prev_day, 0, 0, 0, -1 FROM send s, to_business b
-			      WHERE b.prev_day IS NOT NULL AND b.prev_day <> b.last_day) u
+			      SELECT s.variant, b.prev_hour, 0, 0, 0, -1 FROM send s, to_business b
+			      WHERE b.prev_hour IS NOT NULL AND b.prev_hour <> b.last_hour) u
 			WHERE EXISTS (SELECT 1 FROM totals)
-			GROUP BY variant, day
-			ORDER BY variant, day
-			ON CONFLICT (variant, day) DO UPDATE
+			GROUP BY variant, hour
+			ORDER BY variant, hour
+			ON CONFLICT (variant, hour) DO UPDATE
 			SET sends = d.sends + EXCLUDED.sends, segments = d.segments + EXCLUDED.segments,
 			    cost_micros = d.cost_micros + EXCLUDED.cost_micros,
 			    businesses_sent_last = d.businesses_sent_last + EXCLUDED.businesses_sent_last

@@ -2,13 +2,13 @@
 -- +goose Up
 -- When each business last got a send of each variant, and the latest send
 -- of it that was tapped, so results windows ending now count "businesses
--- sent to" and "businesses that clicked" from the day rollup (00018's
--- *_last columns) plus one index range over the window's first day,
+-- sent to" and "businesses that clicked" from the hour rollup (00018's
+-- *_last columns) plus one index range over the window's first hour,
 -- instead of grouping every send of the window. RecordSend and the click
 -- flush keep them (GREATEST, so the backfill below and the live writers
 -- commute). prev_sent_at and prev_clicked_at hold the value before the
 -- latest change, for the statement making it to read back (PostgreSQL 15
--- has no OLD in RETURNING): that is how it moves a business between days.
+-- has no OLD in RETURNING): that is how it moves a business between hours.
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -60,22 +60,22 @@ END
 $$;
 -- +goose StatementEnd
 
--- Each business on the day of its latest send and latest tapped send. One
+-- Each business in the hour of its latest send and latest tapped send. One
 -- statement over campaign_variant_businesses, writing a few rows per
--- variant per day; as with 00018, instances running older code must be
+-- variant per hour; as with 00018, instances running older code must be
 -- stopped (they do not keep these columns).
-UPDATE campaign_variant_days d
+UPDATE campaign_variant_hours d
 SET businesses_sent_last = COALESCE(x.sent, 0), businesses_clicked_last = COALESCE(x.clicked, 0)
 FROM (
-    SELECT variant, day, SUM(sent) AS sent, SUM(clicked) AS clicked FROM (
-        SELECT variant, (last_sent_at AT TIME ZONE 'UTC')::date AS day, 1 AS sent, 0 AS clicked
+    SELECT variant, hour, SUM(sent) AS sent, SUM(clicked) AS clicked FROM (
+        SELECT variant, date_trunc('hour', last_sent_at, 'UTC') AS hour, 1 AS sent, 0 AS clicked
         FROM campaign_variant_businesses WHERE last_sent_at IS NOT NULL
         UNION ALL
-        SELECT variant, (last_clicked_at AT TIME ZONE 'UTC')::date, 0, 1
+        SELECT variant, date_trunc('hour', last_clicked_at, 'UTC'), 0, 1
         FROM campaign_variant_businesses WHERE last_clicked_at IS NOT NULL
-    ) u GROUP BY variant, day
+    ) u GROUP BY variant, hour
 ) x
-WHERE d.variant = x.variant AND d.day = x.day;
+WHERE d.variant = x.variant AND d.hour = x.hour;
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_variant_businesses_sent_idx
     ON campaign_variant_businesses (variant, last_sent_at);
@@ -87,4 +87,4 @@ DROP INDEX CONCURRENTLY IF EXISTS campaign_variant_businesses_clicked_idx;
 DROP INDEX CONCURRENTLY IF EXISTS campaign_variant_businesses_sent_idx;
 ALTER TABLE campaign_variant_businesses DROP COLUMN IF EXISTS last_clicked_at, DROP COLUMN IF EXISTS last_sent_at,
     DROP COLUMN IF EXISTS prev_clicked_at, DROP COLUMN IF EXISTS prev_sent_at;
-UPDATE campaign_variant_days SET businesses_sent_last = 0, businesses_clicked_last = 0;
+UPDATE campaign_variant_hours SET businesses_sent_last = 0, businesses_clicked_last = 0;

@@ -232,13 +232,13 @@ func TestCountersAndRollupsMigrationsBackfill(t *testing.T) {
 	if err != nil || len(page.Links) != 2 || page.Links[0].ClickCount != 30 || page.Links[1].ClickCount != 12 || page.Links[1].PreviewCount != 3 {
 		t.Fatalf("listing after the migration: %+v, %v; want 30 then 12 clicks (3 previews)", page.Links, err)
 	}
-	var days []struct {
-		Day    time.Time `db:"day"`
+	var hours []struct {
+		Hour   time.Time `db:"hour"`
 		Sends  int64     `db:"sends"`
 		Clicks int64     `db:"clicks"`
 	}
-	if err := conn.Select(&days, `SELECT day, sends, clicks FROM campaign_variant_days ORDER BY day`); err != nil || len(days) != 2 || days[0].Clicks != 5 || days[1].Sends != 1 {
-		t.Errorf("day rollup %+v, %v; want 2 days, 5 clicks on the first", days, err)
+	if err := conn.Select(&hours, `SELECT hour, sends, clicks FROM campaign_variant_hours ORDER BY hour`); err != nil || len(hours) != 2 || hours[0].Clicks != 5 || hours[1].Sends != 1 {
+		t.Errorf("hour rollup %+v, %v; want 2 hours, 5 clicks in the first", hours, err)
 	}
 	var last, clicked time.Time
 	conn.QueryRow(`SELECT last_sent_at, last_clicked_at FROM campaign_variant_businesses`).Scan(&last, &clicked)
@@ -251,7 +251,7 @@ func TestCountersAndRollupsMigrationsBackfill(t *testing.T) {
 		t.Errorf("results since %s: %+v, %v", since, rows, err)
 	}
 
-	// A send today moves the business from the 3rd to today: still one
+	// A send now moves the business from the 3rd to now: still one
 	// business in the window, and one send more.
 	var link db.Link
 	conn.Get(&link, `SELECT id, slug FROM short_links WHERE slug = 'cnt111'`)
@@ -266,7 +266,7 @@ func TestCountersAndRollupsMigrationsBackfill(t *testing.T) {
 		t.Errorf("results since %s after a send today: %+v, %v; want 2 sends to 1 business", since, rows, err)
 	}
 	var onThe3rd int64
-	conn.Get(&onThe3rd, `SELECT businesses_sent_last FROM campaign_variant_days WHERE day = '2026-11-03'`)
+	conn.Get(&onThe3rd, `SELECT businesses_sent_last FROM campaign_variant_hours WHERE hour = '2026-11-03 10:00Z'`)
 	if onThe3rd != 0 {
 		t.Errorf("the business still counted on the 3rd (%d) after a later send", onThe3rd)
 	}
