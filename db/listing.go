@@ -57,16 +57,28 @@ func (s LinkSort) descending() bool { return s == SortNewest || s == SortMostCli
 
 // ListFilter selects and orders links for listings. Zero values mean "all".
 type ListFilter struct {
-	Query    string // substring of slug or destination
-	LinkType string
-	Active   *bool
-	Sort     LinkSort // default SortNewest
-	Limit    int      // clamped to 1..500, default 50
-	Cursor   *Cursor  // nil: the first page
+	// Query is the search text as typed (see search.go): a slug prefix, or
+	// a fragment of the destination, business name or city, ignoring case,
+	// accents and punctuation.
+	Query string
+	// URL is Query as a destination, normalised as creates normalise it,
+	// when Query is a full URL; Domain is the host Query names (lowercase
+	// ASCII) when it is a domain. The caller sets them: it owns the URL
+	// policy. Links with that URL, or on that domain, are listed first.
+	URL, Domain string
+	LinkType    string
+	Active      *bool
+	Sort        LinkSort // default SortNewest
+	Limit       int      // clamped to 1..500, default 50
+	Cursor      *Cursor  // nil: the first page
 	// Offset skips rows before the page when there is no Cursor: only for
 	// the Shlink-compatible API, whose clients ask for page numbers. Its
 	// cost grows with the offset; every other listing pages by Cursor.
 	Offset int
+
+	mode    searchMode // set by resolveSearch
+	hostKey string     // the reversed host of searchDomain and searchHostText
+	norm    string     // the normalised search text of searchText and searchHostText
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.
@@ -95,14 +107,18 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		return LinkPage{}, fmt.Errorf("store: list links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
 	if !f.Sort.byClicks() {
-		return listLinks(ctx, s.db, f)
+		return s.listLinks(ctx, s.db, f)
 	}
 	return s.listLinksByClicks(ctx, f)
 }
 
-// listLinks reads one page of the listing with q.
-func listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPage, error) {
+// listLinks reads one page of the listing with q (the page's transaction
+// in the clicks orders; search resolution and match counting use the pool).
+func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPage, error) {
 	limit := clamp(f.Limit, 1, 500, 50)
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return LinkPage{}, err
+	}
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
 	key, id := f.Sort.keyColumns()
@@ -124,21 +140,34 @@ func listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPa
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
-	args = append(args, limit+1)
 	// The page is cut first (an index walk with LIMIT: short_links' own
-	// index by time, link_counters' by clicks) and only its rows are
-	// joined to businesses.
-	columns, from := linkColumns, "short_links"
+	// index by time, link_counters' by clicks) and only its rows are joined
+	// to businesses. A search with few matches instead reads them all and
+	// sorts them (a materialized CTE, planned without the page's LIMIT;
+	// sortsAllMatches).
+	columns, source := linkColumns, "short_links"
 	if f.Sort.byClicks() {
-		columns, from = countedLinkColumns, countedLinks
+		columns, source = countedLinkColumns, countedLinks
 	}
-	query := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+	with, from := "", source+" "+where
+	if f.textSearch() {
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM `+source+` `+where, args, sortLinkMatchesUpTo)
+		if err != nil {
+			return LinkPage{}, err
+		}
+		if sortAll {
+			with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
+			from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
+		}
+	}
+	args = append(args, limit+1)
+	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
 			b.name AS business_name
 		FROM (
-			SELECT %s FROM %s %s ORDER BY %s LIMIT $%d%s
+			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, columns, from, where, f.Sort.order(key, id, before), len(args), offset,
+		ORDER BY %s`, with, columns, from, f.Sort.order(key, id, before), len(args), offset,
 		f.Sort.order("p."+f.Sort.column(), "p.id", before))
 	var rows []ListedLink
 	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
@@ -150,6 +179,11 @@ func listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPa
 	})
 	return page, nil
 }
+
+// matchedLinkColumns are a Link's columns read back from the matches CTE,
+// which selected linkColumns or countedLinkColumns.
+const matchedLinkColumns = `id, slug, destination_url, link_type, business_id, site_id, is_active,
+	click_count, preview_count, created_at, updated_at`
 
 // cursor marks l in this order; before marks a page ending just before it.
 func (s LinkSort) cursor(l Link, before bool) Cursor {
@@ -181,6 +215,9 @@ func (s LinkSort) parseCursor(c Cursor) (any, int64, error) {
 // CountLinks counts the links matching f exactly up to exactCountLimit and
 // estimates past it, so a total costs at most that many rows read.
 func (s *Store) CountLinks(ctx context.Context, f ListFilter) (Count, error) {
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return Count{}, err
+	}
 	where, args := f.where()
 	return s.boundedCount(ctx, `SELECT 1 FROM short_links `+where, args)
 }
@@ -240,6 +277,9 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	f.Sort = cmp.Or(f.Sort, SortNewest)
 	if !f.Sort.Valid() {
 		return fmt.Errorf("store: export links: sort %q: %w", f.Sort, ErrInvalidInput)
+	}
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return err
 	}
 	// One read-only transaction whose statement may run for exportTimeout:
 	// the pool's serving timeout would cut a large export (or a slow
@@ -301,14 +341,9 @@ func (s LinkSort) order(key, id string, reverse bool) string {
 }
 
 // where builds the WHERE clause; every user value travels as a parameter.
+// The search's condition comes from its mode (resolveSearch, search.go).
 func (f ListFilter) where() (string, []any) {
-	var where string
-	var args []any
-	if q := strings.TrimSpace(f.Query); q != "" {
-		// ILIKE '%…%' is served by the trigram index short_links_search_idx.
-		args = append(args, "%"+escapeLike(q)+"%")
-		where = andWhere(where, fmt.Sprintf("(slug ILIKE $%d OR destination_url ILIKE $%d)", len(args), len(args)))
-	}
+	where, args := f.searchWhere("", nil)
 	if f.LinkType != "" {
 		args = append(args, f.LinkType)
 		where = andWhere(where, fmt.Sprintf("link_type = $%d", len(args)))

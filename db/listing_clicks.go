@@ -46,7 +46,7 @@ func (s *Store) listLinksByClicks(ctx context.Context, f ListFilter) (LinkPage, 
 			return LinkPage{}, err
 		}
 	}
-	page, err := listLinks(ctx, tx, f)
+	page, err := s.listLinks(ctx, tx, f)
 	if err != nil {
 		return LinkPage{}, err
 	}

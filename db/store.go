@@ -54,13 +54,18 @@ type Options struct {
 	// flush writes a batch of thousands of rows, which a timeout tuned
 	// for one-row requests would cut every time. Zero keeps the pool's.
 	FlushStatementTimeout time.Duration
+	// WalkSearches makes every listing search walk the listing's order,
+	// never read its matches whole and sort them (see sortsAllMatches);
+	// tests use it to run both plans.
+	WalkSearches bool
 }
 
 // Store is the repository shared by every handler.
 type Store struct {
-	db      *sqlx.DB
-	newSlug func() (string, error)
-	log     *slog.Logger
+	db           *sqlx.DB
+	newSlug      func() (string, error)
+	log          *slog.Logger
+	walkSearches bool // search.go
 	// flushTimeout is Options.FlushStatementTimeout.
 	flushTimeout time.Duration
 
@@ -98,7 +103,7 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: conn, newSlug: newSlug, log: log, flushTimeout: opts.FlushStatementTimeout}
+	return &Store{db: conn, newSlug: newSlug, log: log, walkSearches: opts.WalkSearches, flushTimeout: opts.FlushStatementTimeout}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).
