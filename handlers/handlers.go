@@ -152,8 +152,9 @@ func (h *Handlers) routes(e *echo.Echo) {
 	g.POST("/health/check", ad.HealthCheckForm)
 	get(g, "/health/heal", ad.HealPage) // admin_heal.go
 	g.POST("/health/heal", ad.HealNow)
-	get(g, "/results", ad.ResultsPage)     // results_page.go
-	get(g, "/templates", ad.TemplatesPage) // admin_templates.go
+	g.POST("/health/dead-letters/:id/replay", ad.ReplayDeadLetter) // admin_click_health.go
+	get(g, "/results", ad.ResultsPage)                             // results_page.go
+	get(g, "/templates", ad.TemplatesPage)                         // admin_templates.go
 	g.POST("/templates/:variant", ad.SaveTemplate)
 	g.POST("/templates/:variant/count", ad.CountTemplate)
 	get(g, "/businesses/new", ad.NewBusinessPage) // admin_businesses.go

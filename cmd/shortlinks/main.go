@@ -23,6 +23,8 @@ commands:
   heal                merge duplicate links online and rebuild the unique index CONCURRENTLY,
                       printing progress; resumes an interrupted heal; exit 1 if one is running
   seed-demo           insert a dozen demo businesses into an empty database
+  dead-letters list|replay ID...|replay all
+                      click batches the flusher could not write: list them, or write them now
 
 Every setting comes from the environment and can be overridden by a flag;
 run 'shortlinks <command> -h' to list them.
@@ -77,6 +79,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return heal(ctx, &cfg)
 	case "seed-demo":
 		return seedDemo(ctx, &cfg)
+	case "dead-letters":
+		return deadLetters(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

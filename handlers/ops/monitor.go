@@ -83,6 +83,9 @@ func (h *Monitor) monitorOnce() {
 	if err := h.Store.FlushCounters(ctx); err != nil {
 		h.Log.Warn("persisting the conflict counter failed; will retry", "err", err)
 	}
+	if t, err := h.Store.ClickDeadLetterTotals(ctx); err == nil {
+		h.Metrics.RecordDeadLetters(t.Letters)
+	}
 }
 
 // checkLoop runs the full duplicate check every checkEvery (skipped when

@@ -51,6 +51,9 @@ func toAPIError(err error) *APIError {
 		return NotFound("resource")
 	case errors.Is(err, db.ErrIdempotencyMismatch):
 		return errKeyReused
+	case errors.Is(err, db.ErrCursorStale):
+		return &APIError{Status: http.StatusConflict, Code: "cursor_stale",
+			Message: "the order changed since this cursor was issued (clicks moved links across it); start the walk again without a cursor"}
 	case errors.Is(err, db.ErrConflict):
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
 	case errors.Is(err, db.ErrInvalidInput):
