@@ -27,9 +27,13 @@ $$;
 
 -- The old sort indexes on short_links.click_count are dead weight now
 -- (nothing sorts or filters on that column): every link insert paid for them.
+SET lock_timeout = '500ms';
+SET statement_timeout = '1h';
 DROP INDEX CONCURRENTLY IF EXISTS short_links_clicks_id_idx;
 DROP INDEX CONCURRENTLY IF EXISTS short_links_inactive_clicks_id_idx;
 
+RESET lock_timeout;
+RESET statement_timeout;
 -- +goose Down
 CREATE INDEX CONCURRENTLY IF NOT EXISTS short_links_inactive_clicks_id_idx ON short_links (click_count, id) WHERE NOT is_active;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS short_links_clicks_id_idx ON short_links (click_count, id);

@@ -34,4 +34,6 @@ FROM campaign_sends
 GROUP BY 1, 2;
 
 -- +goose Down
+SET LOCAL statement_timeout = '1min';
+-- squawk-ignore ban-drop-table
 DROP TABLE campaign_variant_hours;

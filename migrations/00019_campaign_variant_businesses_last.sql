@@ -77,14 +77,22 @@ FROM (
 ) x
 WHERE d.variant = x.variant AND d.hour = x.hour;
 
+SET lock_timeout = '500ms';
+SET statement_timeout = '1h';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_variant_businesses_sent_idx
     ON campaign_variant_businesses (variant, last_sent_at);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_variant_businesses_clicked_idx
     ON campaign_variant_businesses (variant, last_clicked_at);
 
+RESET lock_timeout;
+RESET statement_timeout;
 -- +goose Down
+SET lock_timeout = '500ms';
+SET statement_timeout = '1h';
 DROP INDEX CONCURRENTLY IF EXISTS campaign_variant_businesses_clicked_idx;
 DROP INDEX CONCURRENTLY IF EXISTS campaign_variant_businesses_sent_idx;
-ALTER TABLE campaign_variant_businesses DROP COLUMN IF EXISTS last_clicked_at, DROP COLUMN IF EXISTS last_sent_at,
-    DROP COLUMN IF EXISTS prev_clicked_at, DROP COLUMN IF EXISTS prev_sent_at;
+-- squawk-ignore ban-drop-column
+ALTER TABLE campaign_variant_businesses DROP COLUMN IF EXISTS last_clicked_at, DROP COLUMN IF EXISTS last_sent_at, DROP COLUMN IF EXISTS prev_clicked_at, DROP COLUMN IF EXISTS prev_sent_at;
 UPDATE campaign_variant_hours SET businesses_sent_last = 0, businesses_clicked_last = 0;
+RESET lock_timeout;
+RESET statement_timeout;
