@@ -24,11 +24,19 @@ type Stats struct {
 	PendingRows     int64 // (link, day) rows in memory, bounded by MaxPending; a link may hold one per counting stripe
 	DroppedClicks   int64 // clicks not counted because MaxPending was reached
 	DroppedPreviews int64 // previews served but not counted because MaxPending was reached
-	CacheHits       int64 // lookups answered from a fresh cache entry
-	CacheMisses     int64 // lookups that went to the database (or found it away)
-	StaleServed     int64 // expired answers served because the database was slow or away
-	CacheEntries    int64 // slugs cached now
-	FeedConnected   bool  // whether the LISTEN/NOTIFY change feed is up
+	// SuspectTaps are redirects of real links requested by clients over the
+	// unknown-slug limit: not clicks (suspect.go). Written, dropped (past
+	// MaxPending distinct links) and written-failed apart.
+	SuspectTaps          int64
+	SuspectTapsFlushed   int64
+	SuspectTapsDropped   int64
+	SuspectFlushFailures int64
+	LookupStatements     int64 // database statements the cache misses took (several misses share one)
+	CacheHits            int64 // lookups answered from a fresh cache entry
+	CacheMisses          int64 // lookups that went to the database (or found it away)
+	StaleServed          int64 // expired answers served because the database was slow or away
+	CacheEntries         int64 // slugs cached now
+	FeedConnected        bool  // whether the LISTEN/NOTIFY change feed is up
 }
 
 // Stats returns the current counters. It takes the counting lock briefly,
@@ -42,25 +50,30 @@ func (s *Service) Stats() Stats {
 	clicks, previews, _ := a.pending.totals()
 	rows := a.pendingRows()
 	return Stats{
-		Redirects:       clicks + dc,
-		Clicks:          clicks,
-		Previews:        previews + dp,
-		NotFound:        s.notFound.Load(),
-		Gone:            s.gone.Load(),
-		Busy:            s.busy.Load(),
-		ClicksFlushed:   fc,
-		PreviewsFlushed: fp,
-		FlushFailures:   a.flushFailures.Load(),
-		ReplayedBatches: a.replayed.Load(),
-		PendingClicks:   clicks + previews - fc - fp,
-		PendingRows:     rows,
-		DroppedClicks:   dc,
-		DroppedPreviews: dp,
-		CacheHits:       s.hits.load(),
-		CacheMisses:     s.misses.Load(),
-		StaleServed:     s.stale.Load(),
-		CacheEntries:    int64(s.cache.len()),
-		FeedConnected:   s.feedUp.Load(),
+		Redirects:            clicks + dc,
+		Clicks:               clicks,
+		Previews:             previews + dp,
+		NotFound:             s.notFound.Load(),
+		Gone:                 s.gone.Load(),
+		Busy:                 s.busy.Load(),
+		ClicksFlushed:        fc,
+		PreviewsFlushed:      fp,
+		FlushFailures:        a.flushFailures.Load(),
+		ReplayedBatches:      a.replayed.Load(),
+		PendingClicks:        clicks + previews - fc - fp,
+		PendingRows:          rows,
+		DroppedClicks:        dc,
+		DroppedPreviews:      dp,
+		SuspectTaps:          s.suspects.counted.Load(),
+		SuspectTapsFlushed:   s.suspects.flushed.Load(),
+		SuspectTapsDropped:   s.suspects.dropped.Load(),
+		SuspectFlushFailures: s.suspects.failures.Load(),
+		LookupStatements:     s.statements.Load(),
+		CacheHits:            s.hits.load(),
+		CacheMisses:          s.misses.Load(),
+		StaleServed:          s.stale.Load(),
+		CacheEntries:         int64(s.cache.len()),
+		FeedConnected:        s.feedUp.Load(),
 	}
 }
 
