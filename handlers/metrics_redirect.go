@@ -31,13 +31,14 @@ type redirectCollector struct {
 	src                                            RedirectStatsSource
 	redirects, flushed, failures, dropped, pending *prometheus.Desc
 	feed                                           *prometheus.Desc
+	suspectFlushed, suspectPending                 *prometheus.Desc
 }
 
 func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 	return &redirectCollector{
 		src: src,
 		redirects: prometheus.NewDesc("shortlinks_redirects_total",
-			"Requests for short links by outcome: redirect, not_found, gone, preview, rate_limited (unknown-slug limit) or busy (no lookup slot). The redirect route has no per-request histogram; these counters are its metrics.", []string{"outcome"}, nil),
+			"Requests for short links by outcome: redirect, not_found, gone, preview, suspect (a real link redirected for a client over the unknown-slug limit: not a click), rate_limited (unknown-slug limit) or busy (no lookup statement could start). The redirect route has no per-request histogram; these counters are its metrics.", []string{"outcome"}, nil),
 		flushed: prometheus.NewDesc("shortlinks_clicks_flushed_total",
 			"Clicks written to the database.", nil, nil),
 		failures: prometheus.NewDesc("shortlinks_click_flush_failures_total",
@@ -46,13 +47,17 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 			"Clicks and previews not counted because too many were waiting to be written (MAX_PENDING_CLICKS).", nil, nil),
 		pending: prometheus.NewDesc("shortlinks_clicks_pending",
 			"Clicks counted in memory and not yet written.", nil, nil),
+		suspectFlushed: prometheus.NewDesc("shortlinks_suspect_taps_flushed_total",
+			"Suspect taps written to the database (link_suspect_taps, shown on each link's page).", nil, nil),
+		suspectPending: prometheus.NewDesc("shortlinks_suspect_taps_pending",
+			"Suspect taps counted in memory and not yet written.", nil, nil),
 		feed: prometheus.NewDesc("shortlinks_change_feed_connected",
 			"1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.", nil, nil),
 	}
 }
 
 func (r *redirectCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed} {
+	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed, r.suspectFlushed, r.suspectPending} {
 		ch <- d
 	}
 }
@@ -68,10 +73,13 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.redirects, s.Previews, "preview")
 	counter(r.redirects, s.Limited, "rate_limited")
 	counter(r.redirects, s.Busy, "busy")
+	counter(r.redirects, s.SuspectTaps+s.SuspectTapsDropped, "suspect")
+	counter(r.suspectFlushed, s.SuspectTapsFlushed)
 	counter(r.flushed, s.ClicksFlushed)
 	counter(r.failures, s.FlushFailures)
 	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)
 	ch <- prometheus.MustNewConstMetric(r.pending, prometheus.GaugeValue, float64(s.PendingClicks))
+	ch <- prometheus.MustNewConstMetric(r.suspectPending, prometheus.GaugeValue, float64(s.SuspectTaps-s.SuspectTapsFlushed))
 	connected := 0.0
 	if s.FeedConnected {
 		connected = 1

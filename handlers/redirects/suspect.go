@@ -67,13 +67,12 @@ func (s *suspects) flush(ctx context.Context) error {
 	if s.retry == nil {
 		s.mu.Lock()
 		taken := s.pending
-		if len(taken) > 0 {
-			s.pending = map[int64]int64{}
-		}
-		s.mu.Unlock()
 		if len(taken) == 0 {
+			s.mu.Unlock()
 			return nil
 		}
+		s.pending = map[int64]int64{}
+		s.mu.Unlock()
 		b := db.SuspectBatch{ID: db.NewBatchID(), Links: slices.Sorted(maps.Keys(taken))}
 		for _, l := range b.Links {
 			b.Taps = append(b.Taps, taken[l])
