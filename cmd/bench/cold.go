@@ -126,13 +126,14 @@ func pgbenchTarget(url string) target {
 		name: "pgbench -S -M simple -c 16 -j 2 (scale 10)",
 		run: func(ctx context.Context, d time.Duration) (wrkRun, error) {
 			// On a loaded machine pgbench's 16 connections can take longer
-			// than a short -T, leaving no transaction and no tps line; such
-			// a run is tried again (twice at most) rather than ending the
-			// benchmark.
+			// than a short -T (which counts them), leaving no transaction
+			// and no tps line; such a run is tried again with twice the
+			// time (twice at most) rather than ending the benchmark.
 			var out []byte
-			for try := 0; ; try++ {
+			secs := max(int(d.Seconds()), 2)
+			for try := 0; ; try, secs = try+1, secs*2 {
 				cmd := exec.CommandContext(ctx, "pgbench", "-n", "-S", "-M", "simple", "-c", "16", "-j", "2",
-					"-T", strconv.Itoa(max(int(d.Seconds()), 1)), url)
+					"-T", strconv.Itoa(secs), url)
 				start := time.Now()
 				var err error
 				out, err = cmd.CombinedOutput()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,5 +186,86 @@ func TestStormOfOneUnknownSlugCostsOneLookup(t *testing.T) {
 	}
 	if n := len(store.statements()); n != 1 {
 		t.Errorf("%d statements for one unknown slug asked 300 times, want 1", n)
+	}
+}
+
+// guessHeld is the real store whose statements holding a "guess" slug wait
+// for release: the over-limit lane stuck on a guesser's misses.
+type guessHeld struct {
+	*db.Store
+	release    chan struct{}
+	statements atomic.Int64
+	held       atomic.Int64
+}
+
+func (s *guessHeld) RedirectTargets(ctx context.Context, slugs []string) ([]db.RedirectTarget, error) {
+	s.statements.Add(1)
+	t, err := s.Store.RedirectTargets(ctx, slugs)
+	if strings.HasPrefix(slugs[0], "guess") {
+		s.held.Add(1)
+		defer s.held.Add(-1)
+		<-s.release
+	}
+	return t, err
+}
+
+// The over-limit lane has a budget of its own: while a guesser's lookups
+// fill it (one statement in flight, the rest queued behind it), real slugs
+// asked for by anyone else are looked up at once, never refused; the
+// guesser's misses go many to a statement; and past the lane's queue they
+// are refused, not queued without bound.
+func TestOverLimitLaneNeverDelaysOthers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := &guessHeld{Store: newStore(t), release: make(chan struct{})}
+	s := redirects.New(store, redirects.Options{}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+	real, _, err := store.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://lane.example.com/", LinkType: "campaign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const guesses = 2600 // the held statement's one, a full queue (2000), and more
+	var busy, answered atomic.Int64
+	var wg sync.WaitGroup
+	first := make(chan error, 1)
+	go func() { _, err := s.LookupOverLimit(ctx, "guess0"); first <- err }()
+	waitFor(t, "the over-limit lane's statement", func() bool { return store.held.Load() == 1 })
+	for i := 1; i < guesses; i++ {
+		wg.Go(func() {
+			_, err := s.LookupOverLimit(ctx, fmt.Sprintf("guess%d", i))
+			switch {
+			case errors.Is(err, redirects.ErrBusy):
+				busy.Add(1)
+			case err == nil:
+				answered.Add(1)
+			}
+		})
+	}
+	waitFor(t, "the lane to refuse past its queue", func() bool { return busy.Load() >= guesses-1-2000 })
+
+	tg, err := s.Lookup(ctx, real.Slug)
+	if err != nil || tg.Status != redirects.Found {
+		t.Fatalf("real slug while the over-limit lane is full: %+v, %v; want Found", tg, err)
+	}
+	tg, err = s.LookupOverLimit(ctx, real.Slug) // now cached: no lane needed
+	if err != nil || tg.Status != redirects.Found {
+		t.Errorf("cached real slug for a client over the limit: %+v, %v; want Found", tg, err)
+	}
+
+	close(store.release)
+	if err := <-first; err != nil {
+		t.Errorf("the held lookup: %v, want an answer", err)
+	}
+	wg.Wait()
+	if got := 1 + busy.Load() + answered.Load(); got != guesses {
+		t.Errorf("%d of %d guesses answered or refused", got, guesses)
+	}
+	// 1 held + 2000 queued in statements of at most 500 + the real slug's.
+	if n := store.statements.Load(); n > 1+4+1 {
+		t.Errorf("%d statements for %d lookups, want at most 6", n, answered.Load())
+	}
+	if st := s.Stats(); st.Busy != busy.Load() {
+		t.Errorf("Busy %d, want %d", st.Busy, busy.Load())
 	}
 }
