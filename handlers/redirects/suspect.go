@@ -14,6 +14,10 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 )
 
+// suspectFlushTimeout bounds one suspect-tap flush (and a prune), so a hung
+// connection cannot stall it; the batch is simply retried.
+const suspectFlushTimeout = 10 * time.Second
+
 // SuspectStore is the part of db.Store that writes suspect taps.
 type SuspectStore interface {
 	FlushSuspectTaps(ctx context.Context, b db.SuspectBatch) (applied bool, err error)
@@ -79,7 +83,7 @@ func (s *suspects) flush(ctx context.Context) error {
 		}
 		s.retry = &b
 	}
-	bctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	bctx, cancel := context.WithTimeout(ctx, suspectFlushTimeout)
 	defer cancel()
 	if _, err := s.store.FlushSuspectTaps(bctx, *s.retry); err != nil {
 		s.failures.Add(1)
@@ -112,7 +116,7 @@ func (s *suspects) run(ctx context.Context, stop <-chan struct{}, interval time.
 			s.log.Warn("suspect tap flush failed; retried", "err", err, "pending", s.unwritten())
 		}
 		if s.flushed.Load() > before && time.Since(pruned) >= pruneEvery {
-			pctx, cancel := context.WithTimeout(ctx, flushTimeout)
+			pctx, cancel := context.WithTimeout(ctx, suspectFlushTimeout)
 			if _, err := s.store.PruneSuspectFlushes(pctx, time.Now().Add(-keepBatchIDs)); err == nil {
 				pruned = time.Now()
 			}
