@@ -83,7 +83,7 @@ func TestRedirectMetrics(t *testing.T) {
 	}
 	registerRedirectMetrics(reg, fakeRedirectStats{Redirects: 7, NotFound: 2, Gone: 1, Previews: 3, Limited: 5, Busy: 4,
 		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 1, DroppedPreviews: 2, PendingClicks: 4, FeedConnected: true,
-		SuspectTaps: 9, SuspectTapsFlushed: 8, SuspectTapsDropped: 1})
+		SuspectTaps: 9, SuspectTapsFlushed: 8, SuspectTapsDropped: 1, CacheMisses: 50, LookupStatements: 3})
 	want := `
 # HELP shortlinks_change_feed_connected 1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.
 # TYPE shortlinks_change_feed_connected gauge
@@ -100,6 +100,12 @@ shortlinks_clicks_flushed_total 6
 # HELP shortlinks_clicks_pending Clicks counted in memory and not yet written.
 # TYPE shortlinks_clicks_pending gauge
 shortlinks_clicks_pending 4
+# HELP shortlinks_redirect_cache_misses_total Redirect lookups the cache could not answer fresh (each asked the database, or found it away).
+# TYPE shortlinks_redirect_cache_misses_total counter
+shortlinks_redirect_cache_misses_total 50
+# HELP shortlinks_redirect_lookup_statements_total Database statements those misses took: misses arriving together share one (slug = ANY).
+# TYPE shortlinks_redirect_lookup_statements_total counter
+shortlinks_redirect_lookup_statements_total 3
 # HELP shortlinks_redirects_total Requests for short links by outcome: redirect, not_found, gone, preview, suspect (a real link redirected for a client over the unknown-slug limit: not a click), rate_limited (unknown-slug limit) or busy (no lookup statement could start). The redirect route has no per-request histogram; these counters are its metrics.
 # TYPE shortlinks_redirects_total counter
 shortlinks_redirects_total{outcome="busy"} 4

@@ -32,6 +32,7 @@ type redirectCollector struct {
 	redirects, flushed, failures, dropped, pending *prometheus.Desc
 	feed                                           *prometheus.Desc
 	suspectFlushed, suspectPending                 *prometheus.Desc
+	misses, statements                             *prometheus.Desc
 }
 
 func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
@@ -51,13 +52,17 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 			"Suspect taps written to the database (link_suspect_taps, shown on each link's page).", nil, nil),
 		suspectPending: prometheus.NewDesc("shortlinks_suspect_taps_pending",
 			"Suspect taps counted in memory and not yet written.", nil, nil),
+		misses: prometheus.NewDesc("shortlinks_redirect_cache_misses_total",
+			"Redirect lookups the cache could not answer fresh (each asked the database, or found it away).", nil, nil),
+		statements: prometheus.NewDesc("shortlinks_redirect_lookup_statements_total",
+			"Database statements those misses took: misses arriving together share one (slug = ANY).", nil, nil),
 		feed: prometheus.NewDesc("shortlinks_change_feed_connected",
 			"1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.", nil, nil),
 	}
 }
 
 func (r *redirectCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed, r.suspectFlushed, r.suspectPending} {
+	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed, r.suspectFlushed, r.suspectPending, r.misses, r.statements} {
 		ch <- d
 	}
 }
@@ -75,6 +80,8 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.redirects, s.Busy, "busy")
 	counter(r.redirects, s.SuspectTaps+s.SuspectTapsDropped, "suspect")
 	counter(r.suspectFlushed, s.SuspectTapsFlushed)
+	counter(r.misses, s.CacheMisses)
+	counter(r.statements, s.LookupStatements)
 	counter(r.flushed, s.ClicksFlushed)
 	counter(r.failures, s.FlushFailures)
 	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)

@@ -162,6 +162,9 @@ type coldResults struct {
 	lookups, counting, pgbench targetResult
 	alone                      wrkRun
 	flushedDuringLookups       int64 // clicks the lookup-only server wrote (should stay at its bound, 1 row)
+	// missesPerStatement is, per server, cache misses over the lookup
+	// statements they took (0 when the server does not report them).
+	missesPerStatement [2]float64
 }
 
 // coldRound loads s.coldLinks links and starts two more servers whose
@@ -224,6 +227,14 @@ func coldRound(ctx context.Context, s settings, dbURL string) (*coldResults, err
 	if err != nil {
 		return nil, err
 	}
-	return &coldResults{lookups: results[0], counting: results[1], pgbench: results[2], alone: alone,
-		flushedDuringLookups: int64(flushed)}, nil
+	c := &coldResults{lookups: results[0], counting: results[1], pgbench: results[2], alone: alone,
+		flushedDuringLookups: int64(flushed)}
+	for i, p := range []*process{lookups, counting} {
+		misses, err1 := p.metric(ctx, "shortlinks_redirect_cache_misses_total")
+		stmts, err2 := p.metric(ctx, "shortlinks_redirect_lookup_statements_total")
+		if err1 == nil && err2 == nil && stmts > 0 {
+			c.missesPerStatement[i] = misses / stmts
+		}
+	}
+	return c, nil
 }
