@@ -15,7 +15,7 @@ type Stats struct {
 	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
 	Busy            int64 // misses refused because every lookup slot stayed taken (ErrBusy)
-	Limited         int64 // requests refused by the unknown-slug limit before any lookup; counted by the HTTP layer
+	Limited         int64 // unknown slugs answered 429 by the unknown-slug limit; counted by the HTTP layer
 	ClicksFlushed   int64 // clicks confirmed written to the database
 	PreviewsFlushed int64 // previews confirmed written
 	FlushFailures   int64 // flush statements that failed (and were retried)
