@@ -33,11 +33,12 @@ check:
 bench: build
 	$(GO) run ./cmd/bench -server $(BIN)
 
-## bench-scale: every admin page and list API at SCALE_LINKS links (default
-## 10,000,000) and at 100,000, side by side. The datasets are built once into
-## .data/benchscale (minutes for 10M) and reused. SCALE_DUPLICATES=1 also times
-## the heal migration and its rollback with 1% duplicates; SCALE_EXPORT=0 skips
-## the full CSV export.
+## bench-scale: every admin page, list API, search and results window at
+## SCALE_LINKS links (default 10,000,000) and at 100,000, side by side. The
+## datasets are built once into .data/benchscale (minutes for 10M) and reused.
+## SCALE_DUPLICATES=1 also times the heal migration and its rollback with 1%
+## duplicates; SCALE_EXPORT=0 skips the full CSV export; SCALE_PG_PORT and
+## SCALE_ADDR pin the ports (on a shared machine).
 bench-scale: build
 	$(GO) run ./cmd/benchscale -server $(BIN)
 
