@@ -65,6 +65,7 @@ type Store struct {
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
 	persisted         persistedCounters // counters.go
+	guarantee         guarantee         // links_degraded.go
 	redirectStmt      preparedStmt      // redirects.go
 }
 
