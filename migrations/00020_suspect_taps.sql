@@ -6,10 +6,12 @@
 -- (db/suspect_taps.go), apart from the click flush and its tables.
 --
 -- Online-safe: two new tables. The foreign key takes a brief SHARE ROW
--- EXCLUSIVE lock on short_links (no scan: the new table is empty), bounded
--- by lock_timeout so a long transaction holding short_links makes the
--- migration fail and be retried rather than queue every write behind it.
-SET LOCAL lock_timeout = '3s';
+-- EXCLUSIVE lock on short_links (no scan: the new table is empty), waited
+-- for at most 500 ms, so a long transaction holding short_links makes the
+-- migration fail and be retried (migrations.Migrator retries the file)
+-- rather than queue every write behind it.
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '1min';
 
 CREATE TABLE link_suspect_taps (
     link_id         bigint PRIMARY KEY REFERENCES short_links (id) ON DELETE CASCADE,
@@ -27,5 +29,8 @@ CREATE TABLE suspect_tap_flushes (
 CREATE INDEX suspect_tap_flushes_flushed_at_idx ON suspect_tap_flushes (flushed_at);
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
+-- squawk-ignore ban-drop-table
 DROP TABLE suspect_tap_flushes;
+-- squawk-ignore ban-drop-table
 DROP TABLE link_suspect_taps;
