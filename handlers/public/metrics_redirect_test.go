@@ -21,7 +21,8 @@ func TestRedirectMetrics(t *testing.T) {
 	}
 	registerRedirectMetrics(reg, fakeRedirectStats{Redirects: 7, NotFound: 2, Gone: 1, Previews: 3, Limited: 5, Busy: 4,
 		ClicksFlushed: 6, FlushFailures: 1, DroppedClicks: 1, DroppedPreviews: 2, PendingClicks: 4, FeedConnected: true,
-		OldestUnwritten: 90 * time.Second, SplitBatches: 3, DeadLetters: 1, DeadClicks: 8})
+		OldestUnwritten: 90 * time.Second, SplitBatches: 3, DeadLetters: 1, DeadClicks: 8,
+		SuspectTaps: 9, SuspectTapsFlushed: 8, SuspectTapsDropped: 1, CacheMisses: 50, LookupStatements: 3})
 	want := `
 # HELP shortlinks_change_feed_connected 1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.
 # TYPE shortlinks_change_feed_connected gauge
@@ -50,7 +51,13 @@ shortlinks_clicks_oldest_unwritten_seconds 90
 # HELP shortlinks_clicks_pending Clicks counted in memory and not yet written.
 # TYPE shortlinks_clicks_pending gauge
 shortlinks_clicks_pending 4
-# HELP shortlinks_redirects_total Requests for short links by outcome: redirect, not_found, gone, preview, rate_limited (unknown-slug limit) or busy (no lookup slot). The redirect route has no per-request histogram; these counters are its metrics.
+# HELP shortlinks_redirect_cache_misses_total Redirect lookups the cache could not answer fresh (each asked the database, or found it away).
+# TYPE shortlinks_redirect_cache_misses_total counter
+shortlinks_redirect_cache_misses_total 50
+# HELP shortlinks_redirect_lookup_statements_total Database statements those misses took: misses arriving together share one (slug = ANY).
+# TYPE shortlinks_redirect_lookup_statements_total counter
+shortlinks_redirect_lookup_statements_total 3
+# HELP shortlinks_redirects_total Requests for short links by outcome: redirect, not_found, gone, preview, suspect (a real link redirected for a client over the unknown-slug limit: not a click), rate_limited (unknown-slug limit) or busy (no lookup statement could start). The redirect route has no per-request histogram; these counters are its metrics.
 # TYPE shortlinks_redirects_total counter
 shortlinks_redirects_total{outcome="busy"} 4
 shortlinks_redirects_total{outcome="gone"} 1
@@ -58,6 +65,13 @@ shortlinks_redirects_total{outcome="not_found"} 2
 shortlinks_redirects_total{outcome="preview"} 3
 shortlinks_redirects_total{outcome="rate_limited"} 5
 shortlinks_redirects_total{outcome="redirect"} 7
+shortlinks_redirects_total{outcome="suspect"} 10
+# HELP shortlinks_suspect_taps_flushed_total Suspect taps written to the database (link_suspect_taps, shown on each link's page).
+# TYPE shortlinks_suspect_taps_flushed_total counter
+shortlinks_suspect_taps_flushed_total 8
+# HELP shortlinks_suspect_taps_pending Suspect taps counted in memory and not yet written.
+# TYPE shortlinks_suspect_taps_pending gauge
+shortlinks_suspect_taps_pending 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)
