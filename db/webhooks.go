@@ -91,13 +91,13 @@ type WebhookEndpoint struct {
 	Enabled             bool           `db:"enabled"`
 	CreatedAt           time.Time      `db:"created_at"`
 	RotatingUntil       *time.Time     `db:"rotating_until"` // the previous secret still signs until then
-	ConsecutiveFailures int        `db:"consecutive_failures"`
-	FailingSince        *time.Time `db:"failing_since"`
-	ProbeAt             *time.Time `db:"probe_at"` // set while suspended
-	LastSuccessAt       *time.Time `db:"last_success_at"`
-	LastError           string     `db:"last_error"`
-	Pending             int64      `db:"pending"`
-	Failed              int64      `db:"failed"`
+	ConsecutiveFailures int            `db:"consecutive_failures"`
+	FailingSince        *time.Time     `db:"failing_since"`
+	ProbeAt             *time.Time     `db:"probe_at"` // set while suspended
+	LastSuccessAt       *time.Time     `db:"last_success_at"`
+	LastError           string         `db:"last_error"`
+	Pending             int64          `db:"pending"`
+	Failed              int64          `db:"failed"`
 }
 
 // Suspended reports whether the endpoint kept failing and is only probed.
