@@ -33,7 +33,7 @@ func serve(ctx context.Context, cfg *config) error {
 }
 
 // errNoDatabase explains what to do when no database is configured.
-var errNoDatabase = errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL)")
+var errNoDatabase = errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL and writes its URL to .data/credentials for the other commands)")
 
 // openStore connects to DATABASE_URL with the serving timeouts.
 func openStore(ctx context.Context, cfg *config) (*db.Store, error) {
