@@ -20,12 +20,17 @@ run: build
 test:
 	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 ./...
 
-## check: formatting, vet and generated files are up to date (CI runs this too)
+## check: formatting, vet, generated files are up to date, and the alerting
+## rules in docs/ops check and pass their unit tests (promtool, Debian's
+## prometheus package) (CI runs this too)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool templ generate
 	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
+	@command -v promtool >/dev/null || (echo "promtool not found: apt-get install prometheus (it checks docs/ops/alerts.yml)"; exit 1)
+	promtool check rules docs/ops/alerts.yml
+	promtool test rules docs/ops/alerts_test.yml
 
 ## bench: redirect throughput and latency against constant-302 Echo and net/http
 ## servers in the same run, uncached redirects against pgbench -S, then click
