@@ -43,7 +43,7 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
-	// Webhooks configures the delivery worker, started when URLs is set.
+	// Webhooks configures the delivery worker and the endpoints' secrets.
 	Webhooks webhooks.Options
 }
 
@@ -56,13 +56,14 @@ type Handlers struct {
 	cfg   Config
 	log   *slog.Logger
 
-	sessions  *sessions
-	limits    limiters
-	guesses   *guessGate         // slug_guessing.go: the unknown-slug limit, before any lookup
-	metrics   *metrics           // metrics.go
-	monitor   *monitor           // monitor.go: gauges, counters, the duplicate check
-	redirects *redirects.Service // redirect.go; stopped by Close
-	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
+	sessions      *sessions
+	limits        limiters
+	guesses       *guessGate         // slug_guessing.go: the unknown-slug limit, before any lookup
+	metrics       *metrics           // metrics.go
+	monitor       *monitor           // monitor.go: gauges, counters, the duplicate check
+	redirects     *redirects.Service // redirect.go; stopped by Close
+	webhooks      *webhooks.Worker   // stopped by Close
+	webhookTester *webhooks.Tester   // "Send test event"
 
 	ready readiness // readiness.go: /readyz's last database check
 
@@ -104,9 +105,10 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
 	h.metrics.registerStore(store)
 	h.monitor = h.startMonitor(monitorInterval, cfg.DuplicateCheckInterval)
-	if len(cfg.Webhooks.URLs) > 0 {
-		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
-	}
+	// Always: endpoints may be added in the console or the API at any
+	// time; with none, a poll is one index probe a second.
+	h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
+	h.webhookTester = webhooks.NewTester(cfg.Webhooks)
 	return h
 }
 
@@ -154,6 +156,14 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/campaigns/sends", h.RecordSend, auth)        // api_sends.go, over preview.go
 	get(api, "/campaigns/sends", h.ListSends, auth)         // api_sends.go
 	get(api, "/campaigns/results", h.CampaignResults, auth) // results.go
+	// api_webhooks.go: endpoints added here or configured (read-only).
+	get(api, "/webhooks/endpoints", h.ListWebhookEndpoints, auth)
+	api.POST("/webhooks/endpoints", h.CreateWebhookEndpoint, auth)
+	get(api, "/webhooks/endpoints/:id", h.GetWebhookEndpoint, auth)
+	api.PATCH("/webhooks/endpoints/:id", h.UpdateWebhookEndpoint, auth)
+	api.DELETE("/webhooks/endpoints/:id", h.DeleteWebhookEndpoint, auth)
+	api.POST("/webhooks/endpoints/:id/test", h.TestWebhookEndpoint, auth)
+	api.POST("/webhooks/endpoints/:id/rotate-secret", h.RotateWebhookSecret, auth)
 
 	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
 
