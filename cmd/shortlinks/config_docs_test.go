@@ -14,7 +14,7 @@ import (
 // notServiceSettings are variables the documents name that configure the
 // tooling around the service, not the service.
 var notServiceSettings = []string{
-	"TEST_DATABASE_URL", // make test
+	"TEST_DATABASE_URL",                               // make test
 	"SCALE_LINKS", "SCALE_DUPLICATES", "SCALE_EXPORT", // make bench-scale
 	"SOAK_DURATION", // make soak
 }
