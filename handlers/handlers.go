@@ -43,6 +43,9 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
+	// CORSAllowedOrigins are the origins (scheme://host[:port], or "*")
+	// whose pages may call /api/v1 and /rest/ (CORS_ALLOWED_ORIGINS).
+	CORSAllowedOrigins []string
 	// Webhooks configures the delivery worker and the endpoints' secrets.
 	Webhooks webhooks.Options
 }
@@ -119,6 +122,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
+	e.Pre(h.cors) // cors.go: /api/v1 and /rest/ only, before routing
 	// One middleware, which runs the page chain on every route but the
 	// redirect (middleware.go: exceptOnRedirect).
 	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.pageHeaders)))
