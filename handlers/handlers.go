@@ -97,31 +97,34 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(e, "/favicon.ico", h.Favicon) // static.go
 	get(e, "/metrics", h.ops.Metrics) // ops/metrics_access.go: loopback unless configured
 
-	// JSON API (handlers/api). The token check (web/auth.go) is per route,
+	// JSON API (handlers/api). A GET route names the query parameters it
+	// honours (web/params.go: any other, or one not validly encoded, is a
+	// 400 naming it; /businesses is reworked elsewhere and checks its own).
+	// The token check (web/auth.go) is per route,
 	// not group middleware: a group's middleware makes Echo catch every
 	// path and method under it, which would turn a wrong method (405) into
 	// a 404.
 	a, v1, auth := h.api, e.Group("/api/v1"), h.web.RequireToken
-	get(v1, "/openapi.json", a.OpenAPI)   // openapi.go: no token needed
-	get(e, "/api/docs", a.APIDocs)        // api_docs.go: the document as a page
-	v1.POST("/links", a.CreateLink, auth) // api_links.go
-	get(v1, "/links", a.ListLinks, auth)  // api_links_list.go
-	get(v1, "/links/:slug", a.GetLink, auth)
+	get(v1, "/openapi.json", a.OpenAPI)                                                                // openapi.go: no token needed
+	get(e, "/api/docs", a.APIDocs)                                                                     // api_docs.go: the document as a page
+	v1.POST("/links", a.CreateLink, auth)                                                              // api_links.go
+	get(v1, "/links", a.ListLinks, auth, web.Params("q", "type", "active", "sort", "limit", "cursor")) // api_links_list.go
+	get(v1, "/links/:slug", a.GetLink, auth, web.Params())
 	v1.POST("/links/:slug/deactivate", a.DeactivateLink, auth)
 	v1.POST("/links/:slug/activate", a.ActivateLink, auth)
 	v1.POST("/businesses", a.CreateBusiness, auth) // api_businesses.go
 	get(v1, "/businesses", a.ListBusinesses, auth)
-	get(v1, "/businesses/:id", a.GetBusiness, auth)        // with totals over its links
-	get(v1, "/health/duplicates", a.DuplicateHealth, auth) // health.go
-	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)  // api_campaigns.go, over web/preview.go
-	v1.POST("/campaigns/sends", a.RecordSend, auth)        // api_sends.go, over web/sends.go
-	get(v1, "/campaigns/sends", a.ListSends, auth)         // api_sends.go
-	get(v1, "/campaigns/results", a.CampaignResults, auth) // results.go, over web/results.go
+	get(v1, "/businesses/:id", a.GetBusiness, auth)                                              // with totals over its links
+	get(v1, "/health/duplicates", a.DuplicateHealth, auth, web.Params())                         // health.go
+	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)                                        // api_campaigns.go, over web/preview.go
+	v1.POST("/campaigns/sends", a.RecordSend, auth)                                              // api_sends.go, over web/sends.go
+	get(v1, "/campaigns/sends", a.ListSends, auth, web.Params("business_id", "limit", "cursor")) // api_sends.go
+	get(v1, "/campaigns/results", a.CampaignResults, auth, web.Params("since", "until"))         // results.go, over web/results.go
 	// api_webhooks.go, over web/webhook_endpoints.go: endpoints added here
 	// or in the console, and the configured ones (read-only).
-	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, auth)
+	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, auth, web.Params("limit", "cursor"))
 	v1.POST("/webhooks/endpoints", a.CreateWebhookEndpoint, auth)
-	get(v1, "/webhooks/endpoints/:id", a.GetWebhookEndpoint, auth)
+	get(v1, "/webhooks/endpoints/:id", a.GetWebhookEndpoint, auth, web.Params())
 	v1.PATCH("/webhooks/endpoints/:id", a.UpdateWebhookEndpoint, auth)
 	v1.DELETE("/webhooks/endpoints/:id", a.DeleteWebhookEndpoint, auth)
 	v1.POST("/webhooks/endpoints/:id/test", a.TestWebhookEndpoint, auth)
