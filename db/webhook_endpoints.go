@@ -31,7 +31,8 @@ const endpointColumns = `e.id, e.url, e.source, e.event_types, e.enabled, e.crea
 	CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_expires_at END AS rotating_until,
 	e.consecutive_failures, e.failing_since, e.probe_at, e.last_success_at, e.last_error,
 	(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS pending,
-	(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'failed') AS failed`
+	(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'failed') AS failed,
+	(SELECT MIN(d.created_at) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS oldest_pending`
 
 // NewWebhookEndpoint is an endpoint to add through the API or console.
 // EventTypes empty means every event.

@@ -97,6 +97,7 @@ type WebhookEndpoint struct {
 	LastSuccessAt       *time.Time     `db:"last_success_at"`
 	LastError           string         `db:"last_error"`
 	Pending             int64          `db:"pending"`
+	OldestPending       *time.Time     `db:"oldest_pending"` // event time of the oldest waiting delivery
 	Failed              int64          `db:"failed"`
 }
 

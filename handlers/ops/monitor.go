@@ -81,6 +81,11 @@ func (h *Monitor) monitorOnce() {
 	if err := h.Store.FlushCounters(ctx); err != nil {
 		h.Log.Warn("persisting the conflict counter failed; will retry", "err", err)
 	}
+	if eps, err := h.Store.WebhookEndpoints(ctx); err != nil {
+		h.Log.Warn("reading the webhook endpoints failed; their gauges keep their last values", "err", err)
+	} else {
+		h.Metrics.RecordWebhooks(eps, time.Now())
+	}
 }
 
 // checkLoop runs the full duplicate check every checkEvery (skipped when

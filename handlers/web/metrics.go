@@ -29,6 +29,7 @@ type Metrics struct {
 	uniqueIndex     prometheus.Gauge
 	healthChecked   prometheus.Gauge
 	links           *prometheus.GaugeVec
+	webhooks        webhookGauges // metrics_webhooks.go
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -75,6 +76,7 @@ func NewMetrics(log *slog.Logger) *Metrics {
 		Name: "shortlinks_links",
 		Help: "Links by state (active, inactive), as of the last duplicate check: exact then, never a scan per scrape.",
 	}, []string{"state"})
+	m.webhooks = newWebhookGauges(m.Reg)
 	m.Reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Handler = promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{
