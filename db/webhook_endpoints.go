@@ -130,8 +130,9 @@ func (s *Store) WebhookEndpointsPage(ctx context.Context, limit int, cur *Cursor
 // UpdateWebhookEndpoint applies p to an endpoint added through the API or
 // console, in its own transaction. ErrNotFound when there is none,
 // ErrManagedByConfig for a configured one, ErrConflict when another
-// endpoint has the new URL. Deliveries already queued keep going out; the
-// filter decides which new events are queued.
+// endpoint has the new URL. Deliveries already queued stay (a disabled
+// endpoint's wait until it is enabled again); the filter decides which new
+// events are queued.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id int64, p WebhookEndpointPatch) (WebhookEndpoint, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
