@@ -6,8 +6,10 @@
 SET LOCAL lock_timeout = '5s';
 
 -- Rows that exist now were all written from WEBHOOK_URLS: the column is added
--- with 'config' (stored in the catalog, no rewrite), and new rows default to
--- 'api' from here on.
+-- with 'config' (stored in the catalog, no rewrite). It stays the default, so
+-- a writer that knows nothing of sources (SyncWebhookEndpoints before this
+-- change, a psql INSERT) still makes a configured endpoint; the API and the
+-- console name 'api' explicitly.
 ALTER TABLE webhook_endpoints
     ADD COLUMN source text NOT NULL DEFAULT 'config',
     -- whsec_…; NULL for configured endpoints, which sign with WEBHOOK_SECRET.
@@ -18,7 +20,6 @@ ALTER TABLE webhook_endpoints
     ADD COLUMN previous_secret_expires_at timestamptz,
     -- The event types queued for the endpoint; empty means every event.
     ADD COLUMN event_types text[] NOT NULL DEFAULT '{}';
-ALTER TABLE webhook_endpoints ALTER COLUMN source SET DEFAULT 'api';
 
 ALTER TABLE webhook_endpoints
     ADD CONSTRAINT webhook_endpoints_source_check CHECK (source IN ('api', 'config')) NOT VALID,
