@@ -58,35 +58,45 @@ func EnqueueWebhook(ctx context.Context, q sqlx.ExecerContext, eventType, msgID 
 	return nil
 }
 
-// WebhookEndpoint is one configured receiver and its health.
+// WebhookEndpoint is one receiver, its settings and its health. Its secret
+// is never read back with it (see WebhookEndpointSecret).
 type WebhookEndpoint struct {
-	ID                  int64      `db:"id"`
-	URL                 string     `db:"url"`
-	Enabled             bool       `db:"enabled"`
-	ConsecutiveFailures int        `db:"consecutive_failures"`
-	FailingSince        *time.Time `db:"failing_since"`
-	ProbeAt             *time.Time `db:"probe_at"` // set while suspended
-	LastSuccessAt       *time.Time `db:"last_success_at"`
-	LastError           string     `db:"last_error"`
-	Pending             int64      `db:"pending"`
-	Failed              int64      `db:"failed"`
+	ID                  int64          `db:"id"`
+	URL                 string         `db:"url"`
+	Source              string         `db:"source"` // WebhookSourceAPI or WebhookSourceConfig
+	EventTypes          pq.StringArray `db:"event_types"`
+	Enabled             bool           `db:"enabled"`
+	CreatedAt           time.Time      `db:"created_at"`
+	RotatingUntil       *time.Time     `db:"rotating_until"` // the previous secret still signs until then
+	ConsecutiveFailures int            `db:"consecutive_failures"`
+	FailingSince        *time.Time     `db:"failing_since"`
+	ProbeAt             *time.Time     `db:"probe_at"` // set while suspended
+	LastSuccessAt       *time.Time     `db:"last_success_at"`
+	LastError           string         `db:"last_error"`
+	Pending             int64          `db:"pending"`
+	OldestPending       *time.Time     `db:"oldest_pending"` // event time of the oldest waiting delivery
+	Failed              int64          `db:"failed"`
 }
 
 // Suspended reports whether the endpoint kept failing and is only probed.
 func (e WebhookEndpoint) Suspended() bool { return e.ProbeAt != nil }
 
-// SyncWebhookEndpoints makes urls the enabled endpoints: new ones are added,
-// listed ones re-enabled, the others disabled (their history stays and
-// nothing more is queued or sent to them). Every instance should run with
-// the same WEBHOOK_URLS.
+// SyncWebhookEndpoints makes urls the enabled endpoints managed by
+// configuration: new ones are added, listed ones re-enabled, the other
+// configured ones disabled (their history stays and nothing more is queued
+// or sent to them). Endpoints added through the API or the console are left
+// alone, and a listed URL that one of them already has stays theirs. Every
+// instance should run with the same WEBHOOK_URLS.
 func (s *Store) SyncWebhookEndpoints(ctx context.Context, urls []string) error {
+	// The arbiter is url's unique constraint; DO UPDATE ... WHERE skips a
+	// row the API owns, which RETURNING then leaves out of "listed" too.
 	_, err := s.db.ExecContext(ctx, `WITH listed AS (
-			INSERT INTO webhook_endpoints (url) SELECT unnest($1::text[])
-			ON CONFLICT (url) DO UPDATE SET enabled = true
+			INSERT INTO webhook_endpoints (url, source) SELECT unnest($1::text[]), 'config'
+			ON CONFLICT (url) DO UPDATE SET enabled = true WHERE webhook_endpoints.source = 'config'
 			RETURNING id
 		)
 		UPDATE webhook_endpoints SET enabled = false
-		WHERE enabled AND id NOT IN (SELECT id FROM listed)`, pq.Array(urls))
+		WHERE enabled AND source = 'config' AND id NOT IN (SELECT id FROM listed)`, pq.Array(urls))
 	if err != nil {
 		return fmt.Errorf("store: sync webhook endpoints: %w", classify(err))
 	}
@@ -99,10 +109,7 @@ func (s *Store) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error)
 	var eps []WebhookEndpoint
 	// Two small counts per endpoint through the partial indexes, rather
 	// than a GROUP BY over the whole delivery log.
-	err := s.db.SelectContext(ctx, &eps, `SELECT e.id, e.url, e.enabled, e.consecutive_failures,
-			e.failing_since, e.probe_at, e.last_success_at, e.last_error,
-			(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS pending,
-			(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'failed') AS failed
+	err := s.db.SelectContext(ctx, &eps, `SELECT `+endpointColumns+`
 		FROM webhook_endpoints e
 		ORDER BY e.enabled DESC, e.id`)
 	if err != nil {

@@ -57,7 +57,7 @@ func New(rt *Runtime) *Handlers {
 	b := rt.Base
 	return &Handlers{
 		web:    b,
-		admin:  admin.New(b, rt.Monitor, rt.Webhooks != nil),
+		admin:  admin.New(b, rt.Monitor),
 		api:    api.New(b),
 		shlink: shlink.New(b),
 		public: public.New(b),
@@ -74,6 +74,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	// its own format.
 	e.HTTPErrorHandler = h.web.ErrorHandler(web.ErrorFormat{Prefix: "/rest/", Write: shlink.WriteProblem})
 	e.IPExtractor = web.IPExtractor(h.web.Cfg.Limits)
+	e.Pre(h.web.CORS) // web/cors.go: /api/v1 and /rest/ only, before routing
 	// One middleware, which runs the page chain on every route but the
 	// redirect (handlers/web middleware.go: ExceptOnRedirect).
 	w := h.web
@@ -97,26 +98,38 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(e, "/favicon.ico", h.Favicon) // static.go
 	get(e, "/metrics", h.ops.Metrics) // ops/metrics_access.go: loopback unless configured
 
-	// JSON API (handlers/api). The token check (web/auth.go) is per route,
+	// JSON API (handlers/api). A GET route names the query parameters it
+	// honours (web/params.go: any other, or one not validly encoded, is a
+	// 400 naming it; /businesses is reworked elsewhere and checks its own).
+	// The token check (web/auth.go) is per route,
 	// not group middleware: a group's middleware makes Echo catch every
 	// path and method under it, which would turn a wrong method (405) into
 	// a 404.
 	a, v1, auth := h.api, e.Group("/api/v1"), h.web.RequireToken
-	get(v1, "/openapi.json", a.OpenAPI)   // openapi.go: no token needed
-	get(e, "/api/docs", a.APIDocs)        // api_docs.go: the document as a page
-	v1.POST("/links", a.CreateLink, auth) // api_links.go
-	get(v1, "/links", a.ListLinks, auth)  // api_links_list.go
-	get(v1, "/links/:slug", a.GetLink, auth)
+	get(v1, "/openapi.json", a.OpenAPI)                                                                // openapi.go: no token needed
+	get(e, "/api/docs", a.APIDocs)                                                                     // api_docs.go: the document as a page
+	v1.POST("/links", a.CreateLink, auth)                                                              // api_links.go
+	get(v1, "/links", a.ListLinks, auth, web.Params("q", "type", "active", "sort", "limit", "cursor")) // api_links_list.go
+	get(v1, "/links/:slug", a.GetLink, auth, web.Params())
 	v1.POST("/links/:slug/deactivate", a.DeactivateLink, auth)
 	v1.POST("/links/:slug/activate", a.ActivateLink, auth)
 	v1.POST("/businesses", a.CreateBusiness, auth) // api_businesses.go
 	get(v1, "/businesses", a.ListBusinesses, auth)
-	get(v1, "/businesses/:id", a.GetBusiness, auth)        // with totals over its links
-	get(v1, "/health/duplicates", a.DuplicateHealth, auth) // health.go
-	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)  // api_campaigns.go, over web/preview.go
-	v1.POST("/campaigns/sends", a.RecordSend, auth)        // api_sends.go, over web/sends.go
-	get(v1, "/campaigns/sends", a.ListSends, auth)         // api_sends.go
-	get(v1, "/campaigns/results", a.CampaignResults, auth) // results.go, over web/results.go
+	get(v1, "/businesses/:id", a.GetBusiness, auth)                                              // with totals over its links
+	get(v1, "/health/duplicates", a.DuplicateHealth, auth, web.Params())                         // health.go
+	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)                                        // api_campaigns.go, over web/preview.go
+	v1.POST("/campaigns/sends", a.RecordSend, auth)                                              // api_sends.go, over web/sends.go
+	get(v1, "/campaigns/sends", a.ListSends, auth, web.Params("business_id", "limit", "cursor")) // api_sends.go
+	get(v1, "/campaigns/results", a.CampaignResults, auth, web.Params("since", "until"))         // results.go, over web/results.go
+	// api_webhooks.go, over web/webhook_endpoints.go: endpoints added here
+	// or in the console, and the configured ones (read-only).
+	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, auth, web.Params("limit", "cursor"))
+	v1.POST("/webhooks/endpoints", a.CreateWebhookEndpoint, auth)
+	get(v1, "/webhooks/endpoints/:id", a.GetWebhookEndpoint, auth, web.Params())
+	v1.PATCH("/webhooks/endpoints/:id", a.UpdateWebhookEndpoint, auth)
+	v1.DELETE("/webhooks/endpoints/:id", a.DeleteWebhookEndpoint, auth)
+	v1.POST("/webhooks/endpoints/:id/test", a.TestWebhookEndpoint, auth)
+	v1.POST("/webhooks/endpoints/:id/rotate-secret", a.RotateWebhookSecret, auth)
 
 	// Shlink REST API v3 for its clients (handlers/shlink).
 	s := h.shlink
@@ -164,6 +177,12 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(g, "/webhooks", ad.WebhooksPage) // admin_webhooks.go
 	g.POST("/webhooks/deliveries/:id/retry", ad.RetryDeliveryForm)
 	g.POST("/webhooks/endpoints/:id/retry", ad.RetryEndpointForm)
+	g.POST("/webhooks/endpoints", ad.AddEndpointForm) // admin_webhook_endpoints.go
+	get(g, "/webhooks/endpoints/:id", ad.WebhookEndpointPage)
+	g.POST("/webhooks/endpoints/:id", ad.SaveEndpointForm)
+	g.POST("/webhooks/endpoints/:id/test", ad.TestEndpointForm)
+	g.POST("/webhooks/endpoints/:id/rotate-secret", ad.RotateSecretForm)
+	g.POST("/webhooks/endpoints/:id/delete", ad.DeleteEndpointForm)
 
 	// Public redirect (handlers/public): no page middleware, see ExceptOnRedirect.
 	get(e, redirectRoute, h.public.Redirect) // redirect.go

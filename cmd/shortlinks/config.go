@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -46,6 +47,7 @@ type config struct {
 	UnauthRateLimit   float64
 	TokenRateLimit    float64
 	TrustedProxies    string
+	CORSOrigins       string
 
 	ClickFlushInterval     time.Duration
 	FlushStatementTimeout  time.Duration
@@ -103,6 +105,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	rate(&c.UnauthRateLimit, "UNAUTH_RATE_LIMIT", 30, "API calls without a valid token per minute per client")
 	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
 	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
+	str(&c.CORSOrigins, "CORS_ALLOWED_ORIGINS", "", "comma-separated origins (https://app.example.com) whose pages may call /api/v1 and /rest/, or * for any (empty: none)")
 	dur := func(p *time.Duration, env string, def time.Duration, usage string) {
 		fs.DurationVar(p, flagName(env), envParse(env, def, time.ParseDuration, &c.envErrs), usage+" ("+env+")")
 	}
@@ -151,6 +154,7 @@ func (c *config) validate() error {
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkOrigins(splitList(c.CORSOrigins))...)
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -185,6 +189,7 @@ func (c *config) handlersConfig() handlers.Config {
 		MetricsPublic:          c.MetricsPublic,
 		MetricsToken:           c.MetricsToken,
 		Webhooks:               c.Webhooks.opts,
+		CORSAllowedOrigins:     splitList(c.CORSOrigins),
 		DuplicateCheckInterval: c.DuplicateCheckInterval,
 	}
 }
@@ -321,4 +326,21 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// checkOrigins refuses a CORS_ALLOWED_ORIGINS entry that a browser would
+// never send as Origin (a path, a trailing slash, no scheme), which would
+// silently allow nothing.
+func checkOrigins(origins []string) []error {
+	var errs []error
+	for _, o := range origins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com (scheme and host, no path)", o))
+		}
+	}
+	return errs
 }

@@ -27,7 +27,9 @@ commands:
                       click batches the flusher could not write: list them, or write them now
 
 Every setting comes from the environment and can be overridden by a flag;
-run 'shortlinks <command> -h' to list them.
+run 'shortlinks <command> -h' to list them. With DATABASE_URL unset, migrate,
+check-duplicates and seed-demo use the database of the last 'make run'
+(written to .data/credentials), and say so.
 `
 
 // exitError carries a specific exit status out of a command.
@@ -65,6 +67,12 @@ func run(ctx context.Context, cmd string, args []string) error {
 	cfg.fillSecrets()
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	if cfg.DatabaseURL == "" && (cmd == "migrate" || cmd == "check-duplicates" || cmd == "seed-demo") {
+		if url, from := cliDatabaseURL(); url != "" {
+			fmt.Fprintf(os.Stderr, "shortlinks: DATABASE_URL is not set; using the database 'make run' wrote to %s\n", from)
+			cfg.DatabaseURL = url
+		}
 	}
 	switch cmd {
 	case "serve":

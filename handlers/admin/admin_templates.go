@@ -27,12 +27,12 @@ func (h *Handlers) TemplatesPage(c echo.Context) error {
 	} else if v := c.QueryParam("reset"); campaign.Known(v) {
 		flash = &views.Flash{OK: true, Text: campaign.DisplayName(v) + " template is back to its default."}
 	}
-	return h.renderTemplates(c, http.StatusOK, "", "", "", flash)
+	return h.renderTemplates(c, http.StatusOK, "", "", nil, flash)
 }
 
 // renderTemplates shows the editors; failed is a variant whose refused
 // text (body) and reason (why) are shown in place of the stored one.
-func (h *Handlers) renderTemplates(c echo.Context, status int, failed, body, why string, flash *views.Flash) error {
+func (h *Handlers) renderTemplates(c echo.Context, status int, failed, body string, why []string, flash *views.Flash) error {
 	ctx := c.Request().Context()
 	edited, err := h.Store.MessageTemplates(ctx)
 	if err != nil {
@@ -46,7 +46,7 @@ func (h *Handlers) renderTemplates(c echo.Context, status int, failed, body, why
 			e.Body, e.Edited = b, true
 		}
 		if v == failed {
-			e.Body, e.Error = body, why
+			e.Body, e.Errors = body, why
 		}
 		e.Count = h.templateCount(v, e.Body)
 		p.Editors = append(p.Editors, e)
@@ -57,8 +57,8 @@ func (h *Handlers) renderTemplates(c echo.Context, status int, failed, body, why
 // templateCount is the counter of a template: the sample message, counted
 // by the same code as the preview, or why the template cannot be used.
 func (h *Handlers) templateCount(variant, body string) views.TemplateCount {
-	if err := campaign.Validate(body); err != nil {
-		return views.TemplateCount{Variant: variant, Error: web.Capitalize(err.Error()) + "."}
+	if problems := campaign.Problems(body); len(problems) > 0 {
+		return views.TemplateCount{Variant: variant, Errors: sentences(problems)}
 	}
 	msg := campaign.Fill(body, campaign.Fields{Name: sampleName, City: sampleCity, URL: h.ShortURL(sampleSlug)})
 	return views.TemplateCount{Variant: variant, Message: msg, MessageCount: messageCount(campaign.Count(msg), h.Cfg.SMSRate)}
@@ -90,8 +90,8 @@ func (h *Handlers) SaveTemplate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/templates?reset="+v+"#tmpl-"+v)
 	}
 	body := normalizeNewlines(c.FormValue("body"))
-	if err := campaign.Validate(body); err != nil {
-		return h.renderTemplates(c, http.StatusBadRequest, v, body, web.Capitalize(err.Error())+".", nil)
+	if problems := campaign.Problems(body); len(problems) > 0 {
+		return h.renderTemplates(c, http.StatusBadRequest, v, body, sentences(problems), nil)
 	}
 	if err := h.Store.SaveMessageTemplate(ctx, v, body); err != nil {
 		return err
@@ -103,3 +103,12 @@ func (h *Handlers) SaveTemplate(c echo.Context) error {
 // normalizeNewlines turns the CRLF a browser sends for a textarea's line
 // breaks into LF, so a line break counts as one character, as in an SMS.
 func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+// sentences capitalizes each problem and ends it with a full stop.
+func sentences(problems []string) []string {
+	out := make([]string, len(problems))
+	for i, p := range problems {
+		out[i] = web.Capitalize(p) + "."
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -64,8 +65,9 @@ func (h *Handlers) RecordSend(c echo.Context) error {
 	return c.JSON(status, out)
 }
 
-// ListSends is GET /api/v1/campaigns/sends?business_id=&limit=: sends,
-// newest first, of one business or of all.
+// ListSends is GET /api/v1/campaigns/sends?business_id=&limit=&cursor=:
+// sends, newest first, of one business or of all, a page at a time (pass
+// next_cursor back as cursor).
 func (h *Handlers) ListSends(c echo.Context) error {
 	businessID := c.QueryParam("business_id")
 	if businessID != "" && !db.IsUUID(businessID) {
@@ -75,15 +77,26 @@ func (h *Handlers) ListSends(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sends, err := h.Store.ListSends(c.Request().Context(), strings.ToLower(businessID), limit)
+	cur, err := web.CursorParam(c, "sent")
+	if err != nil {
+		return err
+	}
+	sends, next, err := h.Store.SendsPage(c.Request().Context(), strings.ToLower(businessID), limit, cur)
+	if errors.Is(err, db.ErrInvalidInput) {
+		return web.Invalid("cursor", "cursor must be a next_cursor of this listing")
+	}
 	if err != nil {
 		return err
 	}
 	out := struct {
-		Sends []sendJSON `json:"sends"`
+		Sends      []sendJSON `json:"sends"`
+		NextCursor string     `json:"next_cursor,omitempty"`
 	}{Sends: make([]sendJSON, len(sends))}
 	for i, s := range sends {
 		out.Sends[i] = toSendJSON(s)
+	}
+	if next != nil {
+		out.NextCursor = next.String()
 	}
 	return c.JSON(http.StatusOK, out)
 }

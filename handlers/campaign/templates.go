@@ -1,10 +1,12 @@
 package campaign
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -83,42 +85,108 @@ func Fill(tmpl string, f Fields) string {
 	return strings.NewReplacer("{name}", strings.TrimSpace(f.Name), "{city}", city, "{url}", f.URL).Replace(tmpl)
 }
 
-// placeholder matches anything that looks like a placeholder, so a typo
-// such as {nmae} is caught when the template is configured, not after a
-// thousand messages went out with it.
-var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+// placeholders are the names a template may use, in braces.
+var placeholders = []string{"{name}", "{city}", "{url}"}
+
+// placeholderName is what looks like a placeholder, so a typo such as
+// {nmae} is named as an unknown placeholder rather than as stray braces.
+var placeholderName = regexp.MustCompile(`^\{[a-z_]+\}$`)
 
 // MaxTemplateLength bounds a template, in characters; the database refuses
 // longer ones too.
 const MaxTemplateLength = 1000
 
-// Validate checks an operator-supplied template: it must contain {url} (a
-// preview without the link is pointless), no unknown placeholder (all of
-// them are named, so one fix settles it) and at most MaxTemplateLength
-// characters.
+// Validate checks an operator-supplied template and reports every problem
+// at once (see Problems), joined with "; ".
 func Validate(tmpl string) error {
-	if strings.TrimSpace(tmpl) == "" {
-		return fmt.Errorf("template is empty")
-	}
-	if n := utf8.RuneCountInString(tmpl); n > MaxTemplateLength {
-		return fmt.Errorf("template is %d characters long; at most %d are allowed", n, MaxTemplateLength)
-	}
-	var unknown []string
-	for _, p := range placeholder.FindAllString(tmpl, -1) {
-		if p != "{name}" && p != "{city}" && p != "{url}" && !slices.Contains(unknown, p) {
-			unknown = append(unknown, p)
-		}
-	}
-	switch {
-	case len(unknown) == 1:
-		return fmt.Errorf("unknown placeholder %s (use {name}, {city} or {url})", unknown[0])
-	case len(unknown) > 1:
-		return fmt.Errorf("unknown placeholders %s (use {name}, {city} or {url})", strings.Join(unknown, ", "))
-	}
-	if !strings.Contains(tmpl, "{url}") {
-		return fmt.Errorf("template must contain {url}")
+	if p := Problems(tmpl); len(p) > 0 {
+		return errors.New(strings.Join(p, "; "))
 	}
 	return nil
+}
+
+// Problems lists everything wrong with a template, so one edit fixes them
+// all: it must contain {url} (a preview without the link is pointless), no
+// control or invisible character other than a newline (an ESC saved in a
+// template silently turns every message into UCS-2), every brace must be
+// part of {name}, {city} or {url} (a stray one reaches the recipient, as in
+// "{http://…}"), and at most MaxTemplateLength characters.
+func Problems(tmpl string) []string {
+	if strings.TrimSpace(tmpl) == "" {
+		return []string{"template is empty"}
+	}
+	var out []string
+	if n := utf8.RuneCountInString(tmpl); n > MaxTemplateLength {
+		out = append(out, fmt.Sprintf("template is %d characters long; at most %d are allowed", n, MaxTemplateLength))
+	}
+	if bad := invisible(tmpl); len(bad) > 0 {
+		out = append(out, "control or invisible characters are not allowed (only line breaks): "+strings.Join(bad, ", "))
+	}
+	unknown, stray := braces(tmpl)
+	switch {
+	case len(unknown) == 1:
+		out = append(out, fmt.Sprintf("unknown placeholder %s (use {name}, {city} or {url})", unknown[0]))
+	case len(unknown) > 1:
+		out = append(out, fmt.Sprintf("unknown placeholders %s (use {name}, {city} or {url})", strings.Join(unknown, ", ")))
+	}
+	if len(stray) > 0 {
+		out = append(out, "unbalanced braces: "+strings.Join(stray, ", ")+" (braces are only allowed around {name}, {city} or {url})")
+	}
+	if !strings.Contains(tmpl, "{url}") {
+		out = append(out, "template must contain {url}")
+	}
+	return out
+}
+
+// invisible names each control, format or line-separator character other
+// than a newline, with its position (1-based, in characters).
+func invisible(tmpl string) []string {
+	var bad []string
+	pos := 0
+	for _, r := range tmpl {
+		pos++
+		if r == '\n' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
+			bad = append(bad, fmt.Sprintf("U+%04X at character %d", r, pos))
+		}
+	}
+	return bad
+}
+
+// braces pairs every "{" with the next "}". A pair holding a known name is
+// a placeholder; one shaped like a name is an unknown placeholder (each
+// named once); any other brace is stray, named with its position.
+func braces(tmpl string) (unknown, stray []string) {
+	runes := []rune(tmpl)
+	for i := 0; i < len(runes); i++ {
+		switch runes[i] {
+		case '}':
+			stray = append(stray, fmt.Sprintf("} at character %d", i+1))
+		case '{':
+			j := i + 1
+			for j < len(runes) && runes[j] != '}' && runes[j] != '{' {
+				j++
+			}
+			if j == len(runes) || runes[j] == '{' {
+				stray = append(stray, fmt.Sprintf("{ at character %d", i+1))
+				continue
+			}
+			p := string(runes[i : j+1])
+			switch {
+			case slices.Contains(placeholders, p):
+			case placeholderName.MatchString(p):
+				if !slices.Contains(unknown, p) {
+					unknown = append(unknown, p)
+				}
+			default:
+				stray = append(stray, fmt.Sprintf("%s at character %d", p, i+1))
+			}
+			i = j
+		}
+	}
+	return unknown, stray
 }
 
 // WithOverrides returns the defaults with every non-empty override applied,

@@ -49,7 +49,13 @@ func TestDefaultsWithoutCity(t *testing.T) {
 func TestValidate(t *testing.T) {
 	for tmpl, ok := range map[string]bool{
 		"Hi {name}: {url}":             true,
-		"Deal {url} {{ curly }} €5":    true,
+		"Deal {url} €5\nsecond line":   true,
+		"Deal {url} {{ curly }} €5":    false,
+		"{{url}} {url}}":               false,
+		"Hi \x1b[1m{name}: {url}":      false,
+		"Hi \x01{name}: {url}":         false,
+		"Hi\t{name}: {url}":            false,
+		"Hi\u200b{name}: {url}":        false,
 		"":                             false,
 		"Hi {name}":                    false,
 		"Hi {nmae}: {url}":             false,
@@ -63,6 +69,16 @@ func TestValidate(t *testing.T) {
 	err := Validate("Hi {nmae} in {cty}: {link}")
 	if err == nil || !strings.Contains(err.Error(), "{nmae}, {cty}, {link}") {
 		t.Errorf("three unknown placeholders: %v, want all three named", err)
+	}
+	// Every kind of problem is reported in one answer, each with where it is.
+	got := Problems("Hi \x1b{nmae} {{url}} x}\x01")
+	want := []string{
+		"control or invisible characters are not allowed (only line breaks): U+001B at character 4, U+0001 at character 22",
+		"unknown placeholder {nmae} (use {name}, {city} or {url})",
+		"unbalanced braces: { at character 12, } at character 18, } at character 21 (braces are only allowed around {name}, {city} or {url})",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Problems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if err := Validate(strings.Repeat("x", MaxTemplateLength) + "{url}"); err == nil {
 		t.Error("a template over the length limit was accepted")

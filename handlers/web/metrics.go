@@ -30,6 +30,7 @@ type Metrics struct {
 	healthChecked   prometheus.Gauge
 	links           *prometheus.GaugeVec
 	deadLetters     prometheus.Gauge
+	webhooks        webhookGauges // metrics_webhooks.go
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -80,6 +81,7 @@ func NewMetrics(log *slog.Logger) *Metrics {
 		Name: "shortlinks_links",
 		Help: "Links by state (active, inactive), as of the last duplicate check: exact then, never a scan per scrape.",
 	}, []string{"state"})
+	m.webhooks = newWebhookGauges(m.Reg)
 	m.Reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links, m.deadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Handler = promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{

@@ -59,7 +59,11 @@ type Config struct {
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options
-	// Webhooks configures the delivery worker, started when URLs is set.
+	// CORSAllowedOrigins are the origins (scheme://host[:port], or "*")
+	// whose pages may call /api/v1 and /rest/ (CORS_ALLOWED_ORIGINS; cors.go).
+	CORSAllowedOrigins []string
+	// Webhooks configures the delivery worker, the endpoints' secret
+	// rotation and their test events (webhook_endpoints.go).
 	Webhooks webhooks.Options
 }
 
@@ -114,6 +118,8 @@ type Base struct {
 	// Campaign is the SMS rules (handlers/campaign): the one entry point
 	// of previews and sends for every surface.
 	Campaign *campaign.Service
+	// WebhookTester sends "Send test event" requests (no goroutine).
+	WebhookTester *webhooks.Tester
 }
 
 // NewBase returns the shared part of the handlers over store: the config
@@ -127,6 +133,8 @@ func NewBase(store *db.Store, cfg Config, log *slog.Logger) *Base {
 		Limits:      NewLimiters(cfg.Limits),
 		Metrics:     NewMetrics(log),
 		PageHeaders: pageHeaders(cfg.BaseURL),
+		// Its client holds idle connections only; it starts nothing.
+		WebhookTester: webhooks.NewTester(cfg.Webhooks),
 	}
 	b.Campaign = &campaign.Service{Store: store, Rate: cfg.SMSRate, Templates: cfg.SMSTemplates,
 		Destination: b.NormalizeURL, ShortURL: b.ShortURL}
