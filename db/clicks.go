@@ -163,6 +163,7 @@ const flushStatement = `WITH batch AS (
 		CROSS JOIN LATERAL (
 			SELECT c.id FROM campaign_sends c
 			WHERE (c.link_id = ANY (p.links) OR c.business_id = ANY (p.owners)) AND c.sent_at <= t.at
+			  AND c.voided_at IS NULL -- a voided send earns no taps (outreach.go VoidSend)
 			ORDER BY c.sent_at DESC, c.id DESC
 			LIMIT 1) s
 		GROUP BY s.id

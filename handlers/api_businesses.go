@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,21 +13,44 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 )
 
-// businessJSON is a business as the API returns it.
+// businessJSON is a business as the API returns it. Phone is E.164 or
+// null; Status is where its outreach stands (db.OutreachStatuses), with
+// the latest send that is not voided and its taps.
 type businessJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	City      string    `json:"city"`
-	Phone     string    `json:"phone"`
-	Status    string    `json:"status"`
-	SiteID    *string   `json:"site_id"`
-	SiteURL   *string   `json:"site_url"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string        `json:"id"`
+	Name       string        `json:"name"`
+	City       string        `json:"city"`
+	Phone      *string       `json:"phone"`
+	Status     string        `json:"status"`
+	ExternalID *string       `json:"external_id"`
+	OptedOutAt *time.Time    `json:"opted_out_at"`
+	LastSend   *lastSendJSON `json:"last_send"`
+	FirstTapAt *time.Time    `json:"first_tap_at"`
+	Taps       int64         `json:"taps"`
+	SiteID     *string       `json:"site_id"`
+	SiteURL    *string       `json:"site_url"`
+	CreatedAt  time.Time     `json:"created_at"`
+}
+
+// lastSendJSON is the latest send of a business that is not voided.
+type lastSendJSON struct {
+	ID      string    `json:"id"`
+	Variant string    `json:"variant"`
+	SentAt  time.Time `json:"sent_at"`
+	SentBy  *string   `json:"sent_by"`
 }
 
 func toBusinessJSON(b db.Business) businessJSON {
-	return businessJSON{ID: b.ID, Name: b.Name, City: b.City, Phone: b.Phone, Status: b.Status,
+	out := businessJSON{ID: b.ID, Name: b.Name, City: b.City, Status: b.OutreachStatus, ExternalID: b.ExternalID,
+		OptedOutAt: b.OptedOutAt, FirstTapAt: b.FirstTapAt, Taps: b.Taps,
 		SiteID: b.SiteID, SiteURL: b.SiteURL, CreatedAt: b.CreatedAt}
+	if b.Phone != "" {
+		out.Phone = &b.Phone
+	}
+	if b.LastSendID != nil {
+		out.LastSend = &lastSendJSON{ID: *b.LastSendID, Variant: deref(b.LastVariant), SentAt: *b.LastSentAt, SentBy: b.LastSentBy}
+	}
+	return out
 }
 
 type createBusinessRequest struct {
@@ -83,26 +108,60 @@ func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) 
 	return nb, nil
 }
 
-// ListBusinesses is GET /api/v1/businesses?limit=&offset=: a JSON array,
-// ordered by name.
+// businessListJSON is one page of GET /api/v1/businesses; NextCursor is
+// absent on the last page.
+type businessListJSON struct {
+	Businesses []businessJSON `json:"businesses"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+// ListBusinesses is GET /api/v1/businesses?status=&limit=&cursor=: one
+// page by name; pass next_cursor back as ?cursor= for the next one. Any
+// other parameter, or a malformed one, is a 400 naming it.
 func (h *Handlers) ListBusinesses(c echo.Context) error {
+	if err := onlyParams(c, "status", "limit", "cursor"); err != nil {
+		return err
+	}
 	limit, err := limitParam(c, 100)
 	if err != nil {
 		return err
 	}
-	offset, err := intParam(c, "offset", 0, 0, 1_000_000)
+	f := db.BusinessFilter{Limit: limit, Status: c.QueryParam("status")}
+	if f.Status != "" && !db.KnownOutreachStatus(f.Status) {
+		return invalid("status", "status must be one of %s", strings.Join(db.OutreachStatuses, ", "))
+	}
+	if raw := c.QueryParam("cursor"); raw != "" {
+		cur, err := db.ParseCursor(raw)
+		if err != nil {
+			return invalid("cursor", "cursor is not one this listing gave out; start again without it")
+		}
+		f.Cursor = &cur
+	}
+	page, err := h.store.ListBusinesses(c.Request().Context(), f)
+	if errors.Is(err, db.ErrInvalidInput) {
+		return invalid("cursor", "cursor is not one this listing gave out; start again without it")
+	}
 	if err != nil {
 		return err
 	}
-	bs, err := h.store.ListBusinesses(c.Request().Context(), limit, offset)
-	if err != nil {
-		return err
+	out := businessListJSON{Businesses: make([]businessJSON, len(page.Businesses))}
+	for i, b := range page.Businesses {
+		out.Businesses[i] = toBusinessJSON(b)
 	}
-	out := make([]businessJSON, len(bs))
-	for i, b := range bs {
-		out[i] = toBusinessJSON(b)
+	if page.Next != nil {
+		out.NextCursor = page.Next.String()
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// onlyParams answers 400 naming the first query parameter not in known.
+func onlyParams(c echo.Context, known ...string) error {
+	for name := range c.QueryParams() {
+		if !slices.Contains(known, name) {
+			return invalid(name, "unknown parameter %q: use %s", name, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 func deref(s *string) string {
