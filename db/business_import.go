@@ -62,6 +62,11 @@ func (s *Store) ImportBusinesses(ctx context.Context, rows []ImportRow, rejected
 	}
 	defer tx.Rollback()
 	res := ImportResult{ID: NewBatchID(), Rejected: rejected}
+	// A large import is a few long statements: more than the serving
+	// STATEMENT_TIMEOUT allows one query, for this transaction only.
+	if _, err = tx.ExecContext(ctx, `SET LOCAL statement_timeout = '120s'`); err != nil {
+		return ImportResult{}, false, fmt.Errorf("store: import: %w", classify(err))
+	}
 	if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, importLockKey); err != nil {
 		return ImportResult{}, false, fmt.Errorf("store: import: lock: %w", classify(err))
 	}

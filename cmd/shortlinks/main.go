@@ -21,6 +21,8 @@ commands:
   migrate up|up-to N|down|down-to N|status
   check-duplicates    print active duplicate links; exit 0 when none, 1 when any, 2 on error
   seed-demo           insert a dozen demo businesses into an empty database
+  businesses import [-partial] FILE
+                      import a CSV lead list (name, site_url, city, phone, external_id)
 
 Every setting comes from the environment and can be overridden by a flag;
 run 'shortlinks <command> -h' to list them.
@@ -73,6 +75,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return checkDuplicates(ctx, &cfg)
 	case "seed-demo":
 		return seedDemo(ctx, &cfg)
+	case "businesses":
+		return businesses(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
