@@ -68,9 +68,10 @@ func (s *Store) SetOptedOut(ctx context.Context, id string, optedOut bool) (Busi
 	defer tx.Rollback()
 	// The row lock this takes is what a concurrent RecordSend waits on
 	// (it reads the opt-out FOR SHARE), so a send is either before the
-	// opt-out or refused.
+	// opt-out or refused. clock_timestamp(): the time the row lock was
+	// had, after every send it waited for, so no send is later than it.
 	res, err := tx.ExecContext(ctx, `UPDATE businesses
-		SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, now()) END
+		SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, clock_timestamp()) END
 		WHERE id = $1`, id, optedOut)
 	if err != nil {
 		return Business{}, fmt.Errorf("store: opt-out %s: %w", id, classify(err))
