@@ -66,10 +66,14 @@ func (s *Store) SetOptedOut(ctx context.Context, id string, optedOut bool) (Busi
 		return Business{}, fmt.Errorf("store: opt-out: %w", classify(err))
 	}
 	defer tx.Rollback()
-	// The row lock this takes is what a concurrent RecordSend waits on
-	// (it reads the opt-out FOR SHARE), so a send is either before the
-	// opt-out or refused. clock_timestamp(): the time the row lock was
-	// had, after every send it waited for, so no send is later than it.
+	// The row lock is what a concurrent RecordSend waits on (it reads the
+	// opt-out FOR SHARE), so a send is either before the opt-out or
+	// refused. It is taken first, on its own, so that clock_timestamp()
+	// below is read after every send it waited for: opted_out_at is a
+	// true cut, no send of the business is later.
+	if _, err = tx.ExecContext(ctx, `SELECT 1 FROM businesses WHERE id = $1 FOR NO KEY UPDATE`, id); err != nil {
+		return Business{}, fmt.Errorf("store: opt-out %s: %w", id, classify(err))
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE businesses
 		SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, clock_timestamp()) END
 		WHERE id = $1`, id, optedOut)
