@@ -224,3 +224,80 @@ func optedOut(ctx context.Context, tx queryer, businessID string) (bool, error) 
 	}
 	return len(rows) == 1 && rows[0], nil
 }
+
+// SentLink is the link embedded in a business's latest send that is not
+// voided, and whether it still answers.
+type SentLink struct {
+	SendID     string    `db:"send_id"`
+	SentAt     time.Time `db:"sent_at"`
+	Link       Link      `db:"link"`
+	Superseded bool      `db:"superseded"`
+}
+
+// Deactivated reports whether recipients of the send see the expired page:
+// the link is inactive and forwards nowhere.
+func (l SentLink) Deactivated() bool { return !l.Link.IsActive && !l.Superseded }
+
+// LatestSentLink returns the link of the business's latest send that is
+// not voided; ErrNotFound when it has none.
+func (s *Store) LatestSentLink(ctx context.Context, businessID string) (SentLink, error) {
+	var row struct {
+		SendID     string    `db:"send_id"`
+		SentAt     time.Time `db:"sent_at"`
+		Superseded bool      `db:"superseded"`
+		Link
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT c.id::text AS send_id, c.sent_at, l.superseded_by IS NOT NULL AS superseded,
+			l.id, l.slug, l.destination_url, l.link_type, l.business_id::text, l.site_id::text,
+			l.is_active, l.click_count, l.preview_count, l.created_at, l.updated_at
+		FROM campaign_sends c JOIN short_links l ON l.id = c.link_id
+		WHERE c.business_id = $1 AND c.voided_at IS NULL
+		ORDER BY c.sent_at DESC, c.id DESC
+		LIMIT 1`, businessID)
+	if err != nil {
+		return SentLink{}, fmt.Errorf("store: latest sent link of %s: %w", businessID, classify(err))
+	}
+	return SentLink{SendID: row.SendID, SentAt: row.SentAt, Link: row.Link, Superseded: row.Superseded}, nil
+}
+
+// NextInQueue returns the id of the first business of the outreach queue
+// (ready for outreach, not sent, not opted out; by name, id) after the
+// given one ("" for the start), or ErrNotFound at the end.
+func (s *Store) NextInQueue(ctx context.Context, afterName, afterID string) (string, error) {
+	var id string
+	err := s.db.GetContext(ctx, &id, `SELECT b.id::text FROM businesses b
+		WHERE b.status = $1 AND (b.name, b.id) > ($2, $3::uuid) AND `+outreachWhere[OutreachNotSent]+`
+		ORDER BY b.name, b.id LIMIT 1`, StatusReadyForOutreach, afterName, orZeroUUID(afterID))
+	if err != nil {
+		return "", fmt.Errorf("store: next in queue: %w", classify(err))
+	}
+	return id, nil
+}
+
+// PrevInQueue returns the id of the business before the given one among
+// those ready for outreach and not opted out (sent or not: going back is
+// how a send just marked is checked or voided), or ErrNotFound.
+func (s *Store) PrevInQueue(ctx context.Context, beforeName, beforeID string) (string, error) {
+	var id string
+	err := s.db.GetContext(ctx, &id, `SELECT b.id::text FROM businesses b
+		WHERE b.status = $1 AND (b.name, b.id) < ($2, $3::uuid) AND b.opted_out_at IS NULL
+		ORDER BY b.name DESC, b.id DESC LIMIT 1`, StatusReadyForOutreach, beforeName, orZeroUUID(beforeID))
+	if err != nil {
+		return "", fmt.Errorf("store: previous in queue: %w", classify(err))
+	}
+	return id, nil
+}
+
+// CountQueue counts the businesses left in the outreach queue, exactly up
+// to exactCountLimit and estimated past it.
+func (s *Store) CountQueue(ctx context.Context) (Count, error) {
+	return s.boundedCount(ctx, `SELECT 1 FROM businesses b WHERE b.status = $1 AND `+outreachWhere[OutreachNotSent],
+		[]any{StatusReadyForOutreach})
+}
+
+func orZeroUUID(id string) string {
+	if id == "" {
+		return "00000000-0000-0000-0000-000000000000"
+	}
+	return id
+}

@@ -26,13 +26,26 @@ const (
 func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
 	// Bodies are limited before the CSRF check parses forms: no admin form
 	// comes near 64 kB, and an anonymous client must not make us read more.
-	g := e.Group("/admin", noStore, middleware.BodyLimit("64K"), h.loadSession, h.csrf, h.requireSession)
+	// The one exception is a signed-in CSV import (business_import.go).
+	g := e.Group("/admin", noStore, h.loadSession, adminBodyLimit, h.csrf, h.requireSession)
 	get(g, "", h.adminHome)
 	get(g, "/", h.adminHome)
 	get(g, "/login", h.LoginPage)
 	g.POST("/login", h.Login)
 	g.POST("/logout", h.Logout)
 	return g
+}
+
+// adminBodyLimit is 64 kB for every admin request but a signed-in
+// POST /admin/businesses/import, which may carry a lead list.
+func adminBodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	small, large := middleware.BodyLimit("64K")(next), middleware.BodyLimit("33M")(next)
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodPost && c.Path() == "/admin/businesses/import" && c.Get(ctxSignedIn) == true {
+			return large(c)
+		}
+		return small(c)
+	}
 }
 
 // loadSession reads the session cookie: ctxSession holds a valid,

@@ -35,6 +35,19 @@ func (h *Handlers) AddBusinessForm(c echo.Context) error {
 	if err != nil {
 		return h.renderBusinessForm(c, http.StatusBadRequest, form, err)
 	}
+	// The same business twice: ask first, naming the other one.
+	if c.FormValue("confirm_duplicate") != "1" {
+		clashes, err := h.store.ContactClashes(c.Request().Context(), nb.Phone, nb.SiteURL, "")
+		if err != nil {
+			return err
+		}
+		if len(clashes) > 0 {
+			for _, cl := range clashes {
+				form.Clashes = append(form.Clashes, clashText(cl))
+			}
+			return h.renderBusinessForm(c, http.StatusOK, form, nil)
+		}
+	}
 	b, err := h.store.CreateBusiness(c.Request().Context(), nb)
 	if err != nil {
 		return err
@@ -50,7 +63,7 @@ func (h *Handlers) EditBusinessPage(c echo.Context) error {
 		return err
 	}
 	f := editBusinessForm(b.ID, b.Name)
-	f.Name, f.City, f.Phone, f.SiteURL = b.Name, b.City, b.Phone, deref(b.SiteURL)
+	f.Name, f.City, f.Phone, f.SiteURL, f.OldSiteURL = b.Name, b.City, b.Phone, deref(b.SiteURL), deref(b.SiteURL)
 	return h.renderBusinessForm(c, http.StatusOK, f, nil)
 }
 
@@ -67,6 +80,7 @@ func (h *Handlers) EditBusinessForm(c echo.Context) error {
 	}
 	id, ctx := old.ID, c.Request().Context()
 	form, req := businessFromForm(c, editBusinessForm(id, old.Name))
+	form.OldSiteURL = deref(old.SiteURL)
 	nb, err := h.newBusiness(req)
 	if err != nil {
 		return h.renderBusinessForm(c, http.StatusBadRequest, form, err)

@@ -77,14 +77,48 @@ func (h *Handlers) CreateBusiness(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, created, err := h.store.CreateBusinessOnce(c.Request().Context(), nb, idem)
+	ctx := c.Request().Context()
+	// Looked up before the insert, so the new business is not its own clash.
+	clashes, err := h.store.ContactClashes(ctx, nb.Phone, nb.SiteURL, "")
+	if err != nil {
+		return err
+	}
+	b, created, err := h.store.CreateBusinessOnce(ctx, nb, idem)
 	if err != nil {
 		return err
 	}
 	if !created { // an Idempotency-Key repeat: the first answer's business
 		return c.JSON(http.StatusOK, toBusinessJSON(b))
 	}
-	return c.JSON(http.StatusCreated, toBusinessJSON(b))
+	out := createdBusinessJSON{businessJSON: toBusinessJSON(b), Warnings: []warningJSON{}}
+	for _, cl := range clashes {
+		out.Warnings = append(out.Warnings, warningJSON{Field: cl.Field, BusinessID: cl.BusinessID, BusinessName: cl.Name,
+			Message: clashText(cl)})
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// createdBusinessJSON is the answer of a create: the business, and a
+// warning for each other business already having its phone or site.
+type createdBusinessJSON struct {
+	businessJSON
+	Warnings []warningJSON `json:"warnings"`
+}
+
+type warningJSON struct {
+	Field        string `json:"field"`
+	BusinessID   string `json:"business_id"`
+	BusinessName string `json:"business_name"`
+	Message      string `json:"message"`
+}
+
+// clashText names the other business and what it shares.
+func clashText(cl db.ContactClash) string {
+	what := "this phone number"
+	if cl.Field == "site_url" {
+		what = "this site URL"
+	}
+	return cl.Name + " already has " + what
 }
 
 func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) {
@@ -99,11 +133,14 @@ func (h *Handlers) newBusiness(b createBusinessRequest) (db.NewBusiness, error) 
 	if err != nil {
 		return db.NewBusiness{}, invalid("site_url", "%s", err.Error())
 	}
-	nb := db.NewBusiness{Name: name, City: strings.TrimSpace(deref(b.City)), Phone: strings.TrimSpace(deref(b.Phone)), SiteURL: site}
-	for field, v := range map[string]string{"name": nb.Name, "city": nb.City, "phone": nb.Phone} {
+	nb := db.NewBusiness{Name: name, City: strings.TrimSpace(deref(b.City)), SiteURL: site}
+	for field, v := range map[string]string{"name": nb.Name, "city": nb.City} {
 		if !isPlainText(v) || utf8.RuneCountInString(v) > 200 {
 			return db.NewBusiness{}, invalid(field, "%s must be at most 200 characters of plain text on one line", field)
 		}
+	}
+	if nb.Phone, err = h.normalizePhone(deref(b.Phone)); err != nil { // business_import.go
+		return db.NewBusiness{}, invalid("phone", "%s", err.Error())
 	}
 	return nb, nil
 }

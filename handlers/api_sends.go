@@ -36,13 +36,23 @@ type sendJSON struct {
 	EstimatedCost cost.Amount `json:"estimated_cost"`
 	Currency      string      `json:"currency"`
 	SentAt        time.Time   `json:"sent_at"`
-	Created       *bool       `json:"created,omitempty"`
+	// TemplateVersion: the version of the variant's template rendered (0:
+	// the configured default; null: recorded before versions were kept).
+	TemplateVersion *int       `json:"template_version"`
+	SentBy          *string    `json:"sent_by"`
+	Clicks          int64      `json:"clicks"`
+	FirstClickedAt  *time.Time `json:"first_clicked_at"`
+	VoidedAt        *time.Time `json:"voided_at"`
+	VoidReason      *string    `json:"void_reason"`
+	Created         *bool      `json:"created,omitempty"`
 }
 
 func toSendJSON(s db.Send) sendJSON {
 	return sendJSON{ID: s.ID, BusinessID: s.BusinessID, Variant: s.Variant, Message: s.Message,
 		ShortURL: s.ShortURL, Slug: s.Slug, Encoding: s.Encoding, Segments: s.Segments,
-		EstimatedCost: cost.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt}
+		EstimatedCost: cost.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt,
+		TemplateVersion: s.TemplateVersion, SentBy: s.SentBy, Clicks: s.Clicks, FirstClickedAt: s.FirstClickedAt,
+		VoidedAt: s.VoidedAt, VoidReason: s.VoidReason}
 }
 
 // RecordSend is POST /api/v1/campaigns/sends: this business was sent this
@@ -62,7 +72,7 @@ func (h *Handlers) RecordSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	send, created, err := h.recordSend(c.Request().Context(), req, idem)
+	send, created, err := h.recordSend(c.Request().Context(), req, idem, h.actor(c))
 	if err != nil {
 		return err
 	}
@@ -98,7 +108,7 @@ func validCampaignRequest(b campaignRequest) (campaignRequest, error) {
 // the preview shows it. A repeated key is answered from the store in one
 // round trip; only a new key builds the preview (possibly creating the
 // link) and inserts, and the insert is itself safe against racing repeats.
-func (h *Handlers) recordSend(ctx context.Context, req campaignRequest, idem db.Idempotency) (db.Send, bool, error) {
+func (h *Handlers) recordSend(ctx context.Context, req campaignRequest, idem db.Idempotency, actor string) (db.Send, bool, error) {
 	send, err := h.store.FindSendByKey(ctx, idem)
 	if err == nil || !errors.Is(err, db.ErrNotFound) {
 		return send, false, err
@@ -111,10 +121,18 @@ func (h *Handlers) recordSend(ctx context.Context, req campaignRequest, idem db.
 	if err != nil {
 		return db.Send{}, false, err
 	}
+	if p.Deactivated != nil {
+		return db.Send{}, false, &APIError{Status: http.StatusConflict, Code: "link_deactivated", Field: "business_id",
+			Message: "the link sent to this business on " + displayTime(p.Deactivated.SentAt) + " is deactivated (recipients see the expired page); reactivate it before sending again"}
+	}
+	versions, err := h.store.MessageTemplateVersions(ctx)
+	if err != nil {
+		return db.Send{}, false, err
+	}
 	send, created, err := h.store.RecordSend(ctx, db.NewSend{
 		BusinessID: p.Business.ID, Variant: p.Variant, Message: p.Message, LinkID: p.Link.ID,
 		Slug: p.Link.Slug, ShortURL: p.ShortURL, Encoding: p.SMS.Encoding, Segments: p.SMS.Segments,
-		CostMicros: int64(p.Cost), Currency: p.Rate.Currency,
+		CostMicros: int64(p.Cost), Currency: p.Rate.Currency, TemplateVersion: versions[p.Variant], SentBy: actor,
 	}, idem)
 	if errors.Is(err, db.ErrReference) { // the business was deleted a moment ago
 		return db.Send{}, false, invalid("business_id", "business_id does not exist")

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -32,14 +34,30 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 		return invalid("idempotency_key", "the form is incomplete; reload the page and try again")
 	}
 	idem := idempotencyOf(key, req)
-	send, created, err := h.recordSend(c.Request().Context(), req, idem)
+	ctx := c.Request().Context()
+	send, created, err := h.recordSend(ctx, req, idem, h.actor(c))
 	if err != nil {
 		return err
 	}
 	if created {
 		h.log.Info("send recorded in the admin console", "business_id", id, "variant", variant, "send_id", send.ID)
 	}
-	return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
+	if c.FormValue("queue") != "1" {
+		return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
+	}
+	// In the queue the next business opens by itself, on the same tab.
+	b, err := h.store.GetBusiness(ctx, id)
+	if err != nil {
+		return err
+	}
+	next, err := h.store.NextInQueue(ctx, b.Name, b.ID)
+	if errors.Is(err, db.ErrNotFound) {
+		return c.Redirect(http.StatusSeeOther, "/admin/campaigns?status="+db.OutreachSent)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, campaignHref(next, variant, true)+"&sent="+send.ID)
 }
 
 // newFormKey is a fresh idempotency key for a rendered form.

@@ -47,6 +47,9 @@ func toAPIError(err error) *APIError {
 		return notFound("resource")
 	case errors.Is(err, db.ErrIdempotencyMismatch):
 		return errKeyReused
+	case errors.Is(err, db.ErrOptedOut):
+		return &APIError{Status: http.StatusConflict, Code: "opted_out", Field: "business_id",
+			Message: "this business opted out (replied STOP): no send can be recorded for it until it opts back in"}
 	case errors.Is(err, db.ErrConflict):
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
 	case errors.Is(err, db.ErrInvalidInput):

@@ -151,7 +151,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 	api.POST("/links/:slug/activate", h.ActivateLink, auth)
 	api.POST("/businesses", h.CreateBusiness, auth)
 	get(api, "/businesses", h.ListBusinesses, auth)
-	get(api, "/businesses/:id", h.GetBusiness, auth) // with totals over its links
+	get(api, "/businesses/:id", h.GetBusiness, auth)         // with totals over its links
+	api.POST("/businesses/import", h.ImportBusinesses, auth) // business_import.go
+	api.POST("/businesses/:id/opt-out", h.OptOut, auth)      // api_outreach.go
+	api.DELETE("/businesses/:id/opt-out", h.OptIn, auth)
+	api.POST("/campaigns/sends/:id/void", h.VoidSend, auth) // api_outreach.go
 	get(api, "/health/duplicates", h.DuplicateHealth, auth)
 	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth)  // api_campaigns.go, over preview.go
 	api.POST("/campaigns/sends", h.RecordSend, auth)        // api_sends.go, over preview.go

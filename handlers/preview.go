@@ -27,6 +27,11 @@ type Preview struct {
 	SMS      sms.Result
 	Cost     cost.Amount
 	Rate     cost.Rate
+	// Deactivated is set when the link of the business's latest send is
+	// deactivated: the preview shows that link (recipients see the expired
+	// page) instead of silently making a new one, and nothing can be sent
+	// until it is reactivated.
+	Deactivated *db.SentLink
 }
 
 // preview is the one code path behind the campaign pages (campaigns.go)
@@ -50,16 +55,25 @@ func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Pre
 	if err != nil {
 		return Preview{}, err
 	}
-	link, _, err := h.store.GetOrCreateLink(ctx, db.LinkRequest{
-		DestinationURL: dest, LinkType: db.LinkTypeSitePreview, BusinessID: &b.ID, SiteID: b.SiteID,
-	})
+	sent, err := h.deactivatedSentLink(ctx, b)
+	if err != nil {
+		return Preview{}, err
+	}
+	var link db.Link
+	if sent != nil {
+		link = sent.Link
+	} else {
+		link, _, err = h.store.GetOrCreateLink(ctx, db.LinkRequest{
+			DestinationURL: dest, LinkType: db.LinkTypeSitePreview, BusinessID: &b.ID, SiteID: b.SiteID,
+		})
+	}
 	if errors.Is(err, db.ErrReference) { // the business was deleted a moment ago
 		return Preview{}, notFound("business")
 	}
 	if err != nil {
 		return Preview{}, err
 	}
-	p := Preview{Business: b, Variant: variant, Link: link, ShortURL: h.shortURL(link.Slug), Rate: h.cfg.SMSRate}
+	p := Preview{Business: b, Variant: variant, Link: link, ShortURL: h.shortURL(link.Slug), Rate: h.cfg.SMSRate, Deactivated: sent}
 	templates, err := h.messageTemplates(ctx) // admin_templates.go: console edits over the defaults
 	if err != nil {
 		return Preview{}, err
@@ -71,6 +85,23 @@ func (h *Handlers) preview(ctx context.Context, businessID, variant string) (Pre
 	p.SMS = sms.Count(p.Message)
 	p.Cost = p.Rate.Estimate(p.SMS.Segments)
 	return p, nil
+}
+
+// deactivatedSentLink is the link of the business's latest send when it
+// is deactivated (inactive, forwarding nowhere), else nil. A business
+// never sent, or whose sent link still answers, needs no second look.
+func (h *Handlers) deactivatedSentLink(ctx context.Context, b db.Business) (*db.SentLink, error) {
+	if b.LastSendID == nil {
+		return nil, nil
+	}
+	sent, err := h.store.LatestSentLink(ctx, b.ID)
+	if errors.Is(err, db.ErrNotFound) { // voided meanwhile
+		return nil, nil
+	}
+	if err != nil || !sent.Deactivated() {
+		return nil, err
+	}
+	return &sent, nil
 }
 
 // siteDestination is the link destination for a business: its site URL,

@@ -1,8 +1,12 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,11 +36,21 @@ type variantResult struct {
 	CostPerBusinessClicked *cost.Amount `json:"cost_per_business_clicked"`
 }
 
-// resultsJSON is GET /api/v1/campaigns/results.
+// resultsJSON is GET /api/v1/campaigns/results. ByVersion is present
+// with ?by=version: each variant's line per template version.
 type resultsJSON struct {
-	Variants []variantResult `json:"variants"`
-	Since    *time.Time      `json:"since"`
-	Until    *time.Time      `json:"until"`
+	Variants  []variantResult `json:"variants"`
+	ByVersion []versionResult `json:"by_version,omitempty"`
+	Since     *time.Time      `json:"since"`
+	Until     *time.Time      `json:"until"`
+}
+
+// versionResult is a variant's results for one template version
+// (template_version 0: the configured default; null: sends recorded
+// before versions were kept).
+type versionResult struct {
+	variantResult
+	TemplateVersion *int `json:"template_version"`
 }
 
 // CampaignResults is GET /api/v1/campaigns/results?since=&until=: per
@@ -49,21 +63,18 @@ func (h *Handlers) CampaignResults(c echo.Context) error {
 	return c.JSON(http.StatusOK, r)
 }
 
-// results reads since/until and builds every variant's line, with zeros
-// for variants without sends.
+// results reads since/until (and by=version) and builds every variant's
+// line, with zeros for variants without sends.
 func (h *Handlers) results(c echo.Context) (resultsJSON, error) {
-	since, err := timeParam(c, "since")
+	w, err := resultsWindowParams(c)
 	if err != nil {
 		return resultsJSON{}, err
 	}
-	until, err := timeParam(c, "until")
-	if err != nil {
-		return resultsJSON{}, err
-	}
-	if since != nil && until != nil && !until.After(*since) {
-		return resultsJSON{}, invalid("until", "until must be later than since")
-	}
-	rows, err := h.store.CampaignResults(c.Request().Context(), since, until)
+	return h.resultsFor(c.Request().Context(), w)
+}
+
+func (h *Handlers) resultsFor(ctx context.Context, w resultsWindow) (resultsJSON, error) {
+	rows, err := h.store.CampaignResults(ctx, w.since, w.until)
 	if err != nil {
 		return resultsJSON{}, err
 	}
@@ -71,11 +82,21 @@ func (h *Handlers) results(c echo.Context) (resultsJSON, error) {
 	for _, r := range rows {
 		byVariant[r.Variant] = r
 	}
-	out := resultsJSON{Since: since, Until: until, Variants: make([]variantResult, 0, len(messages.Variants))}
+	out := resultsJSON{Since: w.since, Until: w.until, Variants: make([]variantResult, 0, len(messages.Variants))}
 	for _, v := range messages.Variants {
 		r := byVariant[v]
 		r.Variant = v
 		out.Variants = append(out.Variants, h.variantResult(r))
+	}
+	if w.byVersion {
+		versions, err := h.store.CampaignResultsByVersion(ctx, w.since, w.until)
+		if err != nil {
+			return resultsJSON{}, err
+		}
+		out.ByVersion = make([]versionResult, 0, len(versions))
+		for _, r := range versions {
+			out.ByVersion = append(out.ByVersion, versionResult{variantResult: h.variantResult(r), TemplateVersion: r.TemplateVersion})
+		}
 	}
 	return out, nil
 }
@@ -104,31 +125,145 @@ func perUnit(total cost.Amount, n int64) *cost.Amount {
 	return &a
 }
 
-// timeParam reads an optional RFC 3339 query parameter.
-func timeParam(c echo.Context, name string) (*time.Time, error) {
-	raw := c.QueryParam(name)
+// resultsWindow is the sends a results view covers: sent_at in [since,
+// until) (nil: unbounded), as typed (raw*, for the form) and whether
+// each variant is split by template version.
+type resultsWindow struct {
+	since, until       *time.Time
+	rawSince, rawUntil string
+	byVersion          bool
+}
+
+// resultsWindowParams reads ?since=&until=&by=. Each bound is a date
+// (2026-12-01, midnight UTC; an until date counts its whole day) or an
+// RFC 3339 time (2026-12-01T09:30:00Z, exact).
+func resultsWindowParams(c echo.Context) (resultsWindow, error) {
+	w := resultsWindow{rawSince: strings.TrimSpace(c.QueryParam("since")), rawUntil: strings.TrimSpace(c.QueryParam("until"))}
+	switch by := c.QueryParam("by"); by {
+	case "":
+	case "version":
+		w.byVersion = true
+	default:
+		return w, invalid("by", "by must be version (or left out)")
+	}
+	var err error
+	if w.since, err = timeBound("since", w.rawSince, false); err != nil {
+		return w, err
+	}
+	if w.until, err = timeBound("until", w.rawUntil, true); err != nil {
+		return w, err
+	}
+	if w.since != nil && w.until != nil && !w.until.After(*w.since) {
+		return w, invalid("until", "until must be later than since")
+	}
+	return w, nil
+}
+
+// timeBound parses one bound; an end date means the end of that day.
+func timeBound(name, raw string, end bool) (*time.Time, error) {
 	if raw == "" {
 		return nil, nil
 	}
+	if d, err := time.Parse(time.DateOnly, raw); err == nil {
+		if end {
+			d = d.AddDate(0, 0, 1)
+		}
+		return &d, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, raw)
 	if err != nil {
-		return nil, invalid(name, "%s must be an RFC 3339 time such as 2026-12-01T00:00:00Z", name)
+		return nil, invalid(name, "%s must be a date such as 2026-12-01 (or a time such as 2026-12-01T09:30:00Z)", name)
 	}
 	return &t, nil
 }
 
+// values are the window's query parameters, as typed.
+func (w resultsWindow) values() url.Values {
+	v := url.Values{}
+	if w.rawSince != "" {
+		v.Set("since", w.rawSince)
+	}
+	if w.rawUntil != "" {
+		v.Set("until", w.rawUntil)
+	}
+	if w.byVersion {
+		v.Set("by", "version")
+	}
+	return v
+}
+
+// href is the results page for the window (without the version split
+// unless keepBy).
+func (w resultsWindow) href(keepBy bool) string {
+	v := w.values()
+	if !keepBy {
+		v.Del("by")
+	}
+	if len(v) == 0 {
+		return "/admin/results"
+	}
+	return "/admin/results?" + v.Encode()
+}
+
 // ResultsPage is GET /admin/results: the same figures as the API, and a
-// plain sentence saying whether one variant is ahead.
+// plain sentence saying whether one variant is ahead. A bad date keeps
+// the form as typed and says what is wrong (400), instead of an error page.
 func (h *Handlers) ResultsPage(c echo.Context) error {
-	r, err := h.results(c)
+	w, err := resultsWindowParams(c)
+	p := views.ResultsPage{Since: w.rawSince, Until: w.rawUntil, ByVersion: w.byVersion, Presets: resultPresets(w, time.Now())}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Field != "" {
+		p.Error, p.Field = capitalize(apiErr.Message)+".", apiErr.Field
+		p.Verdict = "Choose the dates again to see results."
+		return render(c, http.StatusBadRequest, views.Results(h.chrome(c, "Results", "results"), p))
+	}
 	if err != nil {
 		return err
 	}
-	p := views.ResultsPage{Since: c.QueryParam("since"), Until: c.QueryParam("until"), Verdict: verdict(r.Variants)}
-	for _, v := range r.Variants {
-		p.Rows = append(p.Rows, resultRow(v))
+	r, err := h.resultsFor(c.Request().Context(), w)
+	if err != nil {
+		return err
+	}
+	p.Verdict = verdict(r.Variants)
+	if w.byVersion {
+		for _, v := range r.ByVersion {
+			row := resultRow(v.variantResult)
+			row.Version = versionLabel(v.TemplateVersion)
+			p.Rows = append(p.Rows, row)
+		}
+	} else {
+		for _, v := range r.Variants {
+			row := resultRow(v)
+			row.SentHref, row.TappedHref = variantBusinessesHref(v.Variant, false, w), variantBusinessesHref(v.Variant, true, w)
+			p.Rows = append(p.Rows, row)
+		}
 	}
 	return render(c, http.StatusOK, views.Results(h.chrome(c, "Results", "results"), p))
+}
+
+// resultPresets are the quick windows: the last 7 and 30 days (today
+// included, UTC) and all time.
+func resultPresets(w resultsWindow, now time.Time) []views.DatePreset {
+	today := now.UTC().Format(time.DateOnly)
+	preset := func(label string, days int) views.DatePreset {
+		pw := resultsWindow{byVersion: w.byVersion}
+		if days > 0 {
+			pw.rawSince, pw.rawUntil = now.UTC().AddDate(0, 0, 1-days).Format(time.DateOnly), today
+		}
+		return views.DatePreset{Label: label, Href: pw.href(true),
+			Active: pw.rawSince == w.rawSince && pw.rawUntil == w.rawUntil}
+	}
+	return []views.DatePreset{preset("Last 7 days", 7), preset("Last 30 days", 30), preset("All time", 0)}
+}
+
+func versionLabel(v *int) string {
+	switch {
+	case v == nil:
+		return "before versions"
+	case *v == 0:
+		return "default"
+	}
+	return fmt.Sprintf("v%d", *v)
 }
 
 // verdict names the leading variant when its whole 95% interval lies

@@ -49,3 +49,32 @@ func Display(e164 string) string {
 	}
 	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
 }
+
+// SMSHref is the "Text this" link: an sms: URI (RFC 5724) to number with
+// body as the message, which a phone opens in its messaging app ready to
+// send. It is written sms:+15551234567?&body=… — the "?&" form is the one
+// both iOS (which before iOS 8 wanted "&body=") and Android (which wants a
+// query, "?body=") read; each ignores the empty parameter. The body is
+// percent-encoded byte by byte except RFC 3986's unreserved characters, so
+// a space is %20 (never "+", which Messages shows as a plus), a newline
+// %0A, and "&", "#" or "?" in the message cannot end it early.
+func SMSHref(e164, body string) string {
+	return "sms:" + e164 + "?&body=" + escapeBody(body)
+}
+
+func escapeBody(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) * 3)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}

@@ -1,6 +1,10 @@
 package phone
 
-import "testing"
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	cases := []struct {
@@ -32,5 +36,24 @@ func TestValidRegion(t *testing.T) {
 		if got := ValidRegion(region); got != want {
 			t.Errorf("ValidRegion(%q) = %t, want %t", region, got, want)
 		}
+	}
+}
+
+// The body of a "Text this" link decodes to exactly the message, whatever
+// it holds: spaces, plus signs, &, #, ?, newlines, accents and emoji.
+func TestSMSHrefCarriesTheExactMessage(t *testing.T) {
+	msg := "Hi Rosa's Bakery & Café #1? 50% off + more\nhttps://sho.rt/AbC123 🎉"
+	href := SMSHref("+15125550134", msg)
+	const prefix = "sms:+15125550134?&body="
+	if !strings.HasPrefix(href, prefix) {
+		t.Fatalf("href %q does not start with %q", href, prefix)
+	}
+	enc := strings.TrimPrefix(href, prefix)
+	if strings.ContainsAny(enc, " +&#?\n") {
+		t.Errorf("body %q has characters that would end or change it", enc)
+	}
+	got, err := url.PathUnescape(enc)
+	if err != nil || got != msg {
+		t.Errorf("body decodes to %q (%v), want %q", got, err, msg)
 	}
 }
