@@ -9,8 +9,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// resourceImport is the idempotency resource of a business import.
-const resourceImport = "business_import"
+// ResourceImport is the idempotency resource of a business import.
+const ResourceImport = "business_import"
 
 // importLockKey is the advisory lock that makes imports take turns: two
 // imports matching rows to the same business (or inserting the same
@@ -72,7 +72,7 @@ func (s *Store) ImportBusinesses(ctx context.Context, rows []ImportRow, rejected
 	}
 	if idem.Set() {
 		var claimed []string
-		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(resourceImport)+` SELECT resource_id FROM claimed`,
+		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(ResourceImport)+` SELECT resource_id FROM claimed`,
 			idem.Key, idem.RequestHash, res.ID)
 		if err != nil {
 			return ImportResult{}, false, fmt.Errorf("store: import: %w", classify(err))
@@ -228,7 +228,7 @@ func insertImported(ctx context.Context, tx *sqlx.Tx) (int, error) {
 // replayedImport is the result of the import an earlier request made
 // with idem.
 func (s *Store) replayedImport(ctx context.Context, idem Idempotency) (ImportResult, error) {
-	id, err := s.replayedKey(ctx, idem, resourceImport)
+	id, err := s.replayedKey(ctx, idem, ResourceImport)
 	if err != nil {
 		return ImportResult{}, err
 	}

@@ -81,7 +81,7 @@ func (s *Store) CreateBusinessOnce(ctx context.Context, nb NewBusiness, idem Ide
 		// request with the key waits on it and, once this commits, finds
 		// it taken and reads this business.
 		var claimed []string
-		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(resourceBusiness)+` SELECT resource_id FROM claimed`,
+		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(ResourceBusiness)+` SELECT resource_id FROM claimed`,
 			idem.Key, idem.RequestHash, id)
 		if err != nil {
 			return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
@@ -111,7 +111,7 @@ func (s *Store) CreateBusinessOnce(ctx context.Context, nb NewBusiness, idem Ide
 
 // replayedBusiness is the business an earlier request created with idem.
 func (s *Store) replayedBusiness(ctx context.Context, idem Idempotency) (Business, bool, error) {
-	id, err := s.replayedKey(ctx, idem, resourceBusiness)
+	id, err := s.replayedKey(ctx, idem, ResourceBusiness)
 	if err != nil {
 		return Business{}, false, err
 	}
@@ -155,7 +155,7 @@ func (s *Store) ListBusinesses(ctx context.Context, f BusinessFilter) (BusinessP
 	key, id := "", "00000000-0000-0000-0000-000000000000"
 	after := false
 	if f.Cursor != nil {
-		if f.Cursor.Order != businessOrder || f.Cursor.Before || !isUUIDText(f.Cursor.ID) {
+		if f.Cursor.Order != businessOrder || f.Cursor.Before || !IsUUID(f.Cursor.ID) {
 			return BusinessPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
 		}
 		key, id, after = f.Cursor.Key, f.Cursor.ID, true
