@@ -33,7 +33,7 @@ func (h *Handlers) ResultsPage(c echo.Context) error {
 	}
 	p.Verdict = verdict(r.Variants)
 	if w.ByVersion {
-		for _, v := range r.ByVersion {
+		for _, v := range *r.ByVersion {
 			row := resultRow(v.VariantResult)
 			row.Version = versionLabel(v.TemplateVersion)
 			p.Rows = append(p.Rows, row)

@@ -36,7 +36,7 @@ type VariantResult struct {
 // with ?by=version: each variant's line per template version.
 type ResultsJSON struct {
 	Variants  []VariantResult `json:"variants"`
-	ByVersion []VersionResult `json:"by_version,omitempty"`
+	ByVersion *[]VersionResult `json:"by_version,omitempty"`
 	Since     *time.Time      `json:"since"`
 	Until     *time.Time      `json:"until"`
 }
@@ -80,10 +80,11 @@ func (h *Base) ResultsFor(ctx context.Context, w ResultsWindow) (ResultsJSON, er
 		if err != nil {
 			return ResultsJSON{}, err
 		}
-		out.ByVersion = make([]VersionResult, 0, len(versions))
+		byVersion := make([]VersionResult, 0, len(versions))
 		for _, r := range versions {
-			out.ByVersion = append(out.ByVersion, VersionResult{VariantResult: h.VariantResult(r), TemplateVersion: r.TemplateVersion})
+			byVersion = append(byVersion, VersionResult{VariantResult: h.VariantResult(r), TemplateVersion: r.TemplateVersion})
 		}
+		out.ByVersion = &byVersion
 	}
 	return out, nil
 }
