@@ -35,10 +35,10 @@ type VariantResult struct {
 // ResultsJSON is GET /api/v1/campaigns/results. ByVersion is present
 // with ?by=version: each variant's line per template version.
 type ResultsJSON struct {
-	Variants  []VariantResult `json:"variants"`
+	Variants  []VariantResult  `json:"variants"`
 	ByVersion *[]VersionResult `json:"by_version,omitempty"`
-	Since     *time.Time      `json:"since"`
-	Until     *time.Time      `json:"until"`
+	Since     *time.Time       `json:"since"`
+	Until     *time.Time       `json:"until"`
 }
 
 // VersionResult is a variant's results for one template version
