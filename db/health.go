@@ -214,63 +214,11 @@ type IndexState struct {
 
 // UniqueIndexState reads from the catalog whether the one-active-link index
 // exists and is valid: the guarantee itself, never a cached answer.
+// Get-or-create's cached view of the index follows the answer.
 func (s *Store) UniqueIndexState(ctx context.Context) (IndexState, error) {
-	var st IndexState
-	err := s.db.GetContext(ctx, &st, `SELECT count(*) > 0 AS present, COALESCE(bool_and(i.indisvalid), false) AS valid
-		FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
-		WHERE c.relname = $1 AND c.relnamespace = to_regnamespace(current_schema())`, UniqueIndexName)
-	if err != nil {
-		return IndexState{}, fmt.Errorf("store: unique index state: %w", classify(err))
+	st, err := indexStateIn(ctx, s.db)
+	if err == nil {
+		s.setGuarantee(ctx, st.Present && st.Valid)
 	}
-	return st, nil
-}
-
-// HealDuplicates applies the heal rule of migration 00004 (keep the oldest
-// active link of each (destination, link type), deactivate the others) and
-// records in each deactivated duplicate the link it was merged into, so its
-// slug keeps redirecting there. Links already superseded by a deactivated
-// duplicate are re-pointed to the survivor, so forwarding stays one hop.
-// It then recreates the unique index if it is missing. It returns the slugs
-// it deactivated; with the unique index in place there are none.
-func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	defer tx.Rollback()
-	// As in 00004: block writers between reading the groups and changing
-	// them, so no duplicate created meanwhile escapes (readers proceed).
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE short_links IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	var slugs []string
-	err = tx.SelectContext(ctx, &slugs, `WITH ranked AS (
-			SELECT id, first_value(id) OVER w AS survivor, row_number() OVER w AS rank
-			FROM short_links
-			WHERE is_active
-			WINDOW w AS (PARTITION BY destination_hash, destination_url, link_type ORDER BY created_at, id)
-		), losers AS (
-			UPDATE short_links l
-			SET is_active = false, superseded_by = r.survivor, updated_at = clock_timestamp()
-			FROM ranked r
-			WHERE l.id = r.id AND r.rank > 1
-			RETURNING l.id, l.slug, r.survivor
-		), repointed AS (
-			UPDATE short_links d SET superseded_by = losers.survivor
-			FROM losers WHERE d.superseded_by = losers.id
-		)
-		SELECT slug FROM losers ORDER BY slug`)
-	if err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	// Healing restores the guarantee too: without the index every create
-	// fails (its ON CONFLICT names it). Still under the lock, so nothing
-	// new slips in between; a no-op when the index is in place.
-	if _, err := tx.ExecContext(ctx, createUniqueIndex); err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: restore %s: %w", UniqueIndexName, classify(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	return slugs, nil
+	return st, err
 }

@@ -11,13 +11,13 @@ import (
 // embeds: it points at the business's site.
 const LinkTypeSitePreview = "site_preview"
 
-// UniqueIndexName is the partial unique index (migration 00004) that
+// UniqueIndexName is the partial unique index (migration 00012) that
 // enforces one active link per (destination, link type).
 const UniqueIndexName = "short_links_one_active_idx"
 
-// createUniqueIndex restores UniqueIndexName exactly as migration 00004
-// creates it, when someone dropped it; HealDuplicates runs it after healing.
-const createUniqueIndex = `CREATE UNIQUE INDEX IF NOT EXISTS ` + UniqueIndexName + `
+// createUniqueIndex builds UniqueIndexName exactly as migration 00012 does;
+// Heal runs it last.
+const createUniqueIndex = `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ` + UniqueIndexName + `
 	ON short_links (destination_hash, link_type) WHERE is_active`
 
 // Link is one row of short_links.
@@ -71,7 +71,8 @@ const (
 // creating it when there is none. It never checks-then-acts: the insert
 // itself is conflict-safe, so however many callers race, the database keeps
 // exactly one active row and every caller gets it. created is true for the
-// single caller whose insert won.
+// single caller whose insert won. While the unique index is missing or
+// invalid it keeps the same promise another way (links_degraded.go).
 func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, bool, error) {
 	for range maxRaceAttempts {
 		// Fast path, and after a lost race the winner's row: each SELECT is
@@ -84,12 +85,26 @@ func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, boo
 		if !errors.Is(err, ErrNotFound) {
 			return Link{}, false, err
 		}
-		link, err = s.insertLink(ctx, req)
+		inForce, err := s.guaranteeInForce(ctx)
+		if err != nil {
+			return Link{}, false, err
+		}
+		if inForce {
+			link, err = s.insertLink(ctx, req)
+		} else {
+			link, err = s.insertLinkLocked(ctx, req)
+		}
 		if err == nil {
 			s.linksCreated.Add(1)
 			return link, true, nil
 		}
-		if !errors.Is(err, errLostRace) {
+		switch {
+		case errors.Is(err, errNoArbiter):
+			// The index went away since we last looked: take the locked
+			// path from now on (and right away, for this request).
+			s.guaranteeLost(ctx)
+			continue
+		case !errors.Is(err, errLostRace):
 			return Link{}, false, err
 		}
 		s.conflictsResolved.Add(1)
@@ -103,12 +118,20 @@ func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, boo
 var errLostRace = errors.New("lost insert race")
 
 // activeLink finds the active link for a destination. The hash narrows the
-// search through the unique index; the URL comparison makes it exact.
+// search through the unique index; the URL comparison makes it exact. With
+// duplicates left from before the guarantee it returns the oldest, the one
+// a heal keeps.
 func (s *Store) activeLink(ctx context.Context, url, linkType string) (Link, error) {
+	return activeLinkIn(ctx, s.db, url, linkType)
+}
+
+func activeLinkIn(ctx context.Context, q queryer, url, linkType string) (Link, error) {
 	var l Link
-	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links
+	err := q.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links
 		WHERE destination_hash = short_links_url_hash($1) AND destination_url = $1
-		  AND link_type = $2 AND is_active`, url, linkType)
+		  AND link_type = $2 AND is_active
+		ORDER BY created_at, id
+		LIMIT 1`, url, linkType)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: find active link: %w", classify(err))
 	}
@@ -139,6 +162,8 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 		case isUniqueViolation(err, "short_links_slug_key"):
 			s.log.DebugContext(ctx, "store: slug collided; retrying with another", "slug", slug)
 			continue
+		case isNoArbiter(err):
+			return Link{}, errNoArbiter
 		case referenceError(err) != nil:
 			return Link{}, fmt.Errorf("store: insert link: %w", referenceError(err))
 		case err != nil:
@@ -177,10 +202,20 @@ func (s *Store) Activate(ctx context.Context, slug string) (Link, error) {
 }
 
 func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, error) {
+	if active {
+		// Under the destination's lock whether or not the index is in
+		// force: activations are rare, and no 42P10 would tell a stale
+		// "in force" apart from a dropped index here.
+		return s.activateLocked(ctx, slug)
+	}
+	return setActiveIn(ctx, s.db, slug, active)
+}
+
+func setActiveIn(ctx context.Context, q queryer, slug string, active bool) (Link, error) {
 	var l Link
 	// Either way the link is no longer superseded: an admin's decision
 	// replaces the heal's. updated_at only moves when the state changes.
-	err := s.db.GetContext(ctx, &l, `UPDATE short_links
+	err := q.GetContext(ctx, &l, `UPDATE short_links
 		SET is_active = $2, superseded_by = NULL,
 		    updated_at = CASE WHEN is_active = $2 AND superseded_by IS NULL THEN updated_at ELSE clock_timestamp() END
 		WHERE slug = $1

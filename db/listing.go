@@ -43,16 +43,28 @@ func (s LinkSort) descending() bool { return s == SortNewest || s == SortMostCli
 
 // ListFilter selects and orders links for listings. Zero values mean "all".
 type ListFilter struct {
-	Query    string // substring of slug or destination
-	LinkType string
-	Active   *bool
-	Sort     LinkSort // default SortNewest
-	Limit    int      // clamped to 1..500, default 50
-	Cursor   *Cursor  // nil: the first page
+	// Query is the search text as typed (see search.go): a slug prefix, or
+	// a fragment of the destination, business name or city, ignoring case,
+	// accents and punctuation.
+	Query string
+	// URL is Query as a destination, normalised as creates normalise it,
+	// when Query is a full URL; Domain is the host Query names (lowercase
+	// ASCII) when it is a domain. The caller sets them: it owns the URL
+	// policy. Links with that URL, or on that domain, are listed first.
+	URL, Domain string
+	LinkType    string
+	Active      *bool
+	Sort        LinkSort // default SortNewest
+	Limit       int      // clamped to 1..500, default 50
+	Cursor      *Cursor  // nil: the first page
 	// Offset skips rows before the page when there is no Cursor: only for
 	// the Shlink-compatible API, whose clients ask for page numbers. Its
 	// cost grows with the offset; every other listing pages by Cursor.
 	Offset int
+
+	mode    searchMode // set by resolveSearch
+	hostKey string     // the reversed host of searchDomain and searchHostText
+	norm    string     // the normalised search text of searchText and searchHostText
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.
@@ -78,6 +90,9 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		return LinkPage{}, fmt.Errorf("store: list links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
 	limit := clamp(f.Limit, 1, 500, 50)
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return LinkPage{}, err
+	}
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
@@ -98,16 +113,29 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
+	// A search with few matches reads them all and sorts them (a
+	// materialized CTE, planned without the page's LIMIT); anything else
+	// walks the order's index (sortsAllMatches).
+	with, from := "", "short_links "+where
+	if f.textSearch() {
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM short_links `+where, args, sortLinkMatchesUpTo)
+		if err != nil {
+			return LinkPage{}, err
+		}
+		if sortAll {
+			with, from = `WITH matches AS MATERIALIZED (SELECT `+linkColumns+` FROM short_links `+where+`) `, "matches"
+		}
+	}
 	args = append(args, limit+1)
 	// The page is cut first (an index walk with LIMIT) and only its rows are
 	// joined to businesses.
-	q := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+	q := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
 			b.name AS business_name
 		FROM (
-			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d%s
+			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, linkColumns, where, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
+		ORDER BY %s`, with, linkColumns, from, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
 	var rows []ListedLink
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
@@ -149,6 +177,9 @@ func (s LinkSort) parseCursor(c Cursor) (any, int64, error) {
 // CountLinks counts the links matching f exactly up to exactCountLimit and
 // estimates past it, so a total costs at most that many rows read.
 func (s *Store) CountLinks(ctx context.Context, f ListFilter) (Count, error) {
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return Count{}, err
+	}
 	where, args := f.where()
 	return s.boundedCount(ctx, `SELECT 1 FROM short_links `+where, args)
 }
@@ -209,6 +240,9 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	if !f.Sort.Valid() {
 		return fmt.Errorf("store: export links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return err
+	}
 	// One read-only transaction whose statement may run for exportTimeout:
 	// the pool's serving timeout would cut a large export (or a slow
 	// client, since the timer runs while rows wait to be sent) short.
@@ -267,14 +301,9 @@ func (s LinkSort) order(prefix string, reverse bool) string {
 }
 
 // where builds the WHERE clause; every user value travels as a parameter.
+// The search's condition comes from its mode (resolveSearch, search.go).
 func (f ListFilter) where() (string, []any) {
-	var where string
-	var args []any
-	if q := strings.TrimSpace(f.Query); q != "" {
-		// ILIKE '%…%' is served by the trigram index short_links_search_idx.
-		args = append(args, "%"+escapeLike(q)+"%")
-		where = andWhere(where, fmt.Sprintf("(slug ILIKE $%d OR destination_url ILIKE $%d)", len(args), len(args)))
-	}
+	where, args := f.searchWhere("", nil)
 	if f.LinkType != "" {
 		args = append(args, f.LinkType)
 		where = andWhere(where, fmt.Sprintf("link_type = $%d", len(args)))

@@ -196,3 +196,57 @@ func TestTrafficTotalsMigrationBackfills(t *testing.T) {
 		t.Errorf("totals after the migration %+v, want 42 clicks and 3 previews", got)
 	}
 }
+
+// Migrations 00022–00024 make links and businesses written before them
+// searchable as people type (backfilled in batches, more than one batch
+// here), and the down migrations leave the schema as it was.
+func TestSearchMigrationsBackfillAndRollBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := openTestDB(t)
+	m, err := migrations.New(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const searchTextVersion, searchIndexesVersion = 22, 24
+	if _, err := m.UpTo(ctx, searchTextVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	conn.MustExec(`INSERT INTO businesses (id, name, city) VALUES
+		('00000000-0000-0000-0000-0000000000a1', 'Rosa''s Bakery', 'Austin'),
+		('00000000-0000-0000-0000-0000000000a2', 'Café Luna', 'San José')`)
+	// 25,000 links (three batches), the last two with businesses.
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type)
+		SELECT 'old' || i, 'https://old' || i || '.example.com/', 'campaign' FROM generate_series(1, 24998) i`)
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, business_id) VALUES
+		('rosa1', 'https://www.rosas.com/', 'campaign', '00000000-0000-0000-0000-0000000000a1'),
+		('luna1', 'https://luna.example/', 'campaign', '00000000-0000-0000-0000-0000000000a2')`)
+	if _, err := m.UpTo(ctx, searchIndexesVersion); err != nil {
+		t.Fatal(err)
+	}
+	var unfilled int
+	conn.Get(&unfilled, `SELECT (SELECT count(*) FROM short_links WHERE search_text IS NULL)
+		+ (SELECT count(*) FROM businesses WHERE search_text IS NULL)`)
+	if unfilled != 0 {
+		t.Errorf("%d rows left without search text", unfilled)
+	}
+	s := db.New(conn, db.Options{})
+	for q, want := range map[string]string{"rosas bakery": "rosa1", "san jose": "luna1", "old24998": "old24998"} {
+		page, err := s.ListLinks(ctx, db.ListFilter{Query: q})
+		if err != nil || len(page.Links) != 1 || page.Links[0].Slug != want {
+			t.Errorf("%q after the backfill: %+v %v, want %s", q, page.Links, err, want)
+		}
+	}
+	for range searchIndexesVersion - searchTextVersion + 1 {
+		if _, err := m.Down(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var left int
+	conn.Get(&left, `SELECT count(*) FROM information_schema.columns WHERE column_name = 'search_text'`)
+	var oldIndexes int
+	conn.Get(&oldIndexes, `SELECT count(*) FROM pg_indexes WHERE indexname IN ('short_links_search_idx', 'businesses_search_idx')`)
+	if left != 0 || oldIndexes != 2 {
+		t.Errorf("after rolling back: %d search_text columns, %d of the trigram indexes of 00005", left, oldIndexes)
+	}
+}

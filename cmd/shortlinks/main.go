@@ -20,6 +20,8 @@ commands:
                       DATABASE_URL is unset, seeds demo data once and prints the admin login
   migrate up|up-to N|down|down-to N|status
   check-duplicates    print active duplicate links; exit 0 when none, 1 when any, 2 on error
+  heal                merge duplicate links online and rebuild the unique index CONCURRENTLY,
+                      printing progress; resumes an interrupted heal; exit 1 if one is running
   seed-demo           insert a dozen demo businesses into an empty database
   businesses import [-partial] FILE
                       import a CSV lead list (name, site_url, city, phone, external_id)
@@ -73,6 +75,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return migrate(ctx, &cfg, fs.Args())
 	case "check-duplicates":
 		return checkDuplicates(ctx, &cfg)
+	case "heal":
+		return heal(ctx, &cfg)
 	case "seed-demo":
 		return seedDemo(ctx, &cfg)
 	case "businesses":

@@ -18,8 +18,11 @@ import (
 )
 
 // CheckRequester asks the duplicate monitor (handlers/ops.Monitor) for a
-// full check now.
-type CheckRequester interface{ RequestCheck() }
+// full check now, and starts the console's heal in the background.
+type CheckRequester interface {
+	RequestCheck()
+	StartHeal(ip string) error
+}
 
 // Handlers serves the console pages; build it with New.
 type Handlers struct {

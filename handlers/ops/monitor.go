@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
@@ -32,6 +33,7 @@ type Monitor struct {
 	checkNow         chan struct{} // a request from the dashboard's button
 	wg               sync.WaitGroup
 	stopOnce         sync.Once
+	healing          atomic.Bool // a console heal runs in this process
 }
 
 // NewMonitor returns the monitor over base, the full check every
@@ -129,6 +131,46 @@ func (h *Monitor) runDuplicateCheck(o db.CheckOptions) {
 			h.Log.Warn("reading the duplicate check failed", "err", err)
 		}
 	}
+}
+
+// healBudget bounds a console heal; an interrupted heal is resumed by the
+// next one, so the bound only keeps a stuck heal from running forever.
+const healBudget = 6 * time.Hour
+
+// StartHeal starts the online heal (db.Store.Heal) in the background for
+// the console's "Heal now" and returns at once. db.ErrHealRunning when a
+// heal runs already here or, as heal_runs and the heal lock show, anywhere.
+// Close interrupts it; the next heal resumes it. When it ends, a full
+// check runs so the dashboard's counts agree with it.
+func (h *Monitor) StartHeal(ip string) error {
+	if run, err := h.Store.LatestHealRun(context.Background()); err == nil && run.Running {
+		return db.ErrHealRunning
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if !h.healing.CompareAndSwap(false, true) {
+		return db.ErrHealRunning
+	}
+	h.Log.Info("heal requested from the dashboard", "ip", ip)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer h.healing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), healBudget)
+		defer cancel()
+		go func() {
+			select {
+			case <-h.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		// The store logs the start, the summary and any failure.
+		if _, err := h.Store.Heal(ctx, db.HealOptions{Source: "console"}); err == nil {
+			h.RequestCheck()
+		}
+	}()
+	return nil
 }
 
 // RequestCheck asks the monitor for a full check now; a request already

@@ -96,6 +96,16 @@ func (m *Metrics) RegisterStore(store *db.Store) {
 			Name: "shortlinks_get_or_create_conflicts_resolved_total",
 			Help: "Get-or-create calls that lost an insert race and returned the winner's link, since start.",
 		}, func() float64 { return float64(store.Counters().ConflictsResolved) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shortlinks_degraded",
+			Help: "1 while this instance runs degraded: the unique index " + db.UniqueIndexName + " is missing or invalid, " +
+				"so get-or-create holds an advisory lock per destination instead of relying on ON CONFLICT.",
+		}, func() float64 {
+			if store.Degraded() {
+				return 1
+			}
+			return 0
+		}),
 		collectors.NewDBStatsCollector(store.DB().DB, "shortlinks"),
 	)
 }
@@ -170,7 +180,9 @@ func (m *Metrics) recordHealth(hs HealthJSON) {
 		index = 1
 	}
 	m.uniqueIndex.Set(index)
-	m.healthChecked.Set(float64(hs.CheckedAt.UnixNano()) / 1e9)
+	if hs.CheckedAt != nil {
+		m.healthChecked.Set(float64(hs.CheckedAt.UnixNano()) / 1e9)
+	}
 	m.links.WithLabelValues("active").Set(float64(hs.ActiveLinks))
 	m.links.WithLabelValues("inactive").Set(float64(hs.InactiveLinks))
 }
