@@ -21,12 +21,17 @@ run: build
 test:
 	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 
-## check: formatting, vet and generated files are up to date (CI runs this too)
+## check: formatting, vet, generated files are up to date, and the alerting
+## rules in docs/ops check and pass their unit tests (promtool, Debian's
+## prometheus package) (CI runs this too)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool templ generate
 	@git diff --exit-code --stat -- views || (echo "generated templ files were stale: commit the output of 'go tool templ generate'"; exit 1)
+	@command -v promtool >/dev/null || (echo "promtool not found: apt-get install prometheus (it checks docs/ops/alerts.yml)"; exit 1)
+	promtool check rules docs/ops/alerts.yml
+	promtool test rules docs/ops/alerts_test.yml
 	$(MAKE) --no-print-directory lint-migrations
 
 ## lint-migrations: squawk (the PostgreSQL migration linter) over migrations/,
@@ -79,7 +84,7 @@ bench-upgrade: build
 ## fuzz: run each fuzz target for FUZZTIME (new failures land in testdata/fuzz)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./handlers/urlpolicy/
-	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/sms/
+	$(GO) test -run '^$$' -fuzz '^FuzzCount$$' -fuzztime $(FUZZTIME) ./handlers/campaign/
 
 ## soak: two instances, one database, mixed traffic for SOAK_DURATION (default 2m),
 ## then a third instance killed with SIGKILL: clicks lost vs one flush interval

@@ -81,7 +81,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	// join never duplicates a business.
 	var rows []CampaignBusiness
 	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`%sSELECT `+businessColumns+`,
-			l.slug AS link_slug, COALESCE(l.click_count, 0) AS click_count
+			l.slug AS link_slug, COALESCE(lc.click_count, 0) AS click_count
 		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at
 		      FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
 		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
@@ -90,6 +90,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 		LEFT JOIN short_links l
 		       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
 		      AND l.link_type = $%d AND l.is_active
+		LEFT JOIN link_counters lc ON lc.link_id = l.id
 		ORDER BY b.name %s, b.id %s`, with, from, dir, dir, len(args)-1, len(args), dir, dir), args...)
 	if err != nil {
 		return CampaignPage{}, fmt.Errorf("store: list campaign businesses: %w", classify(err))

@@ -51,13 +51,27 @@ type LinkRequest struct {
 	SiteID         *string
 }
 
-const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text,
-	is_active, click_count, preview_count, created_at, updated_at`
+// linkColumns are a Link's columns read from short_links (unaliased). The
+// counts live in link_counters (migration 00015), a narrow row the click
+// flush updates without touching short_links; a link just inserted has
+// none yet in its own statement, hence COALESCE.
+const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text, is_active,
+	COALESCE((SELECT lc.click_count FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS click_count,
+	COALESCE((SELECT lc.preview_count FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS preview_count,
+	created_at, updated_at`
+
+// countedLinks joins every link to its counters, for reads that sort or
+// export by them; countedLinkColumns are a Link's columns from it.
+const (
+	countedLinks       = `link_counters lc JOIN short_links ON short_links.id = lc.link_id`
+	countedLinkColumns = `short_links.id, slug, destination_url, link_type, business_id::text, site_id::text,
+	is_active, lc.click_count, lc.preview_count, created_at, updated_at`
+)
 
 // supersededColumns completes linkColumns for one-link reads of
 // short_links (unaliased): the survivor's slug rather than its id.
 const supersededColumns = `, (SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by_slug,
-	forwarded_clicks`
+	COALESCE((SELECT lc.forwarded_clicks FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS forwarded_clicks`
 
 // Bounds on the retry loops of GetOrCreateLink. Each retry needs a rare
 // event (a winner deactivated between two statements, a random slug

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // LinkSort is an order of the link listings; its name is what page URLs
@@ -25,18 +27,32 @@ const (
 	SortFewestClicks LinkSort = "fewest_clicks"
 )
 
-// LinkSorts lists every order, the default first.
-var LinkSorts = []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks}
+// LinkSorts lists every order, the default first (a new slice each call).
+func LinkSorts() []LinkSort {
+	return []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks}
+}
 
 // Valid reports whether s names an order.
-func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts, s) }
+func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts(), s) }
 
 // column is the sort key; id breaks ties.
 func (s LinkSort) column() string {
-	if s == SortMostClicks || s == SortFewestClicks {
+	if s.byClicks() {
 		return "click_count"
 	}
 	return "created_at"
+}
+
+// byClicks reports whether the order is by a count that taps change.
+func (s LinkSort) byClicks() bool { return s == SortMostClicks || s == SortFewestClicks }
+
+// keyColumns are the sort key and the id as the page's inner query names
+// them: the clicks orders walk link_counters' index (link_counters_clicks_idx).
+func (s LinkSort) keyColumns() (key, id string) {
+	if s.byClicks() {
+		return "lc.click_count", "lc.link_id"
+	}
+	return "created_at", "id"
 }
 
 func (s LinkSort) descending() bool { return s == SortNewest || s == SortMostClicks || s == "" }
@@ -83,20 +99,33 @@ type LinkPage struct {
 
 // ListLinks returns one page of the links matching f, in f's order. It
 // reads at most Limit+1 rows of an index walk (plus those the filter skips),
-// however deep the page.
+// however deep the page. In the orders by clicks, which taps change while a
+// client walks, the page is read in one snapshot that its cursors carry,
+// and a cursor that a flush may have made skip or repeat a link is refused
+// with ErrCursorStale (see linkCursorStale).
 func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	f.Sort = cmp.Or(f.Sort, SortNewest)
 	if !f.Sort.Valid() {
 		return LinkPage{}, fmt.Errorf("store: list links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
+	if !f.Sort.byClicks() {
+		return s.listLinks(ctx, s.db, f)
+	}
+	return s.listLinksByClicks(ctx, f)
+}
+
+// listLinks reads one page of the listing with q (the page's transaction
+// in the clicks orders; search resolution and match counting use the pool).
+func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPage, error) {
 	limit := clamp(f.Limit, 1, 500, 50)
 	if err := s.resolveSearch(ctx, &f); err != nil {
 		return LinkPage{}, err
 	}
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
+	key, id := f.Sort.keyColumns()
 	if f.Cursor != nil {
-		key, id, err := f.Sort.parseCursor(*f.Cursor)
+		k, i, err := f.Sort.parseCursor(*f.Cursor)
 		if err != nil {
 			return LinkPage{}, err
 		}
@@ -105,39 +134,45 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		if f.Sort.descending() != before {
 			cmp = "<"
 		}
-		args = append(args, key, id)
-		where = andWhere(where, fmt.Sprintf("(%s, id) %s ($%d, $%d)", f.Sort.column(), cmp, len(args)-1, len(args)))
+		args = append(args, k, i)
+		where = andWhere(where, fmt.Sprintf("(%s, %s) %s ($%d, $%d)", key, id, cmp, len(args)-1, len(args)))
 	}
 	offset := ""
 	if f.Cursor == nil && f.Offset > 0 {
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
-	// A search with few matches reads them all and sorts them (a
-	// materialized CTE, planned without the page's LIMIT); anything else
-	// walks the order's index (sortsAllMatches).
-	with, from := "", "short_links "+where
+	// The page is cut first (an index walk with LIMIT: short_links' own
+	// index by time, link_counters' by clicks) and only its rows are joined
+	// to businesses. A search with few matches instead reads them all and
+	// sorts them (a materialized CTE, planned without the page's LIMIT;
+	// sortsAllMatches).
+	columns, source := linkColumns, "short_links"
+	if f.Sort.byClicks() {
+		columns, source = countedLinkColumns, countedLinks
+	}
+	with, from := "", source+" "+where
 	if f.textSearch() {
-		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM short_links `+where, args, sortLinkMatchesUpTo)
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM `+source+` `+where, args, sortLinkMatchesUpTo)
 		if err != nil {
 			return LinkPage{}, err
 		}
 		if sortAll {
-			with, from = `WITH matches AS MATERIALIZED (SELECT `+linkColumns+` FROM short_links `+where+`) `, "matches"
+			with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
+			from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
 		}
 	}
 	args = append(args, limit+1)
-	// The page is cut first (an index walk with LIMIT) and only its rows are
-	// joined to businesses.
-	q := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
 			b.name AS business_name
 		FROM (
 			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, with, linkColumns, from, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
+		ORDER BY %s`, with, columns, from, f.Sort.order(key, id, before), len(args), offset,
+		f.Sort.order("p."+f.Sort.column(), "p.id", before))
 	var rows []ListedLink
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
 	}
 	var page LinkPage
@@ -146,6 +181,11 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	})
 	return page, nil
 }
+
+// matchedLinkColumns are a Link's columns read back from the matches CTE,
+// which selected linkColumns or countedLinkColumns.
+const matchedLinkColumns = `id, slug, destination_url, link_type, business_id, site_id, is_active,
+	click_count, preview_count, created_at, updated_at`
 
 // cursor marks l in this order; before marks a page ending just before it.
 func (s LinkSort) cursor(l Link, before bool) Cursor {
@@ -263,9 +303,11 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	// subquery, not a join: rows then stream in index order with no sort of
 	// the whole table. Scanned by position, not by reflection: an export
 	// is millions of rows.
-	rows, err := tx.QueryContext(ctx, `SELECT id, slug, destination_url, link_type, is_active, click_count, preview_count, created_at,
+	key, id := f.Sort.keyColumns()
+	rows, err := tx.QueryContext(ctx, `SELECT short_links.id, slug, destination_url, link_type, is_active,
+			lc.click_count, lc.preview_count, created_at,
 			(SELECT name FROM businesses b WHERE b.id = short_links.business_id) AS business_name
-		FROM short_links `+where+` ORDER BY `+f.Sort.order("", false), args...)
+		FROM `+countedLinks+` `+where+` ORDER BY `+f.Sort.order(key, id, false), args...)
 	if err != nil {
 		return fmt.Errorf("store: export links: %w", classify(err))
 	}
@@ -289,15 +331,15 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 // exportTimeout bounds one export's query; see EachLink.
 const exportTimeout = 10 * time.Minute
 
-// order is the ORDER BY list, its columns qualified by prefix; id breaks
+// order is the ORDER BY list of the sort key and id columns; id breaks
 // ties so pages never overlap. reverse walks the order backwards (a
 // previous page).
-func (s LinkSort) order(prefix string, reverse bool) string {
+func (s LinkSort) order(key, id string, reverse bool) string {
 	dir := " ASC"
 	if s.descending() != reverse {
 		dir = " DESC"
 	}
-	return prefix + s.column() + dir + ", " + prefix + "id" + dir
+	return key + dir + ", " + id + dir
 }
 
 // where builds the WHERE clause; every user value travels as a parameter.

@@ -16,42 +16,70 @@ import (
 // RedirectTarget is the part of a link the redirect path needs. For a
 // superseded link it describes the link it was merged into (ID, destination,
 // whether it is active) and TappedID names the superseded link itself;
-// otherwise TappedID is ID.
+// otherwise TappedID is ID. Slug is the slug asked for.
 type RedirectTarget struct {
+	Slug           string `db:"slug"`
 	ID             int64  `db:"id"`
 	DestinationURL string `db:"destination_url"`
 	IsActive       bool   `db:"is_active"`
 	TappedID       int64  `db:"tapped_id"`
 }
 
-// redirectTargetSQL reads only the columns a redirect needs, active or not
-// (a deactivated link answers 410). A superseded link is answered with its
-// survivor, one level deep (a heal always points at an active link), so its
-// slug redirects exactly like the survivor's, and answers 410 once the
-// survivor is retired; the change trigger (00007) invalidates both slugs.
-// Explicit columns: a prepared statement's result type must not change
-// under it when a migration adds columns.
-const redirectTargetSQL = `SELECT COALESCE(v.id, l.id) AS id,
+// redirectTargetsSQL reads only the columns a redirect needs, active or not
+// (a deactivated link answers 410), for every slug of $1 at once: the
+// redirect path's cache misses that arrive together share this one
+// statement (handlers/redirects/batch.go), since PostgreSQL's cost per
+// single-row query is mostly per statement. slug = ANY($1) is an index scan
+// of short_links_slug_key with the array as its keys; slugs with no link
+// simply have no row.
+//
+// A superseded link is answered with its survivor, one level deep (a heal
+// always points at an active link), so its slug redirects exactly like the
+// survivor's, and answers 410 once the survivor is retired; the change
+// trigger (00007) invalidates both slugs. Explicit columns: a prepared
+// statement's result type must not change under it when a migration adds
+// columns.
+const redirectTargetsSQL = `SELECT l.slug, COALESCE(v.id, l.id) AS id,
 		COALESCE(v.destination_url, l.destination_url) AS destination_url,
 		COALESCE(v.is_active, l.is_active) AS is_active, l.id AS tapped_id
 	FROM short_links l
 	LEFT JOIN short_links v ON v.id = l.superseded_by
-	WHERE l.slug = $1`
+	WHERE l.slug = ANY($1::text[])`
 
-// RedirectTarget looks up the link behind a slug. It runs as a prepared
-// statement: lib/pq sends an unprepared query with arguments as two round
-// trips (parse, then bind and execute), a prepared one as one, and the
-// cache misses of the redirect path are latency-bound on exactly that.
-func (s *Store) RedirectTarget(ctx context.Context, slug string) (RedirectTarget, error) {
-	var t RedirectTarget
-	stmt, err := s.redirectStmt.get(ctx, s.db.DB, redirectTargetSQL)
-	if err == nil {
-		err = stmt.QueryRowContext(ctx, slug).Scan(&t.ID, &t.DestinationURL, &t.IsActive, &t.TappedID)
+// MaxRedirectBatch bounds the slugs of one RedirectTargets call.
+const MaxRedirectBatch = 1000
+
+// RedirectTargets looks up the links behind slugs in one statement and
+// returns those found (a slug with no link is simply absent). It runs as
+// a prepared statement: lib/pq sends an unprepared query with arguments as
+// two round trips (parse, then bind and execute), a prepared one as one,
+// and the cache misses of the redirect path are latency-bound on exactly
+// that.
+func (s *Store) RedirectTargets(ctx context.Context, slugs []string) ([]RedirectTarget, error) {
+	if len(slugs) > MaxRedirectBatch {
+		return nil, fmt.Errorf("store: redirect targets: %d slugs, at most %d: %w", len(slugs), MaxRedirectBatch, ErrInvalidInput)
 	}
+	stmt, err := s.redirectStmt.get(ctx, s.db.DB, redirectTargetsSQL)
 	if err != nil {
-		return RedirectTarget{}, fmt.Errorf("store: redirect target %q: %w", slug, classify(err))
+		return nil, fmt.Errorf("store: redirect targets: %w", classify(err))
 	}
-	return t, nil
+	rows, err := stmt.QueryContext(ctx, pq.StringArray(slugs))
+	if err != nil {
+		return nil, fmt.Errorf("store: redirect targets: %w", classify(err))
+	}
+	defer rows.Close()
+	out := make([]RedirectTarget, 0, len(slugs))
+	for rows.Next() {
+		var t RedirectTarget
+		if err := rows.Scan(&t.Slug, &t.ID, &t.DestinationURL, &t.IsActive, &t.TappedID); err != nil {
+			return nil, fmt.Errorf("store: redirect targets: %w", classify(err))
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: redirect targets: %w", classify(err))
+	}
+	return out, nil
 }
 
 // preparedStmt is a statement prepared on the pool the first time it is

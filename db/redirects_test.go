@@ -137,16 +137,33 @@ func TestLinkChangesReconnectAndResync(t *testing.T) {
 	}
 }
 
-func TestRedirectTarget(t *testing.T) {
+// One statement answers many slugs: found ones with their link, a
+// superseded one with its survivor, unknown ones absent.
+func TestRedirectTargets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
-	l, _, _ := s.GetOrCreateLink(ctx, siteLink("https://target.example.com/x"))
-	got, err := s.RedirectTarget(ctx, l.Slug)
-	if err != nil || got != (db.RedirectTarget{ID: l.ID, DestinationURL: "https://target.example.com/x", IsActive: true, TappedID: l.ID}) {
-		t.Errorf("got %+v, %v", got, err)
+	a, _, _ := s.GetOrCreateLink(ctx, siteLink("https://target.example.com/a"))
+	b, _, _ := s.GetOrCreateLink(ctx, siteLink("https://target.example.com/b"))
+	old := a.ID
+	// b merged into a, as a heal leaves it; a is the survivor.
+	s.DB().MustExec(`UPDATE short_links SET is_active = false, superseded_by = $1 WHERE id = $2`, old, b.ID)
+	got, err := s.RedirectTargets(ctx, []string{a.Slug, "nope42", b.Slug})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.RedirectTarget(ctx, "nope42"); !errors.Is(err, db.ErrNotFound) {
-		t.Errorf("unknown slug: %v, want ErrNotFound", err)
+	slices.SortFunc(got, func(x, y db.RedirectTarget) int { return int(x.TappedID - y.TappedID) })
+	want := []db.RedirectTarget{
+		{Slug: a.Slug, ID: a.ID, DestinationURL: "https://target.example.com/a", IsActive: true, TappedID: a.ID},
+		{Slug: b.Slug, ID: a.ID, DestinationURL: "https://target.example.com/a", IsActive: true, TappedID: b.ID},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if got, err := s.RedirectTargets(ctx, []string{"nope42"}); err != nil || len(got) != 0 {
+		t.Errorf("unknown slug alone: %+v, %v; want no rows", got, err)
+	}
+	if _, err := s.RedirectTargets(ctx, make([]string, db.MaxRedirectBatch+1)); !errors.Is(err, db.ErrInvalidInput) {
+		t.Errorf("oversized batch: %v, want ErrInvalidInput", err)
 	}
 }

@@ -32,11 +32,15 @@ type WebhookDelivery struct {
 	LastStatus    *int       `db:"last_status"`
 	LastError     string     `db:"last_error"`
 	DeliveredAt   *time.Time `db:"delivered_at"`
+	// The endpoint's secrets when leased (see WebhookEndpointSecrets):
+	// empty for a configured endpoint, which signs with WEBHOOK_SECRET.
+	WebhookEndpointSecrets
 }
 
 const deliveryColumns = `d.id, d.endpoint_id, e.url, d.msg_id, d.event_type, d.payload::text AS payload,
 	d.created_at, d.state, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status,
-	d.last_error, d.delivered_at`
+	d.last_error, d.delivered_at, COALESCE(e.secret, '') AS secret,
+	CASE WHEN e.previous_secret_expires_at > now() THEN COALESCE(e.previous_secret, '') ELSE '' END AS previous_secret`
 
 // LeaseWebhookDeliveries takes up to n due deliveries of endpoints that are
 // not suspended, oldest first. Leasing sets each row's leased_until and

@@ -11,7 +11,7 @@ import (
 )
 
 // Webhook event types. link.created and link.deactivated are written by
-// triggers on short_links (migration 00009), link.clicked by FlushClicks,
+// triggers on short_links (migration 00009), link.clicked by FlushClicks (flushLinkClickedEvents),
 // send.recorded by whoever records a send, through EnqueueWebhook.
 const (
 	EventLinkClicked     = "link.clicked"
@@ -19,29 +19,6 @@ const (
 	EventLinkDeactivated = "link.deactivated"
 	EventSendRecorded    = "send.recorded"
 )
-
-// linkClickedEvents is the CTE body FlushClicks runs to queue one
-// link.clicked event per link of the batch for every enabled endpoint. It
-// reads the batch's own CTEs: batch (empty on a replay), delta, totals (the
-// links really updated) and flush_window. Because it is part of the
-// statement that adds the counts, an event exists exactly when its counts
-// were committed: a replayed batch adds neither. The webhook-id is derived
-// from the batch ID and the link, so it is also stable by construction.
-const linkClickedEvents = `
-	INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload)
-	SELECT e.id, 'msg_' || replace(b.batch_id::text, '-', '') || '_' || l.id, 'link.clicked',
-	       webhook_envelope('link.clicked', now(), jsonb_build_object(
-	           'slug', l.slug, 'destination_url', l.destination_url, 'link_type', l.link_type,
-	           'business_id', l.business_id, 'clicks', t.clicks, 'previews', t.previews,
-	           'from', webhook_time(w.from_at), 'to', webhook_time(w.to_at)))
-	FROM (SELECT link_id, SUM(clicks) AS clicks, SUM(previews) AS previews
-	      FROM delta GROUP BY link_id) t
-	JOIN totals ON totals.id = t.link_id
-	JOIN short_links l ON l.id = t.link_id
-	CROSS JOIN batch b
-	CROSS JOIN flush_window w
-	CROSS JOIN webhook_endpoints e
-	WHERE e.enabled`
 
 // nullTime is nil for the zero time, so SQL can pick a default.
 func nullTime(t time.Time) any {
@@ -59,8 +36,8 @@ func nullTime(t time.Time) any {
 // dots. With no endpoint configured it writes nothing.
 //
 // Inside one statement (no transaction of its own), queue the rows with a
-// data-modifying CTE that reads the inserted row, as linkClickedEvents
-// does; data-modifying CTEs always run, and an INSERT ... ON CONFLICT DO
+// data-modifying CTE that reads the inserted row, as RecordSend does;
+// data-modifying CTEs always run, and an INSERT ... ON CONFLICT DO
 // NOTHING that inserted nothing queues nothing:
 //
 //	WITH s AS (INSERT INTO sends (...) VALUES (...) ON CONFLICT DO NOTHING RETURNING id, ...),
@@ -81,35 +58,45 @@ func EnqueueWebhook(ctx context.Context, q sqlx.ExecerContext, eventType, msgID 
 	return nil
 }
 
-// WebhookEndpoint is one configured receiver and its health.
+// WebhookEndpoint is one receiver, its settings and its health. Its secret
+// is never read back with it (see WebhookEndpointSecret).
 type WebhookEndpoint struct {
-	ID                  int64      `db:"id"`
-	URL                 string     `db:"url"`
-	Enabled             bool       `db:"enabled"`
-	ConsecutiveFailures int        `db:"consecutive_failures"`
-	FailingSince        *time.Time `db:"failing_since"`
-	ProbeAt             *time.Time `db:"probe_at"` // set while suspended
-	LastSuccessAt       *time.Time `db:"last_success_at"`
-	LastError           string     `db:"last_error"`
-	Pending             int64      `db:"pending"`
-	Failed              int64      `db:"failed"`
+	ID                  int64          `db:"id"`
+	URL                 string         `db:"url"`
+	Source              string         `db:"source"` // WebhookSourceAPI or WebhookSourceConfig
+	EventTypes          pq.StringArray `db:"event_types"`
+	Enabled             bool           `db:"enabled"`
+	CreatedAt           time.Time      `db:"created_at"`
+	RotatingUntil       *time.Time     `db:"rotating_until"` // the previous secret still signs until then
+	ConsecutiveFailures int            `db:"consecutive_failures"`
+	FailingSince        *time.Time     `db:"failing_since"`
+	ProbeAt             *time.Time     `db:"probe_at"` // set while suspended
+	LastSuccessAt       *time.Time     `db:"last_success_at"`
+	LastError           string         `db:"last_error"`
+	Pending             int64          `db:"pending"`
+	OldestPending       *time.Time     `db:"oldest_pending"` // event time of the oldest waiting delivery
+	Failed              int64          `db:"failed"`
 }
 
 // Suspended reports whether the endpoint kept failing and is only probed.
 func (e WebhookEndpoint) Suspended() bool { return e.ProbeAt != nil }
 
-// SyncWebhookEndpoints makes urls the enabled endpoints: new ones are added,
-// listed ones re-enabled, the others disabled (their history stays and
-// nothing more is queued or sent to them). Every instance should run with
-// the same WEBHOOK_URLS.
+// SyncWebhookEndpoints makes urls the enabled endpoints managed by
+// configuration: new ones are added, listed ones re-enabled, the other
+// configured ones disabled (their history stays and nothing more is queued
+// or sent to them). Endpoints added through the API or the console are left
+// alone, and a listed URL that one of them already has stays theirs. Every
+// instance should run with the same WEBHOOK_URLS.
 func (s *Store) SyncWebhookEndpoints(ctx context.Context, urls []string) error {
+	// The arbiter is url's unique constraint; DO UPDATE ... WHERE skips a
+	// row the API owns, which RETURNING then leaves out of "listed" too.
 	_, err := s.db.ExecContext(ctx, `WITH listed AS (
-			INSERT INTO webhook_endpoints (url) SELECT unnest($1::text[])
-			ON CONFLICT (url) DO UPDATE SET enabled = true
+			INSERT INTO webhook_endpoints (url, source) SELECT unnest($1::text[]), 'config'
+			ON CONFLICT (url) DO UPDATE SET enabled = true WHERE webhook_endpoints.source = 'config'
 			RETURNING id
 		)
 		UPDATE webhook_endpoints SET enabled = false
-		WHERE enabled AND id NOT IN (SELECT id FROM listed)`, pq.Array(urls))
+		WHERE enabled AND source = 'config' AND id NOT IN (SELECT id FROM listed)`, pq.Array(urls))
 	if err != nil {
 		return fmt.Errorf("store: sync webhook endpoints: %w", classify(err))
 	}
@@ -122,10 +109,7 @@ func (s *Store) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error)
 	var eps []WebhookEndpoint
 	// Two small counts per endpoint through the partial indexes, rather
 	// than a GROUP BY over the whole delivery log.
-	err := s.db.SelectContext(ctx, &eps, `SELECT e.id, e.url, e.enabled, e.consecutive_failures,
-			e.failing_since, e.probe_at, e.last_success_at, e.last_error,
-			(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS pending,
-			(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'failed') AS failed
+	err := s.db.SelectContext(ctx, &eps, `SELECT `+endpointColumns+`
 		FROM webhook_endpoints e
 		ORDER BY e.enabled DESC, e.id`)
 	if err != nil {

@@ -25,6 +25,8 @@ func TestEditMessageTemplate(t *testing.T) {
 		"Hi {nmae} in {cty}: {url}":          "Unknown placeholders {nmae}, {cty}",
 		strings.Repeat("x", 1001) + " {url}": "at most 1000",
 		"   ":                                "Template is empty",
+		"Hi \x1b[1m{name}\x01: {url}":        "U+001B at character 4, U+0001 at character 14",
+		"{{url}} {url}}":                     "{ at character 1, } at character 7, } at character 14",
 	} {
 		resp, doc := b.post("/admin/templates/urgent", url.Values{"csrf_token": {token}, "body": {body}})
 		field := doc.Find("#tmpl-urgent")
@@ -33,6 +35,11 @@ func TestEditMessageTemplate(t *testing.T) {
 			t.Errorf("template %.30q: %d, error %q tied to the field (aria-invalid %q); want 400 saying %q",
 				body, resp.StatusCode, errText, field.AttrOr("aria-invalid", ""), want)
 		}
+	}
+	// Every problem of one template at once, each its own item next to the field.
+	_, doc = b.post("/admin/templates/urgent", url.Values{"csrf_token": {token}, "body": {"Hi \x1b{nmae} {{x"}})
+	if items := doc.Find("#error-urgent li"); items.Length() != 4 {
+		t.Errorf("a template with four problems lists %d next to the field: %q", items.Length(), doc.Find("#error-urgent").Text())
 	}
 	_, after := app.api(t, "POST", "/api/v1/campaigns/preview-sms", previewBody(biz.ID, "urgent"))
 	if after["message"] != before["message"] {

@@ -97,6 +97,9 @@ func TestWebhooksPageRetryNow(t *testing.T) {
 	if row.Length() != 1 || !strings.Contains(row.Text(), "link.created") || !strings.Contains(row.Text(), "HTTP 500") {
 		t.Fatalf("failed delivery row: %q", row.Text())
 	}
+	if n := strings.Count(row.Text(), "HTTP 500"); n != 1 {
+		t.Errorf("the receiver's status is shown %d times in the row: %q", n, row.Text())
+	}
 	if nav := doc.Find(`header nav a[aria-current="page"]`).Text(); nav != "Webhooks" {
 		t.Errorf("navigation highlights %q", nav)
 	}

@@ -20,6 +20,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,7 +57,7 @@ func New(rt *Runtime) *Handlers {
 	b := rt.Base
 	return &Handlers{
 		web:    b,
-		admin:  admin.New(b, rt.Monitor, rt.Webhooks != nil),
+		admin:  admin.New(b, rt.Monitor),
 		api:    api.New(b),
 		shlink: shlink.New(b),
 		public: public.New(b),
@@ -73,6 +74,7 @@ func (h *Handlers) NewServer() *echo.Echo {
 	// its own format.
 	e.HTTPErrorHandler = h.web.ErrorHandler(web.ErrorFormat{Prefix: "/rest/", Write: shlink.WriteProblem})
 	e.IPExtractor = web.IPExtractor(h.web.Cfg.Limits)
+	e.Pre(h.web.CORS) // web/cors.go: /api/v1 and /rest/ only, before routing
 	// One middleware, which runs the page chain on every route but the
 	// redirect (handlers/web middleware.go: ExceptOnRedirect).
 	w := h.web
@@ -96,30 +98,42 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(e, "/favicon.ico", h.Favicon) // static.go
 	get(e, "/metrics", h.ops.Metrics) // ops/metrics_access.go: loopback unless configured
 
-	// JSON API (handlers/api). The token check (web/auth.go) is per route,
+	// JSON API (handlers/api). A GET route names the query parameters it
+	// honours (web/params.go: any other, or one not validly encoded, is a
+	// 400 naming it).
+	// The token check (web/auth.go) is per route,
 	// not group middleware: a group's middleware makes Echo catch every
 	// path and method under it, which would turn a wrong method (405) into
 	// a 404.
 	a, v1, auth := h.api, e.Group("/api/v1"), h.web.RequireToken
-	get(v1, "/openapi.json", a.OpenAPI)   // openapi.go: no token needed
-	get(e, "/api/docs", a.APIDocs)        // api_docs.go: the document as a page
-	v1.POST("/links", a.CreateLink, auth) // api_links.go
-	get(v1, "/links", a.ListLinks, auth)  // api_links_list.go
-	get(v1, "/links/:slug", a.GetLink, auth)
+	get(v1, "/openapi.json", a.OpenAPI)                                                                // openapi.go: no token needed
+	get(e, "/api/docs", a.APIDocs)                                                                     // api_docs.go: the document as a page
+	v1.POST("/links", a.CreateLink, auth)                                                              // api_links.go
+	get(v1, "/links", a.ListLinks, auth, web.Params("q", "type", "active", "sort", "limit", "cursor")) // api_links_list.go
+	get(v1, "/links/:slug", a.GetLink, auth, web.Params())
 	v1.POST("/links/:slug/deactivate", a.DeactivateLink, auth)
 	v1.POST("/links/:slug/activate", a.ActivateLink, auth)
 	v1.POST("/businesses", a.CreateBusiness, auth) // api_businesses.go
-	get(v1, "/businesses", a.ListBusinesses, auth)
-	get(v1, "/businesses/:id", a.GetBusiness, auth)         // with totals over its links
-	v1.POST("/businesses/import", a.ImportBusinesses, auth) // api_import.go, over web/business_import.go
-	v1.POST("/businesses/:id/opt-out", a.OptOut, auth)      // api_outreach.go
+	get(v1, "/businesses", a.ListBusinesses, auth, web.Params("status", "limit", "cursor"))
+	get(v1, "/businesses/:id", a.GetBusiness, auth, web.Params())                  // with totals over its links
+	v1.POST("/businesses/import", a.ImportBusinesses, auth, web.Params("partial")) // api_import.go, over web/business_import.go
+	v1.POST("/businesses/:id/opt-out", a.OptOut, auth)                             // api_outreach.go
 	v1.DELETE("/businesses/:id/opt-out", a.OptIn, auth)
-	v1.POST("/campaigns/sends/:id/void", a.VoidSend, auth) // api_outreach.go
-	get(v1, "/health/duplicates", a.DuplicateHealth, auth) // health.go
-	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)  // api_campaigns.go, over web/preview.go
-	v1.POST("/campaigns/sends", a.RecordSend, auth)        // api_sends.go, over web/sends.go
-	get(v1, "/campaigns/sends", a.ListSends, auth)         // api_sends.go
-	get(v1, "/campaigns/results", a.CampaignResults, auth) // results.go, over web/results.go
+	v1.POST("/campaigns/sends/:id/void", a.VoidSend, auth)                                       // api_outreach.go
+	get(v1, "/health/duplicates", a.DuplicateHealth, auth, web.Params())                         // health.go
+	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)                                        // api_campaigns.go, over campaign/preview.go
+	v1.POST("/campaigns/sends", a.RecordSend, auth)                                              // api_sends.go, over campaign/sends.go
+	get(v1, "/campaigns/sends", a.ListSends, auth, web.Params("business_id", "limit", "cursor")) // api_sends.go
+	get(v1, "/campaigns/results", a.CampaignResults, auth, web.Params("since", "until", "by"))   // results.go, over web/results.go
+	// api_webhooks.go, over web/webhook_endpoints.go: endpoints added here
+	// or in the console, and the configured ones (read-only).
+	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, auth, web.Params("limit", "cursor"))
+	v1.POST("/webhooks/endpoints", a.CreateWebhookEndpoint, auth)
+	get(v1, "/webhooks/endpoints/:id", a.GetWebhookEndpoint, auth, web.Params())
+	v1.PATCH("/webhooks/endpoints/:id", a.UpdateWebhookEndpoint, auth)
+	v1.DELETE("/webhooks/endpoints/:id", a.DeleteWebhookEndpoint, auth)
+	v1.POST("/webhooks/endpoints/:id/test", a.TestWebhookEndpoint, auth)
+	v1.POST("/webhooks/endpoints/:id/rotate-secret", a.RotateWebhookSecret, auth)
 
 	// Shlink REST API v3 for its clients (handlers/shlink).
 	s := h.shlink
@@ -163,8 +177,9 @@ func (h *Handlers) routes(e *echo.Echo) {
 	g.POST("/health/check", ad.HealthCheckForm)
 	get(g, "/health/heal", ad.HealPage) // admin_heal.go
 	g.POST("/health/heal", ad.HealNow)
-	get(g, "/results", ad.ResultsPage)     // results_page.go
-	get(g, "/templates", ad.TemplatesPage) // admin_templates.go
+	g.POST("/health/dead-letters/:id/replay", ad.ReplayDeadLetter) // admin_click_health.go
+	get(g, "/results", ad.ResultsPage)                             // results_page.go
+	get(g, "/templates", ad.TemplatesPage)                         // admin_templates.go
 	g.POST("/templates/:variant", ad.SaveTemplate)
 	g.POST("/templates/:variant/count", ad.CountTemplate)
 	get(g, "/businesses/new", ad.NewBusinessPage) // admin_businesses.go
@@ -174,6 +189,12 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(g, "/webhooks", ad.WebhooksPage) // admin_webhooks.go
 	g.POST("/webhooks/deliveries/:id/retry", ad.RetryDeliveryForm)
 	g.POST("/webhooks/endpoints/:id/retry", ad.RetryEndpointForm)
+	g.POST("/webhooks/endpoints", ad.AddEndpointForm) // admin_webhook_endpoints.go
+	get(g, "/webhooks/endpoints/:id", ad.WebhookEndpointPage)
+	g.POST("/webhooks/endpoints/:id", ad.SaveEndpointForm)
+	g.POST("/webhooks/endpoints/:id/test", ad.TestEndpointForm)
+	g.POST("/webhooks/endpoints/:id/rotate-secret", ad.RotateSecretForm)
+	g.POST("/webhooks/endpoints/:id/delete", ad.DeleteEndpointForm)
 
 	// Public redirect (handlers/public): no page middleware, see ExceptOnRedirect.
 	get(e, redirectRoute, h.public.Redirect) // redirect.go
@@ -183,8 +204,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 // the store never generates them (cmd passes them in db.Options), and a
 // test checks the table above against them. favicon and robots are asked
 // for by browsers and crawlers; they must never become links (favicon.ico
-// is served; it could not be a slug anyway, having a dot).
-var ReservedSlugs = []string{
+// is served; it could not be a slug anyway, having a dot). A new slice each
+// call, so no caller can change the table.
+func ReservedSlugs() []string { return slices.Clone(reservedSlugs) }
+
+var reservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "favicon.ico", "robots",
 	"rest", // the Shlink-compatible API (handlers/shlink)

@@ -161,6 +161,25 @@ func TestAPIDocsPage(t *testing.T) {
 	if !strings.Contains(page.Find("#POST-\\/api\\/v1\\/links").Text(), "CreateLinkRequest") {
 		t.Errorf("POST /api/v1/links does not name its body schema")
 	}
+	// Markdown is rendered: no raw backticks or asterisks, code in <code>.
+	if text := page.Find("main").Text(); strings.Contains(text, "`") || strings.Contains(text, "**") {
+		i := strings.IndexAny(text, "`*")
+		t.Errorf("raw Markdown on the page: %q", text[max(0, i-60):min(len(text), i+60)])
+	}
+	if page.Find("td code").FilterFunction(func(_ int, s *goquery.Selection) bool { return s.Text() == "API_TOKEN_RATE_LIMIT" }).Length() == 0 {
+		t.Error("the 429 description does not name API_TOKEN_RATE_LIMIT as code")
+	}
+	// The contents list links every operation, and the corner link leads to it.
+	targets := map[string]bool{}
+	page.Find("#contents a").Each(func(_ int, s *goquery.Selection) { targets[s.AttrOr("href", "")] = true })
+	page.Find("[data-operation], [id^=schema-]").Each(func(_ int, s *goquery.Selection) {
+		if id := s.AttrOr("id", ""); !targets["#"+id] {
+			t.Errorf("the contents do not link #%s", id)
+		}
+	})
+	if page.Find("a.toc-jump[href='#contents']").Length() != 1 {
+		t.Error("no Contents link to come back to the list")
+	}
 	page.Find("script[src], link[href], img[src]").Each(func(_ int, s *goquery.Selection) {
 		if u := s.AttrOr("src", s.AttrOr("href", "")); !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
 			t.Errorf("the page loads %q from elsewhere", u)

@@ -90,4 +90,7 @@ func BenchmarkRedirectMiss(b *testing.B) {
 			e.ServeHTTP(w, req)
 		}
 	})
+	b.StopTimer()
+	st := app.H.RedirectStats()
+	b.ReportMetric(float64(st.CacheMisses)/float64(max(st.LookupStatements, 1)), "misses/statement")
 }

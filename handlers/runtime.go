@@ -25,14 +25,16 @@ type Runtime struct {
 	Redirects *redirects.Service
 	// Monitor refreshes the duplicate gauges and runs the duplicate check.
 	Monitor *ops.Monitor
-	// Webhooks delivers the outbox; nil without WEBHOOK_URLS.
+	// Webhooks delivers the outbox to every enabled endpoint.
 	Webhooks *webhooks.Worker
 }
 
 // Start builds the shared base over store and starts the background tasks,
 // in this order: the redirect service (click flusher, change feed), the
-// duplicate monitor, the webhook worker (only when cfg.Webhooks.URLs is
-// set; the caller has written them with Store.SyncWebhookEndpoints).
+// duplicate monitor, the webhook worker (always: endpoints may be added in
+// the console or the API at any time, and with none a poll is one index
+// probe a second; the caller has written WEBHOOK_URLS with
+// Store.SyncWebhookEndpoints).
 func Start(store *db.Store, cfg Config, log *slog.Logger) *Runtime {
 	base := web.NewBase(store, cfg, log)
 	rt := &Runtime{Base: base}
@@ -50,9 +52,7 @@ func Start(store *db.Store, cfg Config, log *slog.Logger) *Runtime {
 	rt.Monitor = ops.NewMonitor(base)
 	rt.Monitor.Start()
 
-	if len(base.Cfg.Webhooks.URLs) > 0 {
-		rt.Webhooks = webhooks.Start(store, base.Cfg.Webhooks, log.With("component", "webhooks"))
-	}
+	rt.Webhooks = webhooks.Start(store, base.Cfg.Webhooks, log.With("component", "webhooks"))
 	return rt
 }
 
@@ -65,9 +65,5 @@ func Start(store *db.Store, cfg Config, log *slog.Logger) *Runtime {
 // conflict count; then the webhook worker stops leasing and waits for the
 // requests in flight.
 func (rt *Runtime) Stop(ctx context.Context) error {
-	err := errors.Join(rt.Redirects.Close(ctx), rt.Monitor.Close(ctx))
-	if rt.Webhooks != nil {
-		err = errors.Join(err, rt.Webhooks.Close(ctx))
-	}
-	return err
+	return errors.Join(rt.Redirects.Close(ctx), rt.Monitor.Close(ctx), rt.Webhooks.Close(ctx))
 }

@@ -127,8 +127,9 @@ func TestSupersededLinkRedirectsAndCountsOnSurvivor(t *testing.T) {
 	var got struct {
 		SurvivorClicks, SurvivorPreviews, DupClicks, DupForwarded int64
 	}
-	err := app.Store.DB().QueryRow(`SELECT s.click_count, s.preview_count, d.click_count, d.forwarded_clicks
-		FROM short_links s, short_links d WHERE s.slug = $1 AND d.slug = 'WGKLs4'`, survivor.Slug).
+	err := app.Store.DB().QueryRow(`SELECT sc.click_count, sc.preview_count, dc.click_count, dc.forwarded_clicks
+		FROM short_links s JOIN link_counters sc ON sc.link_id = s.id, short_links d JOIN link_counters dc ON dc.link_id = d.id
+		WHERE s.slug = $1 AND d.slug = 'WGKLs4'`, survivor.Slug).
 		Scan(&got.SurvivorClicks, &got.SurvivorPreviews, &got.DupClicks, &got.DupForwarded)
 	if err != nil {
 		t.Fatal(err)

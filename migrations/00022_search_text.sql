@@ -12,6 +12,7 @@
 -- it times out). unaccent ships with PostgreSQL (Debian's server package
 -- includes the contrib modules) and is trusted, as pg_trgm is.
 SET LOCAL lock_timeout = '3s';
+SET LOCAL statement_timeout = '1min';
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
 -- The one normalisation for stored text and search text alike: accents
@@ -120,6 +121,7 @@ CREATE TRIGGER businesses_propagate_search_text
     EXECUTE FUNCTION businesses_propagate_search_text();
 
 -- +goose Down
+SET LOCAL statement_timeout = '1min';
 SET LOCAL lock_timeout = '3s';
 DROP TRIGGER businesses_propagate_search_text ON businesses;
 DROP FUNCTION businesses_propagate_search_text();
@@ -127,7 +129,9 @@ DROP TRIGGER short_links_search_text ON short_links;
 DROP FUNCTION short_links_set_search_text();
 DROP TRIGGER businesses_search_text ON businesses;
 DROP FUNCTION businesses_set_search_text();
+-- squawk-ignore ban-drop-column
 ALTER TABLE businesses DROP COLUMN search_text;
+-- squawk-ignore ban-drop-column
 ALTER TABLE short_links DROP COLUMN search_text;
 DROP FUNCTION short_links_host_key(text);
 DROP FUNCTION short_links_search_text(text, text, text);

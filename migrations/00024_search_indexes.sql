@@ -7,6 +7,8 @@
 -- Fragments of a destination, a business name or a city (normalised, see
 -- 00022). The planner uses it when the fragment is rare; a common word
 -- ("bakery", "menu") is served by walking the listing's order instead.
+SET lock_timeout = '500ms';
+SET statement_timeout = '1h';
 -- +goose StatementBegin
 CREATE INDEX CONCURRENTLY IF NOT EXISTS short_links_search_text_idx
     ON short_links USING gin (search_text gin_trgm_ops);
@@ -37,6 +39,8 @@ DROP INDEX CONCURRENTLY IF EXISTS short_links_search_idx;
 DROP INDEX CONCURRENTLY IF EXISTS businesses_search_idx;
 -- +goose StatementEnd
 
+RESET lock_timeout;
+RESET statement_timeout;
 -- +goose Down
 -- +goose StatementBegin
 CREATE INDEX CONCURRENTLY IF NOT EXISTS businesses_search_idx

@@ -1,7 +1,11 @@
 -- +goose NO TRANSACTION
 -- +goose Up
 -- Built concurrently (no write lock on big tables). A build that fails
--- leaves an INVALID index: drop it and rerun the migration.
+-- leaves an INVALID index: drop it and rerun the migration. A short
+-- lock_timeout, as 00019: a build that would queue behind a long
+-- transaction gives up instead of stalling writes; rerun it.
+SET lock_timeout = '500ms';
+SET statement_timeout = '1h';
 
 -- Re-imports match rows by external_id (the upsert's arbiter) ...
 -- +goose StatementBegin
@@ -23,8 +27,12 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS campaign_sends_first_clicked_idx
     ON campaign_sends (first_clicked_at DESC, id DESC)
     WHERE first_clicked_at IS NOT NULL AND voided_at IS NULL;
 -- +goose StatementEnd
+RESET lock_timeout;
+RESET statement_timeout;
 
 -- +goose Down
+SET lock_timeout = '500ms';
+SET statement_timeout = '1h';
 -- +goose StatementBegin
 DROP INDEX CONCURRENTLY IF EXISTS businesses_name_id_idx;
 -- +goose StatementEnd
@@ -37,3 +45,5 @@ DROP INDEX CONCURRENTLY IF EXISTS businesses_phone_idx;
 -- +goose StatementBegin
 DROP INDEX CONCURRENTLY IF EXISTS businesses_external_id_key;
 -- +goose StatementEnd
+RESET lock_timeout;
+RESET statement_timeout;

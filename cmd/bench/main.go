@@ -12,11 +12,16 @@
 // each (the order rotates every round), requests/s, p50/p99, CPU of wrk and
 // of the server, the medians of the per-round ratios, and the server's
 // resident memory; net/http coming out at least level with Echo shows wrk
-// was not the limit. Cold round: a million bulk-inserted links redirected
-// at random by a second server whose cache holds none of them, against
-// pgbench -S on the same PostgreSQL. Then it sends an exactly known number
-// of redirects to a second link, stops the server with SIGTERM, and
-// compares the click counts in the database with what was served.
+// was not the limit. Cold rounds: a million bulk-inserted links redirected
+// at random by servers whose cache holds none of them, against pgbench -S
+// on the same PostgreSQL, rotating: one server whose counting stops at its
+// bound (the lookup path alone), one counting and flushing every click as
+// in production (a million distinct links: nearly every tap is a row of
+// its own); before every run the clicks of the earlier runs are let finish
+// flushing, so no run pays for another's writes. Then it sends an exactly
+// known number of redirects to a second link, stops the server with
+// SIGTERM, and compares the click counts in the database with what was
+// served.
 package main
 
 import (
@@ -114,7 +119,7 @@ func run(ctx context.Context, s settings) error {
 		return err
 	}
 	peakRSS := mem.stop()
-	var cold []targetResult
+	var cold *coldResults
 	if s.coldLinks > 0 {
 		if cold, err = coldRound(ctx, s, dbURL); err != nil {
 			return err
@@ -145,15 +150,32 @@ func run(ctx context.Context, s settings) error {
 		connectionsCap: int64(s.connections) * int64(len(targets)*s.rounds+1),
 	})
 	if cold != nil {
-		reportCold(os.Stdout, s, cold)
+		reportCold(os.Stdout, s, cold, results[1])
 	}
 	return nil
 }
 
-// coldRound loads s.coldLinks links, starts a second server whose cache
-// holds 1,000 slugs (so nearly every redirect is a lookup), and measures
-// it against pgbench -S on the same PostgreSQL.
-func coldRound(ctx context.Context, s settings, dbURL string) ([]targetResult, error) {
+// coldResults are the cold rounds: the targets measured in rotation (the
+// lookup-only server, the counting server, pgbench) and pgbench run alone
+// before them, the reference for the rotated pgbench runs.
+type coldResults struct {
+	lookups, counting, pgbench targetResult
+	alone                      wrkRun
+	flushedDuringLookups       int64 // clicks the lookup-only server wrote (should stay at its bound, 1 row)
+	// missesPerStatement is, per server, cache misses over the lookup
+	// statements they took (0 when the server does not report them).
+	missesPerStatement [2]float64
+}
+
+// coldRound loads s.coldLinks links and starts two more servers whose
+// caches hold 1,000 slugs (so nearly every redirect is a lookup): one with
+// MAX_PENDING_CLICKS=1, whose counting stops at that bound and so writes
+// (nearly) nothing, and one with production counting. It measures both
+// against pgbench -S on the same PostgreSQL; before each run it waits until
+// the counting server has written every click (its /metrics), so pgbench
+// and the lookup-only server never run while another round's clicks are
+// still being flushed.
+func coldRound(ctx context.Context, s settings, dbURL string) (*coldResults, error) {
 	start := time.Now()
 	if err := insertColdLinks(ctx, dbURL, s.coldLinks); err != nil {
 		return nil, err
@@ -164,11 +186,16 @@ func coldRound(ctx context.Context, s settings, dbURL string) ([]targetResult, e
 		return nil, err
 	}
 	defer dropPG()
-	app, err := startShortlinks(ctx, s.server, dbURL, "LINK_CACHE_SIZE=1000", "MIGRATE_ON_START=false")
+	lookups, err := startShortlinks(ctx, s.server, dbURL, "LINK_CACHE_SIZE=1000", "MIGRATE_ON_START=false", "MAX_PENDING_CLICKS=1")
 	if err != nil {
 		return nil, err
 	}
-	defer app.kill()
+	defer lookups.kill()
+	counting, err := startShortlinks(ctx, s.server, dbURL, "LINK_CACHE_SIZE=1000", "MIGRATE_ON_START=false")
+	if err != nil {
+		return nil, err
+	}
+	defer counting.kill()
 	dir, err := os.MkdirTemp("", "bench")
 	if err != nil {
 		return nil, err
@@ -178,8 +205,36 @@ func coldRound(ctx context.Context, s settings, dbURL string) ([]targetResult, e
 	if err != nil {
 		return nil, err
 	}
-	return measure(ctx, s, []target{
-		{name: "shortlinks /{slug}, uncached (LINK_CACHE_SIZE=1000)", url: app.base, script: script, pid: app.cmd.Process.Pid},
-		pgbenchTarget(pgURL),
-	})
+	pg := pgbenchTarget(pgURL)
+	alone, err := pg.run(ctx, s.duration)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "bench: pgbench alone, before any cold redirect: %.0f tps\n", alone.perSecond)
+	settle := func(ctx context.Context) error { return counting.waitFlushed(ctx, time.Minute) }
+	results, err := measureSettled(ctx, s, []target{
+		{name: "cold, lookups alone (MAX_PENDING_CLICKS=1)", url: lookups.base, script: script, pid: lookups.cmd.Process.Pid},
+		{name: "cold, clicks counted and flushed every 1 s", url: counting.base, script: script, pid: counting.cmd.Process.Pid},
+		pg,
+	}, settle)
+	if err != nil {
+		return nil, err
+	}
+	if err := settle(ctx); err != nil {
+		return nil, err
+	}
+	flushed, err := lookups.metric(ctx, "shortlinks_clicks_flushed_total")
+	if err != nil {
+		return nil, err
+	}
+	c := &coldResults{lookups: results[0], counting: results[1], pgbench: results[2], alone: alone,
+		flushedDuringLookups: int64(flushed)}
+	for i, p := range []*process{lookups, counting} {
+		misses, err1 := p.metric(ctx, "shortlinks_redirect_cache_misses_total")
+		stmts, err2 := p.metric(ctx, "shortlinks_redirect_lookup_statements_total")
+		if err1 == nil && err2 == nil && stmts > 0 {
+			c.missesPerStatement[i] = misses / stmts
+		}
+	}
+	return c, nil
 }

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -293,10 +294,55 @@ func clickCounts(ctx context.Context, dbURL string, slugs ...string) (map[string
 	out := map[string]int64{}
 	for _, s := range slugs {
 		var n int64
-		if err := conn.QueryRowContext(ctx, `SELECT click_count FROM short_links WHERE slug = $1`, s).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT c.click_count FROM link_counters c JOIN short_links l ON l.id = c.link_id WHERE l.slug = $1`, s).Scan(&n); err != nil {
 			return nil, fmt.Errorf("click count of %s: %w", s, err)
 		}
 		out[s] = n
 	}
 	return out, nil
+}
+
+// metric reads one unlabelled figure from the server's /metrics (served to
+// loopback peers without a token).
+func (p *process) metric(ctx context.Context, name string) (float64, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: no %s in /metrics (status %d)", p.base, name, resp.StatusCode)
+}
+
+// waitFlushed waits until the server has written every click it counted
+// (shortlinks_clicks_pending is 0), polling every 50 ms for up to limit.
+func (p *process) waitFlushed(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		n, err := p.metric(ctx, "shortlinks_clicks_pending")
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %v clicks still pending after %s", p.base, n, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

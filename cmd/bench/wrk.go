@@ -44,9 +44,21 @@ type targetResult struct {
 // rotating which goes first each round so none always runs on a warmer (or
 // hotter) machine. Ratios are taken within a round.
 func measure(ctx context.Context, s settings, targets []target) ([]targetResult, error) {
+	return measureSettled(ctx, s, targets, nil)
+}
+
+// measureSettled is measure calling settle, when not nil, before every run
+// (warm-ups included): the cold rounds wait there for the clicks of the
+// previous run to be written.
+func measureSettled(ctx context.Context, s settings, targets []target, settle func(context.Context) error) ([]targetResult, error) {
 	results := make([]targetResult, len(targets))
 	for i, t := range targets {
 		results[i].target = t
+		if settle != nil {
+			if err := settle(ctx); err != nil {
+				return nil, err
+			}
+		}
 		r, err := runTarget(ctx, s, t, s.warmup)
 		if err != nil {
 			return nil, err
@@ -56,6 +68,11 @@ func measure(ctx context.Context, s settings, targets []target) ([]targetResult,
 	for round := range s.rounds {
 		for k := range targets {
 			i := (round + k) % len(targets)
+			if settle != nil {
+				if err := settle(ctx); err != nil {
+					return nil, err
+				}
+			}
 			r, err := runTarget(ctx, s, targets[i], s.duration)
 			if err != nil {
 				return nil, err

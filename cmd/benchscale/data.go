@@ -233,24 +233,24 @@ var linkCountersSQL = `INSERT INTO link_counters (link_id, click_count, preview_
 	SELECT id, click_count, preview_count, forwarded_clicks FROM short_links
 	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0`
 
-// variantDaysSQL: the per-variant, per-day rollup the results windows read
-// (migrations 00018 and 00019): the day's sends and their clicks, and the
-// businesses whose latest send (latest tapped send) of the variant is of
-// that day.
-var variantDaysSQL = `INSERT INTO campaign_variant_days (variant, day, sends, segments, cost_micros, clicks,
+// variantHoursSQL: the per-variant, per-hour rollup the results windows
+// read (migrations 00018 and 00019): the hour's sends and their clicks, and
+// the businesses whose latest send (latest tapped send) of the variant is
+// in that hour.
+var variantHoursSQL = `INSERT INTO campaign_variant_hours (variant, hour, sends, segments, cost_micros, clicks,
 		businesses_sent_last, businesses_clicked_last)
-	SELECT variant, day, SUM(sends), SUM(segments), SUM(cost_micros), SUM(clicks), SUM(sent_last), SUM(clicked_last)
-	FROM (SELECT variant, (sent_at AT TIME ZONE 'UTC')::date AS day, COUNT(*) AS sends, SUM(segments) AS segments,
+	SELECT variant, hour, SUM(sends), SUM(segments), SUM(cost_micros), SUM(clicks), SUM(sent_last), SUM(clicked_last)
+	FROM (SELECT variant, date_trunc('hour', sent_at, 'UTC') AS hour, COUNT(*) AS sends, SUM(segments) AS segments,
 	             SUM(cost_micros) AS cost_micros, SUM(clicks) AS clicks, 0 AS sent_last, 0 AS clicked_last
 	      FROM campaign_sends GROUP BY 1, 2
 	      UNION ALL
-	      SELECT variant, (max(sent_at) AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 1, 0
+	      SELECT variant, date_trunc('hour', max(sent_at), 'UTC'), 0, 0, 0, 0, 1, 0
 	      FROM campaign_sends GROUP BY variant, business_id
 	      UNION ALL
-	      SELECT variant, (max(sent_at) AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, 1
+	      SELECT variant, date_trunc('hour', max(sent_at), 'UTC'), 0, 0, 0, 0, 0, 1
 	      FROM campaign_sends WHERE clicks > 0 GROUP BY variant, business_id) parts
 	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
-	GROUP BY variant, day`
+	GROUP BY variant, hour`
 
 var variantTotalsSQL = `INSERT INTO campaign_variant_totals (variant, sends, businesses_sent, businesses_clicked,
 		clicks, segments, cost_micros)

@@ -20,7 +20,7 @@ import (
 // Tables of later migrations are in the list too; those the schema does
 // not have (yet) are left out (existingTables).
 var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily",
-	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_days"}
+	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_hours"}
 
 // datasetMarker is the table a finished dataset holds; its name carries the
 // generator's version, so a dataset of an older generator is rebuilt.
@@ -89,7 +89,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		{"campaign_sends", sendsSQL, true},
 		{"variant_businesses", variantBusinesses, true},
 		{"variant_totals", variantTotalsSQL, true},
-		{"variant_days", variantDaysSQL, has("campaign_variant_days")},
+		{"variant_hours", variantHoursSQL, has("campaign_variant_hours")},
 	}
 	mult, inverse := permutation(n)
 	for _, s := range load {

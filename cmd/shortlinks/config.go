@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -46,8 +47,10 @@ type config struct {
 	UnauthRateLimit   float64
 	TokenRateLimit    float64
 	TrustedProxies    string
+	CORSOrigins       string
 
 	ClickFlushInterval     time.Duration
+	FlushStatementTimeout  time.Duration
 	LinkCacheSize          int
 	LinkCacheTTL           time.Duration
 	MaxPendingClicks       int
@@ -103,10 +106,12 @@ func (c *config) register(fs *flag.FlagSet) {
 	rate(&c.UnauthRateLimit, "UNAUTH_RATE_LIMIT", 30, "API calls without a valid token per minute per client")
 	rate(&c.TokenRateLimit, "API_TOKEN_RATE_LIMIT", 0, "API calls per minute per token (0: unlimited)")
 	str(&c.TrustedProxies, "TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted")
+	str(&c.CORSOrigins, "CORS_ALLOWED_ORIGINS", "", "comma-separated origins (https://app.example.com) whose pages may call /api/v1 and /rest/, or * for any (empty: none)")
 	dur := func(p *time.Duration, env string, def time.Duration, usage string) {
 		fs.DurationVar(p, flagName(env), envParse(env, def, time.ParseDuration, &c.envErrs), usage+" ("+env+")")
 	}
 	dur(&c.ClickFlushInterval, "CLICK_FLUSH_INTERVAL", redirects.DefaultFlushInterval, "how often counted clicks are written to the database")
+	dur(&c.FlushStatementTimeout, "FLUSH_STATEMENT_TIMEOUT", 5*time.Second, "longest one statement of a click flush may run (apart from STATEMENT_TIMEOUT); a batch that keeps timing out is split, down to one link, then kept in the dead-letter table")
 	num(&c.LinkCacheSize, "LINK_CACHE_SIZE", redirects.DefaultCacheSize, "slugs kept in the redirect cache")
 	dur(&c.LinkCacheTTL, "LINK_CACHE_TTL", redirects.DefaultCacheTTL, "how long a cached link is trusted while change notifications flow")
 	num(&c.MaxPendingClicks, "MAX_PENDING_CLICKS", redirects.DefaultMaxPending, "distinct (link, day) click rows kept in memory while the database is away; clicks on further links are dropped and logged")
@@ -151,6 +156,7 @@ func (c *config) validate() error {
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkOrigins(splitList(c.CORSOrigins))...)
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -186,6 +192,7 @@ func (c *config) handlersConfig() handlers.Config {
 		MetricsPublic:          c.MetricsPublic,
 		MetricsToken:           c.MetricsToken,
 		Webhooks:               c.Webhooks.opts,
+		CORSAllowedOrigins:     splitList(c.CORSOrigins),
 		DuplicateCheckInterval: c.DuplicateCheckInterval,
 		PhoneRegion:            c.Outreach.PhoneRegion,
 	}
@@ -201,6 +208,9 @@ func (c *config) validateRedirects() []error {
 	}
 	if c.LinkCacheTTL < time.Second || c.LinkCacheTTL > time.Hour {
 		errs = append(errs, fmt.Errorf("LINK_CACHE_TTL must be between 1s and 1h, not %s", c.LinkCacheTTL))
+	}
+	if c.FlushStatementTimeout < 10*time.Millisecond || c.FlushStatementTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("FLUSH_STATEMENT_TIMEOUT must be between 10ms and 10m, not %s", c.FlushStatementTimeout))
 	}
 	if c.MaxPendingClicks < 1 {
 		errs = append(errs, fmt.Errorf("MAX_PENDING_CLICKS must be positive, not %d", c.MaxPendingClicks))
@@ -222,7 +232,9 @@ func (c *config) redirectOptions() redirects.Options {
 		CacheSize:     c.LinkCacheSize,
 		CacheTTL:      c.LinkCacheTTL,
 		FlushInterval: c.ClickFlushInterval,
-		MaxPending:    c.MaxPendingClicks,
+		// Above the statements' own bound: a flush is several of them.
+		FlushTimeout: max(redirects.DefaultFlushTimeout, 3*c.FlushStatementTimeout),
+		MaxPending:   c.MaxPendingClicks,
 	}
 }
 
@@ -260,7 +272,8 @@ func (c *config) urlPolicy() urlpolicy.Policy {
 }
 
 func (c *config) storeOptions() db.Options {
-	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs, Log: c.logger()}
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs(), Log: c.logger(),
+		FlushStatementTimeout: c.FlushStatementTimeout}
 }
 
 // logger builds the structured logger the settings ask for; lines logged
@@ -317,4 +330,21 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// checkOrigins refuses a CORS_ALLOWED_ORIGINS entry that a browser would
+// never send as Origin (a path, a trailing slash, no scheme), which would
+// silently allow nothing.
+func checkOrigins(origins []string) []error {
+	var errs []error
+	for _, o := range origins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com (scheme and host, no path)", o))
+		}
+	}
+	return errs
 }

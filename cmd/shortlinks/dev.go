@@ -57,7 +57,9 @@ func dev(ctx context.Context, cfg *config) error {
 }
 
 // devCredentials fills in the admin password and API token when they are not
-// configured: generated once, kept in .data/credentials, reused after.
+// configured: generated once, kept in .data/credentials, reused after. It
+// also writes the database URL there, so the CLI commands run in a second
+// terminal find the database `make run` started (cliDatabaseURL).
 func devCredentials(cfg *config) error {
 	path := filepath.Join(devDir, "credentials")
 	saved, err := readEnvFile(path)
@@ -76,8 +78,9 @@ func devCredentials(cfg *config) error {
 	if err := os.MkdirAll(devDir, 0o755); err != nil {
 		return err
 	}
+	saved["DATABASE_URL"] = cfg.DatabaseURL
 	var b strings.Builder
-	for _, key := range []string{"ADMIN_PASSWORD", "API_TOKEN"} {
+	for _, key := range []string{"ADMIN_PASSWORD", "API_TOKEN", "DATABASE_URL"} {
 		if saved[key] != "" {
 			fmt.Fprintf(&b, "%s=%s\n", key, saved[key])
 		}
@@ -108,4 +111,23 @@ func randomSecret() string {
 	var b [18]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// cliDatabaseURL is the database URL the last `make run` wrote, for the
+// commands run beside it (migrate, check-duplicates, seed-demo) when
+// DATABASE_URL is unset: .data/credentials in the working directory, or
+// beside the binary's bin/ folder. It returns the file it read, or "".
+func cliDatabaseURL() (url, from string) {
+	dirs := []string{devDir}
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Join(filepath.Dir(filepath.Dir(exe)), devDir))
+	}
+	for _, dir := range dirs {
+		path := filepath.Join(dir, "credentials")
+		saved, err := readEnvFile(path)
+		if err == nil && saved["DATABASE_URL"] != "" {
+			return saved["DATABASE_URL"], path
+		}
+	}
+	return "", ""
 }

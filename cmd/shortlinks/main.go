@@ -25,9 +25,13 @@ commands:
   seed-demo           insert a dozen demo businesses into an empty database
   businesses import [-partial] FILE
                       import a CSV lead list (name, site_url, city, phone, external_id)
+  dead-letters list|replay ID...|replay all
+                      click batches the flusher could not write: list them, or write them now
 
 Every setting comes from the environment and can be overridden by a flag;
-run 'shortlinks <command> -h' to list them.
+run 'shortlinks <command> -h' to list them. With DATABASE_URL unset, migrate,
+check-duplicates and seed-demo use the database of the last 'make run'
+(written to .data/credentials), and say so.
 `
 
 // exitError carries a specific exit status out of a command.
@@ -66,6 +70,12 @@ func run(ctx context.Context, cmd string, args []string) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if cfg.DatabaseURL == "" && (cmd == "migrate" || cmd == "check-duplicates" || cmd == "seed-demo") {
+		if url, from := cliDatabaseURL(); url != "" {
+			fmt.Fprintf(os.Stderr, "shortlinks: DATABASE_URL is not set; using the database 'make run' wrote to %s\n", from)
+			cfg.DatabaseURL = url
+		}
+	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, &cfg)
@@ -81,6 +91,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return seedDemo(ctx, &cfg)
 	case "businesses":
 		return businesses(ctx, &cfg, fs.Args())
+	case "dead-letters":
+		return deadLetters(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

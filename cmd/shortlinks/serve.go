@@ -33,7 +33,7 @@ func serve(ctx context.Context, cfg *config) error {
 }
 
 // errNoDatabase explains what to do when no database is configured.
-var errNoDatabase = errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL)")
+var errNoDatabase = errors.New("DATABASE_URL is not set (or run 'make run', which starts a local PostgreSQL and writes its URL to .data/credentials for the other commands)")
 
 // openStore connects to DATABASE_URL with the serving timeouts.
 func openStore(ctx context.Context, cfg *config) (*db.Store, error) {
@@ -99,7 +99,8 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	// Before serving: from here on, every change emits webhooks to exactly
-	// the configured endpoints (none when WEBHOOK_URLS is empty).
+	// the configured endpoints (none when WEBHOOK_URLS is empty) and to those
+	// added in the console or the API.
 	if err := store.SyncWebhookEndpoints(ctx, cfg.Webhooks.opts.URLs); err != nil {
 		ln.Close()
 		return err

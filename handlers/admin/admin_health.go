@@ -27,6 +27,8 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 		p.CheckPending = hs.CheckedAt == nil || hs.CheckedAt.Unix() < at
 	}
 	p.HealRefused = c.QueryParam("msg") == "heal-running"
+	p.Clicks = h.clickHealth(c.Request().Context())
+	p.Clicks.Replayed, p.Clicks.ReplayFailed = replayFlash(c)
 	return web.Render(c, http.StatusOK, views.Health(h.Chrome(c, "Health", "health"), p))
 }
 

@@ -29,10 +29,16 @@ func (h *Handlers) LinkDetailPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Counted on the link a tap redirects to, like clicks: a superseded
+	// link's suspect taps are shown on its survivor's page.
+	suspect, err := h.Store.SuspectTaps(ctx, l.ID)
+	if err != nil {
+		return err
+	}
 	d := views.LinkDetail{
 		Slug: l.Slug, ShortURL: h.ShortURL(l.Slug), Destination: l.DestinationURL,
 		DestinationHref: httpHref(l.DestinationURL), Type: l.LinkType, Active: l.IsActive,
-		Clicks: l.ClickCount, Previews: l.PreviewCount,
+		Clicks: l.ClickCount, Previews: l.PreviewCount, SuspectTaps: suspect,
 		Created: displayTime(l.CreatedAt), CreatedISO: l.CreatedAt.UTC().Format(time.RFC3339),
 		Updated: displayTime(l.UpdatedAt), UpdatedISO: l.UpdatedAt.UTC().Format(time.RFC3339),
 		Chart: clickChart(days), Flash: web.FlashFrom(c), CSRF: web.CSRFToken(c), Return: "/admin/links/" + l.Slug,

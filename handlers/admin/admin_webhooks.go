@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +24,12 @@ var deliveryStates = []string{db.DeliveryPending, db.DeliveryDelivered, db.Deliv
 // WebhooksPage is GET /admin/webhooks: the endpoints and their health, and
 // the newest deliveries, filtered by state and endpoint.
 func (h *Handlers) WebhooksPage(c echo.Context) error {
+	return h.renderWebhooks(c, http.StatusOK, endpointForm(nil), nil)
+}
+
+// renderWebhooks shows the page with the add form as given and, after an
+// add, the new endpoint's secret.
+func (h *Handlers) renderWebhooks(c echo.Context, status int, add views.EndpointForm, created *views.NewSecret) error {
 	state := c.QueryParam("state")
 	if state != "" && !slices.Contains(deliveryStates, state) {
 		e := web.Invalid("state", "state must be pending, delivered or failed")
@@ -46,8 +54,8 @@ func (h *Handlers) WebhooksPage(c echo.Context) error {
 		return err
 	}
 	p := views.WebhooksPage{
-		Configured: h.webhooksOn, State: state, Endpoint: endpoint, CSRF: web.CSRFToken(c),
-		Return: c.Request().URL.RequestURI(), Flash: webhookFlash(c), Limit: webhookLogSize,
+		State: state, Endpoint: endpoint, CSRF: web.CSRFToken(c), Add: add, Created: created,
+		Return: "/admin/webhooks" + queryOf(c), Flash: webhookFlash(c), Limit: webhookLogSize,
 	}
 	for _, e := range eps {
 		p.Endpoints = append(p.Endpoints, endpointRow(e))
@@ -55,54 +63,53 @@ func (h *Handlers) WebhooksPage(c echo.Context) error {
 	for _, d := range ds {
 		p.Deliveries = append(p.Deliveries, deliveryRow(d))
 	}
-	return web.Render(c, http.StatusOK, views.Webhooks(h.Chrome(c, "Webhooks", "webhooks"), p))
+	return web.Render(c, status, views.Webhooks(h.Chrome(c, "Webhooks", "webhooks"), p))
 }
 
+// queryOf is the request's query string with its "?", or "".
+func queryOf(c echo.Context) string {
+	if q := c.Request().URL.RawQuery; q != "" {
+		return "?" + q
+	}
+	return ""
+}
+
+// displaySecond is a time on the webhook pages: to the second, with the
+// time zone, since deliveries and retries are seconds apart.
+func displaySecond(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
 func endpointRow(e db.WebhookEndpoint) views.EndpointRow {
-	r := views.EndpointRow{ID: e.ID, URL: redactURL(e.URL), Enabled: e.Enabled, Pending: e.Pending, Failed: e.Failed,
-		Failures: e.ConsecutiveFailures, LastError: e.LastError}
-	switch {
-	case !e.Enabled:
-		r.State = "removed"
-	case e.Suspended():
-		r.State = "suspended"
-		r.NextProbe = displayTime(*e.ProbeAt)
-	case e.ConsecutiveFailures > 0:
-		r.State = "failing"
-	default:
-		r.State = "healthy"
+	r := views.EndpointRow{ID: e.ID, URL: web.RedactURL(e.URL), Enabled: e.Enabled, Pending: e.Pending, Failed: e.Failed,
+		Configured: e.Source == db.WebhookSourceConfig, Failures: e.ConsecutiveFailures, LastError: e.LastError,
+		State: web.EndpointState(e), Events: "every event"}
+	if len(e.EventTypes) > 0 {
+		r.Events = strings.Join(e.EventTypes, ", ")
+	}
+	if e.ProbeAt != nil {
+		r.NextProbe = displaySecond(*e.ProbeAt)
 	}
 	if e.FailingSince != nil {
-		r.FailingSince = displayTime(*e.FailingSince)
+		r.FailingSince = displaySecond(*e.FailingSince)
 	}
 	if e.LastSuccessAt != nil {
-		r.LastSuccess = displayTime(*e.LastSuccessAt)
+		r.LastSuccess = displaySecond(*e.LastSuccessAt)
 	}
 	return r
 }
 
 func deliveryRow(d db.WebhookDelivery) views.DeliveryRow {
-	r := views.DeliveryRow{ID: d.ID, URL: redactURL(d.URL), MsgID: d.MsgID, Type: d.EventType, State: d.State,
-		Attempts: d.Attempts, Created: displayTime(d.CreatedAt), LastError: d.LastError}
+	r := views.DeliveryRow{ID: d.ID, URL: web.RedactURL(d.URL), MsgID: d.MsgID, Type: d.EventType, State: d.State,
+		Attempts: d.Attempts, Created: displaySecond(d.CreatedAt), LastError: d.LastError}
 	if d.LastStatus != nil {
 		r.LastStatus = strconv.Itoa(*d.LastStatus)
 	}
 	if d.State == db.DeliveryPending && d.Attempts > 0 {
-		r.NextAttempt = displayTime(d.NextAttemptAt)
+		r.NextAttempt = displaySecond(d.NextAttemptAt)
 	}
 	if d.DeliveredAt != nil {
-		r.Delivered = displayTime(*d.DeliveredAt)
+		r.Delivered = displaySecond(*d.DeliveredAt)
 	}
 	return r
-}
-
-// redactURL hides a password in an endpoint URL.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // RetryDeliveryForm is POST /admin/webhooks/deliveries/{id}/retry: the
@@ -167,6 +174,9 @@ func withQuery(ret, key, value string) string {
 // webhookFlash turns the retry parameters into one of a fixed set of
 // messages.
 func webhookFlash(c echo.Context) *views.Flash {
+	if c.QueryParam("deleted") == "endpoint" {
+		return &views.Flash{OK: true, Text: "The endpoint and its delivery log were deleted."}
+	}
 	switch c.QueryParam("retried") {
 	case "delivery":
 		return &views.Flash{OK: true, Text: "The delivery is queued to be sent now."}

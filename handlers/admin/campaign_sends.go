@@ -2,16 +2,13 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -26,7 +23,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	if !db.IsUUID(id) {
 		return web.NotFound("business")
 	}
-	req, err := web.ValidCampaignRequest(web.CampaignRequest{BusinessID: &id, Variant: &variant})
+	req, err := campaign.ValidRequest(campaign.Request{BusinessID: &id, Variant: &variant})
 	if err != nil {
 		return err
 	}
@@ -36,7 +33,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	}
 	idem := web.IdempotencyOf(key, req)
 	ctx := c.Request().Context()
-	send, created, err := h.RecordSendOnce(ctx, req, idem, h.Actor(c))
+	send, created, err := h.Campaign.RecordSendOnce(ctx, req, idem, h.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -61,13 +58,6 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, campaignHref(next, variant, true)+"&sent="+send.ID)
 }
 
-// newFormKey is a fresh idempotency key for a rendered form.
-func newFormKey() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return "form-" + hex.EncodeToString(b[:])
-}
-
 // campaignOutcome is what the campaign page says about a business's
 // results: totals over its links, sharing, its latest send.
 func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug string) (views.CampaignOutcome, error) {
@@ -88,14 +78,7 @@ func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug s
 	if len(sends) > 0 {
 		s := sends[0]
 		o.LastSent, o.LastSentISO = displayTime(s.SentAt), s.SentAt.UTC().Format("2006-01-02T15:04:05Z07:00")
-		o.LastVariant = messages.DisplayName(s.Variant)
-		o.Sends = len(sends)
+		o.LastVariant = campaign.DisplayName(s.Variant)
 	}
 	return o, nil
-}
-
-// sendFormFor is the "Mark as sent" form of a business's variant panel.
-func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
-	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: web.CSRFToken(c),
-		Variant: variant, Name: messages.DisplayName(variant), Key: newFormKey()}
 }

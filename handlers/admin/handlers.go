@@ -27,11 +27,10 @@ type CheckRequester interface {
 // Handlers serves the console pages; build it with New.
 type Handlers struct {
 	*web.Base
-	monitor    CheckRequester // the health page's "Check now" and the heal
-	webhooksOn bool           // WEBHOOK_URLS is set: the delivery worker runs
+	monitor CheckRequester // the health page's "Check now" and the heal
 }
 
 // New returns the console's handlers; it starts nothing.
-func New(base *web.Base, monitor CheckRequester, webhooksOn bool) *Handlers {
-	return &Handlers{Base: base, monitor: monitor, webhooksOn: webhooksOn}
+func New(base *web.Base, monitor CheckRequester) *Handlers {
+	return &Handlers{Base: base, monitor: monitor}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/phone"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
@@ -27,8 +27,8 @@ import (
 // opens the first business not sent and not opted out, in the queue.
 func (h *Handlers) OutreachQueue(c echo.Context) error {
 	variant := c.QueryParam("variant")
-	if !messages.Known(variant) {
-		variant = messages.Friendly
+	if !campaign.Known(variant) {
+		variant = campaign.Friendly
 	}
 	id, err := h.Store.NextInQueue(c.Request().Context(), "", "")
 	if errors.Is(err, db.ErrNotFound) {
@@ -63,7 +63,7 @@ func (h *Handlers) outreachDetail(c echo.Context, d *views.CampaignDetail) error
 	if sent := c.QueryParam("sent"); db.IsUUID(sent) {
 		if s, err := h.Store.GetSend(ctx, sent); err == nil {
 			if prev, err := h.Store.GetBusiness(ctx, s.BusinessID); err == nil {
-				d.Flash = fmt.Sprintf("Marked %s as sent to %s.", messages.DisplayName(s.Variant), prev.Name)
+				d.Flash = fmt.Sprintf("Marked %s as sent to %s.", campaign.DisplayName(s.Variant), prev.Name)
 			}
 		}
 	}
@@ -75,8 +75,8 @@ func (h *Handlers) outreachDetail(c echo.Context, d *views.CampaignDetail) error
 
 // queueNav fills the queue bar of business b's page.
 func (h *Handlers) queueNav(ctx context.Context, b db.Business, variant string, d *views.CampaignDetail) error {
-	if !messages.Known(variant) {
-		variant = messages.Friendly
+	if !campaign.Known(variant) {
+		variant = campaign.Friendly
 	}
 	q := &views.QueueNav{DoneHref: "/admin/campaigns"}
 	left, err := h.Store.CountQueue(ctx)
@@ -102,7 +102,7 @@ func (h *Handlers) queueNav(ctx context.Context, b db.Business, variant string, 
 
 // sendRow shapes one send for the history list.
 func sendRow(c echo.Context, s db.Send) views.SendRow {
-	r := views.SendRow{ID: s.ID, Variant: messages.DisplayName(s.Variant), SentAt: displayTime(s.SentAt),
+	r := views.SendRow{ID: s.ID, Variant: campaign.DisplayName(s.Variant), SentAt: displayTime(s.SentAt),
 		SentAtISO: s.SentAt.UTC().Format(time.RFC3339), By: web.Deref(s.SentBy), Taps: s.Clicks,
 		Voided: s.VoidedAt != nil, VoidReason: web.Deref(s.VoidReason)}
 	if s.FirstClickedAt != nil {
@@ -184,7 +184,7 @@ func (h *Handlers) FollowUpsPage(c echo.Context) error {
 	rows := make([]views.FollowUpRow, len(ups))
 	for i, f := range ups {
 		rows[i] = views.FollowUpRow{Name: f.BusinessName, Href: campaignPageHref(f.BusinessID, ""),
-			Phone: f.Phone, PhoneText: phone.Display(f.Phone), Variant: messages.DisplayName(f.Variant),
+			Phone: f.Phone, PhoneText: phone.Display(f.Phone), Variant: campaign.DisplayName(f.Variant),
 			SentAt: displayTime(f.SentAt), FirstTap: displayTime(f.FirstTapAt), TapISO: f.FirstTapAt.UTC().Format(time.RFC3339),
 			TimeToTap: humanDuration(f.TimeToTap()), Taps: f.Taps, OptedOut: f.OptedOut}
 	}
@@ -195,7 +195,7 @@ func (h *Handlers) FollowUpsPage(c echo.Context) error {
 // since=&until=: the businesses behind a variant's results.
 func (h *Handlers) VariantBusinessesPage(c echo.Context) error {
 	variant := c.Param("variant")
-	if !messages.Known(variant) {
+	if !campaign.Known(variant) {
 		return web.NotFound("variant")
 	}
 	w, err := web.ResultsWindowParams(c)
@@ -207,7 +207,7 @@ func (h *Handlers) VariantBusinessesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.VariantBusinessesPage{Variant: variant, Name: messages.DisplayName(variant), TappedOnly: tapped,
+	p := views.VariantBusinessesPage{Variant: variant, Name: campaign.DisplayName(variant), TappedOnly: tapped,
 		AllHref: variantBusinessesHref(variant, false, w), TappedHref: variantBusinessesHref(variant, true, w),
 		BackHref: resultsHref(w, false)}
 	for _, r := range rows {
@@ -234,7 +234,7 @@ func outreachBadge(b db.Business) views.OutreachBadge {
 	o := views.OutreachBadge{Status: b.OutreachStatus, Label: outreachLabel(b.OutreachStatus)}
 	switch b.OutreachStatus {
 	case db.OutreachSent:
-		o.Detail = messages.DisplayName(web.Deref(b.LastVariant)) + ", " + displayTime(*b.LastSentAt)
+		o.Detail = campaign.DisplayName(web.Deref(b.LastVariant)) + ", " + displayTime(*b.LastSentAt)
 		if b.LastSentBy != nil {
 			o.Detail += " by " + *b.LastSentBy
 		}

@@ -18,9 +18,6 @@ import (
 // Idempotency-Key, a repeat imports nothing and answers the first import's
 // result.
 func (h *Handlers) ImportBusinesses(c echo.Context) error {
-	if err := web.OnlyParams(c, "partial"); err != nil {
-		return err
-	}
 	partial, err := web.BoolParam(c, "partial")
 	if err != nil {
 		return err

@@ -11,9 +11,13 @@
 package ops
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
@@ -28,6 +32,19 @@ type Handlers struct {
 func New(base *web.Base) *Handlers {
 	h := &Handlers{Base: base}
 	h.ready.ping = base.Store.Ping
+	// /readyz's verdict for alerting (docs/ops/alerts.yml): read at scrape
+	// time from the same shared check, so scrapes cost the database at most
+	// a ping a second. A second New over one base keeps the first gauge.
+	_ = base.Metrics.Reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "shortlinks_ready", Help: "1 when /readyz answers 200 (the database answers within a second), else 0.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if h.ready.check(ctx) != nil {
+			return 0
+		}
+		return 1
+	}))
 	return h
 }
 

@@ -83,6 +83,14 @@ func (h *Monitor) monitorOnce() {
 	if err := h.Store.FlushCounters(ctx); err != nil {
 		h.Log.Warn("persisting the conflict counter failed; will retry", "err", err)
 	}
+	if t, err := h.Store.ClickDeadLetterTotals(ctx); err == nil {
+		h.Metrics.RecordDeadLetters(t.Letters)
+	}
+	if eps, err := h.Store.WebhookEndpoints(ctx); err != nil {
+		h.Log.Warn("reading the webhook endpoints failed; their gauges keep their last values", "err", err)
+	} else {
+		h.Metrics.RecordWebhooks(eps, time.Now())
+	}
 }
 
 // checkLoop runs the full duplicate check every checkEvery (skipped when

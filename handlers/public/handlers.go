@@ -1,6 +1,7 @@
 // Package public serves what a recipient reaches: the redirect /:slug
-// (redirect.go), with the unknown-slug limit that answers a guesser 429
-// before any lookup (slug_guessing.go), and the redirect path's figures for
+// (redirect.go), with the unknown-slug limit that answers a guesser's
+// misses 429 while still redirecting its real links, as suspect taps
+// (slug_guessing.go), and the redirect path's figures for
 // /metrics (metrics_redirect.go). Its cache and click counting are the
 // redirect service (handlers/redirects), built and started by the caller
 // and reached through web.Base.Redirects.
@@ -19,7 +20,7 @@ import (
 // Handlers serves the public redirect; build it with New.
 type Handlers struct {
 	*web.Base
-	guesses *guessGate // slug_guessing.go: the unknown-slug limit, before any lookup
+	guesses *guessGate // slug_guessing.go: the unknown-slug limit
 }
 
 // New returns the redirect's handler and registers the redirect figures in

@@ -31,13 +31,16 @@ type redirectCollector struct {
 	src                                            RedirectStatsSource
 	redirects, flushed, failures, dropped, pending *prometheus.Desc
 	feed                                           *prometheus.Desc
+	oldest, splits, deadLetters, deadClicks        *prometheus.Desc
+	suspectFlushed, suspectPending                 *prometheus.Desc
+	misses, statements                             *prometheus.Desc
 }
 
 func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 	return &redirectCollector{
 		src: src,
 		redirects: prometheus.NewDesc("shortlinks_redirects_total",
-			"Requests for short links by outcome: redirect, not_found, gone, preview, rate_limited (unknown-slug limit) or busy (no lookup slot). The redirect route has no per-request histogram; these counters are its metrics.", []string{"outcome"}, nil),
+			"Requests for short links by outcome: redirect, not_found, gone, preview, suspect (a real link redirected for a client over the unknown-slug limit: not a click), rate_limited (unknown-slug limit) or busy (no lookup statement could start). The redirect route has no per-request histogram; these counters are its metrics.", []string{"outcome"}, nil),
 		flushed: prometheus.NewDesc("shortlinks_clicks_flushed_total",
 			"Clicks written to the database.", nil, nil),
 		failures: prometheus.NewDesc("shortlinks_click_flush_failures_total",
@@ -46,13 +49,30 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 			"Clicks and previews not counted because too many were waiting to be written (MAX_PENDING_CLICKS).", nil, nil),
 		pending: prometheus.NewDesc("shortlinks_clicks_pending",
 			"Clicks counted in memory and not yet written.", nil, nil),
+		oldest: prometheus.NewDesc("shortlinks_clicks_oldest_unwritten_seconds",
+			"Age of the oldest click or preview counted in memory and not yet written (0 when none waits).", nil, nil),
+		splits: prometheus.NewDesc("shortlinks_click_batches_split_total",
+			"Click batches split in two after failing repeatedly (FLUSH_STATEMENT_TIMEOUT, a refused row).", nil, nil),
+		deadLetters: prometheus.NewDesc("shortlinks_click_dead_letters_total",
+			"Click batches of one link moved to the dead-letter table after failing repeatedly; kept for an admin to replay (health page, 'shortlinks dead-letters').", nil, nil),
+		deadClicks: prometheus.NewDesc("shortlinks_clicks_dead_lettered_total",
+			"Clicks in the batches moved to the dead-letter table.", nil, nil),
+		suspectFlushed: prometheus.NewDesc("shortlinks_suspect_taps_flushed_total",
+			"Suspect taps written to the database (link_suspect_taps, shown on each link's page).", nil, nil),
+		suspectPending: prometheus.NewDesc("shortlinks_suspect_taps_pending",
+			"Suspect taps counted in memory and not yet written.", nil, nil),
+		misses: prometheus.NewDesc("shortlinks_redirect_cache_misses_total",
+			"Redirect lookups the cache could not answer fresh (each asked the database, or found it away).", nil, nil),
+		statements: prometheus.NewDesc("shortlinks_redirect_lookup_statements_total",
+			"Database statements those misses took: misses arriving together share one (slug = ANY).", nil, nil),
 		feed: prometheus.NewDesc("shortlinks_change_feed_connected",
 			"1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.", nil, nil),
 	}
 }
 
 func (r *redirectCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed} {
+	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed,
+		r.oldest, r.splits, r.deadLetters, r.deadClicks, r.suspectFlushed, r.suspectPending, r.misses, r.statements} {
 		ch <- d
 	}
 }
@@ -68,10 +88,19 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.redirects, s.Previews, "preview")
 	counter(r.redirects, s.Limited, "rate_limited")
 	counter(r.redirects, s.Busy, "busy")
+	counter(r.redirects, s.SuspectTaps+s.SuspectTapsDropped, "suspect")
+	counter(r.suspectFlushed, s.SuspectTapsFlushed)
+	counter(r.misses, s.CacheMisses)
+	counter(r.statements, s.LookupStatements)
 	counter(r.flushed, s.ClicksFlushed)
 	counter(r.failures, s.FlushFailures)
 	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)
 	ch <- prometheus.MustNewConstMetric(r.pending, prometheus.GaugeValue, float64(s.PendingClicks))
+	ch <- prometheus.MustNewConstMetric(r.oldest, prometheus.GaugeValue, s.OldestUnwritten.Seconds())
+	counter(r.splits, s.SplitBatches)
+	counter(r.deadLetters, s.DeadLetters)
+	counter(r.deadClicks, s.DeadClicks)
+	ch <- prometheus.MustNewConstMetric(r.suspectPending, prometheus.GaugeValue, float64(s.SuspectTaps-s.SuspectTapsFlushed))
 	connected := 0.0
 	if s.FeedConnected {
 		connected = 1

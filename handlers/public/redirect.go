@@ -25,33 +25,52 @@ const redirectRoute = "/:slug"
 // round trip; the click is counted in memory before the response is
 // written, so every redirect a client receives is in the next flush.
 //
-// A client over the unknown-slug limit is answered 429 before any lookup,
-// whatever slug it asks for (slug_guessing.go).
+// A client over the unknown-slug limit is still redirected to real links,
+// which then count as suspect taps, not clicks (as for a while after);
+// its misses get 429 and its lookups go through their own bounded lane
+// (slug_guessing.go).
 func (h *Handlers) Redirect(c echo.Context) error {
 	c.Response().Header()[echo.HeaderCacheControl] = redirectCacheControl
-	if err := h.guesses.check(c); err != nil {
-		return err
-	}
+	g := h.guesses.state(c)
 	slug := c.Param("slug")
 	if !web.ValidSlug(slug) {
+		if g.over {
+			return h.guesses.refuse(g.wait)
+		}
 		return h.guesses.miss(c)
 	}
 	req := c.Request()
-	t, err := h.Redirects.Lookup(req.Context(), slug)
+	var t *redirects.Target
+	var err error
+	if g.over {
+		t, err = h.Redirects.LookupOverLimit(req.Context(), slug)
+	} else {
+		t, err = h.Redirects.Lookup(req.Context(), slug)
+	}
 	if err != nil {
-		if errors.Is(err, redirects.ErrBusy) {
+		switch {
+		case errors.Is(err, redirects.ErrBusy) && g.over:
+			return h.guesses.refuse(g.wait)
+		case errors.Is(err, redirects.ErrBusy):
 			return errRedirectsBusy
 		}
 		return err
 	}
 	switch t.Status {
 	case redirects.NotFound:
+		if g.over {
+			return h.guesses.refuse(g.wait)
+		}
 		return h.guesses.miss(c)
 	case redirects.Gone:
 		return errLinkGone
 	}
-	preview := req.Method == http.MethodHead || redirects.IsPrefetch(req.Header) || h.Redirects.FromPreviewer(req.UserAgent())
-	h.Redirects.Count(t, preview)
+	if g.suspect {
+		h.Redirects.CountSuspect(t)
+	} else {
+		preview := req.Method == http.MethodHead || redirects.IsPrefetch(req.Header) || h.Redirects.FromPreviewer(req.UserAgent())
+		h.Redirects.Count(t, preview)
+	}
 	c.Response().Header()[echo.HeaderLocation] = t.LocationHeader()
 	c.Response().WriteHeader(h.Cfg.RedirectStatus)
 	return nil
@@ -60,8 +79,9 @@ func (h *Handlers) Redirect(c echo.Context) error {
 // The failures of Redirect; the error handler renders them as HTML pages.
 var (
 	errLinkGone = &web.APIError{Status: http.StatusGone, Code: "gone", Message: "This short link has been retired."}
-	// errRedirectsBusy: the lookups of uncached links are all taken (see
-	// redirects.Options.MaxLookups); the client may retry in a second.
+	// errRedirectsBusy: no lookup statement for an uncached link could
+	// start in time (see redirects.Options.MaxLookups); the client may
+	// retry in a second.
 	errRedirectsBusy = &tooManyLookups{web.APIError{Status: http.StatusServiceUnavailable, Code: "busy",
 		Message: "Too many requests right now. Try again in a moment."}}
 )

@@ -18,6 +18,13 @@ import (
 // service shortens while the change feed is down: one setting then changes
 // the lifetime of every entry at once.
 //
+// Negative answers (no such slug) live in a map of their own per shard,
+// bounded to a quarter of the entries and trusted only NegativeTTL: a storm
+// of one unknown slug costs one lookup, while a guesser's stream of
+// distinct unknown slugs can neither evict the links people tap nor grow
+// memory. The change feed invalidates them like any other entry, so a link
+// created meanwhile is found at once.
+//
 // Every invalidation bumps its shard's generation, and a fill carries the
 // generation it saw before asking the database. A fill that raced an
 // invalidation is dropped, so a link deactivated while its lookup was in
@@ -27,7 +34,9 @@ type cache struct {
 	shards   [cacheShards]cacheShard
 	maxLen   int // entries per shard
 	maxBytes int // approximate bytes per shard
+	maxNeg   int // negative entries per shard
 	ttl      atomic.Int64
+	negTTL   time.Duration
 	// validFrom expires, at once, every entry checked before it (see
 	// expireAll).
 	validFrom atomic.Int64
@@ -38,8 +47,9 @@ type cache struct {
 const cacheShards = 64
 
 type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string]*entry
+	mu  sync.RWMutex
+	m   map[string]*entry // links: Found and Gone
+	neg map[string]*entry // NotFound, bounded by maxNeg
 	// hot is the entry last read under the lock: a slug asked for again
 	// and again (a viral link) is then found with one atomic load, and
 	// concurrent redirects of it stop bouncing the lock's cache line
@@ -67,16 +77,23 @@ const entryOverhead = 160
 
 func (e *entry) size() int { return entryOverhead + len(e.slug) + len(e.destination) }
 
+// NegativeTTL is how long a "no such slug" answer is trusted, at most
+// (the shorter TTL of the feed being down applies too).
+const NegativeTTL = 5 * time.Second
+
 func newCache(entries, bytes int, ttl time.Duration) *cache {
 	c := &cache{
 		seed:     maphash.MakeSeed(),
 		maxLen:   max(entries/cacheShards, 1),
 		maxBytes: max(bytes/cacheShards, 1),
+		maxNeg:   max(entries/cacheShards/4, 1),
+		negTTL:   NegativeTTL,
 		epoch:    time.Now(),
 	}
 	c.ttl.Store(int64(ttl))
 	for i := range c.shards {
 		c.shards[i].m = make(map[string]*entry)
+		c.shards[i].neg = make(map[string]*entry)
 	}
 	return c
 }
@@ -92,7 +109,10 @@ func (c *cache) get(slug string) (e *entry, fresh bool) {
 	s := c.shard(slug)
 	if e = s.hot.Load(); e == nil || e.slug != slug {
 		s.mu.RLock()
-		if e = s.m[slug]; e != nil && s.hot.Load() != e {
+		if e = s.m[slug]; e == nil {
+			e = s.neg[slug]
+		}
+		if e != nil && s.hot.Load() != e {
 			s.hot.Store(e)
 		}
 		s.mu.RUnlock()
@@ -103,7 +123,11 @@ func (c *cache) get(slug string) (e *entry, fresh bool) {
 	if !e.used.Load() { // a load, not a store: a hot entry's line stays shared
 		e.used.Store(true)
 	}
-	return e, e.checked >= c.validFrom.Load() && c.now()-e.checked < c.ttl.Load()
+	ttl := c.ttl.Load()
+	if e.Status == NotFound {
+		ttl = min(ttl, int64(c.negTTL))
+	}
+	return e, e.checked >= c.validFrom.Load() && c.now()-e.checked < ttl
 }
 
 // generation is read before a lookup and handed back to put.
@@ -118,14 +142,38 @@ func (c *cache) put(e *entry, gen uint64) bool {
 	if s.gen.Load() != gen {
 		return false
 	}
-	if old := s.m[e.slug]; old != nil {
-		s.bytes -= old.size()
-		s.forget(old)
+	s.remove(e.slug)
+	if e.Status == NotFound {
+		s.neg[e.slug] = e
+		for len(s.neg) > c.maxNeg {
+			for slug, old := range s.neg { // Go's random map order: a random victim
+				if old != e {
+					delete(s.neg, slug)
+					s.forget(old)
+					break
+				}
+			}
+		}
+		return true
 	}
 	s.m[e.slug] = e
 	s.bytes += e.size()
 	s.evict(c.maxLen, c.maxBytes, e)
 	return true
+}
+
+// remove drops slug's entry, positive or negative; s.mu must be held for
+// writing.
+func (s *cacheShard) remove(slug string) {
+	if e := s.m[slug]; e != nil {
+		delete(s.m, slug)
+		s.bytes -= e.size()
+		s.forget(e)
+	}
+	if e := s.neg[slug]; e != nil {
+		delete(s.neg, slug)
+		s.forget(e)
+	}
 }
 
 // evict removes entries not used since the last sweep until the shard fits,
@@ -162,11 +210,7 @@ func (s *cacheShard) forget(e *entry) { s.hot.CompareAndSwap(e, nil) }
 func (c *cache) invalidate(slug string) {
 	s := c.shard(slug)
 	s.mu.Lock()
-	if e := s.m[slug]; e != nil {
-		delete(s.m, slug)
-		s.bytes -= e.size()
-		s.forget(e)
-	}
+	s.remove(slug)
 	s.gen.Add(1)
 	s.mu.Unlock()
 }
@@ -191,7 +235,7 @@ func (c *cache) len() int {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.RLock()
-		n += len(s.m)
+		n += len(s.m) + len(s.neg)
 		s.mu.RUnlock()
 	}
 	return n

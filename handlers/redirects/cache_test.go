@@ -172,3 +172,39 @@ func TestCacheHotSlotFollowsChanges(t *testing.T) {
 		t.Error("an evicted entry is still served from the hot slot")
 	}
 }
+
+// "No such slug" answers live apart: a stream of distinct unknown slugs
+// (a guesser) neither evicts cached links nor grows past its own bound,
+// and a negative answer is trusted only NegativeTTL, even with a long TTL.
+func TestNegativeAnswersAreBoundedApart(t *testing.T) {
+	c := newCache(cacheShards*16, 1<<20, time.Hour) // 16 links and 4 negatives per shard
+	var links []*entry
+	for i := range cacheShards { // about 1 a shard: never 16
+		e := found(fmt.Sprintf("real%d", i), int64(i))
+		e.checked = c.now()
+		c.put(e, c.generation(e.slug))
+		links = append(links, e)
+	}
+	for i := range 10_000 {
+		e := &entry{slug: fmt.Sprintf("guess%d", i), Target: Target{Status: NotFound}, checked: c.now()}
+		c.put(e, c.generation(e.slug))
+	}
+	for _, e := range links {
+		if got, fresh := c.get(e.slug); got != e || !fresh {
+			t.Fatalf("%s evicted by unknown slugs", e.slug)
+		}
+	}
+	if n := c.len() - len(links); n > cacheShards*4 {
+		t.Errorf("%d negative entries kept, want at most %d", n, cacheShards*4)
+	}
+	neg := &entry{slug: "nosuch", Target: Target{Status: NotFound}, checked: c.now() - int64(NegativeTTL)}
+	c.put(neg, c.generation("nosuch"))
+	if got, fresh := c.get("nosuch"); got != neg || fresh {
+		t.Errorf("negative answer older than NegativeTTL: got %v fresh %v, want it stale", got, fresh)
+	}
+	// Creating the slug invalidates the negative answer at once.
+	c.invalidate("nosuch")
+	if got, _ := c.get("nosuch"); got != nil {
+		t.Errorf("negative answer survived its invalidation")
+	}
+}

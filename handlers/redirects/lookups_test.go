@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,16 +17,24 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 )
 
-// heldLookups is the real store whose lookups, once answered by the
-// database, hold their connection until release is closed: a slow database
-// seen from the redirect path.
+// heldLookups is the real store whose lookup statements, once answered by
+// the database, hold their connection until release is closed (a slow
+// database seen from the redirect path), and which records the slugs of
+// every statement.
 type heldLookups struct {
 	*db.Store
 	release           chan struct{}
 	inFlight, maxSeen atomic.Int64
+
+	mu      sync.Mutex
+	batches [][]string
 }
 
-func (s *heldLookups) RedirectTarget(ctx context.Context, slug string) (db.RedirectTarget, error) {
+func newHeldLookups(t *testing.T) *heldLookups {
+	return &heldLookups{Store: newStore(t), release: make(chan struct{})}
+}
+
+func (s *heldLookups) RedirectTargets(ctx context.Context, slugs []string) ([]db.RedirectTarget, error) {
 	n := s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	for {
@@ -33,59 +43,229 @@ func (s *heldLookups) RedirectTarget(ctx context.Context, slug string) (db.Redir
 			break
 		}
 	}
-	t, err := s.Store.RedirectTarget(ctx, slug)
+	s.mu.Lock()
+	s.batches = append(s.batches, slices.Clone(slugs))
+	s.mu.Unlock()
+	t, err := s.Store.RedirectTargets(ctx, slugs)
 	<-s.release
 	return t, err
 }
 
-// A flood of unknown slugs takes at most MaxLookups database lookups at
-// once; the rest wait briefly for a slot and then fail fast with ErrBusy,
-// so the pool stays available to everything else.
-func TestConcurrentMissesAreBounded(t *testing.T) {
-	t.Parallel()
-	store := &heldLookups{Store: newStore(t), release: make(chan struct{})}
-	s := redirects.New(store, redirects.Options{MaxLookups: 4}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	t.Cleanup(func() { s.Close(context.Background()) })
+func (s *heldLookups) statements() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.batches)
+}
 
-	const flood = 20
-	errs := make(chan error, flood)
-	var wg sync.WaitGroup
-	for i := range flood {
-		wg.Go(func() {
-			_, err := s.Lookup(context.Background(), fmt.Sprintf("guess%d", i))
-			errs <- err
-		})
-	}
-	// The 16 lookups that found no slot give up after LookupWait while
-	// the 4 holders are still held.
-	busy, deadline := 0, time.After(10*time.Second)
-	for busy < flood-4 {
-		select {
-		case err := <-errs:
-			if !errors.Is(err, redirects.ErrBusy) {
-				t.Fatalf("lookup while every slot is held: %v, want ErrBusy", err)
-			}
-			busy++
-		case <-deadline:
-			t.Fatalf("only %d of %d waiting lookups gave up", busy, flood-4)
+// waitFor polls cond every millisecond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
-	for store.inFlight.Load() < 4 {
-		select {
-		case <-deadline:
-			t.Fatalf("%d lookups reached the database, want 4", store.inFlight.Load())
-		case <-time.After(time.Millisecond):
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Misses that arrive while a lookup is in flight are looked up together in
+// the next statement, not one statement each; the first, arriving on an
+// idle path, went at once on its own.
+func TestMissesArrivingTogetherShareOneStatement(t *testing.T) {
+	t.Parallel()
+	store := newHeldLookups(t)
+	s := redirects.New(store, redirects.Options{MaxLookups: 1}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+
+	first := make(chan error, 1)
+	go func() { _, err := s.Lookup(context.Background(), "first0"); first <- err }()
+	waitFor(t, "the first statement", func() bool { return store.inFlight.Load() == 1 })
+
+	const flood = 50
+	errs := make(chan error, flood)
+	for i := range flood {
+		go func() {
+			tg, err := s.Lookup(context.Background(), fmt.Sprintf("later%d", i))
+			if err == nil && tg.Status != redirects.NotFound {
+				err = fmt.Errorf("status %d, want NotFound", tg.Status)
+			}
+			errs <- err
+		}()
+	}
+	waitFor(t, "the misses to queue", func() bool { return s.QueuedLookups() == flood })
+	close(store.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range flood {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	got := store.statements()
+	if len(got) != 2 || len(got[0]) != 1 || len(got[1]) != flood {
+		sizes := []int{}
+		for _, b := range got {
+			sizes = append(sizes, len(b))
+		}
+		t.Errorf("statements of sizes %v, want [1 %d]", sizes, flood)
+	}
+	if st := s.Stats(); st.LookupStatements != 2 {
+		t.Errorf("LookupStatements %d, want 2", st.LookupStatements)
+	}
+}
+
+// At most MaxLookups statements run at once, so a flood of unknown slugs
+// cannot take the pool; a miss whose statement has not started within
+// LookupWait fails fast with ErrBusy and never reaches the database.
+func TestConcurrentMissesAreBounded(t *testing.T) {
+	t.Parallel()
+	store := newHeldLookups(t)
+	s := redirects.New(store, redirects.Options{MaxLookups: 4}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+
+	// Four misses, one after another, each take a free slot of its own.
+	held := make(chan error, 4)
+	for i := range 4 {
+		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("held%d", i)); held <- err }()
+		waitFor(t, "a statement per slot", func() bool { return store.inFlight.Load() == int64(i+1) })
+	}
+	const flood = 20
+	errs := make(chan error, flood)
+	for i := range flood {
+		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("guess%d", i)); errs <- err }()
+	}
+	for range flood {
+		if err := <-errs; !errors.Is(err, redirects.ErrBusy) {
+			t.Fatalf("lookup while every slot is held: %v, want ErrBusy", err)
+		}
+	}
+	close(store.release)
+	for range 4 {
+		if err := <-held; err != nil {
+			t.Errorf("held lookup: %v, want an answer (not found)", err)
 		}
 	}
 	if got := store.maxSeen.Load(); got != 4 {
-		t.Errorf("database lookups in flight at once: %d, want 4 (MaxLookups)", got)
+		t.Errorf("statements in flight at once: %d, want 4 (MaxLookups)", got)
 	}
+	if n := len(store.statements()); n != 4 {
+		t.Errorf("%d statements reached the database, want 4: the misses that gave up must not", n)
+	}
+	if st := s.Stats(); st.Busy != flood {
+		t.Errorf("Busy %d, want %d", st.Busy, flood)
+	}
+}
+
+// A storm of one unknown slug costs one lookup: concurrent misses share
+// it, and later ones find the cached negative answer.
+func TestStormOfOneUnknownSlugCostsOneLookup(t *testing.T) {
+	t.Parallel()
+	store := newHeldLookups(t)
 	close(store.release)
+	s := redirects.New(store, redirects.Options{}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+	var wg sync.WaitGroup
+	var wrong atomic.Int64
+	for range 200 {
+		wg.Go(func() {
+			if tg, err := s.Lookup(context.Background(), "nosuch"); err != nil || tg.Status != redirects.NotFound {
+				wrong.Add(1)
+			}
+		})
+	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("held lookup: %v, want an answer (not found)", err)
+	for range 100 {
+		if tg, err := s.Lookup(context.Background(), "nosuch"); err != nil || tg.Status != redirects.NotFound {
+			wrong.Add(1)
 		}
+	}
+	if wrong.Load() != 0 {
+		t.Errorf("%d of 300 lookups were not answered NotFound", wrong.Load())
+	}
+	if n := len(store.statements()); n != 1 {
+		t.Errorf("%d statements for one unknown slug asked 300 times, want 1", n)
+	}
+}
+
+// guessHeld is the real store whose statements holding a "guess" slug wait
+// for release: the over-limit lane stuck on a guesser's misses.
+type guessHeld struct {
+	*db.Store
+	release    chan struct{}
+	statements atomic.Int64
+	held       atomic.Int64
+}
+
+func (s *guessHeld) RedirectTargets(ctx context.Context, slugs []string) ([]db.RedirectTarget, error) {
+	s.statements.Add(1)
+	t, err := s.Store.RedirectTargets(ctx, slugs)
+	if strings.HasPrefix(slugs[0], "guess") {
+		s.held.Add(1)
+		defer s.held.Add(-1)
+		<-s.release
+	}
+	return t, err
+}
+
+// The over-limit lane has a budget of its own: while a guesser's lookups
+// fill it (one statement in flight, the rest queued behind it), real slugs
+// asked for by anyone else are looked up at once, never refused; the
+// guesser's misses go many to a statement; and past the lane's queue they
+// are refused, not queued without bound.
+func TestOverLimitLaneNeverDelaysOthers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := &guessHeld{Store: newStore(t), release: make(chan struct{})}
+	s := redirects.New(store, redirects.Options{}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+	real, _, err := store.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://lane.example.com/", LinkType: "campaign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const guesses = 2600 // the held statement's one, a full queue (2000), and more
+	var busy, answered atomic.Int64
+	var wg sync.WaitGroup
+	first := make(chan error, 1)
+	go func() { _, err := s.LookupOverLimit(ctx, "guess0"); first <- err }()
+	waitFor(t, "the over-limit lane's statement", func() bool { return store.held.Load() == 1 })
+	for i := 1; i < guesses; i++ {
+		wg.Go(func() {
+			_, err := s.LookupOverLimit(ctx, fmt.Sprintf("guess%d", i))
+			switch {
+			case errors.Is(err, redirects.ErrBusy):
+				busy.Add(1)
+			case err == nil:
+				answered.Add(1)
+			}
+		})
+	}
+	waitFor(t, "the lane to refuse past its queue", func() bool { return busy.Load() >= guesses-1-2000 })
+
+	tg, err := s.Lookup(ctx, real.Slug)
+	if err != nil || tg.Status != redirects.Found {
+		t.Fatalf("real slug while the over-limit lane is full: %+v, %v; want Found", tg, err)
+	}
+	tg, err = s.LookupOverLimit(ctx, real.Slug) // now cached: no lane needed
+	if err != nil || tg.Status != redirects.Found {
+		t.Errorf("cached real slug for a client over the limit: %+v, %v; want Found", tg, err)
+	}
+
+	close(store.release)
+	if err := <-first; err != nil {
+		t.Errorf("the held lookup: %v, want an answer", err)
+	}
+	wg.Wait()
+	if got := 1 + busy.Load() + answered.Load(); got != guesses {
+		t.Errorf("%d of %d guesses answered or refused", got, guesses)
+	}
+	// 1 held + 2000 queued in statements of at most 500 + the real slug's.
+	if n := store.statements.Load(); n > 1+4+1 {
+		t.Errorf("%d statements for %d lookups, want at most 6", n, answered.Load())
+	}
+	if st := s.Stats(); st.Busy != busy.Load() {
+		t.Errorf("Busy %d, want %d", st.Busy, busy.Load())
 	}
 }

@@ -3,9 +3,11 @@
 // writes in idempotent batches. It knows nothing of HTTP; handlers/redirect.go
 // turns its answers into responses.
 //
-// Each idea has one file: cache.go (slug → answer), clicks.go (counting and
-// flushing), previews.go (who is a link-preview robot), and this file, which
-// ties them to the database and to the change feed.
+// Each idea has one file: cache.go (slug → answer), batch.go (cache misses
+// looked up together), clicks.go (counting and flushing), suspect.go (taps
+// by clients over the unknown-slug limit, counted apart), previews.go (who
+// is a link-preview robot), and this file, which ties them to the database
+// and to the change feed.
 package redirects
 
 import (
@@ -24,8 +26,11 @@ import (
 
 // Store is the part of db.Store the service uses.
 type Store interface {
-	RedirectTarget(ctx context.Context, slug string) (db.RedirectTarget, error)
+	RedirectTargets(ctx context.Context, slugs []string) ([]db.RedirectTarget, error)
+	SuspectStore
 	FlushClicks(ctx context.Context, b db.ClickBatch) (applied bool, err error)
+	AbandonClickBatch(ctx context.Context, id string) (applied bool, err error)
+	DeadLetterClicks(ctx context.Context, failedID string, b db.ClickBatch, reason string, attempts int) (applied bool, err error)
 	PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
@@ -45,17 +50,23 @@ type Options struct {
 	CacheTTL time.Duration
 	// FlushInterval is how often counted clicks are written (default 1 s).
 	FlushInterval time.Duration
+	// FlushTimeout bounds one flush transaction from this side (default
+	// 10 s), so a hung connection cannot stall counting; set it above
+	// the statements' own timeout (FLUSH_STATEMENT_TIMEOUT).
+	FlushTimeout time.Duration
 	// MaxPending bounds the distinct (link, day) rows waiting in memory
 	// (default 100 000, about 10 MB); see clicks.add.
 	MaxPending int
 	// CheckDestination re-validates a destination before it is cached; a
 	// link whose destination fails is answered as not found.
 	CheckDestination func(url string) error
-	// MaxLookups bounds the database lookups of uncached slugs in flight
-	// (default 16), below the connection pool (40, db.Open), so a flood of
-	// unknown slugs cannot take every connection from the flusher, the API
-	// and the admin pages. A miss waits up to LookupWait for a slot, then
-	// fails with ErrBusy (the handler answers 503 with Retry-After: 1).
+	// MaxLookups bounds the lookup statements of uncached slugs in flight
+	// (default 4), well below the connection pool (40, db.Open), so a flood
+	// of unknown slugs cannot take every connection from the flusher, the
+	// API and the admin pages. Misses arriving while every slot is taken
+	// share the next statement (batch.go, up to MaxLookupBatch slugs); a
+	// miss whose statement has not started within LookupWait fails with
+	// ErrBusy (the handler answers 503 with Retry-After: 1).
 	MaxLookups int
 }
 
@@ -68,8 +79,11 @@ const (
 	DefaultCacheBytes    = 32 << 20
 	DefaultCacheTTL      = 30 * time.Second
 	DefaultFlushInterval = time.Second
+	DefaultFlushTimeout  = 10 * time.Second
 	DefaultMaxPending    = 100_000
-	DefaultMaxLookups    = 16
+	DefaultMaxLookups    = 4
+	// MaxLookupBatch bounds the slugs of one lookup statement.
+	MaxLookupBatch = 256
 	// FeedDownTTL is how long answers are trusted without the change feed:
 	// the one-second promise for deactivations.
 	FeedDownTTL = time.Second
@@ -82,9 +96,10 @@ const (
 	// staleWait is how long a request holding an expired answer waits for
 	// the database before being served that answer anyway.
 	staleWait = 100 * time.Millisecond
-	// LookupWait is how long a miss waits for a lookup slot: long enough
-	// to ride out a burst (a lookup takes well under a millisecond), short
-	// enough that a flood is refused rather than queued.
+	// LookupWait is how long a miss waits for its statement to start:
+	// long enough to ride out a burst (a statement takes about a
+	// millisecond), short enough that a flood is refused rather than
+	// queued.
 	LookupWait = 250 * time.Millisecond
 )
 
@@ -127,9 +142,15 @@ type Service struct {
 	cache   *cache
 	clicks  *clicks
 	flights singleflight.Group
-	lookups chan struct{} // one token per lookup in flight (MaxLookups)
-	feed    *db.LinkChanges
-	agents  *agentVerdicts
+	lookups *lane // the misses of everyone under the unknown-slug limit
+	// overLimit is the lane of clients over the unknown-slug limit, with
+	// its own budget (overlimit.go), and overFlights its singleflight, so
+	// a guesser never waits in, nor takes from, anyone else's lookups.
+	overLimit   *lane
+	overFlights singleflight.Group
+	suspects    *suspects
+	feed        *db.LinkChanges
+	agents      *agentVerdicts
 
 	stopFlusher  chan struct{}      // closed by Close
 	abortFlusher context.CancelFunc // when Close runs out of time
@@ -139,6 +160,7 @@ type Service struct {
 	feedUp                              atomic.Bool
 	hits                                stripedCounter // stats.go: added to on every cached redirect
 	misses, stale, notFound, gone, busy atomic.Int64
+	statements                          atomic.Int64 // lookup statements run
 }
 
 // New starts a Service: its flusher, and its change feed when
@@ -150,17 +172,23 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 		opts:        opts,
 		log:         log,
 		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
-		clicks:      newClicks(store, opts.MaxPending, log),
+		clicks:      newClicks(store, opts.MaxPending, opts.FlushTimeout, log),
 		agents:      newAgentVerdicts(),
-		lookups:     make(chan struct{}, opts.MaxLookups),
+		suspects:    newSuspects(store, opts.MaxPending, log),
 		stopFlusher: make(chan struct{}),
 		flusherDone: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.abortFlusher = cancel
+	s.lookups = &lane{lookup: s.lookupBatch, maxInFlight: opts.MaxLookups, maxBatch: MaxLookupBatch,
+		maxQueue: opts.MaxLookups * MaxLookupBatch * 4, maxWait: LookupWait}
+	s.overLimit = newOverLimitLane(s.lookupBatch)
 	go func() {
 		defer close(s.flusherDone)
-		s.clicks.run(ctx, s.stopFlusher, opts.FlushInterval)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.clicks.run(ctx, s.stopFlusher, opts.FlushInterval) })
+		wg.Go(func() { s.suspects.run(ctx, s.stopFlusher, opts.FlushInterval) })
+		wg.Wait()
 	}()
 	if opts.ListenURL != "" {
 		s.feed = db.ListenLinkChanges(opts.ListenURL, feedHandler{s}, log)
@@ -181,6 +209,9 @@ func withDefaults(o Options) Options {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
+	if o.FlushTimeout <= 0 {
+		o.FlushTimeout = DefaultFlushTimeout
+	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending
 	}
@@ -196,14 +227,29 @@ func withDefaults(o Options) Options {
 // Lookup resolves slug, from the cache when it holds a fresh answer. An
 // error means the database could not answer and nothing usable was cached.
 //
-// Concurrent misses of one slug share one database lookup, and at most
-// MaxLookups lookups run at once (ErrBusy past LookupWait). A request that
-// holds an expired answer waits for it only briefly and, if the database is
-// slow or unreachable, is served the expired answer: redirects keep working
-// through an outage. A deactivation needs the database too, so one can be
-// missed this way only when this instance alone cannot reach it (a
-// partition); keeping taps working is the chosen side of that trade-off.
+// Concurrent misses of one slug share one database lookup, and misses
+// arriving together share one statement (batch.go; ErrBusy when none
+// could start within LookupWait). A request that holds an expired answer
+// waits for it only briefly and, if the database is slow or unreachable, is
+// served the expired answer: redirects keep working through an outage. A
+// deactivation needs the database too, so one can be missed this way only
+// when this instance alone cannot reach it (a partition); keeping taps
+// working is the chosen side of that trade-off.
 func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
+	return s.resolve(ctx, slug, s.lookups, &s.flights)
+}
+
+// LookupOverLimit is Lookup for a client over the unknown-slug limit: the
+// cache answers as usual (a cached "no such slug" included, with no
+// lookup), and an uncached slug is looked up in the over-limit lane, whose
+// statements are few and bounded (overlimit.go) and never delay anyone
+// else's. A real slug is so found and redirected whatever the client's
+// other requests; what they cost the database stays bounded.
+func (s *Service) LookupOverLimit(ctx context.Context, slug string) (*Target, error) {
+	return s.resolve(ctx, slug, s.overLimit, &s.overFlights)
+}
+
+func (s *Service) resolve(ctx context.Context, slug string, l *lane, flights *singleflight.Group) (*Target, error) {
 	e, fresh := s.cache.get(slug)
 	if fresh {
 		s.hits.add()
@@ -212,16 +258,16 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Target, error) {
 	s.misses.Add(1)
 	if e == nil {
 		// Nothing to fall back on: wait for the database in this goroutine
-		// (DoChan would start one per miss). The lookup is bounded by
+		// (DoChan would start one per miss). The wait is bounded by
 		// LookupWait and lookupTimeout, so a client that hangs up waits
 		// for nothing long.
-		v, err, _ := s.flights.Do(slug, func() (any, error) { return s.load(slug, nil) })
+		v, err, _ := flights.Do(slug, func() (any, error) { return s.load(l, slug, nil) })
 		if err != nil {
 			return nil, err
 		}
 		return s.answer(&v.(*entry).Target), nil
 	}
-	ch := s.flights.DoChan(slug, func() (any, error) { return s.load(slug, e) })
+	ch := flights.DoChan(slug, func() (any, error) { return s.load(l, slug, e) })
 	t := time.NewTimer(staleWait)
 	defer t.Stop()
 	select {
@@ -257,54 +303,54 @@ func (s *Service) answer(t *Target) *Target {
 	return t
 }
 
-// load asks the database about slug and caches the answer. The cache
-// generation is read first, so an invalidation that lands while the query
-// runs makes put discard this (possibly outdated) answer.
-func (s *Service) load(slug string, expired *entry) (*entry, error) {
-	if !s.acquireLookup() {
-		s.busy.Add(1)
-		return nil, ErrBusy // callers holding the expired answer serve it
+// load asks the database about slug, in l's next statement, and caches
+// the answer (lookupBatch).
+func (s *Service) load(l *lane, slug string, expired *entry) (*entry, error) {
+	e, err := l.do(slug, expired)
+	if errors.Is(err, ErrBusy) {
+		s.busy.Add(1) // callers holding the expired answer serve it
 	}
-	defer func() { <-s.lookups }()
-	gen := s.cache.generation(slug)
-	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-	defer cancel()
-	link, err := s.store.RedirectTarget(ctx, slug)
-	var e *entry
-	switch {
-	case err == nil:
-		e = s.newEntry(slug, link)
-	case errors.Is(err, db.ErrNotFound):
-		e = &entry{slug: slug, Target: Target{Status: NotFound}}
-	case expired != nil && errors.Is(err, db.ErrUnavailable):
-		// Keep the last answer and ask again one TTL later, rather than
-		// on every request while the database is away.
-		e = &entry{slug: slug, Target: expired.Target}
-	default:
-		return nil, err
-	}
-	e.checked = s.cache.now()
-	s.cache.put(e, gen)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return nil, err // callers holding the expired answer serve it
-	}
-	return e, nil
+	return e, err
 }
 
-// acquireLookup takes a lookup slot, waiting up to LookupWait.
-func (s *Service) acquireLookup() bool {
-	select {
-	case s.lookups <- struct{}{}:
-		return true
-	default:
+// lookupBatch runs one lookup statement for a lane and caches every answer.
+// Each slug's cache generation is read first, so an invalidation that lands
+// while the statement runs makes put discard that (possibly outdated)
+// answer.
+func (s *Service) lookupBatch(batch []*lookup) {
+	slugs := make([]string, len(batch))
+	gens := make([]uint64, len(batch))
+	for i, lk := range batch {
+		slugs[i], gens[i] = lk.slug, s.cache.generation(lk.slug)
 	}
-	t := time.NewTimer(LookupWait)
-	defer t.Stop()
-	select {
-	case s.lookups <- struct{}{}:
-		return true
-	case <-t.C:
-		return false
+	s.statements.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	links, err := s.store.RedirectTargets(ctx, slugs)
+	byslug := make(map[string]db.RedirectTarget, len(links))
+	for _, link := range links {
+		byslug[link.Slug] = link
+	}
+	now := s.cache.now()
+	for i, lk := range batch {
+		var e *entry
+		link, ok := byslug[lk.slug]
+		switch {
+		case err == nil && ok:
+			e = s.newEntry(lk.slug, link)
+		case err == nil:
+			e = &entry{slug: lk.slug, Target: Target{Status: NotFound}}
+		case lk.expired != nil && errors.Is(err, db.ErrUnavailable):
+			// Keep the last answer and ask again one TTL later, rather than
+			// on every request while the database is away.
+			e = &entry{slug: lk.slug, Target: lk.expired.Target}
+		default:
+			lk.err = err
+			continue
+		}
+		e.checked = now
+		s.cache.put(e, gens[i])
+		lk.result, lk.err = e, err // callers holding the expired answer serve it on err
 	}
 }
 
@@ -327,6 +373,11 @@ func (s *Service) newEntry(slug string, link db.RedirectTarget) *entry {
 // came from a preview robot, announced itself as a prefetch or was a HEAD.
 // A superseded slug's redirects are counted on the link it was merged into.
 func (s *Service) Count(t *Target, preview bool) { s.clicks.add(t.LinkID, t.TappedID, preview) }
+
+// CountSuspect records a redirect to t requested by a client over the
+// unknown-slug limit: not a click, but a suspect tap on the link that
+// would have counted it (suspect.go).
+func (s *Service) CountSuspect(t *Target) { s.suspects.add(t.LinkID) }
 
 // FromPreviewer is IsPreviewer with the verdicts for recent agents
 // remembered.
@@ -357,12 +408,13 @@ func (s *Service) Close(ctx context.Context) error {
 			<-s.flusherDone
 		}
 		s.abortFlusher()
-		err = s.clicks.drain(ctx)
+		err = errors.Join(s.clicks.drain(ctx), s.suspects.drain(ctx))
 		st := s.Stats()
 		s.log.Info("redirects closed", "clicks", st.Clicks, "previews", st.Previews,
 			"clicks_flushed", st.ClicksFlushed, "previews_flushed", st.PreviewsFlushed,
 			"dropped_clicks", st.DroppedClicks, "dropped_previews", st.DroppedPreviews,
-			"flush_failures", st.FlushFailures)
+			"flush_failures", st.FlushFailures, "suspect_taps", st.SuspectTaps,
+			"suspect_taps_flushed", st.SuspectTapsFlushed)
 	})
 	return err
 }

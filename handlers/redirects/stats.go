@@ -3,6 +3,7 @@ package redirects
 import (
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 )
 
 // Stats are the service's counters since it started, for metrics and
@@ -15,7 +16,7 @@ type Stats struct {
 	NotFound        int64 // lookups of unknown slugs or unacceptable destinations (malformed slugs never get here)
 	Gone            int64 // answers for deactivated links
 	Busy            int64 // misses refused because every lookup slot stayed taken (ErrBusy)
-	Limited         int64 // requests refused by the unknown-slug limit before any lookup; counted by the HTTP layer
+	Limited         int64 // unknown slugs answered 429 by the unknown-slug limit; counted by the HTTP layer
 	ClicksFlushed   int64 // clicks confirmed written to the database
 	PreviewsFlushed int64 // previews confirmed written
 	FlushFailures   int64 // flush statements that failed (and were retried)
@@ -24,11 +25,22 @@ type Stats struct {
 	PendingRows     int64 // (link, day) rows in memory, bounded by MaxPending; a link may hold one per counting stripe
 	DroppedClicks   int64 // clicks not counted because MaxPending was reached
 	DroppedPreviews int64 // previews served but not counted because MaxPending was reached
-	CacheHits       int64 // lookups answered from a fresh cache entry
-	CacheMisses     int64 // lookups that went to the database (or found it away)
-	StaleServed     int64 // expired answers served because the database was slow or away
-	CacheEntries    int64 // slugs cached now
-	FeedConnected   bool  // whether the LISTEN/NOTIFY change feed is up
+	// OldestUnwritten is how long the oldest click or preview not yet
+	// written has waited (0 when none waits).
+	OldestUnwritten      time.Duration
+	SplitBatches         int64 // batches split in two after failing repeatedly
+	DeadLetters          int64 // batches of one link moved to the dead-letter table (replayable, not lost)
+	DeadClicks           int64 // the clicks in them
+	SuspectTaps          int64 // redirects of real links by clients over the unknown-slug limit: not clicks (suspect.go)
+	SuspectTapsFlushed   int64
+	SuspectTapsDropped   int64
+	SuspectFlushFailures int64
+	LookupStatements     int64 // database statements the cache misses took (several misses share one)
+	CacheHits            int64 // lookups answered from a fresh cache entry
+	CacheMisses          int64 // lookups that went to the database (or found it away)
+	StaleServed          int64 // expired answers served because the database was slow or away
+	CacheEntries         int64 // slugs cached now
+	FeedConnected        bool  // whether the LISTEN/NOTIFY change feed is up
 }
 
 // Stats returns the current counters. It takes the counting lock briefly,
@@ -41,26 +53,40 @@ func (s *Service) Stats() Stats {
 	dc, dp := a.droppedClicks.Load(), a.droppedPreviews.Load()
 	clicks, previews, _ := a.pending.totals()
 	rows := a.pendingRows()
+	var oldest time.Duration
+	if t := a.oldestUnwritten(); !t.IsZero() {
+		oldest = max(time.Since(t), 0)
+	}
+	deadClicks, deadPreviews := a.deadClicks.Load(), a.deadPreviews.Load()
 	return Stats{
-		Redirects:       clicks + dc,
-		Clicks:          clicks,
-		Previews:        previews + dp,
-		NotFound:        s.notFound.Load(),
-		Gone:            s.gone.Load(),
-		Busy:            s.busy.Load(),
-		ClicksFlushed:   fc,
-		PreviewsFlushed: fp,
-		FlushFailures:   a.flushFailures.Load(),
-		ReplayedBatches: a.replayed.Load(),
-		PendingClicks:   clicks + previews - fc - fp,
-		PendingRows:     rows,
-		DroppedClicks:   dc,
-		DroppedPreviews: dp,
-		CacheHits:       s.hits.load(),
-		CacheMisses:     s.misses.Load(),
-		StaleServed:     s.stale.Load(),
-		CacheEntries:    int64(s.cache.len()),
-		FeedConnected:   s.feedUp.Load(),
+		Redirects:            clicks + dc,
+		Clicks:               clicks,
+		Previews:             previews + dp,
+		NotFound:             s.notFound.Load(),
+		Gone:                 s.gone.Load(),
+		Busy:                 s.busy.Load(),
+		ClicksFlushed:        fc,
+		PreviewsFlushed:      fp,
+		FlushFailures:        a.flushFailures.Load(),
+		ReplayedBatches:      a.replayed.Load(),
+		PendingClicks:        clicks + previews - fc - fp - deadClicks - deadPreviews,
+		PendingRows:          rows,
+		DroppedClicks:        dc,
+		DroppedPreviews:      dp,
+		OldestUnwritten:      oldest,
+		SplitBatches:         a.splits.Load(),
+		DeadLetters:          a.deadLetters.Load(),
+		DeadClicks:           deadClicks,
+		SuspectTaps:          s.suspects.counted.Load(),
+		SuspectTapsFlushed:   s.suspects.flushed.Load(),
+		SuspectTapsDropped:   s.suspects.dropped.Load(),
+		SuspectFlushFailures: s.suspects.failures.Load(),
+		LookupStatements:     s.statements.Load(),
+		CacheHits:            s.hits.load(),
+		CacheMisses:          s.misses.Load(),
+		StaleServed:          s.stale.Load(),
+		CacheEntries:         int64(s.cache.len()),
+		FeedConnected:        s.feedUp.Load(),
 	}
 }
 

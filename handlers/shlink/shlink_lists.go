@@ -60,6 +60,12 @@ func (h *Handlers) shlinkListFilter(c echo.Context) (f db.ListFilter, page, perP
 	if err != nil {
 		return f, 0, 0, err
 	}
+	// A date that is not one is refused as it is on every endpoint (an
+	// ISO 8601 date first), then, being a filter the listing lacks, as
+	// unsupported.
+	if err := checkShlinkDates(c); err != nil {
+		return f, 0, 0, err
+	}
 	for _, name := range []string{"startDate", "endDate", "excludeTags[]", "apiKeyName"} {
 		if c.QueryParam(name) != "" {
 			return f, 0, 0, invalidShlinkData(strings.TrimSuffix(name, "[]")+" is not supported as a filter.", strings.TrimSuffix(name, "[]"))
@@ -88,6 +94,11 @@ func (h *Handlers) shlinkListFilter(c echo.Context) (f db.ListFilter, page, perP
 func (h *Handlers) ShlinkShortURLVisits(c echo.Context) error {
 	page, perPage, err := shlinkPage(c)
 	if err != nil {
+		return err
+	}
+	// Dates are honoured trivially (no visit is stored one by one), but
+	// validated as everywhere.
+	if err := checkShlinkDates(c); err != nil {
 		return err
 	}
 	if _, err := h.shlinkLink(c.Request().Context(), c.Param("shortCode")); err != nil {
@@ -128,4 +139,30 @@ func (h *Handlers) ShlinkHealth(c echo.Context) error {
 	c.Response().WriteHeader(code)
 	return json.NewEncoder(c.Response()).Encode(map[string]any{"status": status, "version": shlinkAPIVersion,
 		"links": map[string]string{"about": h.Cfg.BaseURL + "/api/v1/openapi.json"}})
+}
+
+// checkShlinkDates validates startDate and endDate the same way on every
+// Shlink endpoint that takes them: an ISO 8601 date-time (as Shlink's
+// clients send, e.g. 2026-12-01T00:00:00+00:00) or a date, and a range
+// that does not end before it starts.
+func checkShlinkDates(c echo.Context) error {
+	var dates [2]time.Time
+	for i, name := range []string{"startDate", "endDate"} {
+		raw := c.QueryParam(name)
+		if raw == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			t, err = time.Parse(time.DateOnly, raw)
+		}
+		if err != nil {
+			return invalidShlinkData(name+" must be an ISO 8601 date, such as 2026-12-01 or 2026-12-01T00:00:00+00:00.", name)
+		}
+		dates[i] = t
+	}
+	if !dates[0].IsZero() && !dates[1].IsZero() && dates[1].Before(dates[0]) {
+		return invalidShlinkData("endDate must not be before startDate.", "endDate")
+	}
+	return nil
 }

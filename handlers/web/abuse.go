@@ -9,9 +9,10 @@ import (
 // Limits configures abuse protection. Zero values pick the defaults.
 type Limits struct {
 	// NotFoundPerMinute and NotFoundBurst bound unknown-slug lookups per
-	// client (slug guessing). A client that has used its allowance up is
-	// answered 429 for every slug, real or not, until it has a token again
-	// (slug_guessing.go).
+	// client (an IPv4 address or an IPv6 /64; slug guessing). A client that
+	// has used its allowance up gets 429 for unknown slugs until it has a
+	// token again, while its real links still redirect, counted as suspect
+	// taps (handlers/public/slug_guessing.go).
 	NotFoundPerMinute float64
 	NotFoundBurst     int
 	// UnauthPerMinute bounds API calls without a valid token per client.

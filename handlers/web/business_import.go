@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,14 +79,4 @@ func BoolParam(c echo.Context, name string) (bool, error) {
 		return false, Invalid(name, "%s must be true or false", name)
 	}
 	return b, nil
-}
-
-// OnlyParams answers 400 naming the first query parameter not in known.
-func OnlyParams(c echo.Context, known ...string) error {
-	for name := range c.QueryParams() {
-		if !slices.Contains(known, name) {
-			return Invalid(name, "unknown parameter %q: use %s", name, strings.Join(known, ", "))
-		}
-	}
-	return nil
 }

@@ -24,18 +24,18 @@ type LinkQuery struct {
 	Cursor                  *db.Cursor  // cursor: where the page starts (or ends); nil on the first page
 }
 
-// LinkSortLabels are the names the listing's order menu shows; the orders
+// linkSortLabels are the names the listing's order menu shows; the orders
 // themselves (and their URL names) are db.LinkSorts.
-var LinkSortLabels = map[db.LinkSort]string{
+var linkSortLabels = map[db.LinkSort]string{
 	db.SortNewest: "Newest first", db.SortOldest: "Oldest first",
 	db.SortMostClicks: "Most clicks", db.SortFewestClicks: "Fewest clicks",
 }
 
 // linkSorts are the listing's orders, as the form offers them.
 func LinkSorts() []views.Option {
-	opts := make([]views.Option, 0, len(db.LinkSorts))
-	for _, s := range db.LinkSorts {
-		opts = append(opts, views.Option{Value: string(s), Label: LinkSortLabels[s]})
+	opts := make([]views.Option, 0, len(db.LinkSorts()))
+	for _, s := range db.LinkSorts() {
+		opts = append(opts, views.Option{Value: string(s), Label: linkSortLabels[s]})
 	}
 	return opts
 }

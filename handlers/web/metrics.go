@@ -29,6 +29,8 @@ type Metrics struct {
 	uniqueIndex     prometheus.Gauge
 	healthChecked   prometheus.Gauge
 	links           *prometheus.GaugeVec
+	deadLetters     prometheus.Gauge
+	webhooks        webhookGauges // metrics_webhooks.go
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -67,6 +69,10 @@ func NewMetrics(log *slog.Logger) *Metrics {
 		Name: "shortlinks_unique_index_present",
 		Help: "1 when the partial unique index " + db.UniqueIndexName + " exists and is valid (read from the catalog every 30 s).",
 	})
+	m.deadLetters = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shortlinks_click_dead_letters_waiting",
+		Help: "Click batches in the dead-letter table, from every instance, waiting for an admin to replay them (read every 30 s).",
+	})
 	m.healthChecked = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shortlinks_duplicate_check_timestamp_seconds",
 		Help: "Unix time the last full duplicate check finished (any instance); a stale value means the check is not running.",
@@ -75,7 +81,8 @@ func NewMetrics(log *slog.Logger) *Metrics {
 		Name: "shortlinks_links",
 		Help: "Links by state (active, inactive), as of the last duplicate check: exact then, never a scan per scrape.",
 	}, []string{"state"})
-	m.Reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links,
+	m.webhooks = newWebhookGauges(m.Reg)
+	m.Reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links, m.deadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Handler = promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -171,6 +178,10 @@ func (h *Base) MeasureRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// RecordDeadLetters sets the gauge of click batches waiting in the
+// dead-letter table (the monitor reads it every 30 s).
+func (m *Metrics) RecordDeadLetters(n int64) { m.deadLetters.Set(float64(n)) }
 
 // recordHealth updates the duplicate gauges from a health check.
 func (m *Metrics) recordHealth(hs HealthJSON) {

@@ -80,6 +80,11 @@ func (k *KeyedLimiter) GiveBack(b *bucket) {
 	}
 }
 
+// RefillTime is how long an empty bucket takes to fill up again.
+func (k *KeyedLimiter) RefillTime() time.Duration {
+	return time.Duration(k.burst / k.perSecond * float64(time.Second))
+}
+
 // bucket returns key's bucket brought up to now, creating it (full) and
 // marking it most recently seen; k.mu must be held.
 func (k *KeyedLimiter) bucket(key string, now time.Time) *bucket {

@@ -61,19 +61,29 @@ func refusePrivate(_, address string, _ syscall.RawConn) error {
 // Without allowPrivate a host that is a non-public IP or "localhost" is
 // refused at once; names are checked again at every dial.
 func CheckURL(raw string, allowPrivate bool) error {
+	return checkURL("WEBHOOK_URLS", raw, allowPrivate)
+}
+
+// CheckEndpointURL validates the url of an endpoint added through the API
+// or console by the same rule as CheckURL.
+func CheckEndpointURL(raw string, allowPrivate bool) error {
+	return checkURL("url", raw, allowPrivate)
+}
+
+func checkURL(field, raw string, allowPrivate bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("WEBHOOK_URLS: %q is not an absolute http:// or https:// URL", raw)
+		return fmt.Errorf("%s: %q is not an absolute http:// or https:// URL", field, raw)
 	}
 	if allowPrivate {
 		return nil
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return fmt.Errorf("WEBHOOK_URLS: %q points at this machine (set WEBHOOK_ALLOW_PRIVATE=true to allow)", raw)
+		return fmt.Errorf("%s: %q points at this machine (set WEBHOOK_ALLOW_PRIVATE=true to allow)", field, raw)
 	}
 	if a, err := netip.ParseAddr(host); err == nil && !urlpolicy.PublicAddr(a) {
-		return fmt.Errorf("WEBHOOK_URLS: %q is not a public address (set WEBHOOK_ALLOW_PRIVATE=true to allow)", raw)
+		return fmt.Errorf("%s: %q is not a public address (set WEBHOOK_ALLOW_PRIVATE=true to allow)", field, raw)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -26,6 +27,30 @@ func newSender(o Options) *sender {
 	return &sender{client: newClient(o.Timeout, o.Concurrency, o.AllowPrivate), secret: o.Secret}
 }
 
+// secrets are the keys a delivery is signed with: the endpoint's own (and
+// its previous one during a rotation), or WEBHOOK_SECRET for a configured
+// endpoint.
+func (s *sender) secrets(es db.WebhookEndpointSecrets) ([]Secret, error) {
+	if es.Current == "" {
+		if len(s.secret) == 0 {
+			return nil, errors.New("no secret to sign with: WEBHOOK_SECRET is not set")
+		}
+		return []Secret{s.secret}, nil
+	}
+	out := make([]Secret, 0, 2)
+	for _, raw := range []string{es.Current, es.Previous} {
+		if raw == "" {
+			continue
+		}
+		key, err := ParseSecret(raw)
+		if err != nil {
+			return nil, fmt.Errorf("the endpoint's stored secret is unusable: %w", err)
+		}
+		out = append(out, key)
+	}
+	return out, nil
+}
+
 // result is what one attempt came to.
 type result struct {
 	status     int           // 0: no answer
@@ -40,24 +65,35 @@ func (r result) gone() bool { return r.status == http.StatusGone }
 // and signature are fresh on every attempt; the webhook-id and the body
 // never change.
 func (s *sender) send(ctx context.Context, d db.WebhookDelivery) result {
-	body := []byte(d.Payload)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+	r, _ := s.post(ctx, d.URL, d.MsgID, []byte(d.Payload), d.WebhookEndpointSecrets, 0)
+	return r
+}
+
+// post makes one signed request and returns its result and up to keep
+// bytes of the answer's body.
+func (s *sender) post(ctx context.Context, url, msgID string, body []byte, es db.WebhookEndpointSecrets, keep int64) (result, []byte) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return result{err: "invalid URL: " + err.Error()}
+		return result{err: "invalid URL: " + err.Error()}, nil
+	}
+	secrets, err := s.secrets(es)
+	if err != nil {
+		return result{err: err.Error()}, nil
 	}
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	req.Header.Set("webhook-id", d.MsgID)
+	req.Header.Set("webhook-id", msgID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", s.secret.Sign(d.MsgID, ts, body))
+	req.Header.Set("webhook-signature", Signatures(msgID, ts, body, secrets...))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if errors.Is(err, errPrivate) {
-			return result{err: "refused: " + err.Error()}
+			return result{err: "refused: " + err.Error()}, nil
 		}
-		return result{err: err.Error()}
+		return result{err: err.Error()}, nil
 	}
+	kept, _ := io.ReadAll(io.LimitReader(resp.Body, keep))
 	// Reading a little of the body lets the connection be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -68,7 +104,7 @@ func (s *sender) send(ctx context.Context, d db.WebhookDelivery) result {
 			r.retryAfter = time.Duration(secs) * time.Second
 		}
 	}
-	return r
+	return r, kept
 }
 
 // retryDelay is the wait before the attempt after the given one (1-based):

@@ -7,6 +7,7 @@ package webhooks
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -48,4 +49,23 @@ func (s Secret) Sign(id string, timestamp int64, body []byte) string {
 	mac.Write([]byte{'.'})
 	mac.Write(body)
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Signatures returns the webhook-signature header value signed with every
+// secret, space-separated, as Standard Webhooks allows while a secret is
+// being rotated: a receiver accepts the delivery when any one verifies.
+func Signatures(id string, timestamp int64, body []byte, secrets ...Secret) string {
+	sigs := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		sigs = append(sigs, s.Sign(id, timestamp, body))
+	}
+	return strings.Join(sigs, " ")
+}
+
+// NewSecret generates an endpoint's secret: whsec_ and the base64 of 32
+// random bytes.
+func NewSecret() string {
+	var key [32]byte
+	rand.Read(key[:])
+	return secretPrefix + base64.StdEncoding.EncodeToString(key[:])
 }

@@ -65,3 +65,26 @@ func TestCheckURL(t *testing.T) {
 		}
 	}
 }
+
+// During a rotation both signatures go out, space-separated; a receiver
+// holding either secret finds the one that verifies.
+func TestSignaturesCarryEverySecret(t *testing.T) {
+	t.Parallel()
+	old, err := webhooks.ParseSecret(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := webhooks.ParseSecret(webhooks.NewSecret())
+	if err != nil {
+		t.Fatalf("a generated secret does not parse: %v", err)
+	}
+	body := []byte(`{"type":"link.clicked"}`)
+	header := webhooks.Signatures("msg_1", 1700000000, body, fresh, old)
+	sigs := strings.Fields(header)
+	if len(sigs) != 2 || sigs[0] != fresh.Sign("msg_1", 1700000000, body) || sigs[1] != old.Sign("msg_1", 1700000000, body) {
+		t.Errorf("header %q, want the new and the old signature", header)
+	}
+	if webhooks.NewSecret() == webhooks.NewSecret() {
+		t.Error("two generated secrets are equal")
+	}
+}

@@ -21,9 +21,14 @@ type Store interface {
 
 // Options configures delivery. Zero values pick the defaults.
 type Options struct {
-	URLs         []string // WEBHOOK_URLS; the worker runs only when set
-	Secret       Secret   // WEBHOOK_SECRET, parsed
+	URLs         []string // WEBHOOK_URLS: endpoints managed by configuration
+	Secret       Secret   // WEBHOOK_SECRET, parsed: what configured endpoints sign with
 	AllowPrivate bool     // WEBHOOK_ALLOW_PRIVATE
+
+	// RotationOverlap is how long a rotated-out secret keeps signing beside
+	// the new one (WEBHOOK_SECRET_OVERLAP; cmd's default is DefaultOverlap).
+	// Unlike the settings below, zero means zero: no overlap.
+	RotationOverlap time.Duration
 
 	Concurrency  int           // requests in flight per instance (default 8)
 	Timeout      time.Duration // one request, connect to last byte (default 15 s)
@@ -45,6 +50,7 @@ const (
 	DefaultRetryFor     = 72 * time.Hour
 	DefaultSuspendAfter = 5
 	DefaultProbeEvery   = 30 * time.Second
+	DefaultOverlap      = 24 * time.Hour
 )
 
 // Retention of the delivery log.

@@ -1,0 +1,205 @@
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Templates: the SMS texts a marketer previews, one template per variant,
+// with {name}, {city} and {url} placeholders filled in a single pass.
+// Templates are plain text, never text/template, so nothing in a business's
+// name or an operator's template can run code or reach other data.
+
+// Variant keys as the API and the page query accept them, in tab order.
+const (
+	Friendly     = "friendly"
+	Professional = "professional"
+	Urgent       = "urgent"
+)
+
+// Variants lists every variant key in the order the tabs show them (a new
+// slice each call, so no caller can change another's).
+func Variants() []string { return []string{Friendly, Professional, Urgent} }
+
+// Known reports whether key names a variant.
+func Known(key string) bool { return slices.Contains(Variants(), key) }
+
+// DisplayName is the capitalised tab label of a variant key.
+func DisplayName(key string) string {
+	if key == "" {
+		return ""
+	}
+	return strings.ToUpper(key[:1]) + key[1:]
+}
+
+// DefaultTemplates are the shipped templates (a new map each call). A typical business (a name of about
+// 20 characters, a city of about 10, a 30-character short URL) fits one
+// 160-septet GSM-7 segment; longer names spill into a second segment, which
+// the preview warns about. The URL is followed by a space, never
+// punctuation, so handsets do not fold a full stop into the link. Opt-out
+// wording is included because carriers require it in marketing texts.
+func DefaultTemplates() Templates {
+	return Templates{
+		Friendly:     "Hi {name}! We made you a free website preview for customers in {city}: {url} Take a look! Reply STOP to opt out",
+		Professional: "{name}, your new website preview is ready for review: {url} Made for customers in {city}. Reply STOP to opt out",
+		Urgent:       "{name}: your free website preview expires in 48 hours. See it now: {url} Reply STOP to opt out",
+	}
+}
+
+// Templates maps a variant key to its template.
+type Templates map[string]string
+
+// Fields are the values a template's placeholders take.
+type Fields struct {
+	Name string
+	City string
+	URL  string
+}
+
+// NoCity stands in for {city} when a business has none, so a sentence such
+// as "customers in {city}" still reads naturally.
+const NoCity = "your area"
+
+// Render fills the template of variant with f. It fails only for a variant
+// that has no template.
+func (t Templates) Render(variant string, f Fields) (string, error) {
+	tmpl, ok := t[variant]
+	if !ok {
+		return "", fmt.Errorf("campaign: no template for variant %q", variant)
+	}
+	return Fill(tmpl, f), nil
+}
+
+// Fill replaces the placeholders of tmpl. The replacement is one pass over
+// the template, so a business called "{url}" stays literally "{url}".
+func Fill(tmpl string, f Fields) string {
+	city := strings.TrimSpace(f.City)
+	if city == "" {
+		city = NoCity
+	}
+	return strings.NewReplacer("{name}", strings.TrimSpace(f.Name), "{city}", city, "{url}", f.URL).Replace(tmpl)
+}
+
+// placeholders are the names a template may use, in braces.
+var placeholders = []string{"{name}", "{city}", "{url}"}
+
+// placeholderName is what looks like a placeholder, so a typo such as
+// {nmae} is named as an unknown placeholder rather than as stray braces.
+var placeholderName = regexp.MustCompile(`^\{[a-z_]+\}$`)
+
+// MaxTemplateLength bounds a template, in characters; the database refuses
+// longer ones too.
+const MaxTemplateLength = 1000
+
+// Validate checks an operator-supplied template and reports every problem
+// at once (see Problems), joined with "; ".
+func Validate(tmpl string) error {
+	if p := Problems(tmpl); len(p) > 0 {
+		return errors.New(strings.Join(p, "; "))
+	}
+	return nil
+}
+
+// Problems lists everything wrong with a template, so one edit fixes them
+// all: it must contain {url} (a preview without the link is pointless), no
+// control or invisible character other than a newline (an ESC saved in a
+// template silently turns every message into UCS-2), every brace must be
+// part of {name}, {city} or {url} (a stray one reaches the recipient, as in
+// "{http://…}"), and at most MaxTemplateLength characters.
+func Problems(tmpl string) []string {
+	if strings.TrimSpace(tmpl) == "" {
+		return []string{"template is empty"}
+	}
+	var out []string
+	if n := utf8.RuneCountInString(tmpl); n > MaxTemplateLength {
+		out = append(out, fmt.Sprintf("template is %d characters long; at most %d are allowed", n, MaxTemplateLength))
+	}
+	if bad := invisible(tmpl); len(bad) > 0 {
+		out = append(out, "control or invisible characters are not allowed (only line breaks): "+strings.Join(bad, ", "))
+	}
+	unknown, stray := braces(tmpl)
+	switch {
+	case len(unknown) == 1:
+		out = append(out, fmt.Sprintf("unknown placeholder %s (use {name}, {city} or {url})", unknown[0]))
+	case len(unknown) > 1:
+		out = append(out, fmt.Sprintf("unknown placeholders %s (use {name}, {city} or {url})", strings.Join(unknown, ", ")))
+	}
+	if len(stray) > 0 {
+		out = append(out, "unbalanced braces: "+strings.Join(stray, ", ")+" (braces are only allowed around {name}, {city} or {url})")
+	}
+	if !strings.Contains(tmpl, "{url}") {
+		out = append(out, "template must contain {url}")
+	}
+	return out
+}
+
+// invisible names each control, format or line-separator character other
+// than a newline, with its position (1-based, in characters).
+func invisible(tmpl string) []string {
+	var bad []string
+	pos := 0
+	for _, r := range tmpl {
+		pos++
+		if r == '\n' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp) || r == utf8.RuneError {
+			bad = append(bad, fmt.Sprintf("U+%04X at character %d", r, pos))
+		}
+	}
+	return bad
+}
+
+// braces pairs every "{" with the next "}". A pair holding a known name is
+// a placeholder; one shaped like a name is an unknown placeholder (each
+// named once); any other brace is stray, named with its position.
+func braces(tmpl string) (unknown, stray []string) {
+	runes := []rune(tmpl)
+	for i := 0; i < len(runes); i++ {
+		switch runes[i] {
+		case '}':
+			stray = append(stray, fmt.Sprintf("} at character %d", i+1))
+		case '{':
+			j := i + 1
+			for j < len(runes) && runes[j] != '}' && runes[j] != '{' {
+				j++
+			}
+			if j == len(runes) || runes[j] == '{' {
+				stray = append(stray, fmt.Sprintf("{ at character %d", i+1))
+				continue
+			}
+			p := string(runes[i : j+1])
+			switch {
+			case slices.Contains(placeholders, p):
+			case placeholderName.MatchString(p):
+				if !slices.Contains(unknown, p) {
+					unknown = append(unknown, p)
+				}
+			default:
+				stray = append(stray, fmt.Sprintf("%s at character %d", p, i+1))
+			}
+			i = j
+		}
+	}
+	return unknown, stray
+}
+
+// WithOverrides returns the defaults with every non-empty override applied,
+// after validating it.
+func WithOverrides(overrides map[string]string) (Templates, error) {
+	out := DefaultTemplates()
+	for _, v := range Variants() {
+		if o := overrides[v]; o != "" {
+			if err := Validate(o); err != nil {
+				return nil, fmt.Errorf("%s template: %w", v, err)
+			}
+			out[v] = o
+		}
+	}
+	return out, nil
+}
