@@ -71,7 +71,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 			return CampaignPage{}, err
 		}
 		if sortAll {
-			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b `+where+`) `, "matches b"
+			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at FROM businesses b `+where+`) `, "matches b"
 		}
 	}
 	args = append(args, limit+1, LinkTypeSitePreview)
