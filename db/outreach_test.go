@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shortlinks/shortlinks/db"
 )
@@ -105,20 +106,10 @@ func TestOutreachStatusAndVoid(t *testing.T) {
 	if ups, _ := f.s.FollowUps(ctx, 10); len(ups) != 0 {
 		t.Errorf("a voided send is still followed up: %+v", ups)
 	}
-	for _, window := range []bool{false, true} {
-		var rows []db.VariantResult
-		if window {
-			since := first.SentAt.Add(-1e9)
-			rows, err = f.s.CampaignResults(ctx, &since, nil)
-		} else {
-			rows, err = f.s.CampaignResults(ctx, nil, nil)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, rows := range resultWindows(t, f.s, first.SentAt) {
 		for _, r := range rows {
 			if r.Sends != 0 || r.Clicks != 0 || r.BusinessesSent != 0 || r.BusinessesClicked != 0 || r.CostMicros != 0 {
-				t.Errorf("window=%t: results still count the voided send: %+v", window, r)
+				t.Errorf("%s: results still count the voided send: %+v", name, r)
 			}
 		}
 	}
@@ -153,12 +144,14 @@ func TestVoidKeepsTheOtherSendsOfTheVariant(t *testing.T) {
 	if _, err := f.s.VoidSend(ctx, b.ID, "double", ""); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := f.s.CampaignResults(ctx, nil, nil)
-	if err != nil || len(rows) != 1 {
-		t.Fatalf("results %+v %v", rows, err)
-	}
-	if r := rows[0]; r.Sends != 1 || r.BusinessesSent != 1 || r.BusinessesClicked != 1 || r.Clicks != 2 {
-		t.Errorf("after voiding the second send: %+v, want 1 send, 1 business, 1 clicked, 2 clicks", r)
+	for name, rows := range resultWindows(t, f.s, a.SentAt) {
+		if len(rows) != 1 {
+			t.Errorf("%s: results %+v", name, rows)
+			continue
+		}
+		if r := rows[0]; r.Sends != 1 || r.BusinessesSent != 1 || r.BusinessesClicked != 1 || r.Clicks != 2 {
+			t.Errorf("%s: after voiding the second send: %+v, want 1 send, 1 business, 1 clicked, 2 clicks", name, r)
+		}
 	}
 	byVersion, err := f.s.CampaignResultsByVersion(ctx, nil, nil)
 	if err != nil || len(byVersion) != 1 || byVersion[0].TemplateVersion == nil || *byVersion[0].TemplateVersion != 1 {
@@ -341,4 +334,29 @@ func redirectTarget(ctx context.Context, s *db.Store, slug string) (db.RedirectT
 		return db.RedirectTarget{}, fmt.Errorf("redirect target %q: %d found: %v", slug, len(ts), err)
 	}
 	return ts[0], nil
+}
+
+// resultWindows reads the results through each of CampaignResults' paths
+// for sends made at about sentAt: the running totals, windows ending now
+// whose sends are in the first partial hour or in whole hours of the
+// rollup, and a window read from the sends.
+func resultWindows(t *testing.T, s *db.Store, sentAt time.Time) map[string][]db.VariantResult {
+	t.Helper()
+	ctx := context.Background()
+	justBefore, hoursBefore, later := sentAt.Add(-time.Second), sentAt.Add(-2*time.Hour), sentAt.Add(time.Hour)
+	windows := map[string][2]*time.Time{
+		"all time":              {nil, nil},
+		"since a second before": {&justBefore, nil},
+		"since two hours":       {&hoursBefore, nil},
+		"until an hour later":   {nil, &later},
+	}
+	out := map[string][]db.VariantResult{}
+	for name, w := range windows {
+		rows, err := s.CampaignResults(ctx, w[0], w[1])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = rows
+	}
+	return out
 }
