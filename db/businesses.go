@@ -9,16 +9,33 @@ import (
 // StatusReadyForOutreach marks businesses the campaign page lists.
 const StatusReadyForOutreach = "ready_for_outreach"
 
-// Business is a business with its (first) site.
+// Business is a business with its (first) site and its outreach state.
 type Business struct {
-	ID        string    `db:"id"`
-	Name      string    `db:"name"`
-	City      string    `db:"city"`
-	Phone     string    `db:"phone"`
-	Status    string    `db:"status"`
-	CreatedAt time.Time `db:"created_at"`
-	SiteID    *string   `db:"site_id"`
-	SiteURL   *string   `db:"site_url"`
+	ID    string `db:"id"`
+	Name  string `db:"name"`
+	City  string `db:"city"`
+	Phone string `db:"phone"` // E.164 when entered since migration 00030; "" for none
+	// Status is the listing status ("ready_for_outreach" puts it on the
+	// campaigns page); Outreach is where its outreach stands.
+	Status     string     `db:"status"`
+	ExternalID *string    `db:"external_id"`
+	OptedOutAt *time.Time `db:"opted_out_at"`
+	CreatedAt  time.Time  `db:"created_at"`
+	SiteID     *string    `db:"site_id"`
+	SiteURL    *string    `db:"site_url"`
+	Outreach
+}
+
+// Outreach is where a business's outreach stands, derived from its
+// opt-out and its sends that are not voided: see outreachJoin.
+type Outreach struct {
+	OutreachStatus string     `db:"outreach_status"` // one of OutreachStatuses
+	LastSendID     *string    `db:"last_send_id"`
+	LastVariant    *string    `db:"last_variant"`
+	LastSentAt     *time.Time `db:"last_sent_at"`
+	LastSentBy     *string    `db:"last_sent_by"`
+	FirstTapAt     *time.Time `db:"first_tap_at"`
+	Taps           int64      `db:"taps"`
 }
 
 // NewBusiness is what CreateBusiness needs. SiteURL must be normalized.
@@ -30,13 +47,13 @@ type NewBusiness struct {
 	SiteURL string
 }
 
-const businessColumns = `b.id::text, b.name, b.city, b.phone, b.status, b.created_at,
-	s.id::text AS site_id, s.url AS site_url`
+const businessColumns = `b.id::text, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at,
+	s.id::text AS site_id, s.url AS site_url, ` + outreachColumns
 
-// businessFrom joins each business to its oldest site.
+// businessFrom joins each business to its oldest site and its outreach.
 const businessFrom = `FROM businesses b
 	LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
-	                   ORDER BY created_at, id LIMIT 1) s ON true`
+	                   ORDER BY created_at, id LIMIT 1) s ON true ` + outreachJoin
 
 // CreateBusiness inserts a business and its site in one transaction.
 func (s *Store) CreateBusiness(ctx context.Context, nb NewBusiness) (Business, error) {
@@ -112,15 +129,63 @@ func (s *Store) GetBusiness(ctx context.Context, id string) (Business, error) {
 	return b, nil
 }
 
-// ListBusinesses returns businesses ordered by name, at most limit.
-func (s *Store) ListBusinesses(ctx context.Context, limit, offset int) ([]Business, error) {
-	var bs []Business
-	err := s.db.SelectContext(ctx, &bs, `SELECT `+businessColumns+` `+businessFrom+`
-		ORDER BY b.name, b.id LIMIT $1 OFFSET $2`, clamp(limit, 1, 500, 100), max(offset, 0))
-	if err != nil {
-		return nil, fmt.Errorf("store: list businesses: %w", classify(err))
+// BusinessFilter selects a page of the businesses listing.
+type BusinessFilter struct {
+	Status string  // one of OutreachStatuses; "" for any
+	Limit  int     // clamped to 1..500, default 100
+	Cursor *Cursor // nil: the first page
+}
+
+// BusinessPage is one page of businesses by name, with the cursor of the
+// next page (nil on the last).
+type BusinessPage struct {
+	Businesses []Business
+	Next       *Cursor
+}
+
+// businessOrder is the cursor order of the businesses listing (name, id).
+const businessOrder = "bname"
+
+// ListBusinesses returns one page of businesses ordered by name, id
+// breaking ties: a keyset walk of the businesses, only the page's rows
+// joined to their site and outreach. A cursor of another listing is
+// ErrInvalidInput.
+func (s *Store) ListBusinesses(ctx context.Context, f BusinessFilter) (BusinessPage, error) {
+	limit := clamp(f.Limit, 1, 500, 100)
+	key, id := "", "00000000-0000-0000-0000-000000000000"
+	after := false
+	if f.Cursor != nil {
+		if f.Cursor.Order != businessOrder || f.Cursor.Before || !IsUUID(f.Cursor.ID) {
+			return BusinessPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
+		}
+		key, id, after = f.Cursor.Key, f.Cursor.ID, true
 	}
-	return bs, nil
+	cond := "true"
+	if c, ok := outreachWhere[f.Status]; ok {
+		cond = c // a fixed condition, chosen by the status
+	}
+	var bs []Business
+	err := s.db.SelectContext(ctx, &bs, `SELECT `+businessColumns+`
+		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at
+		      FROM businesses b
+		      WHERE (NOT $1 OR (b.name, b.id) > ($2, $3::uuid)) AND `+cond+`
+		      ORDER BY b.name, b.id LIMIT $4) b
+		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
+		                   ORDER BY created_at, id LIMIT 1) s ON true
+		`+outreachJoin+`
+		ORDER BY b.name, b.id`, after, key, id, limit+1)
+	if err != nil {
+		return BusinessPage{}, fmt.Errorf("store: list businesses: %w", classify(err))
+	}
+	page := BusinessPage{Businesses: bs[:min(len(bs), limit)]}
+	if len(bs) > limit {
+		last := page.Businesses[limit-1]
+		page.Next = &Cursor{Order: businessOrder, Key: last.Name, ID: last.ID}
+	}
+	if page.Businesses == nil {
+		page.Businesses = []Business{}
+	}
+	return page, nil
 }
 
 // CountBusinesses returns how many businesses exist.

@@ -9,6 +9,7 @@ import (
 // CampaignFilter selects businesses for the campaign listing.
 type CampaignFilter struct {
 	Query  string  // a fragment of the name or the city, ignoring case, accents and punctuation
+	Status string  // one of OutreachStatuses; "" for any
 	Limit  int     // clamped to 1..500, default 25
 	Cursor *Cursor // nil: the first page
 }
@@ -70,7 +71,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 			return CampaignPage{}, err
 		}
 		if sortAll {
-			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b `+where+`) `, "matches b"
+			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at FROM businesses b `+where+`) `, "matches b"
 		}
 	}
 	args = append(args, limit+1, LinkTypeSitePreview)
@@ -81,9 +82,11 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	var rows []CampaignBusiness
 	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`%sSELECT `+businessColumns+`,
 			l.slug AS link_slug, COALESCE(lc.click_count, 0) AS click_count
-		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
+		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at
+		      FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
 		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
 		                   ORDER BY created_at, id LIMIT 1) s ON true
+		`+outreachJoin+`
 		LEFT JOIN short_links l
 		       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
 		      AND l.link_type = $%d AND l.is_active
@@ -126,6 +129,9 @@ func (f CampaignFilter) where(norm string) (string, []any) {
 			args = append(args, v)
 			return fmt.Sprintf("$%d", len(args))
 		})
+	}
+	if cond, ok := outreachWhere[f.Status]; ok {
+		where += " AND " + cond // a fixed condition, chosen by the status
 	}
 	return where, args
 }

@@ -68,17 +68,18 @@ const flushAddDaily = `INSERT INTO link_clicks_daily (link_id, day, clicks, prev
 // (the survivor the tapped link was merged into). A tap on any other link
 // of the business answers no send: it counts for the link and the
 // business, never for a variant. Each tap is one backward walk of
-// campaign_sends_link_sent_idx per link. Read only.
+// campaign_sends_link_sent_idx per link. A voided send earns no taps
+// (outreach.go VoidSend): the walk steps past it. Read only.
 const flushAttributeTaps = `SELECT s.id::text AS send_id, SUM(t.clicks)::bigint AS clicks
 	FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[]) AS t(tapped, counted, at, clicks)
 	CROSS JOIN LATERAL (
 		SELECT c.id, c.sent_at FROM (
 			(SELECT id, sent_at FROM campaign_sends
-			 WHERE link_id = t.tapped AND sent_at <= t.at
+			 WHERE link_id = t.tapped AND sent_at <= t.at AND voided_at IS NULL
 			 ORDER BY sent_at DESC, id DESC LIMIT 1)
 			UNION ALL
 			(SELECT id, sent_at FROM campaign_sends
-			 WHERE link_id = t.counted AND t.counted <> t.tapped AND sent_at <= t.at
+			 WHERE link_id = t.counted AND t.counted <> t.tapped AND sent_at <= t.at AND voided_at IS NULL
 			 ORDER BY sent_at DESC, id DESC LIMIT 1)
 		) c
 		ORDER BY c.sent_at DESC, c.id DESC
@@ -87,6 +88,8 @@ const flushAttributeTaps = `SELECT s.id::text AS send_id, SUM(t.clicks)::bigint 
 
 // flushAddSendClicks adds attributed clicks to the sends, locked in id
 // order, and returns what each gained with its variant, business and day.
+// A send voided between the attribution and this lock (VoidSend locks the
+// send first) is rechecked on its new row and gains nothing.
 const flushAddSendClicks = `WITH d AS (
 		SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS d(id, clicks)
 	), locked AS (
@@ -97,7 +100,7 @@ const flushAddSendClicks = `WITH d AS (
 	)
 	UPDATE campaign_sends c SET clicks = c.clicks + d.clicks
 	FROM d JOIN locked USING (id)
-	WHERE c.id = d.id
+	WHERE c.id = d.id AND c.voided_at IS NULL
 	RETURNING c.variant, c.business_id::text, c.sent_at, c.clicks - d.clicks AS before, d.clicks`
 
 // flushAddVariantBusinessClicks adds clicks per (variant, business), locked

@@ -17,6 +17,9 @@ type VariantResult struct {
 	Clicks            int64  `db:"clicks"`
 	Segments          int64  `db:"segments"`
 	CostMicros        int64  `db:"cost_micros"`
+	// TemplateVersion is set only by CampaignResultsByVersion (nil there:
+	// sends recorded before versions were kept).
+	TemplateVersion *int `db:"template_version"`
 }
 
 // CampaignResults returns the results per variant of the sends whose
@@ -37,6 +40,10 @@ type VariantResult struct {
 //     the microsecond: no rounding.
 //   - a window ending in the past: the window's sends, each carrying its
 //     attributed clicks (the "last send" columns cannot answer it).
+//
+// Voided sends count nowhere: VoidSend takes them out of the running
+// totals, the hour rollup and the last-send columns in the transaction
+// that voids it, and the reads of sends skip them.
 func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
 	var rows []VariantResult
 	var err error
@@ -52,6 +59,60 @@ func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([
 		return nil, fmt.Errorf("store: campaign results: %w", classify(err))
 	}
 	return rows, nil
+}
+
+// CampaignResultsByVersion is CampaignResults split by the template
+// version each send rendered, so a variant's numbers before and after an
+// edit of its text are told apart. It always aggregates the sends (the
+// running totals are per variant only), through campaign_sends_sent_at_idx
+// when bounded. Voided sends are left out, as everywhere.
+func (s *Store) CampaignResultsByVersion(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
+	var rows []VariantResult
+	err := s.db.SelectContext(ctx, &rows, `SELECT variant, template_version, SUM(sends) AS sends,
+			COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
+			SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+		FROM (SELECT variant, template_version, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
+		             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+		      FROM campaign_sends
+		      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
+		        AND voided_at IS NULL
+		      GROUP BY variant, template_version, business_id) per_business
+		GROUP BY variant, template_version ORDER BY variant, template_version NULLS FIRST`, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign results by version: %w", classify(err))
+	}
+	return rows, nil
+}
+
+// VariantBusiness is a business a variant was sent to, with the taps its
+// sends of that variant earned.
+type VariantBusiness struct {
+	BusinessID string    `db:"business_id"`
+	Name       string    `db:"name"`
+	Phone      string    `db:"phone"`
+	Sends      int64     `db:"sends"`
+	LastSentAt time.Time `db:"last_sent_at"`
+	Taps       int64     `db:"taps"`
+}
+
+// VariantBusinesses lists the businesses variant was sent to in [since,
+// until) (sends not voided), those that tapped first when tappedOnly is
+// false, newest send first; at most limit.
+func (s *Store) VariantBusinesses(ctx context.Context, variant string, tappedOnly bool, since, until *time.Time, limit int) ([]VariantBusiness, error) {
+	out := []VariantBusiness{}
+	err := s.db.SelectContext(ctx, &out, `SELECT c.business_id::text, b.name, b.phone, COUNT(*) AS sends,
+			MAX(c.sent_at) AS last_sent_at, SUM(c.clicks)::bigint AS taps
+		FROM campaign_sends c JOIN businesses b ON b.id = c.business_id
+		WHERE c.variant = $1 AND c.voided_at IS NULL
+		  AND ($2::timestamptz IS NULL OR c.sent_at >= $2) AND ($3::timestamptz IS NULL OR c.sent_at < $3)
+		GROUP BY c.business_id, b.name, b.phone
+		HAVING NOT $4 OR SUM(c.clicks) > 0
+		ORDER BY SUM(c.clicks) > 0 DESC, MAX(c.sent_at) DESC
+		LIMIT $5`, variant, since, until, tappedOnly, clamp(limit, 1, 500, 200))
+	if err != nil {
+		return nil, fmt.Errorf("store: businesses of variant %q: %w", variant, classify(err))
+	}
+	return out, nil
 }
 
 // resultsAllTime reads the running totals the send and flush statements
@@ -83,7 +144,7 @@ const resultsSinceFromRollups = `WITH bounds AS (
 		        WHERE vb.variant = c.variant AND vb.last_clicked_at >= $1
 		          AND vb.last_clicked_at < b.next_hour) AS businesses_clicked
 		FROM campaign_sends c, bounds b
-		WHERE c.sent_at >= $1 AND c.sent_at < b.next_hour
+		WHERE c.sent_at >= $1 AND c.sent_at < b.next_hour AND c.voided_at IS NULL
 		GROUP BY c.variant, b.next_hour
 	), sums AS (
 		SELECT variant, SUM(sends)::bigint AS sends, SUM(segments)::bigint AS segments,
@@ -107,5 +168,6 @@ const resultsFromSends = `SELECT variant, SUM(sends) AS sends,
 	             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
 	      FROM campaign_sends
 	      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
+	        AND voided_at IS NULL
 	      GROUP BY variant, business_id) per_business
 	GROUP BY variant ORDER BY variant`

@@ -24,6 +24,15 @@ type Send struct {
 	Currency   string    `db:"currency"`
 	SentAt     time.Time `db:"sent_at"`
 	Clicks     int64     `db:"clicks"`
+	// TemplateVersion is the version of the variant's template the message
+	// was rendered from (0: the configured default; nil: recorded before
+	// versions were kept). SentBy is who recorded it (nil: unknown).
+	TemplateVersion *int       `db:"template_version"`
+	SentBy          *string    `db:"sent_by"`
+	FirstClickedAt  *time.Time `db:"first_clicked_at"`
+	VoidedAt        *time.Time `db:"voided_at"`
+	VoidReason      *string    `db:"void_reason"`
+	VoidedBy        *string    `db:"voided_by"`
 }
 
 // NewSend is what RecordSend stores; every field comes from the preview.
@@ -38,10 +47,15 @@ type NewSend struct {
 	Segments   int
 	CostMicros int64
 	Currency   string
+	// TemplateVersion is MessageTemplateVersion's answer for the variant
+	// when the message was rendered; SentBy the actor ("" for none).
+	TemplateVersion int
+	SentBy          string
 }
 
 const sendColumns = `id::text, business_id::text, variant, message, link_id, slug, short_url,
-	encoding, segments, cost_micros, currency, sent_at, clicks`
+	encoding, segments, cost_micros, currency, sent_at, clicks,
+	template_version, sent_by, first_clicked_at, voided_at, void_reason, voided_by`
 
 // FindSendByKey returns the send an earlier request created with idem's
 // key (ErrNotFound when the key is unused, ErrIdempotencyMismatch when it
@@ -69,10 +83,28 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 // a send is inserted. created is false when the key had already recorded
 // one (that send is returned). The key claim, the send and the per-variant
 // totals and its send.recorded webhooks are one statement, so they commit
-// together or not at all.
+// together or not at all. A business that opted out gets no send:
+// ErrOptedOut (a repeat of a key that recorded one before the opt-out
+// still answers that send).
 func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (Send, bool, error) {
 	if !idem.Set() {
 		return Send{}, false, fmt.Errorf("store: record send: an idempotency key is required: %w", ErrInvalidInput)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
+	}
+	defer tx.Rollback()
+	out, err := optedOut(ctx, tx, ns.BusinessID)
+	if err != nil {
+		return Send{}, false, err
+	}
+	if out {
+		tx.Rollback()
+		if send, err := s.FindSendByKey(ctx, idem); err == nil {
+			return send, false, nil
+		}
+		return Send{}, false, fmt.Errorf("store: record send to %s: %w", ns.BusinessID, ErrOptedOut)
 	}
 	var rows []Send
 	// campaign_variant_businesses' row is inserted by the first send of
@@ -80,10 +112,10 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	// business once) and has its last_sent_at moved by the others. The
 	// totals row is upserted next and the day's rollup last (lock order:
 	// key, send, variant business, variant, variant hour, as the flush).
-	err := s.db.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
+	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
-				encoding, segments, cost_micros, currency)
-			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM claimed
+				encoding, segments, cost_micros, currency, template_version, sent_by)
+			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, NULLIF($16, '') FROM claimed
 			RETURNING `+sendColumns+`
 		), to_business AS (
 			-- (xmax = 0) is true for a row inserted, not updated: the
@@ -141,11 +173,15 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		)
 		SELECT `+sendColumns+` FROM send`,
 		idem.Key, idem.RequestHash, newRowID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
-		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded)
+		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded,
+		ns.TemplateVersion, ns.SentBy)
 	if ref := referenceError(err); ref != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", ref)
 	}
 	if err != nil {
+		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
+	}
+	if err = tx.Commit(); err != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
 	}
 	if len(rows) == 1 {

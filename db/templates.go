@@ -6,13 +6,14 @@ import (
 )
 
 // MessageTemplates returns the templates edited in the console, by variant.
-// Variants never edited are absent: the caller's defaults apply to them.
+// Variants never edited, or reset to the default, are absent: the caller's
+// defaults apply to them.
 func (s *Store) MessageTemplates(ctx context.Context) (map[string]string, error) {
 	var rows []struct {
 		Variant string `db:"variant"`
 		Body    string `db:"body"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT variant, body FROM message_templates`); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, `SELECT variant, body FROM message_templates WHERE body IS NOT NULL`); err != nil {
 		return nil, fmt.Errorf("store: message templates: %w", classify(err))
 	}
 	out := make(map[string]string, len(rows))
@@ -22,11 +23,29 @@ func (s *Store) MessageTemplates(ctx context.Context) (map[string]string, error)
 	return out, nil
 }
 
+// MessageTemplateVersions returns the version of each variant's template:
+// every save and every reset adds one, so a version names one text. A
+// variant never edited is absent (version 0: the configured default).
+func (s *Store) MessageTemplateVersions(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Variant string `db:"variant"`
+		Version int    `db:"version"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT variant, version FROM message_templates`); err != nil {
+		return nil, fmt.Errorf("store: message template versions: %w", classify(err))
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Variant] = r.Version
+	}
+	return out, nil
+}
+
 // SaveMessageTemplate stores the template of variant, replacing any earlier
 // edit. The caller validates body; the table only bounds its length.
 func (s *Store) SaveMessageTemplate(ctx context.Context, variant, body string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO message_templates (variant, body) VALUES ($1, $2)
-		ON CONFLICT (variant) DO UPDATE SET body = EXCLUDED.body, updated_at = now()`, variant, body)
+		ON CONFLICT (variant) DO UPDATE SET body = EXCLUDED.body, version = message_templates.version + 1, updated_at = now()`, variant, body)
 	if err != nil {
 		return fmt.Errorf("store: save message template %q: %w", variant, classify(err))
 	}
@@ -34,9 +53,12 @@ func (s *Store) SaveMessageTemplate(ctx context.Context, variant, body string) e
 }
 
 // ResetMessageTemplate forgets the edit of variant, so the configured
-// default applies again.
+// default applies again. The row stays, its body NULL and its version one
+// more, so the version numbers of a variant never repeat.
 func (s *Store) ResetMessageTemplate(ctx context.Context, variant string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM message_templates WHERE variant = $1`, variant); err != nil {
+	_, err := s.db.ExecContext(ctx, `UPDATE message_templates SET body = NULL, version = version + 1, updated_at = now()
+		WHERE variant = $1 AND body IS NOT NULL`, variant)
+	if err != nil {
 		return fmt.Errorf("store: reset message template %q: %w", variant, classify(err))
 	}
 	return nil

@@ -178,9 +178,11 @@ func TestBusinessesAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var items []map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&items); err != nil || resp.StatusCode != 200 || len(items) != 1 || items[0]["name"] != "Rosa's Bakery" {
-		t.Errorf("list: %d %v %v", resp.StatusCode, items, err)
+	var page struct {
+		Businesses []map[string]any `json:"businesses"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 || len(page.Businesses) != 1 || page.Businesses[0]["name"] != "Rosa's Bakery" {
+		t.Errorf("list: %d %v %v", resp.StatusCode, page, err)
 	}
 	// A link can reference the business.
 	status, l := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://rosas.example.com/", "business_id": b["id"], "site_id": b["site_id"]})

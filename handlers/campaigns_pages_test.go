@@ -45,8 +45,8 @@ func TestCampaignListing(t *testing.T) {
 	if href, _ := row.Find("td a").Attr("href"); href != "/admin/campaigns/"+rosa.ID {
 		t.Errorf("Rosa's row links to %q", href)
 	}
-	if cells := row.Find("td"); !strings.Contains(cells.Eq(3).Text(), p["short_url"].(string)) || strings.TrimSpace(cells.Eq(4).Text()) != "2" ||
-		!strings.Contains(cells.Eq(2).Text(), "https://rosas.example.com/") || strings.TrimSpace(cells.Eq(1).Text()) != "Austin" {
+	if cells := row.Find("td"); !strings.Contains(cells.Eq(5).Text(), p["short_url"].(string)) || strings.TrimSpace(cells.Eq(6).Text()) != "2" ||
+		!strings.Contains(cells.Eq(4).Text(), "https://rosas.example.com/") || strings.TrimSpace(cells.Eq(1).Text()) != "Austin" {
 		t.Errorf("Rosa's row %q, want city, site, her short link and 2 clicks", row.Text())
 	}
 	if zen := doc.Find("#campaigns tbody tr").Last(); !strings.Contains(zen.Text(), "none yet") {

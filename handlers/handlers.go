@@ -100,7 +100,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 
 	// JSON API (handlers/api). A GET route names the query parameters it
 	// honours (web/params.go: any other, or one not validly encoded, is a
-	// 400 naming it; /businesses is reworked elsewhere and checks its own).
+	// 400 naming it).
 	// The token check (web/auth.go) is per route,
 	// not group middleware: a group's middleware makes Echo catch every
 	// path and method under it, which would turn a wrong method (405) into
@@ -114,13 +114,17 @@ func (h *Handlers) routes(e *echo.Echo) {
 	v1.POST("/links/:slug/deactivate", a.DeactivateLink, auth)
 	v1.POST("/links/:slug/activate", a.ActivateLink, auth)
 	v1.POST("/businesses", a.CreateBusiness, auth) // api_businesses.go
-	get(v1, "/businesses", a.ListBusinesses, auth)
-	get(v1, "/businesses/:id", a.GetBusiness, auth)                                              // with totals over its links
+	get(v1, "/businesses", a.ListBusinesses, auth, web.Params("status", "limit", "cursor"))
+	get(v1, "/businesses/:id", a.GetBusiness, auth, web.Params())                  // with totals over its links
+	v1.POST("/businesses/import", a.ImportBusinesses, auth, web.Params("partial")) // api_import.go, over web/business_import.go
+	v1.POST("/businesses/:id/opt-out", a.OptOut, auth)                             // api_outreach.go
+	v1.DELETE("/businesses/:id/opt-out", a.OptIn, auth)
+	v1.POST("/campaigns/sends/:id/void", a.VoidSend, auth)                                       // api_outreach.go
 	get(v1, "/health/duplicates", a.DuplicateHealth, auth, web.Params())                         // health.go
-	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)                                        // api_campaigns.go, over web/preview.go
-	v1.POST("/campaigns/sends", a.RecordSend, auth)                                              // api_sends.go, over web/sends.go
+	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)                                        // api_campaigns.go, over campaign/preview.go
+	v1.POST("/campaigns/sends", a.RecordSend, auth)                                              // api_sends.go, over campaign/sends.go
 	get(v1, "/campaigns/sends", a.ListSends, auth, web.Params("business_id", "limit", "cursor")) // api_sends.go
-	get(v1, "/campaigns/results", a.CampaignResults, auth, web.Params("since", "until"))         // results.go, over web/results.go
+	get(v1, "/campaigns/results", a.CampaignResults, auth, web.Params("since", "until", "by"))   // results.go, over web/results.go
 	// api_webhooks.go, over web/webhook_endpoints.go: endpoints added here
 	// or in the console, and the configured ones (read-only).
 	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, auth, web.Params("limit", "cursor"))
@@ -154,7 +158,15 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(g, "/campaigns", ad.CampaignsPage) // campaigns.go, over web/preview.go
 	get(g, "/campaigns/:id", ad.CampaignPage)
 	get(g, "/campaigns/:id/preview", ad.CampaignPreviewFragment)
-	g.POST("/campaigns/:id/sends", ad.MarkSentForm)             // campaign_sends.go
+	g.POST("/campaigns/:id/sends", ad.MarkSentForm)   // campaign_sends.go
+	get(g, "/campaigns/queue", ad.OutreachQueue)      // outreach_pages.go
+	get(g, "/campaigns/follow-ups", ad.FollowUpsPage) // outreach_pages.go
+	g.POST("/campaigns/:id/opt-out", ad.OptOutForm)   // outreach_pages.go
+	g.POST("/campaigns/:id/reactivate", ad.ReactivateSentLinkForm)
+	g.POST("/campaigns/sends/:send/void", ad.VoidSendForm)
+	get(g, "/results/variants/:variant", ad.VariantBusinessesPage) // outreach_pages.go
+	get(g, "/businesses/import", ad.ImportPage)                    // business_import.go
+	g.POST("/businesses/import", ad.ImportForm)
 	get(g, "/links", ad.LinksPage)                              // admin_links.go
 	get(g, "/links.csv", ad.LinksCSV)                           // admin_links_csv.go
 	get(g, "/links/:slug", ad.LinkDetailPage)                   // admin_link_detail.go

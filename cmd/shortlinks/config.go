@@ -59,6 +59,7 @@ type config struct {
 	MetricsToken           string
 	Webhooks               webhookConfig // config_webhooks.go
 	DuplicateCheckInterval time.Duration
+	Outreach               outreachConfig // config_outreach.go
 
 	envErrs []error // environment values that did not parse
 }
@@ -119,6 +120,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
 	fs.DurationVar(&c.DuplicateCheckInterval, "duplicate-check-interval", envParse("DUPLICATE_CHECK_INTERVAL", time.Hour, time.ParseDuration, &c.envErrs), "how often the full duplicate check runs, on one instance at a time (DUPLICATE_CHECK_INTERVAL)")
 	c.Webhooks.register(fs, str, &c.envErrs)
+	c.Outreach.register(str)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -161,6 +163,7 @@ func (c *config) validate() error {
 	errs = append(errs, c.validateRedirects()...)
 	errs = append(errs, c.SMS.validate())
 	errs = append(errs, c.Webhooks.validate())
+	errs = append(errs, c.Outreach.validate())
 	return errors.Join(errs...)
 }
 
@@ -191,6 +194,7 @@ func (c *config) handlersConfig() handlers.Config {
 		Webhooks:               c.Webhooks.opts,
 		CORSAllowedOrigins:     splitList(c.CORSOrigins),
 		DuplicateCheckInterval: c.DuplicateCheckInterval,
+		PhoneRegion:            c.Outreach.PhoneRegion,
 	}
 }
 

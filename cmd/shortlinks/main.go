@@ -23,6 +23,8 @@ commands:
   heal                merge duplicate links online and rebuild the unique index CONCURRENTLY,
                       printing progress; resumes an interrupted heal; exit 1 if one is running
   seed-demo           insert a dozen demo businesses into an empty database
+  businesses import [-partial] FILE
+                      import a CSV lead list (name, site_url, city, phone, external_id)
   dead-letters list|replay ID...|replay all
                       click batches the flusher could not write: list them, or write them now
 
@@ -87,6 +89,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return heal(ctx, &cfg)
 	case "seed-demo":
 		return seedDemo(ctx, &cfg)
+	case "businesses":
+		return businesses(ctx, &cfg, fs.Args())
 	case "dead-letters":
 		return deadLetters(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":

@@ -19,9 +19,22 @@ import (
 // caching, a body limit, the session, the CSRF check, and a session
 // required (sign-in excepted). Bodies are limited before the CSRF check
 // parses forms: no admin form comes near 64 kB, and an anonymous client
-// must not make us read more.
+// must not make us read more. The one exception is a signed-in CSV import
+// (adminBodyLimit, after loadSession so it knows who is signed in).
 func (h *Handlers) Middleware() []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{web.NoStore, middleware.BodyLimit("64K"), h.loadSession, h.csrf, h.requireSession}
+	return []echo.MiddlewareFunc{web.NoStore, h.loadSession, adminBodyLimit, h.csrf, h.requireSession}
+}
+
+// adminBodyLimit is 64 kB for every admin request but a signed-in
+// POST /admin/businesses/import, which may carry a lead list.
+func adminBodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	small, large := middleware.BodyLimit("64K")(next), middleware.BodyLimit("33M")(next)
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodPost && c.Path() == "/admin/businesses/import" && c.Get(web.CtxSignedIn) == true {
+			return large(c)
+		}
+		return small(c)
+	}
 }
 
 // loadSession reads the session cookie: ctxSession holds a valid,

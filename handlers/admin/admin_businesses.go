@@ -28,6 +28,19 @@ func (h *Handlers) AddBusinessForm(c echo.Context) error {
 	if err != nil {
 		return h.renderBusinessForm(c, http.StatusBadRequest, form, err)
 	}
+	// The same business twice: ask first, naming the other one.
+	if c.FormValue("confirm_duplicate") != "1" {
+		clashes, err := h.Store.ContactClashes(c.Request().Context(), nb.Phone, nb.SiteURL, "")
+		if err != nil {
+			return err
+		}
+		if len(clashes) > 0 {
+			for _, cl := range clashes {
+				form.Clashes = append(form.Clashes, web.ClashText(cl))
+			}
+			return h.renderBusinessForm(c, http.StatusOK, form, nil)
+		}
+	}
 	b, err := h.Store.CreateBusiness(c.Request().Context(), nb)
 	if err != nil {
 		return err
@@ -43,7 +56,7 @@ func (h *Handlers) EditBusinessPage(c echo.Context) error {
 		return err
 	}
 	f := editBusinessForm(b.ID, b.Name)
-	f.Name, f.City, f.Phone, f.SiteURL = b.Name, b.City, b.Phone, web.Deref(b.SiteURL)
+	f.Name, f.City, f.Phone, f.SiteURL, f.OldSiteURL = b.Name, b.City, b.Phone, web.Deref(b.SiteURL), web.Deref(b.SiteURL)
 	return h.renderBusinessForm(c, http.StatusOK, f, nil)
 }
 
@@ -60,6 +73,7 @@ func (h *Handlers) EditBusinessForm(c echo.Context) error {
 	}
 	id, ctx := old.ID, c.Request().Context()
 	form, req := businessFromForm(c, editBusinessForm(id, old.Name))
+	form.OldSiteURL = web.Deref(old.SiteURL)
 	nb, err := h.NewBusiness(req)
 	if err != nil {
 		return h.renderBusinessForm(c, http.StatusBadRequest, form, err)

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -31,14 +32,30 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 		return web.Invalid("idempotency_key", "the form is incomplete; reload the page and try again")
 	}
 	idem := web.IdempotencyOf(key, req)
-	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem)
+	ctx := c.Request().Context()
+	send, created, err := h.Campaign.RecordSendOnce(ctx, req, idem, h.Actor(c))
 	if err != nil {
 		return err
 	}
 	if created {
 		h.Log.Info("send recorded in the admin console", "business_id", id, "variant", variant, "send_id", send.ID)
 	}
-	return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
+	if c.FormValue("queue") != "1" {
+		return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
+	}
+	// In the queue the next business opens by itself, on the same tab.
+	b, err := h.Store.GetBusiness(ctx, id)
+	if err != nil {
+		return err
+	}
+	next, err := h.Store.NextInQueue(ctx, b.Name, b.ID)
+	if errors.Is(err, db.ErrNotFound) {
+		return c.Redirect(http.StatusSeeOther, "/admin/campaigns?status="+db.OutreachSent)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, campaignHref(next, variant, true)+"&sent="+send.ID)
 }
 
 // campaignOutcome is what the campaign page says about a business's

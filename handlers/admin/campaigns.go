@@ -12,6 +12,7 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/campaign"
+	"github.com/shortlinks/shortlinks/handlers/phone"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -40,8 +41,12 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	status, err := outreachStatusParam(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
-	f := db.CampaignFilter{Query: q, Limit: limit, Cursor: cur}
+	f := db.CampaignFilter{Query: q, Limit: limit, Cursor: cur, Status: status}
 	page, err := h.Store.ListCampaignBusinesses(ctx, f)
 	if err != nil {
 		return err
@@ -59,17 +64,24 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := views.CampaignList{Query: q, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
+	list := views.CampaignList{Query: q, Status: status, Statuses: statusOptions(status),
+		Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
+	if left, err := h.Store.CountQueue(ctx); err != nil {
+		return err
+	} else if left.N > 0 {
+		list.QueueHref, list.QueueLeft = "/admin/campaigns/queue", left.N
+	}
 	for _, b := range page.Businesses {
-		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
-			SiteURL: web.Deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews}
+		row := views.CampaignRow{ID: b.ID, Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
+			SiteURL: web.Deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews,
+			Phone: b.Phone, PhoneText: phone.Display(b.Phone), Outreach: outreachBadge(b.Business)}
 		if b.LinkSlug != nil {
 			row.ShortURL = h.ShortURL(*b.LinkSlug)
 		}
 		list.Rows = append(list.Rows, row)
 	}
 	if total.N > 0 { // the empty state says it; a pager would only add noise
-		list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
+		list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, status, f.Limit, cur) },
 			countText(total)+" "+views.Plural(total.N, "business", "businesses"))
 	}
 	return web.Render(c, http.StatusOK, views.CampaignsPage(h.Chrome(c, "Campaigns", "campaigns"), list))
@@ -77,10 +89,13 @@ func (h *Handlers) CampaignsPage(c echo.Context) error {
 
 // campaignListHref is the URL of the campaign listing with a search, a page size and a
 // cursor, leaving out defaults.
-func campaignListHref(q string, limit int, cur *db.Cursor) string {
+func campaignListHref(q, status string, limit int, cur *db.Cursor) string {
 	v := url.Values{}
 	if q != "" {
 		v.Set("q", q)
+	}
+	if status != "" {
+		v.Set("status", status)
 	}
 	if limit != campaignPageSize {
 		v.Set("limit", strconv.Itoa(limit))
@@ -101,8 +116,11 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The tab fragments leave this out: it does not depend on the variant.
+	// The tab fragments leave these out: they do not depend on the variant.
 	if d.Outcome, err = h.campaignOutcome(c.Request().Context(), c.Param("id"), d.Panel.Slug); err != nil {
+		return err
+	}
+	if err = h.outreachDetail(c, &d); err != nil { // outreach_pages.go
 		return err
 	}
 	return web.Render(c, http.StatusOK, views.CampaignPage(h.Chrome(c, d.Name, "campaigns"), d))
@@ -113,7 +131,7 @@ func (h *Handlers) CampaignPage(c echo.Context) error {
 // sends the browser to the whole page instead of a bare fragment.
 func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 	if c.Request().Header.Get("HX-Request") != "true" {
-		return c.Redirect(http.StatusSeeOther, campaignPageHref(c.Param("id"), c.QueryParam("variant")))
+		return c.Redirect(http.StatusSeeOther, campaignHref(c.Param("id"), c.QueryParam("variant"), c.QueryParam("queue") == "1"))
 	}
 	d, err := h.campaignDetail(c)
 	if err != nil {
@@ -137,16 +155,29 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	if err != nil {
 		return views.CampaignDetail{}, err
 	}
+	queue := c.QueryParam("queue") == "1"
 	d := views.CampaignDetail{
 		Name: p.Business.Name, City: p.Business.City, SiteURL: web.Deref(p.Business.SiteURL),
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
 		Panel: previewPanel(c, p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
+		Phone: p.Business.Phone, PhoneText: phone.Display(p.Business.Phone), Outreach: outreachBadge(p.Business),
+	}
+	d.Panel.Send.Queue = queue
+	switch {
+	case p.Business.OptedOutAt != nil:
+		d.Panel.Blocked = "This business opted out (replied STOP): it cannot be texted or marked as sent."
+	case p.Deactivated != nil:
+		d.Panel.Blocked = "The link in this message is deactivated: reactivate it (above) before sending again."
+		d.Inactive = &views.LinkNotice{SentOn: displayTime(p.Deactivated.SentAt), ShortURL: p.ShortURL,
+			ReactivateAction: "/admin/campaigns/" + p.Business.ID + "/reactivate", CSRF: web.CSRFToken(c)}
+	case p.Business.Phone != "":
+		d.Panel.TextHref = phone.SMSHref(p.Business.Phone, p.Message)
 	}
 	for _, v := range campaign.Variants() {
 		d.Tabs = append(d.Tabs, views.VariantTab{
 			Variant: v, Label: campaign.DisplayName(v), Active: v == variant,
-			Href:         campaignPageHref(p.Business.ID, v),
-			FragmentHref: campaignPanelHref(p.Business.ID, v),
+			Href:         campaignHref(p.Business.ID, v, queue),
+			FragmentHref: campaignPanelHref(p.Business.ID, v, queue),
 		})
 	}
 	return d, nil
@@ -161,9 +192,21 @@ func campaignPageHref(id, variant string) string {
 	return "/admin/campaigns/" + url.PathEscape(id) + "?variant=" + url.QueryEscape(variant)
 }
 
+// campaignHref is campaignPageHref inside the outreach queue when queue.
+func campaignHref(id, variant string, queue bool) string {
+	if !queue {
+		return campaignPageHref(id, variant)
+	}
+	return "/admin/campaigns/" + url.PathEscape(id) + "?queue=1&variant=" + url.QueryEscape(variant)
+}
+
 // campaignPanelHref is the URL of the preview panel a tab click swaps in.
-func campaignPanelHref(id, variant string) string {
-	return "/admin/campaigns/" + url.PathEscape(id) + "/preview?variant=" + url.QueryEscape(variant)
+func campaignPanelHref(id, variant string, queue bool) string {
+	h := "/admin/campaigns/" + url.PathEscape(id) + "/preview?variant=" + url.QueryEscape(variant)
+	if queue {
+		h += "&queue=1"
+	}
+	return h
 }
 
 // previewPanel is the view model of a preview: the message, its count and

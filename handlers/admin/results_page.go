@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shortlinks/shortlinks/handlers/campaign"
@@ -11,17 +13,77 @@ import (
 )
 
 // ResultsPage is GET /admin/results: the same figures as the API, and a
-// plain sentence saying whether one variant is ahead.
+// plain sentence saying whether one variant is ahead. A bad date keeps
+// the form as typed and says what is wrong (400), instead of an error page.
 func (h *Handlers) ResultsPage(c echo.Context) error {
-	r, err := h.Results(c)
+	w, err := web.ResultsWindowParams(c)
+	p := views.ResultsPage{Since: w.RawSince, Until: w.RawUntil, ByVersion: w.ByVersion, Presets: resultPresets(w, time.Now())}
+	var apiErr *web.APIError
+	if errors.As(err, &apiErr) && apiErr.Field != "" {
+		p.Error, p.Field = web.Capitalize(apiErr.Message)+".", apiErr.Field
+		p.Verdict = "Choose the dates again to see results."
+		return web.Render(c, http.StatusBadRequest, views.Results(h.Chrome(c, "Results", "results"), p))
+	}
 	if err != nil {
 		return err
 	}
-	p := views.ResultsPage{Since: c.QueryParam("since"), Until: c.QueryParam("until"), Verdict: verdict(r.Variants)}
-	for _, v := range r.Variants {
-		p.Rows = append(p.Rows, resultRow(v))
+	r, err := h.ResultsFor(c.Request().Context(), w)
+	if err != nil {
+		return err
+	}
+	p.Verdict = verdict(r.Variants)
+	if w.ByVersion {
+		for _, v := range *r.ByVersion {
+			row := resultRow(v.VariantResult)
+			row.Version = versionLabel(v.TemplateVersion)
+			p.Rows = append(p.Rows, row)
+		}
+	} else {
+		for _, v := range r.Variants {
+			row := resultRow(v)
+			row.SentHref, row.TappedHref = variantBusinessesHref(v.Variant, false, w), variantBusinessesHref(v.Variant, true, w)
+			p.Rows = append(p.Rows, row)
+		}
 	}
 	return web.Render(c, http.StatusOK, views.Results(h.Chrome(c, "Results", "results"), p))
+}
+
+// resultsHref is the results page for the window (without the version
+// split unless keepBy).
+func resultsHref(w web.ResultsWindow, keepBy bool) string {
+	v := w.Values()
+	if !keepBy {
+		v.Del("by")
+	}
+	if len(v) == 0 {
+		return "/admin/results"
+	}
+	return "/admin/results?" + v.Encode()
+}
+
+// resultPresets are the quick windows: the last 7 and 30 days (today
+// included, UTC) and all time.
+func resultPresets(w web.ResultsWindow, now time.Time) []views.DatePreset {
+	today := now.UTC().Format(time.DateOnly)
+	preset := func(label string, days int) views.DatePreset {
+		pw := web.ResultsWindow{ByVersion: w.ByVersion}
+		if days > 0 {
+			pw.RawSince, pw.RawUntil = now.UTC().AddDate(0, 0, 1-days).Format(time.DateOnly), today
+		}
+		return views.DatePreset{Label: label, Href: resultsHref(pw, true),
+			Active: pw.RawSince == w.RawSince && pw.RawUntil == w.RawUntil}
+	}
+	return []views.DatePreset{preset("Last 7 days", 7), preset("Last 30 days", 30), preset("All time", 0)}
+}
+
+func versionLabel(v *int) string {
+	switch {
+	case v == nil:
+		return "before versions"
+	case *v == 0:
+		return "default"
+	}
+	return fmt.Sprintf("v%d", *v)
 }
 
 // verdict names the leading variant when its whole 95% interval lies

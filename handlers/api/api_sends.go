@@ -26,13 +26,23 @@ type sendJSON struct {
 	EstimatedCost campaign.Amount `json:"estimated_cost"`
 	Currency      string          `json:"currency"`
 	SentAt        time.Time       `json:"sent_at"`
-	Created       *bool           `json:"created,omitempty"`
+	// TemplateVersion: the version of the variant's template rendered (0:
+	// the configured default; null: recorded before versions were kept).
+	TemplateVersion *int       `json:"template_version"`
+	SentBy          *string    `json:"sent_by"`
+	Clicks          int64      `json:"clicks"`
+	FirstClickedAt  *time.Time `json:"first_clicked_at"`
+	VoidedAt        *time.Time `json:"voided_at"`
+	VoidReason      *string    `json:"void_reason"`
+	Created         *bool      `json:"created,omitempty"`
 }
 
 func toSendJSON(s db.Send) sendJSON {
 	return sendJSON{ID: s.ID, BusinessID: s.BusinessID, Variant: s.Variant, Message: s.Message,
 		ShortURL: s.ShortURL, Slug: s.Slug, Encoding: s.Encoding, Segments: s.Segments,
-		EstimatedCost: campaign.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt}
+		EstimatedCost: campaign.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt,
+		TemplateVersion: s.TemplateVersion, SentBy: s.SentBy, Clicks: s.Clicks, FirstClickedAt: s.FirstClickedAt,
+		VoidedAt: s.VoidedAt, VoidReason: s.VoidReason}
 }
 
 // RecordSend is POST /api/v1/campaigns/sends: this business was sent this
@@ -52,7 +62,7 @@ func (h *Handlers) RecordSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem)
+	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem, h.Actor(c))
 	if err != nil {
 		return err
 	}

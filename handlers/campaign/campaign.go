@@ -45,6 +45,9 @@ const (
 	NotFound
 	// Unusable is a business the rules cannot make a message for (422).
 	Unusable
+	// Conflict is a business whose state forbids the request until it
+	// changes, as a deactivated sent link (409).
+	Conflict
 )
 
 // Error is a request the campaign rules refuse, with a message safe to show.

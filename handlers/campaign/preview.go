@@ -19,6 +19,11 @@ type Preview struct {
 	SMS      Result
 	Cost     Amount
 	Rate     Rate
+	// Deactivated is set when the link of the business's latest send is
+	// deactivated: the preview shows that link (recipients see the expired
+	// page) instead of silently making a new one, and nothing can be sent
+	// until it is reactivated.
+	Deactivated *db.SentLink
 }
 
 // Preview is the one code path behind the campaign pages (handlers/admin
@@ -28,7 +33,8 @@ type Preview struct {
 //  1. the business (db/businesses.go), and its site URL as a link
 //     destination, normalized as POST /api/v1/links would;
 //  2. its site_preview link through the store's conflict-safe get-or-create
-//     (db/links.go), however many previews race;
+//     (db/links.go), however many previews race; unless the link of its
+//     latest send is deactivated: then that link, flagged (outreach);
 //  3. the templates: the console's edits (db/templates.go) over the
 //     configured ones, and the variant's text rendered around the short URL
 //     (templates.go);
@@ -51,16 +57,25 @@ func (s *Service) Preview(ctx context.Context, businessID, variant string) (Prev
 	if err != nil {
 		return Preview{}, err
 	}
-	link, _, err := s.Store.GetOrCreateLink(ctx, db.LinkRequest{
-		DestinationURL: dest, LinkType: db.LinkTypeSitePreview, BusinessID: &b.ID, SiteID: b.SiteID,
-	})
+	sent, err := s.deactivatedSentLink(ctx, b)
+	if err != nil {
+		return Preview{}, err
+	}
+	var link db.Link
+	if sent != nil {
+		link = sent.Link
+	} else {
+		link, _, err = s.Store.GetOrCreateLink(ctx, db.LinkRequest{
+			DestinationURL: dest, LinkType: db.LinkTypeSitePreview, BusinessID: &b.ID, SiteID: b.SiteID,
+		})
+	}
 	if errors.Is(err, db.ErrReference) { // the business was deleted a moment ago
 		return Preview{}, errNoBusiness()
 	}
 	if err != nil {
 		return Preview{}, err
 	}
-	p := Preview{Business: b, Variant: variant, Link: link, ShortURL: s.ShortURL(link.Slug), Rate: s.Rate}
+	p := Preview{Business: b, Variant: variant, Link: link, ShortURL: s.ShortURL(link.Slug), Rate: s.Rate, Deactivated: sent}
 	templates, err := s.MessageTemplates(ctx)
 	if err != nil {
 		return Preview{}, err
@@ -72,6 +87,23 @@ func (s *Service) Preview(ctx context.Context, businessID, variant string) (Prev
 	p.SMS = Count(p.Message)
 	p.Cost = p.Rate.Estimate(p.SMS.Segments)
 	return p, nil
+}
+
+// deactivatedSentLink is the link of the business's latest send when it
+// is deactivated (inactive, forwarding nowhere), else nil. A business
+// never sent, or whose sent link still answers, needs no second look.
+func (s *Service) deactivatedSentLink(ctx context.Context, b db.Business) (*db.SentLink, error) {
+	if b.LastSendID == nil {
+		return nil, nil
+	}
+	sent, err := s.Store.LatestSentLink(ctx, b.ID)
+	if errors.Is(err, db.ErrNotFound) { // voided meanwhile
+		return nil, nil
+	}
+	if err != nil || !sent.Deactivated() {
+		return nil, err
+	}
+	return &sent, nil
 }
 
 // siteDestination is the link destination for a business: its site URL,

@@ -26,13 +26,26 @@ func (h *Base) NewBusiness(b CreateBusinessRequest) (db.NewBusiness, error) {
 	if err != nil {
 		return db.NewBusiness{}, Invalid("site_url", "%s", err.Error())
 	}
-	nb := db.NewBusiness{Name: name, City: strings.TrimSpace(Deref(b.City)), Phone: strings.TrimSpace(Deref(b.Phone)), SiteURL: site}
-	for field, v := range map[string]string{"name": nb.Name, "city": nb.City, "phone": nb.Phone} {
+	nb := db.NewBusiness{Name: name, City: strings.TrimSpace(Deref(b.City)), SiteURL: site}
+	for field, v := range map[string]string{"name": nb.Name, "city": nb.City} {
 		if !IsPlainText(v) || utf8.RuneCountInString(v) > 200 {
 			return db.NewBusiness{}, Invalid(field, "%s must be at most 200 characters of plain text on one line", field)
 		}
 	}
+	if nb.Phone, err = h.NormalizePhone(Deref(b.Phone)); err != nil { // business_import.go
+		return db.NewBusiness{}, Invalid("phone", "%s", err.Error())
+	}
 	return nb, nil
+}
+
+// ClashText names another business that already has a phone or site URL
+// being entered, and which.
+func ClashText(cl db.ContactClash) string {
+	what := "this phone number"
+	if cl.Field == "site_url" {
+		what = "this site URL"
+	}
+	return cl.Name + " already has " + what
 }
 
 func Deref(s *string) string {

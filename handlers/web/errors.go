@@ -51,6 +51,9 @@ func toAPIError(err error) *APIError {
 		return NotFound("resource")
 	case errors.Is(err, db.ErrIdempotencyMismatch):
 		return errKeyReused
+	case errors.Is(err, db.ErrOptedOut):
+		return &APIError{Status: http.StatusConflict, Code: "opted_out", Field: "business_id",
+			Message: "this business opted out (replied STOP): no send can be recorded for it until it opts back in"}
 	case errors.Is(err, db.ErrCursorStale):
 		return &APIError{Status: http.StatusConflict, Code: "cursor_stale",
 			Message: "the order changed since this cursor was issued (clicks moved links across it); start the walk again without a cursor"}
@@ -71,6 +74,8 @@ func fromCampaignError(e *campaign.Error) *APIError {
 		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: e.Message}
 	case campaign.Unusable:
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: e.Code, Field: e.Field, Message: e.Message}
+	case campaign.Conflict:
+		return &APIError{Status: http.StatusConflict, Code: e.Code, Field: e.Field, Message: e.Message}
 	}
 	return &APIError{Status: http.StatusBadRequest, Code: "invalid_input", Field: e.Field, Message: e.Message, Allowed: e.Allowed}
 }

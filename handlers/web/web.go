@@ -56,6 +56,9 @@ type Config struct {
 	// DuplicateCheckInterval is how often the full duplicate check runs
 	// (one instance at a time); DefaultDuplicateCheckInterval when zero.
 	DuplicateCheckInterval time.Duration
+	// PhoneRegion is the region of phone numbers entered without a
+	// +country code (PHONE_DEFAULT_REGION); phone.DefaultRegion when "".
+	PhoneRegion string
 	// Redirects tunes the redirect cache and click counting; its
 	// CheckDestination defaults to URLPolicy.
 	Redirects redirects.Options

@@ -2,7 +2,9 @@
 // this file; it only adds what needs JavaScript.
 //
 // Copy buttons: <button data-copy="ID" hidden> copies the value of the input
-// (or the text of the element) with that id, and says so in the .copied
+// (or the text of the element) with that id, or its own data-copy-value
+// when it has one (a phone number shown formatted, copied in E.164), and
+// says so in the .copied
 // status next to it. They start hidden, so a page without JavaScript offers
 // no button that cannot work. Where the Clipboard API is missing (a plain
 // http:// address other than localhost) or refuses, the text is selected
@@ -58,7 +60,7 @@
     };
     say("");
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(textOf(source)).then(done, manual);
+      navigator.clipboard.writeText(button.dataset.copyValue || textOf(source)).then(done, manual);
     } else {
       manual();
     }

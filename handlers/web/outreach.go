@@ -1,0 +1,24 @@
+package web
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Actor is who is acting, for sends' "by whom" and audit rows: the
+// signed-in account's name once accounts exist (issue 19); "" until then.
+func (h *Base) Actor(c echo.Context) string { return "" }
+
+// VoidReason checks the reason a send is voided for: required, one line.
+func VoidReason(raw string) (string, error) {
+	r := strings.TrimSpace(raw)
+	if r == "" {
+		return "", Invalid("reason", "reason is required: say why the send is voided")
+	}
+	if !IsPlainText(r) || utf8.RuneCountInString(r) > 200 {
+		return "", Invalid("reason", "reason must be at most 200 characters of plain text on one line")
+	}
+	return r, nil
+}
