@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -89,10 +90,15 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	}
 	// A database not migrated to 00005 yet (check-duplicates before the
 	// fix) is checked all the same; there is just nowhere to keep the result.
-	var store bool
-	if err := tx.GetContext(ctx, &store, `SELECT to_regclass('duplicate_checks') IS NOT NULL`); err != nil {
+	var tables struct {
+		Store bool `db:"store"`
+		Audit bool `db:"audit"`
+	}
+	if err := tx.GetContext(ctx, &tables, `SELECT to_regclass('duplicate_checks') IS NOT NULL AS store,
+			to_regclass('audit_log') IS NOT NULL AS audit`); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", classify(err))
 	}
+	store := tables.Store
 	if store {
 		// Read committed: a check that finished while this one waited is seen.
 		latest, err := latestCheck(ctx, tx)
@@ -139,6 +145,12 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM duplicate_checks WHERE id <= $1`, c.ID-checksKept); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: prune duplicate checks: %w", classify(err))
+	}
+	if tables.Audit {
+		if err := s.audit(ctx, tx, AuditCheckRun, "duplicate_check", strconv.FormatInt(c.ID, 10), nil, map[string]int{
+			"duplicate_groups": c.DuplicateGroups, "duplicate_links": c.DuplicateLinks}); err != nil {
+			return DuplicateCheck{}, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", classify(err))
@@ -263,6 +275,9 @@ func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
 	}
+	if err := s.auditHeal(ctx, tx, slugs); err != nil {
+		return nil, err
+	}
 	// Healing restores the guarantee too: without the index every create
 	// fails (its ON CONFLICT names it). Still under the lock, so nothing
 	// new slips in between; a no-op when the index is in place.
@@ -273,4 +288,28 @@ func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
 	}
 	return slugs, nil
+}
+
+// auditHeal writes the heal's audit rows inside its transaction: one for
+// the run, and one per link it merged, naming the link it now forwards to.
+func (s *Store) auditHeal(ctx context.Context, tx *sqlx.Tx, slugs []string) error {
+	var merged []struct {
+		Slug     string `db:"slug"`
+		Survivor string `db:"survivor"`
+	}
+	if len(slugs) > 0 {
+		err := tx.SelectContext(ctx, &merged, `SELECT l.slug, s.slug AS survivor
+			FROM short_links l JOIN short_links s ON s.id = l.superseded_by
+			WHERE l.slug = ANY($1)`, pq.Array(slugs))
+		if err != nil {
+			return fmt.Errorf("store: heal duplicates: %w", classify(err))
+		}
+	}
+	for _, m := range merged {
+		if err := s.audit(ctx, tx, AuditLinkMerged, "link", m.Slug,
+			map[string]any{"is_active": true}, map[string]any{"is_active": false, "superseded_by": m.Survivor}); err != nil {
+			return err
+		}
+	}
+	return s.audit(ctx, tx, AuditHealRun, "heal", "", nil, map[string]any{"deactivated": len(slugs)})
 }

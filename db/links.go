@@ -40,6 +40,9 @@ type Link struct {
 	// ForwardedClicks counts the taps this superseded link passed on to
 	// the link it was merged into (they are counted there).
 	ForwardedClicks int64 `db:"forwarded_clicks"`
+	// CreatedBy names who created the link (audit actor name); nil for
+	// links older than the audit trail. Read with supersededColumns.
+	CreatedBy *string `db:"created_by"`
 }
 
 // LinkRequest asks for the active link to a destination. DestinationURL must
@@ -57,7 +60,7 @@ const linkColumns = `id, slug, destination_url, link_type, business_id::text, si
 // supersededColumns completes linkColumns for one-link reads of
 // short_links (unaliased): the survivor's slug rather than its id.
 const supersededColumns = `, (SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by_slug,
-	forwarded_clicks`
+	forwarded_clicks, created_by`
 
 // Bounds on the retry loops of GetOrCreateLink. Each retry needs a rare
 // event (a winner deactivated between two statements, a random slug
@@ -124,17 +127,7 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 		if err != nil {
 			return Link{}, fmt.Errorf("store: generate slug: %w", err)
 		}
-		var rows []Link
-		// The arbiter is exactly the partial unique index UniqueIndexName
-		// (same columns, same predicate), so only
-		// a second active link for the destination is swallowed; a slug
-		// collision still raises a unique violation, handled below.
-		err = s.db.SelectContext(ctx, &rows, `INSERT INTO short_links
-			(slug, destination_url, link_type, business_id, site_id)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (destination_hash, link_type) WHERE is_active DO NOTHING
-			RETURNING `+linkColumns,
-			slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
+		rows, err := s.insertLinkTx(ctx, req, slug)
 		switch {
 		case isUniqueViolation(err, "short_links_slug_key"):
 			s.log.DebugContext(ctx, "store: slug collided; retrying with another", "slug", slug)
@@ -149,6 +142,35 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 		return rows[0], nil
 	}
 	return Link{}, fmt.Errorf("store: insert link: %d slug collisions in a row", maxSlugAttempts)
+}
+
+// insertLinkTx inserts the link with slug and, when it won, its audit row,
+// in one transaction. The arbiter is exactly the partial unique index
+// UniqueIndexName (same columns, same predicate), so only a second active
+// link for the destination is swallowed (no row returned, no audit row);
+// a slug collision still raises a unique violation for the caller.
+func (s *Store) insertLinkTx(ctx context.Context, req LinkRequest, slug string) ([]Link, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var rows []Link
+	err = tx.SelectContext(ctx, &rows, `INSERT INTO short_links
+		(slug, destination_url, link_type, business_id, site_id, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (destination_hash, link_type) WHERE is_active DO NOTHING
+		RETURNING `+linkColumns,
+		slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID, createdBy(ctx))
+	if err != nil || len(rows) == 0 {
+		return rows, err
+	}
+	l := rows[0]
+	if err := s.audit(ctx, tx, AuditLinkCreated, "link", l.Slug, nil, map[string]any{
+		"destination_url": l.DestinationURL, "link_type": l.LinkType, "business_id": l.BusinessID}); err != nil {
+		return nil, err
+	}
+	return rows, tx.Commit()
 }
 
 // FindBySlug returns the link with slug, active or not.
@@ -177,10 +199,24 @@ func (s *Store) Activate(ctx context.Context, slug string) (Link, error) {
 }
 
 func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
+	defer tx.Rollback()
+	var before linkState
+	// The row is locked first so the audit row's "before" is the state
+	// this change replaced.
+	err = tx.GetContext(ctx, &before, `SELECT is_active,
+			(SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by
+		FROM short_links WHERE slug = $1 FOR UPDATE`, slug)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
 	var l Link
 	// Either way the link is no longer superseded: an admin's decision
 	// replaces the heal's. updated_at only moves when the state changes.
-	err := s.db.GetContext(ctx, &l, `UPDATE short_links
+	err = tx.GetContext(ctx, &l, `UPDATE short_links
 		SET is_active = $2, superseded_by = NULL,
 		    updated_at = CASE WHEN is_active = $2 AND superseded_by IS NULL THEN updated_at ELSE clock_timestamp() END
 		WHERE slug = $1
@@ -191,7 +227,27 @@ func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, 
 	if err != nil {
 		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
 	}
+	after := linkState{IsActive: l.IsActive, SupersededBy: l.SupersededBy}
+	// A superseded link always changes (it stops being superseded).
+	if before.IsActive != after.IsActive || before.SupersededBy != nil {
+		action := AuditLinkDeactivated
+		if active {
+			action = AuditLinkReactivated
+		}
+		if err := s.audit(ctx, tx, action, "link", slug, before, after); err != nil {
+			return Link{}, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
 	return l, nil
+}
+
+// linkState is a link's state as audit rows record it.
+type linkState struct {
+	IsActive     bool    `db:"is_active" json:"is_active"`
+	SupersededBy *string `db:"superseded_by" json:"superseded_by"`
 }
 
 // ActiveLinkSharingDestination returns the active link, other than slug

@@ -24,6 +24,7 @@ type Send struct {
 	Currency   string    `db:"currency"`
 	SentAt     time.Time `db:"sent_at"`
 	Clicks     int64     `db:"clicks"`
+	CreatedBy  *string   `db:"created_by"` // who recorded it; nil before the audit trail
 }
 
 // NewSend is what RecordSend stores; every field comes from the preview.
@@ -41,7 +42,7 @@ type NewSend struct {
 }
 
 const sendColumns = `id::text, business_id::text, variant, message, link_id, slug, short_url,
-	encoding, segments, cost_micros, currency, sent_at, clicks`
+	encoding, segments, cost_micros, currency, sent_at, clicks, created_by`
 
 // FindSendByKey returns the send an earlier request created with idem's
 // key (ErrNotFound when the key is unused, ErrIdempotencyMismatch when it
@@ -74,15 +75,20 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	if !idem.Set() {
 		return Send{}, false, fmt.Errorf("store: record send: an idempotency key is required: %w", ErrInvalidInput)
 	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
+	}
+	defer tx.Rollback()
 	var rows []Send
 	// campaign_variant_businesses' ON CONFLICT DO NOTHING returns a row
 	// only for the first send of the variant to the business, which is
 	// how businesses_sent counts each business once. The totals row is
 	// upserted last (lock order: key, send, variant business, variant).
-	err := s.db.SelectContext(ctx, &rows, `WITH `+claimKey(resourceSend)+`, send AS (
+	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(resourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
-				encoding, segments, cost_micros, currency)
-			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM claimed
+				encoding, segments, cost_micros, currency, created_by)
+			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15 FROM claimed
 			RETURNING `+sendColumns+`
 		), first_to_business AS (
 			INSERT INTO campaign_variant_businesses (variant, business_id)
@@ -111,7 +117,7 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		)
 		SELECT `+sendColumns+` FROM send`,
 		idem.Key, idem.RequestHash, NewBatchID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
-		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded)
+		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded, createdBy(ctx))
 	if ref := referenceError(err); ref != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", ref)
 	}
@@ -119,8 +125,17 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
 	}
 	if len(rows) == 1 {
-		return rows[0], true, nil
+		r := rows[0]
+		if err := s.audit(ctx, tx, AuditSendRecorded, "send", r.ID, nil, map[string]any{
+			"business_id": r.BusinessID, "variant": r.Variant, "slug": r.Slug, "segments": r.Segments}); err != nil {
+			return Send{}, false, err
+		}
+		if err := tx.Commit(); err != nil {
+			return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
+		}
+		return r, true, nil
 	}
+	tx.Rollback()
 	// Lost the key: the winner has committed (ON CONFLICT waited for it).
 	send, err := s.FindSendByKey(ctx, idem)
 	if errors.Is(err, ErrNotFound) {
