@@ -122,7 +122,7 @@ type AuditPage struct {
 }
 
 // ListAudit returns one page of the rows matching f, newest first. Each
-// filter is either unset ($n = '') or an equality an index serves.
+// filter is either unset (an empty value) or an equality an index serves.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	limit := clamp(f.Limit, 1, 1000, 100)
 	var after int64

@@ -21,6 +21,13 @@ commands:
   migrate up|up-to N|down|down-to N|status
   check-duplicates    print active duplicate links; exit 0 when none, 1 when any, 2 on error
   seed-demo           insert a dozen demo businesses into an empty database
+  users invite EMAIL --role ROLE [--name NAME]
+                      create a user and print their one-time set-password link (72 h)
+  users list
+  keys create --name NAME --role ROLE [--expires YYYY-MM-DD]
+                      create a named API key and print it (shown once)
+  keys revoke NAME
+  keys list
 
 Every setting comes from the environment and can be overridden by a flag;
 run 'shortlinks <command> -h' to list them.
@@ -73,6 +80,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return checkDuplicates(ctx, &cfg)
 	case "seed-demo":
 		return seedDemo(ctx, &cfg)
+	case "users":
+		return usersCmd(ctx, &cfg, fs.Args())
+	case "keys":
+		return keysCmd(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
