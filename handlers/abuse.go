@@ -46,6 +46,7 @@ func (l Limits) withDefaults() Limits {
 // limiters holds the per-client token buckets.
 type limiters struct {
 	login    *keyedLimiter // failed sign-ins per client IP (successes give their token back)
+	account  *keyedLimiter // failed sign-ins per account, from browsers without its device cookie
 	notFound *keyedLimiter // unknown slugs per client IP
 	unauth   *keyedLimiter // API calls without a valid token per client IP
 	perToken *keyedLimiter // nil unless TokenPerMinute is set
@@ -54,13 +55,14 @@ type limiters struct {
 func newLimiters(l Limits) limiters {
 	ls := limiters{
 		login:    newKeyedLimiter(5, 5),
+		account:  newKeyedLimiter(1, 10),
 		notFound: newKeyedLimiter(l.NotFoundPerMinute, l.NotFoundBurst),
 		unauth:   newKeyedLimiter(l.UnauthPerMinute, int(max(l.UnauthPerMinute, 1))),
 	}
 	if l.TokenPerMinute > 0 {
 		ls.perToken = newKeyedLimiter(l.TokenPerMinute, int(max(l.TokenPerMinute, 1)))
 	}
-	for _, k := range []*keyedLimiter{ls.login, ls.notFound, ls.unauth, ls.perToken} {
+	for _, k := range []*keyedLimiter{ls.login, ls.account, ls.notFound, ls.unauth, ls.perToken} {
 		if k != nil {
 			k.maxClients = l.MaxClients
 		}

@@ -1,9 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -11,54 +12,36 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/views"
 )
 
 // Context keys set by the admin middleware.
 const (
-	ctxCSRF     = "csrf_token"
-	ctxSignedIn = "signed_in"
-	ctxSession  = "session"
+	ctxCSRF = "csrf_token"
 )
 
+// deviceCookie marks a browser that signed in to an account before: sign-in
+// attempts from it are not held back by that account's failure limit, so an
+// attacker failing against an account cannot lock its owner out.
+const deviceCookie = "shortlinks_device"
+
 // adminRoutes registers sign-in and sign-out and returns the /admin group,
-// whose routes require a session and a CSRF token on every POST.
+// whose POSTs need a CSRF token. Who may open what is authorize's to say
+// (authorize.go, permissions.go).
 func (h *Handlers) adminRoutes(e *echo.Echo) *echo.Group {
 	// Bodies are limited before the CSRF check parses forms: no admin form
 	// comes near 64 kB, and an anonymous client must not make us read more.
-	g := e.Group("/admin", noStore, middleware.BodyLimit("64K"), h.loadSession, h.csrf, h.requireSession)
+	g := e.Group("/admin", noStore, middleware.BodyLimit("64K"), h.csrf)
 	get(g, "", h.adminHome)
 	get(g, "/", h.adminHome)
 	get(g, "/login", h.LoginPage)
 	g.POST("/login", h.Login)
 	g.POST("/logout", h.Logout)
+	get(g, "/set-password/:token", h.SetPasswordPage) // admin_users.go
+	g.POST("/set-password/:token", h.SetPassword)
 	return g
-}
-
-// loadSession reads the session cookie: ctxSession holds a valid,
-// unrevoked session, ctxSignedIn says whether there is one.
-func (h *Handlers) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		signedIn := false
-		if ck, err := c.Cookie(sessionCookie); err == nil {
-			ctx := c.Request().Context()
-			sess, ok, err := h.sessions.parse(ctx, ck.Value, time.Now())
-			if err != nil {
-				return err
-			}
-			if ok {
-				revoked, err := h.store.SessionRevoked(ctx, sess.id)
-				if err != nil {
-					return err
-				}
-				if signedIn = !revoked; signedIn {
-					c.Set(ctxSession, sess)
-				}
-			}
-		}
-		c.Set(ctxSignedIn, signedIn)
-		return next(c)
-	}
 }
 
 // csrf exposes the form token to the pages and refuses state-changing
@@ -70,8 +53,8 @@ func (h *Handlers) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var sess *session
-		if s, ok := c.Get(ctxSession).(session); ok {
-			sess = &s
+		if id := identityOf(c); id != nil {
+			sess = id.sess
 		}
 		var anon string
 		if sess == nil {
@@ -104,63 +87,72 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// requireSession sends visitors without a valid session to the sign-in page.
-func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		signedIn, _ := c.Get(ctxSignedIn).(bool)
-		path := c.Request().URL.Path
-		if signedIn || path == "/admin/login" {
-			return next(c)
-		}
-		login := "/admin/login?next=" + url.QueryEscape(c.Request().URL.RequestURI())
-		if c.Request().Header.Get("HX-Request") == "true" {
-			// htmx would swap the login page into a panel; make it navigate.
-			c.Response().Header().Set("HX-Redirect", login)
-			return c.NoContent(http.StatusUnauthorized)
-		}
-		return c.Redirect(http.StatusSeeOther, login)
-	}
-}
-
 func (h *Handlers) adminHome(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/campaigns")
 }
 
 // LoginPage is GET /admin/login.
 func (h *Handlers) LoginPage(c echo.Context) error {
-	if signedIn, _ := c.Get(ctxSignedIn).(bool); signedIn {
+	if identityOf(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
 	return h.renderLogin(c, http.StatusOK, "", "")
 }
 
 func (h *Handlers) renderLogin(c echo.Context, status int, user, msg string) error {
-	if !h.sessions.enabled() {
-		msg = "Sign-in is disabled: set ADMIN_PASSWORD to enable the admin console."
-	}
 	form := views.LoginForm{User: user, Next: safeNext(c.FormValue("next")), Error: msg, CSRF: csrfToken(c)}
 	return render(c, status, views.Login(h.chrome(c, "Sign in", ""), form))
 }
 
-// Login is POST /admin/login. Failed attempts are rate-limited per client;
-// a success does not use up the allowance.
+// Login is POST /admin/login. Failures are throttled per client and per
+// account, never by locking the account: a browser that signed in to the
+// account before (its device cookie) is not held back by the account's
+// limit, so someone guessing from elsewhere cannot keep its owner out.
+// Successes give their tokens back, so only failures count.
 func (h *Handlers) Login(c echo.Context) error {
-	ip := c.RealIP()
+	ctx, ip := c.Request().Context(), c.RealIP()
 	// From the body only: a password in the query string would be logged.
-	user, password := c.Request().PostFormValue("username"), c.Request().PostFormValue("password")
-	// The attempt takes a token before the check, so parallel guesses
-	// cannot all pass a limit that only failures would have consumed; a
-	// success gives it back, so only failures count.
-	ok, wait, refund := h.limits.login.reserve(ip)
+	user := strings.TrimSpace(c.Request().PostFormValue("username"))
+	password := c.Request().PostFormValue("password")
+	account := strings.ToLower(truncate(user, 254))
+	// Each attempt takes its tokens before the check, so parallel guesses
+	// cannot all pass a limit that only failures would have consumed.
+	ok, wait, refundClient := h.limits.login.reserve(ip)
 	if !ok {
 		return newTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
 	}
-	if !h.sessions.checkCredentials(user, password) {
-		h.log.InfoContext(c.Request().Context(), "failed sign-in", "ip", ip, "user", truncate(user, 64))
-		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
+	refundAccount := func() {}
+	if !h.knownDevice(c, account) {
+		var okAccount bool
+		okAccount, wait, refundAccount = h.limits.account.reserve("account:" + account)
+		if !okAccount {
+			refundClient()
+			return newTooManyRequests(wait, "Too many failed sign-ins for this account. Wait a few minutes, or sign in from a browser you used before.")
+		}
 	}
-	refund()
-	cookie, err := h.sessions.issue(c.Request().Context(), time.Now())
+	u, err := h.store.UserByEmail(ctx, user)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		refundClient()
+		refundAccount()
+		return err
+	}
+	hash := ""
+	if err == nil && u.PasswordHash != nil && !u.Disabled {
+		hash = *u.PasswordHash
+	}
+	if !h.sessions.checkPassword(hash, password) {
+		h.log.InfoContext(ctx, "failed sign-in", "ip", ip, "user", truncate(user, 64))
+		actx := db.WithActor(ctx, db.Actor{Kind: db.ActorAnonymous, Name: truncate(user, 254), Client: ip})
+		if err := h.store.Audit(actx, db.AuditSignInFailed, "user", truncate(user, 254), nil); err != nil {
+			return err
+		}
+		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong email or password.")
+	}
+	refundClient()
+	refundAccount()
+	token, cookie := h.sessions.issue()
+	_, err = h.store.CreateSession(ctx, db.NewSession{UserID: u.ID, TokenHash: access.Hash(token),
+		ExpiresAt: time.Now().Add(sessionTTL), Client: ip, UserAgent: c.Request().UserAgent()})
 	if err != nil {
 		return err
 	}
@@ -168,16 +160,41 @@ func (h *Handlers) Login(c echo.Context) error {
 	// A new anonymous CSRF cookie too: nothing minted before sign-in,
 	// or planted by someone else, outlives it.
 	c.SetCookie(h.sessions.newCSRFCookie())
-	h.log.InfoContext(c.Request().Context(), "signed in", "ip", ip, "user", user)
+	if dev, err := h.deviceCookie(ctx, account); err == nil {
+		c.SetCookie(dev)
+	}
+	h.log.InfoContext(ctx, "signed in", "ip", ip, "user", u.Email)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
+}
+
+// deviceCookie marks this browser as one that signed in to account.
+func (h *Handlers) deviceCookie(ctx context.Context, account string) (*http.Cookie, error) {
+	sig, err := h.sessions.sign(ctx, "device:"+account)
+	if err != nil {
+		return nil, err
+	}
+	ck := h.sessions.cookie(deviceCookie, sig, int((365 * 24 * time.Hour).Seconds()))
+	ck.Path = "/admin/login"
+	return ck, nil
+}
+
+// knownDevice reports whether the request carries account's device cookie.
+func (h *Handlers) knownDevice(c echo.Context, account string) bool {
+	ck, err := c.Cookie(deviceCookie)
+	if err != nil {
+		return false
+	}
+	want, err := h.sessions.sign(c.Request().Context(), "device:"+account)
+	return err == nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(want)) == 1
 }
 
 // Logout is POST /admin/logout.
 func (h *Handlers) Logout(c echo.Context) error {
-	// The cookie is deleted in this browser and revoked for every instance,
-	// so a copy of it (another tab, a stolen one) stops working too.
-	if sess, ok := c.Get(ctxSession).(session); ok {
-		if err := h.store.RevokeSession(c.Request().Context(), sess.id, sess.expires); err != nil {
+	// The cookie is deleted in this browser and the session ended for
+	// every instance, so a copy of it (another tab, a stolen one) stops
+	// working too.
+	if id := identityOf(c); id != nil && id.sess != nil {
+		if err := h.store.SignOut(c.Request().Context(), id.sess.tokenHash); err != nil {
 			return err
 		}
 	}

@@ -96,6 +96,9 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	}
 	h := handlers.New(store, cfg, log)
+	if err := h.BootstrapAdmin(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv.Config.Handler = validateAPI(t, h.NewServer()) // openapi_validate_test.go
 	srv.Start()
 	app := &testApp{URL: srv.URL, Store: store, H: h, srv: srv}

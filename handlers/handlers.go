@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -66,6 +67,9 @@ type Handlers struct {
 
 	ready readiness // readiness.go: /readyz's last database check
 
+	tokenDigests [][32]byte    // SHA-256 of each API_TOKEN (authorize.go)
+	registered   map[route]bool // every route NewServer registered, for authorize
+
 	pageHeaders map[string][]string // middleware.go: security headers of pages, API answers, error pages
 }
 
@@ -97,6 +101,9 @@ func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
 		limits:   newLimiters(cfg.Limits),
 		metrics:  newMetrics(log),
 	}
+	for _, t := range cfg.APITokens {
+		h.tokenDigests = append(h.tokenDigests, sha256.Sum256([]byte(t)))
+	}
 	h.guesses = newGuessGate(h.limits.notFound)
 	h.pageHeaders = pageHeaders(cfg.BaseURL)
 	h.ready.ping = store.Ping
@@ -119,8 +126,14 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.IPExtractor = ipExtractor(h.cfg.Limits)
 	// One middleware, which runs the page chain on every route but the
 	// redirect (middleware.go: exceptOnRedirect).
-	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.pageHeaders)))
+	// authorize (authorize.go) is last: it knows the route, and its refusals
+	// are logged and measured like any answer.
+	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.pageHeaders), h.authorize))
 	h.routes(e)
+	h.registered = map[route]bool{}
+	for _, r := range e.Routes() {
+		h.registered[route{r.Method, r.Path}] = true
+	}
 	return e
 }
 
@@ -135,25 +148,27 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(e, "/metrics", h.Metrics)     // metrics_access.go: loopback unless configured
 
 	// JSON API: api_links.go, api_businesses.go, health.go, api_campaigns.go.
-	// The token check (auth.go) is per route, not group middleware: a
-	// group's middleware makes Echo catch every path and method under it,
-	// which would turn a wrong method (405) into a 404.
-	api, auth := e.Group("/api/v1"), h.requireToken
+	// Keys are checked by authorize (authorize.go), like every permission.
+	// The API gets no group middleware: a group's middleware makes Echo
+	// catch every path and method under it, which would turn a wrong method
+	// (405) into a 404.
+	api := e.Group("/api/v1")
 	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
 	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
-	api.POST("/links", h.CreateLink, auth)
-	get(api, "/links", h.ListLinks, auth) // api_links_list.go
-	get(api, "/links/:slug", h.GetLink, auth)
-	api.POST("/links/:slug/deactivate", h.DeactivateLink, auth)
-	api.POST("/links/:slug/activate", h.ActivateLink, auth)
-	api.POST("/businesses", h.CreateBusiness, auth)
-	get(api, "/businesses", h.ListBusinesses, auth)
-	get(api, "/businesses/:id", h.GetBusiness, auth) // with totals over its links
-	get(api, "/health/duplicates", h.DuplicateHealth, auth)
-	api.POST("/campaigns/preview-sms", h.PreviewSMS, auth)  // api_campaigns.go, over preview.go
-	api.POST("/campaigns/sends", h.RecordSend, auth)        // api_sends.go, over preview.go
-	get(api, "/campaigns/sends", h.ListSends, auth)         // api_sends.go
-	get(api, "/campaigns/results", h.CampaignResults, auth) // results.go
+	api.POST("/links", h.CreateLink)
+	get(api, "/links", h.ListLinks) // api_links_list.go
+	get(api, "/links/:slug", h.GetLink)
+	api.POST("/links/:slug/deactivate", h.DeactivateLink)
+	api.POST("/links/:slug/activate", h.ActivateLink)
+	api.POST("/businesses", h.CreateBusiness)
+	get(api, "/businesses", h.ListBusinesses)
+	get(api, "/businesses/:id", h.GetBusiness) // with totals over its links
+	get(api, "/health/duplicates", h.DuplicateHealth)
+	api.POST("/campaigns/preview-sms", h.PreviewSMS)  // api_campaigns.go, over preview.go
+	api.POST("/campaigns/sends", h.RecordSend)        // api_sends.go, over preview.go
+	get(api, "/campaigns/sends", h.ListSends)         // api_sends.go
+	get(api, "/campaigns/results", h.CampaignResults) // results.go
+	get(api, "/audit", h.APIAudit)                    // admin_audit.go
 
 	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
 
@@ -165,6 +180,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	h.templatePages(admin)    // admin_templates.go
 	h.businessPages(admin)    // admin_businesses.go
 	h.webhookPages(admin)     // admin_webhooks.go
+	h.teamPages(admin)        // admin_users.go, admin_account.go, admin_audit.go
 
 	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
 }

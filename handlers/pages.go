@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/views"
 )
 
@@ -15,8 +16,12 @@ import (
 
 // chrome is the frame data of an admin page.
 func (h *Handlers) chrome(c echo.Context, title, section string) views.Chrome {
-	signedIn, _ := c.Get(ctxSignedIn).(bool)
-	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: csrfToken(c), Section: section}
+	ch := views.Chrome{Title: title, CSRF: csrfToken(c), Section: section}
+	if id := identityOf(c); id != nil && id.sess != nil {
+		ch.SignedIn, ch.User, ch.Role = true, id.sess.user.Email, id.role
+		ch.Can = permissionsOf(id.role)
+	}
+	return ch
 }
 
 // csrfToken is the form token for the current request.
@@ -33,4 +38,16 @@ func render(c echo.Context, status int, cmp templ.Component) error {
 		return fmt.Errorf("render: %w", err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// permissionsOf is the set of permissions role grants, by name, for the
+// views to show only the actions the role can take.
+func permissionsOf(role string) map[string]bool {
+	can := map[string]bool{}
+	for _, p := range access.All() {
+		if access.Allows(role, p) {
+			can[string(p)] = true
+		}
+	}
+	return can
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // Cookie names of the admin console.
@@ -32,32 +33,25 @@ type secretStore interface {
 	AppSecret(ctx context.Context, name string, candidate []byte) ([]byte, error)
 }
 
-// sessions signs and checks admin session cookies and CSRF tokens. Sessions
-// are stateless (user and expiry, signed with HMAC-SHA256), so any instance
-// behind a load balancer accepts a cookie another one issued, as long as
-// they share the key: SESSION_SECRET, or else a random key generated once
-// and kept in the database. The key is never derived from the credentials:
-// a token signed with it would let anyone test password guesses offline.
+// sessions issues console session cookies and signs CSRF tokens. A
+// session cookie is a random token; the database keeps only its hash, with
+// the user (db.SessionByToken), so every instance accepts a cookie another
+// issued and sees an ended session, a disabled user or a new role at the
+// next request. CSRF tokens are HMACs under a key shared by the instances:
+// SESSION_SECRET, or else a random key generated once and kept in the
+// database. The key is never derived from a password: a token signed with
+// it would let anyone test password guesses offline.
 type sessions struct {
 	store    secretStore
-	user     string
-	password string        // plain text or a bcrypt hash
 	secure   bool          // Secure cookies, when BASE_URL is https
-	checking chan struct{} // bounds concurrent credential checks
-	// credentials is a digest of user and password that session
-	// signatures cover, so changing the password ends every session. It
-	// is inside the HMAC, keyed by the random key: it tells no one anything.
-	credentials string
+	checking chan struct{} // bounds concurrent password checks
 
 	mu  sync.Mutex
 	key []byte // from SESSION_SECRET, or loaded from store on first use
 }
 
 func newSessions(cfg Config, store secretStore) *sessions {
-	s := &sessions{store: store, user: cfg.AdminUser, password: cfg.AdminPassword,
-		secure: strings.HasPrefix(cfg.BaseURL, "https://"), checking: make(chan struct{}, 2)}
-	creds := sha256.Sum256([]byte(cfg.AdminUser + "\x00" + cfg.AdminPassword))
-	s.credentials = base64.RawURLEncoding.EncodeToString(creds[:])
+	s := &sessions{store: store, secure: strings.HasPrefix(cfg.BaseURL, "https://"), checking: make(chan struct{}, 2)}
 	if cfg.SessionSecret != "" {
 		key := sha256.Sum256([]byte(cfg.SessionSecret))
 		s.key = key[:]
@@ -84,36 +78,26 @@ func (s *sessions) signingKey(ctx context.Context) ([]byte, error) {
 	return key, nil
 }
 
-// enabled reports whether an admin password is configured at all.
-func (s *sessions) enabled() bool { return s.password != "" }
-
-// checkCredentials compares in constant time (hashes of equal length, and
-// both comparisons always run) or through bcrypt when a hash is configured.
-func (s *sessions) checkCredentials(user, password string) bool {
-	if !s.enabled() {
-		return false
-	}
-	// bcrypt costs tens of milliseconds of CPU: a few checks at a time,
-	// so a flood of sign-ins cannot occupy every core.
+// checkPassword compares password with a stored bcrypt hash; an empty
+// hash (an unknown user, or one who never set a password) is compared
+// with a dummy so the answer takes as long either way. bcrypt costs tens
+// of milliseconds of CPU: a few checks at a time, so a flood of sign-ins
+// cannot occupy every core.
+func (s *sessions) checkPassword(hash, password string) bool {
 	s.checking <- struct{}{}
 	defer func() { <-s.checking }()
-	userOK := constantEqual(user, s.user)
-	var passOK bool
-	if isBcrypt(s.password) {
-		passOK = bcrypt.CompareHashAndPassword([]byte(s.password), []byte(password)) == nil
-	} else {
-		passOK = constantEqual(password, s.password)
+	if hash == "" {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return false
 	}
-	return userOK && passOK
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
+
+// dummyHash is a bcrypt hash of nothing anyone can type, at the default cost.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("\x00no user\x00"), bcrypt.DefaultCost)
 
 func isBcrypt(s string) bool {
 	return len(s) == 60 && (strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$"))
-}
-
-func constantEqual(a, b string) bool {
-	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
 func (s *sessions) sign(ctx context.Context, payload string) (string, error) {
@@ -126,62 +110,19 @@ func (s *sessions) sign(ctx context.Context, payload string) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
-// session is what a valid session cookie says.
+// session is the live console session of a request.
 type session struct {
-	id      string // random, so one sign-out revokes exactly this cookie
-	expires time.Time
+	id        int64 // user_sessions.id, shown on the Sessions page
+	tokenHash []byte
+	user      db.SessionUser
 }
 
-// issue returns a session cookie for the admin user.
-func (s *sessions) issue(ctx context.Context, now time.Time) (*http.Cookie, error) {
-	var id [12]byte
-	rand.Read(id[:])
-	claims := s.user + "|" + strconv.FormatInt(now.Add(sessionTTL).Unix(), 10) + "|" + base64.RawURLEncoding.EncodeToString(id[:])
-	payload := base64.RawURLEncoding.EncodeToString([]byte(claims))
-	sig, err := s.sign(ctx, "session:"+s.credentials+":"+payload)
-	if err != nil {
-		return nil, err
-	}
-	return s.cookie(sessionCookie, payload+"."+sig, int(sessionTTL.Seconds())), nil
-}
-
-// parse checks a session cookie's signature, user and expiry. Whether it
-// was revoked is the store's to say (see loadSession).
-func (s *sessions) parse(ctx context.Context, value string, now time.Time) (session, bool, error) {
-	if !s.enabled() {
-		// Nobody can sign in, so no cookie is trusted, whoever signed it.
-		return session{}, false, nil
-	}
-	payload, sig, ok := strings.Cut(value, ".")
-	if !ok {
-		return session{}, false, nil
-	}
-	want, err := s.sign(ctx, "session:"+s.credentials+":"+payload)
-	if err != nil {
-		return session{}, false, err
-	}
-	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return session{}, false, nil
-	}
-	sess, ok := s.claims(payload, now)
-	return sess, ok, nil
-}
-
-// claims reads a signed payload: user, expiry and session id.
-func (s *sessions) claims(payload string, now time.Time) (session, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return session{}, false
-	}
-	parts := strings.Split(string(raw), "|")
-	if len(parts) != 3 || parts[0] != s.user || parts[2] == "" {
-		return session{}, false
-	}
-	expiry, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || now.Unix() >= expiry {
-		return session{}, false
-	}
-	return session{id: parts[2], expires: time.Unix(expiry, 0)}, true
+// issue returns a new session token and its cookie.
+func (s *sessions) issue() (token string, cookie *http.Cookie) {
+	var b [32]byte
+	rand.Read(b[:])
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, s.cookie(sessionCookie, token, int(sessionTTL.Seconds()))
 }
 
 // csrfToken is the form token for a signed-in session (bound to its id, so
@@ -190,7 +131,7 @@ func (s *sessions) claims(payload string, now time.Time) (session, bool) {
 // submit: a forged form cannot know it without reading our cookie).
 func (s *sessions) csrfToken(ctx context.Context, sess *session, anonCookie string) (string, error) {
 	if sess != nil {
-		return s.sign(ctx, "csrf:session:"+sess.id)
+		return s.sign(ctx, "csrf:session:"+strconv.FormatInt(sess.id, 10))
 	}
 	return s.sign(ctx, "csrf:anonymous:"+anonCookie)
 }

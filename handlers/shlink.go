@@ -22,14 +22,14 @@ const shlinkAPIVersion = "4.0.0"
 // What differs from Shlink, and why, is in the README ("Integrations").
 func (h *Handlers) shlinkRoutes(e *echo.Echo) {
 	get(e, "/rest/health", h.ShlinkHealth)
-	rest, key := e.Group("/rest/v3"), h.requireAPIKey // shlink_errors.go
+	rest := e.Group("/rest/v3") // X-Api-Key checked by authorize (authorize.go)
 	get(rest, "/health", h.ShlinkHealth)
-	rest.POST("/short-urls", h.ShlinkCreateShortURL, key)
-	get(rest, "/short-urls", h.ShlinkListShortURLs, key)
-	get(rest, "/short-urls/:shortCode", h.ShlinkGetShortURL, key)
-	rest.DELETE("/short-urls/:shortCode", h.ShlinkDeleteShortURL, key)
-	get(rest, "/short-urls/:shortCode/visits", h.ShlinkShortURLVisits, key)
-	get(rest, "/visits", h.ShlinkVisitsOverview, key)
+	rest.POST("/short-urls", h.ShlinkCreateShortURL)
+	get(rest, "/short-urls", h.ShlinkListShortURLs)
+	get(rest, "/short-urls/:shortCode", h.ShlinkGetShortURL)
+	rest.DELETE("/short-urls/:shortCode", h.ShlinkDeleteShortURL)
+	get(rest, "/short-urls/:shortCode/visits", h.ShlinkShortURLVisits)
+	get(rest, "/visits", h.ShlinkVisitsOverview)
 }
 
 // shlinkShortURL is Shlink's short URL object. Visits are our counters:

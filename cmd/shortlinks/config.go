@@ -55,6 +55,7 @@ type config struct {
 	MetricsToken           string
 	Webhooks               webhookConfig // config_webhooks.go
 	DuplicateCheckInterval time.Duration
+	AuditRetention         time.Duration
 
 	envErrs []error // environment values that did not parse
 }
@@ -113,6 +114,19 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.MetricsToken, "METRICS_TOKEN", "", "bearer token that opens /metrics to non-loopback clients")
 	fs.DurationVar(&c.DuplicateCheckInterval, "duplicate-check-interval", envParse("DUPLICATE_CHECK_INTERVAL", time.Hour, time.ParseDuration, &c.envErrs), "how often the full duplicate check runs, on one instance at a time (DUPLICATE_CHECK_INTERVAL)")
 	c.Webhooks.register(fs, str, &c.envErrs)
+	fs.DurationVar(&c.AuditRetention, "audit-retention", envParse("AUDIT_RETENTION", db.DefaultAuditRetention, parseDays, &c.envErrs), "how long audit rows are kept, e.g. 400d or 9600h (AUDIT_RETENTION)")
+}
+
+// parseDays reads a duration that may be given in days ("400d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -147,6 +161,9 @@ func (c *config) validate() error {
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.AuditRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("AUDIT_RETENTION must be at least a day, not %s", c.AuditRetention))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -97,6 +97,16 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 		return err
 	}
 	h := handlers.New(store, cfg.handlersConfig(), log)
+	// ADMIN_USER/ADMIN_PASSWORD keep working: that account is created or
+	// updated before the first request.
+	if err := h.BootstrapAdmin(ctx); err != nil {
+		ln.Close()
+		h.Close(context.Background())
+		return err
+	}
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer stopPrune()
+	go pruneAudit(pruneCtx, store, cfg.AuditRetention, log)
 	srv := &http.Server{
 		Handler:           h.NewServer(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -128,4 +138,27 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	cctx, cancelClose := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancelClose()
 	return errors.Join(serveErr, h.Close(cctx))
+}
+
+// pruneAudit deletes audit rows past the retention (AUDIT_RETENTION) and
+// old sessions, at start and then hourly, until ctx ends. Every instance
+// does it; the deletes are idempotent and batched.
+func pruneAudit(ctx context.Context, store *db.Store, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.PruneAudit(ctx, retention); err != nil && ctx.Err() == nil {
+			log.Warn("prune audit trail", "err", err)
+		} else if n > 0 {
+			log.Info("pruned audit trail", "rows", n, "retention", retention.String())
+		}
+		if err := store.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("prune sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

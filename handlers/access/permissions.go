@@ -71,3 +71,6 @@ func Allows(role string, p Permission) bool {
 // Known reports whether p is a permission this package defines, so a rule
 // table cannot name one that no role could ever hold by a typo.
 func Known(p Permission) bool { return p == Public || p == SignedIn || grants[RoleAdmin][p] }
+
+// All lists every permission a role can hold.
+func All() []Permission { return admin }
