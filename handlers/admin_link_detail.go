@@ -36,6 +36,9 @@ func (h *Handlers) LinkDetailPage(c echo.Context) error {
 		Updated: displayTime(l.UpdatedAt), UpdatedISO: l.UpdatedAt.UTC().Format(time.RFC3339),
 		Chart: clickChart(days), Flash: flashFrom(c), CSRF: csrfToken(c), Return: "/admin/links/" + l.Slug,
 	}
+	if l.CreatedBy != nil {
+		d.CreatedBy = *l.CreatedBy
+	}
 	if l.BusinessID != nil {
 		b, err := h.store.GetBusiness(ctx, *l.BusinessID)
 		if err != nil && !errors.Is(err, db.ErrNotFound) {

@@ -36,13 +36,14 @@ type sendJSON struct {
 	EstimatedCost cost.Amount `json:"estimated_cost"`
 	Currency      string      `json:"currency"`
 	SentAt        time.Time   `json:"sent_at"`
+	CreatedBy     *string     `json:"created_by"` // who recorded it
 	Created       *bool       `json:"created,omitempty"`
 }
 
 func toSendJSON(s db.Send) sendJSON {
 	return sendJSON{ID: s.ID, BusinessID: s.BusinessID, Variant: s.Variant, Message: s.Message,
 		ShortURL: s.ShortURL, Slug: s.Slug, Encoding: s.Encoding, Segments: s.Segments,
-		EstimatedCost: cost.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt}
+		EstimatedCost: cost.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt, CreatedBy: s.CreatedBy}
 }
 
 // RecordSend is POST /api/v1/campaigns/sends: this business was sent this

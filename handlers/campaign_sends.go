@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/handlers/messages"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -75,8 +76,12 @@ func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug s
 	return o, nil
 }
 
-// sendFormFor is the "Mark as sent" form of a business's variant panel.
+// sendFormFor is the "Mark as sent" form of a business's variant panel;
+// none for a role that cannot record sends.
 func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
+	if !identityOf(c).can(access.SendsRecord) {
+		return views.SendForm{}
+	}
 	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: csrfToken(c),
 		Variant: variant, Name: messages.DisplayName(variant), Key: newFormKey()}
 }

@@ -67,7 +67,7 @@ type Handlers struct {
 
 	ready readiness // readiness.go: /readyz's last database check
 
-	tokenDigests [][32]byte    // SHA-256 of each API_TOKEN (authorize.go)
+	tokenDigests [][32]byte     // SHA-256 of each API_TOKEN (authorize.go)
 	registered   map[route]bool // every route NewServer registered, for authorize
 
 	pageHeaders map[string][]string // middleware.go: security headers of pages, API answers, error pages

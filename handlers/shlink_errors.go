@@ -70,4 +70,3 @@ func writeProblem(c echo.Context, err error, apiErr *APIError) error {
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	return c.JSON(p.Status, p)
 }
-
