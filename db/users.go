@@ -95,6 +95,12 @@ func (s *Store) EnsureAdmin(ctx context.Context, email, passwordHash string, sam
 			return false, fmt.Errorf("store: ensure admin: %w", classify(err))
 		}
 		u.Role, u.Disabled = "admin", false
+		if !passwordOK {
+			// A new ADMIN_PASSWORD locks out whoever knew the old one.
+			if _, err := tx.ExecContext(ctx, `UPDATE user_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL`, u.ID); err != nil {
+				return false, fmt.Errorf("store: ensure admin: end sessions: %w", classify(err))
+			}
+		}
 	}
 	after := userAudit(u)
 	after["password_changed"] = !passwordOK

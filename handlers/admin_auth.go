@@ -146,7 +146,7 @@ func (h *Handlers) Login(c echo.Context) error {
 		if err := h.store.Audit(actx, db.AuditSignInFailed, "user", truncate(user, 254), nil); err != nil {
 			return err
 		}
-		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong email or password.")
+		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}
 	refundClient()
 	refundAccount()

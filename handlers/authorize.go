@@ -81,7 +81,14 @@ func (h *Handlers) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 		perm, ok := routeRules[route{method, path}]
 		if !ok {
 			if !h.registered[route{method, path}] {
-				return next(c) // no route: Echo's 404 or 405
+				// No route: Echo's 404 or 405, whose page in the console
+				// shows the navigation to whoever is signed in.
+				if surfaceOf(c.Request().URL.Path) == surfaceConsole {
+					if id, err := h.consoleIdentity(c); err == nil && id != nil {
+						c.Set(ctxIdentity, id)
+					}
+				}
+				return next(c)
 			}
 			h.log.ErrorContext(c.Request().Context(), "route has no permission rule", "method", method, "path", path)
 			return forbidden("a permission rule for this route")
