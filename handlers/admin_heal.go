@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/views"
 )
 
@@ -40,6 +41,6 @@ func (h *Handlers) HealNow(c echo.Context) error {
 		h.redirects.Invalidate(s) // others hear it through the change feed
 	}
 	h.log.Info("duplicates healed in the admin console", "merged", len(slugs), "slugs", slugs, "ip", c.RealIP())
-	h.monitor.requestCheck() // the dashboard turns green when the check confirms it
+	h.monitor.requestCheck(db.ActorFrom(c.Request().Context())) // the dashboard turns green when the check confirms it
 	return c.Redirect(http.StatusSeeOther, "/admin/health?healed="+strconv.Itoa(len(slugs)))
 }

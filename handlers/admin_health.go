@@ -40,7 +40,7 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 // button: it starts a full check in the background and comes back to the
 // dashboard, whose self-refresh shows the result when the check finishes.
 func (h *Handlers) HealthCheckForm(c echo.Context) error {
-	h.monitor.requestCheck()
+	h.monitor.requestCheck(db.ActorFrom(c.Request().Context()))
 	h.log.Info("duplicate check requested from the dashboard", "ip", c.RealIP())
 	return c.Redirect(http.StatusSeeOther, "/admin/health?msg=check-started")
 }

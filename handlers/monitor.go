@@ -30,14 +30,14 @@ const duplicateCheckBudget = 10 * time.Minute
 // advisory lock in the store), or when the dashboard asks for it.
 type monitor struct {
 	stop     chan struct{}
-	checkNow chan struct{} // a request from the dashboard's button
+	checkNow chan db.Actor // a request from the dashboard's button, by whom (for the audit trail)
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
 
 // startMonitor starts both tasks; the first tick and check run at once.
 func (h *Handlers) startMonitor(tick, checkEvery time.Duration) *monitor {
-	m := &monitor{stop: make(chan struct{}), checkNow: make(chan struct{}, 1)}
+	m := &monitor{stop: make(chan struct{}), checkNow: make(chan db.Actor, 1)}
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -89,19 +89,19 @@ func (h *Handlers) checkLoop(m *monitor, checkEvery time.Duration) {
 	// behind the last check do not skip a whole interval.
 	maxAge := checkEvery * 9 / 10
 	for {
-		h.runDuplicateCheck(m, db.CheckOptions{MaxAge: maxAge})
+		h.runDuplicateCheck(m, db.CheckOptions{MaxAge: maxAge}, db.SystemActor)
 		select {
 		case <-m.stop:
 			return
 		case <-t.C:
-		case <-m.checkNow:
-			h.runDuplicateCheck(m, db.CheckOptions{Wait: true})
+		case by := <-m.checkNow:
+			h.runDuplicateCheck(m, db.CheckOptions{Wait: true}, by)
 		}
 	}
 }
 
-func (h *Handlers) runDuplicateCheck(m *monitor, o db.CheckOptions) {
-	ctx, cancel := context.WithTimeout(context.Background(), duplicateCheckBudget)
+func (h *Handlers) runDuplicateCheck(m *monitor, o db.CheckOptions, by db.Actor) {
+	ctx, cancel := context.WithTimeout(db.WithActor(context.Background(), by), duplicateCheckBudget)
 	defer cancel()
 	// Stop a check in progress at shutdown rather than holding Close up.
 	go func() {
@@ -126,11 +126,11 @@ func (h *Handlers) runDuplicateCheck(m *monitor, o db.CheckOptions) {
 	}
 }
 
-// requestCheck asks the monitor for a full check now; a request already
-// pending covers this one.
-func (m *monitor) requestCheck() {
+// requestCheck asks the monitor for a full check now, on behalf of by; a
+// request already pending covers this one.
+func (m *monitor) requestCheck(by db.Actor) {
 	select {
-	case m.checkNow <- struct{}{}:
+	case m.checkNow <- by:
 	default:
 	}
 }
