@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -253,5 +254,55 @@ func TestSignInThrottlePerAccountSparesTheOwner(t *testing.T) {
 	var failed int
 	if err := app.Store.DB().Get(&failed, `SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in_failed'`); err != nil || failed != 15-limited {
 		t.Errorf("%d failed sign-ins in the trail (%v), want %d (throttled attempts are not checked)", failed, err, 15-limited)
+	}
+}
+
+// The Audit page filters and exports the trail; the API pages it with
+// limit and cursor; both are for admins only.
+func TestAuditPageCSVAndAPI(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	admin := app.signedIn(t)
+	l := app.addLink(t, "https://audited.example.com/", "campaign")
+	if status, _ := app.api(t, "POST", "/api/v1/links/"+l.Slug+"/deactivate", nil); status != 200 {
+		t.Fatalf("deactivate: %d", status)
+	}
+	resp, page := admin.get("/admin/audit?action=link.deactivated")
+	rows := page.Find("tbody tr")
+	if resp.StatusCode != 200 || rows.Length() != 1 || !strings.Contains(rows.Text(), "API_TOKEN") || !strings.Contains(rows.Text(), `"is_active": false`) {
+		t.Errorf("audit page filtered on link.deactivated: %d, %d rows %q", resp.StatusCode, rows.Length(), rows.Text())
+	}
+	resp, err := admin.client.Get(app.URL + "/admin/audit.csv?object_type=link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(string(body), "link.deactivated") ||
+		!strings.HasPrefix(string(body), "id,at,actor") {
+		t.Errorf("CSV: %s\n%s", ct, body)
+	}
+	// Paging: two rows a page until the cursor runs out.
+	var seen []string
+	cursor := ""
+	for range 20 {
+		status, out := app.api(t, "GET", "/api/v1/audit?limit=2&cursor="+url.QueryEscape(cursor), nil)
+		if status != 200 {
+			t.Fatalf("audit API: %d %v", status, out)
+		}
+		for _, e := range out["entries"].([]any) {
+			seen = append(seen, e.(map[string]any)["action"].(string))
+		}
+		next, _ := out["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(seen) < 3 || seen[0] != db.AuditLinkDeactivated {
+		t.Errorf("actions paged newest first: %v", seen)
+	}
+	if status, body := app.api(t, "GET", "/api/v1/audit?since=yesterday", nil); status != 400 || errorOf(body, "field") != "since" {
+		t.Errorf("a bad since: %d %v", status, body)
 	}
 }
