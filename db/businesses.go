@@ -64,7 +64,7 @@ func (s *Store) CreateBusinessOnce(ctx context.Context, nb NewBusiness, idem Ide
 		// request with the key waits on it and, once this commits, finds
 		// it taken and reads this business.
 		var claimed []string
-		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(resourceBusiness)+` SELECT resource_id FROM claimed`,
+		err = tx.SelectContext(ctx, &claimed, `WITH `+claimKey(ResourceBusiness)+` SELECT resource_id FROM claimed`,
 			idem.Key, idem.RequestHash, id)
 		if err != nil {
 			return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
@@ -102,7 +102,7 @@ func businessAudit(b Business) map[string]any {
 
 // replayedBusiness is the business an earlier request created with idem.
 func (s *Store) replayedBusiness(ctx context.Context, idem Idempotency) (Business, bool, error) {
-	id, err := s.replayedKey(ctx, idem, resourceBusiness)
+	id, err := s.replayedKey(ctx, idem, ResourceBusiness)
 	if err != nil {
 		return Business{}, false, err
 	}

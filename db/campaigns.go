@@ -43,7 +43,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
-		if f.Cursor.Order != campaignOrder || !isUUIDText(f.Cursor.ID) {
+		if f.Cursor.Order != campaignOrder || !IsUUID(f.Cursor.ID) {
 			return CampaignPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
 		}
 		cmp := ">"
@@ -101,9 +101,10 @@ func (f CampaignFilter) where() (string, []any) {
 	return where, args
 }
 
-// isUUIDText reports whether s is a UUID in its text form, so a forged
-// cursor is refused before it reaches a ::uuid cast.
-func isUUIDText(s string) bool {
+// IsUUID reports whether s is a canonical textual UUID (8-4-4-4-12 hex): the
+// one check for IDs in URLs and bodies, and for cursors, so a forged one is
+// refused before it reaches a ::uuid cast.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

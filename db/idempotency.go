@@ -22,10 +22,12 @@ type Idempotency struct {
 // Set reports whether a key was given.
 func (i Idempotency) Set() bool { return i.Key != "" }
 
-// Resources an idempotency key can stand for (idempotency_keys.resource).
+// Resources an idempotency key can stand for (idempotency_keys.resource),
+// also the kinds of request in the handlers' request hashes (changing one
+// changes every stored hash of its kind: a retry would then get 422).
 const (
-	resourceSend     = "campaign_send"
-	resourceBusiness = "business"
+	ResourceSend     = "campaign_send"
+	ResourceBusiness = "business"
 )
 
 // claimKeyCTE is the first step of a create statement: it claims the key

@@ -53,10 +53,10 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 	// No column of idempotency_keys shares a name with campaign_sends'.
 	err := s.db.GetContext(ctx, &send, `SELECT `+sendColumns+`
 		FROM idempotency_keys k JOIN campaign_sends c ON c.id = k.resource_id::uuid
-		WHERE k.key = $1 AND k.resource = $2 AND k.request_hash = $3`, idem.Key, resourceSend, idem.RequestHash)
+		WHERE k.key = $1 AND k.resource = $2 AND k.request_hash = $3`, idem.Key, ResourceSend, idem.RequestHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Unused, or used for another request: tell which.
-		if _, err := s.replayedKey(ctx, idem, resourceSend); err != nil {
+		if _, err := s.replayedKey(ctx, idem, ResourceSend); err != nil {
 			return Send{}, err
 		}
 	}
@@ -85,7 +85,7 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	// only for the first send of the variant to the business, which is
 	// how businesses_sent counts each business once. The totals row is
 	// upserted last (lock order: key, send, variant business, variant).
-	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(resourceSend)+`, send AS (
+	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
 				encoding, segments, cost_micros, currency, created_by)
 			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15 FROM claimed

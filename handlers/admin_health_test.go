@@ -101,7 +101,7 @@ func TestHealthDashboardCountsResolvedRaces(t *testing.T) {
 	if _, api := app.api(t, "GET", "/api/v1/health/duplicates", nil); api["conflicts_resolved"] != 1.0 || api["conflicts_resolved_total"] != 1.0 {
 		t.Errorf("API: %v since start, %v in total; want 1 and 1", api["conflicts_resolved"], api["conflicts_resolved_total"])
 	}
-	if err := app.H.Close(context.Background()); err != nil { // persists the count
+	if err := app.RT.Stop(context.Background()); err != nil { // persists the count
 		t.Fatal(err)
 	}
 	restarted := db.New(app.Store.DB(), db.Options{})

@@ -45,6 +45,7 @@ type testApp struct {
 	URL   string
 	Store *db.Store
 	H     *handlers.Handlers
+	RT    *handlers.Runtime // the background work, as cmd/shortlinks starts it
 	srv   *httptest.Server
 	once  sync.Once
 }
@@ -95,13 +96,14 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	}
-	h := handlers.New(store, cfg, log)
-	if err := h.BootstrapAdmin(ctx); err != nil {
+	rt := handlers.Start(store, cfg, log) // as cmd/shortlinks runServer does
+	if err := rt.Base.BootstrapAdmin(ctx); err != nil {
 		t.Fatal(err)
 	}
+	h := handlers.New(rt)
 	srv.Config.Handler = validateAPI(t, h.NewServer()) // openapi_validate_test.go
 	srv.Start()
-	app := &testApp{URL: srv.URL, Store: store, H: h, srv: srv}
+	app := &testApp{URL: srv.URL, Store: store, H: h, RT: rt, srv: srv}
 	t.Cleanup(func() { app.shutdown(t) })
 	return app
 }
@@ -114,7 +116,7 @@ func (a *testApp) shutdown(t testing.TB) {
 		a.srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := a.H.Close(ctx); err != nil {
+		if err := a.RT.Stop(ctx); err != nil {
 			t.Errorf("close: %v", err)
 		}
 	})

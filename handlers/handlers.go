@@ -1,120 +1,69 @@
-// Package handlers serves the HTTP API, the redirects and the admin pages
-// with Echo. Handlers are methods of one Handlers value built by New, which
-// holds every dependency explicitly; there is no package-level state.
+// Package handlers composes the HTTP surfaces of the service into one Echo
+// server: the route table below (every URL one line), the middleware
+// chain, the error handler, and ReservedSlugs. The surfaces are packages of
+// their own, over the shared handlers/web:
+//
+//   - handlers/public: the redirect /:slug, and the unknown-slug limit
+//   - handlers/api: the JSON API under /api/v1, its OpenAPI document, /api/docs
+//   - handlers/shlink: the Shlink-compatible REST API under /rest
+//   - handlers/admin: the admin console under /admin
+//   - handlers/ops: /healthz, /readyz, /metrics, and the duplicate monitor
+//
+// Runtime (runtime.go) builds and starts the background work (the redirect
+// service's click flusher and change feed, the duplicate monitor, the
+// webhook worker) and stops it in order; cmd/shortlinks and the tests both
+// use it. Building the handlers (New) starts no goroutine.
+//
+// It may import every handlers/ subpackage, db, views and static; never
+// migrations or db/localpg.
 package handlers
 
 import (
-	"crypto/sha256"
-	"log/slog"
 	"net/http"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/cost"
-	"github.com/shortlinks/shortlinks/handlers/messages"
-	"github.com/shortlinks/shortlinks/handlers/redirects"
-	"github.com/shortlinks/shortlinks/handlers/requestlog"
-	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
-	"github.com/shortlinks/shortlinks/handlers/webhooks"
+	"github.com/shortlinks/shortlinks/handlers/admin"
+	"github.com/shortlinks/shortlinks/handlers/api"
+	"github.com/shortlinks/shortlinks/handlers/ops"
+	"github.com/shortlinks/shortlinks/handlers/public"
+	"github.com/shortlinks/shortlinks/handlers/shlink"
+	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
-// Config is everything the handlers read from configuration.
-type Config struct {
-	BaseURL        string   // public base for short URLs, no trailing slash
-	APITokens      []string // bearer tokens accepted by /api/v1
-	LinkTypes      []string // accepted link_type values
-	ShlinkLinkType string   // link_type of links made through /rest/v3; default "campaign"
-	URLPolicy      urlpolicy.Policy
-	RedirectStatus int // 301, 302, 307 or 308
-	AdminUser      string
-	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
-	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate when zero
-	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
-	Limits         Limits
-	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
-	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
-	// DuplicateCheckInterval is how often the full duplicate check runs
-	// (one instance at a time); DefaultDuplicateCheckInterval when zero.
-	DuplicateCheckInterval time.Duration
-	// Redirects tunes the redirect cache and click counting; its
-	// CheckDestination defaults to URLPolicy.
-	Redirects redirects.Options
-	// Webhooks configures the delivery worker, started when URLs is set.
-	Webhooks webhooks.Options
-}
+// Config is everything the handlers read from configuration (web.Config).
+type Config = web.Config
 
-// DefaultLinkTypes are the link types accepted when none are configured.
-var DefaultLinkTypes = []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
+// Limits configures abuse protection (web.Limits).
+type Limits = web.Limits
+
+// RedirectStats are the redirect path's running totals since start.
+type RedirectStats = public.RedirectStats
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
-	store *db.Store
-	cfg   Config
-	log   *slog.Logger
+	registered map[route]bool // every route NewServer registered (permissions.go)
 
-	sessions  *sessions
-	limits    limiters
-	guesses   *guessGate         // slug_guessing.go: the unknown-slug limit, before any lookup
-	metrics   *metrics           // metrics.go
-	monitor   *monitor           // monitor.go: gauges, counters, the duplicate check
-	redirects *redirects.Service // redirect.go; stopped by Close
-	webhooks  *webhooks.Worker   // nil without WEBHOOK_URLS; stopped by Close
-
-	ready readiness // readiness.go: /readyz's last database check
-
-	tokenDigests [][32]byte     // SHA-256 of each API_TOKEN (authorize.go)
-	registered   map[route]bool // every route NewServer registered, for authorize
-
-	pageHeaders map[string][]string // middleware.go: security headers of pages, API answers, error pages
+	web    *web.Base
+	admin  *admin.Handlers
+	api    *api.Handlers
+	shlink *shlink.Handlers
+	public *public.Handlers
+	ops    *ops.Handlers
 }
 
-// New returns Handlers over store.
-func New(store *db.Store, cfg Config, log *slog.Logger) *Handlers {
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if len(cfg.LinkTypes) == 0 {
-		cfg.LinkTypes = DefaultLinkTypes
+// New returns the handlers of every surface over rt's shared base and
+// workers. It starts nothing: rt's tasks are already running.
+func New(rt *Runtime) *Handlers {
+	b := rt.Base
+	return &Handlers{
+		web:    b,
+		admin:  admin.New(b, rt.Monitor, rt.Webhooks != nil),
+		api:    api.New(b),
+		shlink: shlink.New(b),
+		public: public.New(b),
+		ops:    ops.New(b),
 	}
-	if cfg.ShlinkLinkType == "" {
-		cfg.ShlinkLinkType = "campaign"
-	}
-	if cfg.RedirectStatus == 0 {
-		cfg.RedirectStatus = http.StatusFound
-	}
-	cfg.Limits = cfg.Limits.withDefaults()
-	if cfg.DuplicateCheckInterval <= 0 {
-		cfg.DuplicateCheckInterval = DefaultDuplicateCheckInterval
-	}
-	if cfg.SMSRate.Currency == "" {
-		cfg.SMSRate = DefaultSMSRate
-	}
-	if cfg.SMSTemplates == nil {
-		cfg.SMSTemplates = messages.Defaults
-	}
-	h := &Handlers{
-		store: store, cfg: cfg, log: requestlog.Logger(log), // lines carry the request ID
-		sessions: newSessions(cfg, store),
-		limits:   newLimiters(cfg.Limits),
-		metrics:  newMetrics(log),
-	}
-	for _, t := range cfg.APITokens {
-		h.tokenDigests = append(h.tokenDigests, sha256.Sum256([]byte(t)))
-	}
-	h.guesses = newGuessGate(h.limits.notFound)
-	h.pageHeaders = pageHeaders(cfg.BaseURL)
-	h.ready.ping = store.Ping
-	h.redirects = h.newRedirects()
-	registerRedirectMetrics(h.metrics.reg, h) // metrics_redirect.go
-	h.metrics.registerStore(store)
-	h.monitor = h.startMonitor(monitorInterval, cfg.DuplicateCheckInterval)
-	if len(cfg.Webhooks.URLs) > 0 {
-		h.webhooks = webhooks.Start(store, cfg.Webhooks, log.With("component", "webhooks"))
-	}
-	return h
 }
 
 // NewServer returns an Echo server with every route and the error handler.
@@ -122,13 +71,18 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = h.handleError
-	e.IPExtractor = ipExtractor(h.cfg.Limits)
+	// One error mapping (handlers/web errors.go); the Shlink API answers in
+	// its own format.
+	e.HTTPErrorHandler = h.web.ErrorHandler(web.ErrorFormat{Prefix: "/rest/", Write: shlink.WriteProblem})
+	e.IPExtractor = web.IPExtractor(h.web.Cfg.Limits)
 	// One middleware, which runs the page chain on every route but the
-	// redirect (middleware.go: exceptOnRedirect).
-	// authorize (authorize.go) is last: it knows the route, and its refusals
-	// are logged and measured like any answer.
-	e.Use(h.exceptOnRedirect(h.measureRequests, h.recoverPanics, h.requestID, h.logRequests, securityHeaders(h.pageHeaders), h.authorize))
+	// redirect (handlers/web middleware.go: ExceptOnRedirect).
+	// Authorize (web/authorize.go) is last: it knows the route, checks its
+	// rule in permissions.go, and its refusals are logged and measured like
+	// any answer.
+	w := h.web
+	authorize := w.Authorize(web.Rules{Rule: PermissionFor, Registered: h.isRegistered, ShlinkUnauthorized: shlink.Unauthorized})
+	e.Use(w.ExceptOnRedirect(redirectRoute, w.MeasureRequests, w.RecoverPanics, w.RequestID, w.LogRequests, web.SecurityHeaders(w.PageHeaders), authorize))
 	h.routes(e)
 	h.registered = map[route]bool{}
 	for _, r := range e.Routes() {
@@ -137,52 +91,106 @@ func (h *Handlers) NewServer() *echo.Echo {
 	return e
 }
 
+// redirectRoute is the route of the public redirect; the page middleware
+// skips it.
+const redirectRoute = "/:slug"
+
 // routes is the one table of every URL the service answers, grouped by
-// area; the comment on each line or block names the file of its handlers.
+// surface; the comment on a line or block names the package and file of
+// its handlers.
 func (h *Handlers) routes(e *echo.Echo) {
-	get(e, "/", h.adminHome)          // admin_auth.go
-	get(e, "/healthz", h.Healthz)     // health.go
-	get(e, "/readyz", h.Readyz)       // health.go
-	h.staticFiles(e)                  // static.go: embedded CSS and JS (htmx)
+	get(e, "/", h.admin.Home)         // admin/admin_auth.go
+	get(e, "/healthz", h.ops.Healthz) // ops/handlers.go
+	get(e, "/readyz", h.ops.Readyz)   // ops/handlers.go, over ops/readiness.go
+	get(e, "/static/*", h.Static)     // static.go: embedded CSS and JS (htmx)
 	get(e, "/favicon.ico", h.Favicon) // static.go
-	get(e, "/metrics", h.Metrics)     // metrics_access.go: loopback unless configured
+	get(e, "/metrics", h.ops.Metrics) // ops/metrics_access.go: loopback unless configured
 
-	// JSON API: api_links.go, api_businesses.go, health.go, api_campaigns.go.
-	// Keys are checked by authorize (authorize.go), like every permission.
-	// The API gets no group middleware: a group's middleware makes Echo
-	// catch every path and method under it, which would turn a wrong method
-	// (405) into a 404.
-	api := e.Group("/api/v1")
-	get(api, "/openapi.json", h.OpenAPI) // openapi.go: no token needed
-	get(e, "/api/docs", h.APIDocs)       // api_docs.go: the document as a page
-	api.POST("/links", h.CreateLink)
-	get(api, "/links", h.ListLinks) // api_links_list.go
-	get(api, "/links/:slug", h.GetLink)
-	api.POST("/links/:slug/deactivate", h.DeactivateLink)
-	api.POST("/links/:slug/activate", h.ActivateLink)
-	api.POST("/businesses", h.CreateBusiness)
-	get(api, "/businesses", h.ListBusinesses)
-	get(api, "/businesses/:id", h.GetBusiness) // with totals over its links
-	get(api, "/health/duplicates", h.DuplicateHealth)
-	api.POST("/campaigns/preview-sms", h.PreviewSMS)  // api_campaigns.go, over preview.go
-	api.POST("/campaigns/sends", h.RecordSend)        // api_sends.go, over preview.go
-	get(api, "/campaigns/sends", h.ListSends)         // api_sends.go
-	get(api, "/campaigns/results", h.CampaignResults) // results.go
-	get(api, "/audit", h.APIAudit)                    // admin_audit.go
+	// JSON API (handlers/api). Keys are checked by web.Authorize, like
+	// every permission (permissions.go). No group middleware: a group's
+	// middleware makes Echo catch every path and method under it, which
+	// would turn a wrong method (405) into a 404.
+	a, v1 := h.api, e.Group("/api/v1")
+	get(v1, "/openapi.json", a.OpenAPI)   // openapi.go: no token needed
+	get(e, "/api/docs", a.APIDocs)        // api_docs.go: the document as a page
+	v1.POST("/links", a.CreateLink) // api_links.go
+	get(v1, "/links", a.ListLinks)  // api_links_list.go
+	get(v1, "/links/:slug", a.GetLink)
+	v1.POST("/links/:slug/deactivate", a.DeactivateLink)
+	v1.POST("/links/:slug/activate", a.ActivateLink)
+	v1.POST("/businesses", a.CreateBusiness) // api_businesses.go
+	get(v1, "/businesses", a.ListBusinesses)
+	get(v1, "/businesses/:id", a.GetBusiness)        // with totals over its links
+	get(v1, "/health/duplicates", a.DuplicateHealth) // health.go
+	v1.POST("/campaigns/preview-sms", a.PreviewSMS)  // api_campaigns.go, over web/preview.go
+	v1.POST("/campaigns/sends", a.RecordSend)        // api_sends.go, over web/sends.go
+	get(v1, "/campaigns/sends", a.ListSends)         // api_sends.go
+	get(v1, "/campaigns/results", a.CampaignResults) // results.go, over web/results.go
+	get(v1, "/audit", a.ListAudit)                    // api_audit.go
 
-	h.shlinkRoutes(e) // shlink.go: Shlink REST API v3 for its clients
+	// Shlink REST API v3 for its clients (handlers/shlink).
+	s := h.shlink
+	get(e, "/rest/health", s.ShlinkHealth)            // shlink_lists.go
+	rest := e.Group("/rest/v3") // X-Api-Key checked by web.Authorize
+	get(rest, "/health", s.ShlinkHealth)
+	rest.POST("/short-urls", s.ShlinkCreateShortURL) // shlink.go
+	get(rest, "/short-urls", s.ShlinkListShortURLs)  // shlink_lists.go
+	get(rest, "/short-urls/:shortCode", s.ShlinkGetShortURL)
+	rest.DELETE("/short-urls/:shortCode", s.ShlinkDeleteShortURL)
+	get(rest, "/short-urls/:shortCode/visits", s.ShlinkShortURLVisits)
+	get(rest, "/visits", s.ShlinkVisitsOverview)
 
-	admin := h.adminRoutes(e) // admin_auth.go: sign-in, sessions, CSRF
-	h.campaignPages(admin)    // campaigns.go, over preview.go
-	h.linkPages(admin)        // admin_links.go
-	h.healthPages(admin)      // admin_health.go
-	h.resultsPages(admin)     // results.go
-	h.templatePages(admin)    // admin_templates.go
-	h.businessPages(admin)    // admin_businesses.go
-	h.webhookPages(admin)     // admin_webhooks.go
-	h.teamPages(admin)        // admin_users.go, admin_account.go, admin_audit.go
+	// Admin console (handlers/admin): CSRF on every route; the session is
+	// web.Authorize's.
+	ad := h.admin
+	g := e.Group("/admin", ad.Middleware()...) // admin_auth.go
+	get(g, "", ad.Home)
+	get(g, "/", ad.Home)
+	get(g, "/login", ad.LoginPage)
+	g.POST("/login", ad.Login)
+	g.POST("/logout", ad.Logout)
+	get(g, "/set-password/:token", ad.SetPasswordPage) // admin_users.go: invite and reset links
+	g.POST("/set-password/:token", ad.SetPassword)
+	get(g, "/campaigns", ad.CampaignsPage) // campaigns.go, over web/preview.go
+	get(g, "/campaigns/:id", ad.CampaignPage)
+	get(g, "/campaigns/:id/preview", ad.CampaignPreviewFragment)
+	g.POST("/campaigns/:id/sends", ad.MarkSentForm)             // campaign_sends.go
+	get(g, "/links", ad.LinksPage)                              // admin_links.go
+	get(g, "/links.csv", ad.LinksCSV)                           // admin_links_csv.go
+	get(g, "/links/:slug", ad.LinkDetailPage)                   // admin_link_detail.go
+	get(g, "/links/:slug/deactivate", ad.ConfirmDeactivatePage) // admin_links_confirm.go
+	g.POST("/links/:slug/deactivate", ad.DeactivateLinkForm)
+	g.POST("/links/:slug/activate", ad.ActivateLinkForm)
+	get(g, "/health", ad.HealthPage) // admin_health.go
+	g.POST("/health/check", ad.HealthCheckForm)
+	get(g, "/health/heal", ad.HealPage) // admin_heal.go
+	g.POST("/health/heal", ad.HealNow)
+	get(g, "/results", ad.ResultsPage)     // results_page.go
+	get(g, "/templates", ad.TemplatesPage) // admin_templates.go
+	g.POST("/templates/:variant", ad.SaveTemplate)
+	g.POST("/templates/:variant/count", ad.CountTemplate)
+	get(g, "/businesses/new", ad.NewBusinessPage) // admin_businesses.go
+	g.POST("/businesses", ad.AddBusinessForm)
+	get(g, "/businesses/:id/edit", ad.EditBusinessPage)
+	g.POST("/businesses/:id", ad.EditBusinessForm)
+	get(g, "/webhooks", ad.WebhooksPage) // admin_webhooks.go
+	g.POST("/webhooks/deliveries/:id/retry", ad.RetryDeliveryForm)
+	g.POST("/webhooks/endpoints/:id/retry", ad.RetryEndpointForm)
+	get(g, "/users", ad.UsersPage) // admin_users.go
+	g.POST("/users", ad.InviteUser)
+	g.POST("/users/:id/role", ad.ChangeUserRole)
+	g.POST("/users/:id/disabled", ad.SetUserDisabled)
+	g.POST("/users/:id/reset", ad.IssueResetLink)
+	get(g, "/account", ad.AccountPage) // admin_account.go: sessions and API keys
+	g.POST("/account/sessions/:id/end", ad.EndSession)
+	g.POST("/account/sessions/end-others", ad.EndOtherSessions)
+	g.POST("/account/keys", ad.CreateKey)
+	g.POST("/account/keys/:id/revoke", ad.RevokeKey)
+	get(g, "/audit", ad.AuditPage) // admin_audit.go
+	get(g, "/audit.csv", ad.AuditCSV)
 
-	get(e, redirectRoute, h.Redirect) // redirect.go: no page middleware, see exceptOnRedirect
+	// Public redirect (handlers/public): no page middleware, see ExceptOnRedirect.
+	get(e, redirectRoute, h.public.Redirect) // redirect.go
 }
 
 // ReservedSlugs are the first path segments routes answers besides slugs:
@@ -193,7 +201,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 var ReservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "favicon.ico", "robots",
-	"rest", // the Shlink-compatible API (shlink.go)
+	"rest", // the Shlink-compatible API (handlers/shlink)
 }
 
 // router is what Echo and its groups share for adding routes.
@@ -209,8 +217,14 @@ func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 	r.Match(getAndHead, path, h, m...)
 }
 
-// shortURL is the public URL of a slug.
-func (h *Handlers) shortURL(slug string) string { return h.cfg.BaseURL + "/" + slug }
+// RedirectStats returns the counters of the redirect path (cache, clicks,
+// flushes); /metrics reads them at every scrape.
+func (h *Handlers) RedirectStats() RedirectStats { return h.public.RedirectStats() }
 
-// knownLinkType reports whether t is an accepted link type.
-func (h *Handlers) knownLinkType(t string) bool { return slices.Contains(h.cfg.LinkTypes, t) }
+// isRegistered reports whether the router has a route (method, pattern).
+func (h *Handlers) isRegistered(method, path string) bool {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	return h.registered[route{method, path}]
+}

@@ -37,12 +37,12 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	for _, op := range sortedKeys(routed) {
 		if !documented[op] {
-			t.Errorf("route %s is not in handlers/openapi.json", op)
+			t.Errorf("route %s is not in handlers/api/openapi.json", op)
 		}
 	}
 	for _, op := range sortedKeys(documented) {
 		if !routed[op] {
-			t.Errorf("handlers/openapi.json describes %s, which no route serves", op)
+			t.Errorf("handlers/api/openapi.json describes %s, which no route serves", op)
 		}
 	}
 }
@@ -66,9 +66,9 @@ func TestOpenAPIServedWithoutToken(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	served, _ := io.ReadAll(resp.Body)
-	want, _ := os.ReadFile("openapi.json")
+	want, _ := os.ReadFile("api/openapi.json")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || !bytes.Equal(served, want) {
-		t.Errorf("GET /api/v1/openapi.json: %d %q, %d bytes; want 200 JSON with handlers/openapi.json", resp.StatusCode, resp.Header.Get("Content-Type"), len(served))
+		t.Errorf("GET /api/v1/openapi.json: %d %q, %d bytes; want 200 JSON with handlers/api/openapi.json", resp.StatusCode, resp.Header.Get("Content-Type"), len(served))
 	}
 }
 

@@ -18,10 +18,10 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// apiDocument is handlers/openapi.json, loaded and checked once per test
+// apiDocument is handlers/api/openapi.json, loaded and checked once per test
 // binary, with a router over its operations.
 var apiDocument = sync.OnceValues(func() (loadedDoc, error) {
-	doc, err := openapi3.NewLoader().LoadFromFile("openapi.json")
+	doc, err := openapi3.NewLoader().LoadFromFile("api/openapi.json")
 	if err != nil {
 		return loadedDoc{}, err
 	}

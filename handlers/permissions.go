@@ -16,7 +16,7 @@ const (
 )
 
 // routeRules is the permission every route needs: the one table authorize
-// (authorize.go) enforces. HEAD follows GET. A route missing here is
+// (web/authorize.go) enforces. HEAD follows GET. A route missing here is
 // refused at run time and fails TestEveryRouteHasAPermissionRule.
 // access.Public routes need no identity (some have their own guard, named
 // in the comment); access.SignedIn ones need any signed-in user or key.

@@ -6,13 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/static"
 )
-
-// staticFiles serves the embedded CSS and JavaScript under /static/.
-func (h *Handlers) staticFiles(e *echo.Echo) {
-	get(e, "/static/*", h.Static)
-}
 
 // Static is GET /static/*. A URL carrying the file's current content hash
 // (as static.URL writes it) may be cached for a year; any other URL is
@@ -20,11 +16,11 @@ func (h *Handlers) staticFiles(e *echo.Echo) {
 func (h *Handlers) Static(c echo.Context) error {
 	name := c.Param("*")
 	if !fs.ValidPath(name) {
-		return notFound("file")
+		return web.NotFound("file")
 	}
 	info, err := fs.Stat(static.FS, name)
 	if err != nil || info.IsDir() {
-		return notFound("file")
+		return web.NotFound("file")
 	}
 	hash, _ := static.Hash(name)
 	if v := c.QueryParam("v"); v != "" && v == hash {

@@ -17,6 +17,7 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
+	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
 // config is every setting, read from the environment and overridable by the
@@ -89,7 +90,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
 	fs.BoolVar(&c.MigrateOnStart, "migrate-on-start", envParse("MIGRATE_ON_START", true, strconv.ParseBool, &c.envErrs), "apply pending migrations before serving (MIGRATE_ON_START)")
 	num(&c.RedirectStatus, "REDIRECT_STATUS", 302, "redirect status: 301, 302, 307 or 308")
-	str(&c.LinkTypes, "LINK_TYPES", strings.Join(handlers.DefaultLinkTypes, ","), "accepted link types")
+	str(&c.LinkTypes, "LINK_TYPES", strings.Join(web.DefaultLinkTypes(), ","), "accepted link types")
 	str(&c.ShlinkLinkType, "SHLINK_LINK_TYPE", "campaign", "link type of links created through the Shlink-compatible API (/rest/v3)")
 	num(&c.MaxURLLength, "MAX_URL_LENGTH", 4096, "longest destination URL in bytes")
 	str(&c.AllowedHosts, "ALLOWED_DESTINATION_HOSTS", "", "comma-separated host suffixes destinations must match (empty: any)")

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/cost"
 	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
 // smsConfig is the campaign preview's settings: the price of a segment and
@@ -23,8 +23,8 @@ type smsConfig struct {
 
 // register binds SMS_SEGMENT_COST, SMS_CURRENCY and SMS_TEMPLATE_<VARIANT>.
 func (s *smsConfig) register(str func(p *string, env, def, usage string)) {
-	str(&s.SegmentCost, "SMS_SEGMENT_COST", handlers.DefaultSMSRate.PerSegment.String(), "price of one SMS segment, a decimal with at most 6 places")
-	str(&s.Currency, "SMS_CURRENCY", handlers.DefaultSMSRate.Currency, "ISO 4217 currency of SMS_SEGMENT_COST")
+	str(&s.SegmentCost, "SMS_SEGMENT_COST", web.DefaultSMSRate().PerSegment.String(), "price of one SMS segment, a decimal with at most 6 places")
+	str(&s.Currency, "SMS_CURRENCY", web.DefaultSMSRate().Currency, "ISO 4217 currency of SMS_SEGMENT_COST")
 	s.Templates = map[string]*string{}
 	for _, v := range messages.Variants {
 		s.Templates[v] = new(string)

@@ -81,10 +81,18 @@ func migrateUp(ctx context.Context, cfg *config, log *slog.Logger) error {
 	return nil
 }
 
-// runServer serves until ctx ends, then shuts down gracefully: it stops
-// accepting connections, lets in-flight requests finish, and closes the
-// handlers (which flush whatever they still hold). ready, when not nil, is
-// called with the bound address once the server accepts connections.
+// runServer is the composition root: it starts the instance's background
+// work, serves until ctx ends, then shuts down in one visible order:
+//
+//  1. the HTTP server stops accepting connections and lets in-flight
+//     requests finish (so no request adds a click after the final flush);
+//  2. the runtime stops (handlers.Runtime.Stop): every click counted in
+//     memory is written, then the duplicate monitor persists its counter,
+//     then the webhook worker stops (click webhooks are rows by then, sent
+//     later here or by another instance).
+//
+// ready, when not nil, is called with the bound address once the server
+// accepts connections.
 func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logger, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -96,17 +104,21 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 		ln.Close()
 		return err
 	}
-	h := handlers.New(store, cfg.handlersConfig(), log)
+	// The background tasks: the redirect service's click flusher and
+	// LISTEN change feed, the duplicate monitor, the webhook worker (with
+	// WEBHOOK_URLS). The HTTP layer is built over them and starts nothing.
+	rt := handlers.Start(store, cfg.handlersConfig(), log)
 	// ADMIN_USER/ADMIN_PASSWORD keep working: that account is created or
 	// updated before the first request.
-	if err := h.BootstrapAdmin(ctx); err != nil {
+	if err := rt.Base.BootstrapAdmin(ctx); err != nil {
 		ln.Close()
-		h.Close(context.Background())
-		return err
+		return errors.Join(err, rt.Stop(context.Background()))
 	}
+	// Audit retention (AUDIT_RETENTION) and old sessions: pruned hourly.
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
 	go pruneAudit(pruneCtx, store, cfg.AuditRetention, log)
+	h := handlers.New(rt)
 	srv := &http.Server{
 		Handler:           h.NewServer(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -131,13 +143,13 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := srv.Shutdown(sctx); err != nil { // 1. no more requests
 		log.Warn("shutdown", "err", err)
 	}
-	// A budget of its own: slow requests must not eat the final flush's.
-	cctx, cancelClose := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancelClose()
-	return errors.Join(serveErr, h.Close(cctx))
+	// 2. A budget of its own: slow requests must not eat the final flush's.
+	cctx, cancelStop := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelStop()
+	return errors.Join(serveErr, rt.Stop(cctx))
 }
 
 // pruneAudit deletes audit rows past the retention (AUDIT_RETENTION) and

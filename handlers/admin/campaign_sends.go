@@ -1,0 +1,89 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/access"
+	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/web"
+	"github.com/shortlinks/shortlinks/views"
+)
+
+// MarkSentForm is POST /admin/campaigns/:id/sends, the preview page's
+// "Mark as sent" button (CSRF-checked like every admin form). The form
+// carries an idempotency key rendered with the page, so a double click
+// records one send; the answer sends the browser back to the page (303),
+// which then says when the business was sent which variant.
+func (h *Handlers) MarkSentForm(c echo.Context) error {
+	id, variant := c.Param("id"), c.FormValue("variant")
+	if !db.IsUUID(id) {
+		return web.NotFound("business")
+	}
+	req, err := web.ValidCampaignRequest(web.CampaignRequest{BusinessID: &id, Variant: &variant})
+	if err != nil {
+		return err
+	}
+	key := c.FormValue("idempotency_key")
+	if !web.ValidIdempotencyKey(key) {
+		return web.Invalid("idempotency_key", "the form is incomplete; reload the page and try again")
+	}
+	idem := web.IdempotencyOf(key, req)
+	send, created, err := h.RecordSendOnce(c.Request().Context(), req, idem)
+	if err != nil {
+		return err
+	}
+	if created {
+		h.Log.Info("send recorded in the admin console", "business_id", id, "variant", variant, "send_id", send.ID)
+	}
+	return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
+}
+
+// newFormKey is a fresh idempotency key for a rendered form.
+func newFormKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "form-" + hex.EncodeToString(b[:])
+}
+
+// campaignOutcome is what the campaign page says about a business's
+// results: totals over its links, sharing, its latest send.
+func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug string) (views.CampaignOutcome, error) {
+	totals, err := h.Store.BusinessTotals(ctx, businessID)
+	if err != nil {
+		return views.CampaignOutcome{}, err
+	}
+	o := views.CampaignOutcome{Clicks: totals.ClickCount, Previews: totals.PreviewCount, Links: len(totals.Links)}
+	for _, l := range totals.Links {
+		if l.Slug == activeSlug && l.Businesses > 1 {
+			o.SharedWith = l.Businesses - 1
+		}
+	}
+	sends, err := h.Store.ListSends(ctx, businessID, 1)
+	if err != nil {
+		return views.CampaignOutcome{}, err
+	}
+	if len(sends) > 0 {
+		s := sends[0]
+		o.LastSent, o.LastSentISO = displayTime(s.SentAt), s.SentAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+		o.LastVariant = messages.DisplayName(s.Variant)
+		o.Sends = len(sends)
+	}
+	return o, nil
+}
+
+// sendFormFor is the "Mark as sent" form of a business's variant panel;
+// none for a role that cannot record sends.
+func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
+	if !web.IdentityOf(c).Can(access.SendsRecord) {
+		return views.SendForm{}
+	}
+	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: web.CSRFToken(c),
+		Variant: variant, Name: messages.DisplayName(variant), Key: newFormKey()}
+}

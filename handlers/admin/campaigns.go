@@ -1,0 +1,191 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/sms"
+	"github.com/shortlinks/shortlinks/handlers/web"
+	"github.com/shortlinks/shortlinks/views"
+)
+
+// The campaign pages: the listing, one business's page with its variant
+// tabs, and the panel a tab click swaps in. The preview itself is built in
+// preview.go, shared with the API (api_campaigns.go).
+
+// campaignPageSize is how many businesses the listing shows per page.
+const campaignPageSize = 25
+
+// CampaignsPage is GET /admin/campaigns?q=&limit=&cursor=: businesses ready
+// for outreach, searchable by name or city, paginated by cursor.
+func (h *Handlers) CampaignsPage(c echo.Context) error {
+	q, err := web.SearchParam(c, "q")
+	if err != nil {
+		return err
+	}
+	cur, err := web.CursorParam(c, "name")
+	if err != nil {
+		return err
+	}
+	limit, err := web.LimitParam(c, campaignPageSize)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f := db.CampaignFilter{Query: q, Limit: limit, Cursor: cur}
+	page, err := h.Store.ListCampaignBusinesses(ctx, f)
+	if err != nil {
+		return err
+	}
+	total, err := h.Store.CountCampaignBusinesses(ctx, f)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(page.Businesses))
+	for i, b := range page.Businesses {
+		ids[i] = b.ID
+	}
+	// Totals over every link of each business on the page (db/business_totals.go).
+	counts, err := h.Store.CountsByBusiness(ctx, ids)
+	if err != nil {
+		return err
+	}
+	list := views.CampaignList{Query: q, Rows: make([]views.CampaignRow, 0, len(page.Businesses))}
+	for _, b := range page.Businesses {
+		row := views.CampaignRow{Name: b.Name, City: b.City, Href: "/admin/campaigns/" + b.ID,
+			SiteURL: web.Deref(b.SiteURL), HasLink: b.LinkSlug != nil, Clicks: counts[b.ID].Clicks, Previews: counts[b.ID].Previews}
+		if b.LinkSlug != nil {
+			row.ShortURL = h.ShortURL(*b.LinkSlug)
+		}
+		list.Rows = append(list.Rows, row)
+	}
+	if total.N > 0 { // the empty state says it; a pager would only add noise
+		list.Pager = pagerFor(page.Prev, page.Next, func(cur *db.Cursor) string { return campaignListHref(q, f.Limit, cur) },
+			countText(total)+" "+views.Plural(total.N, "business", "businesses"))
+	}
+	return web.Render(c, http.StatusOK, views.CampaignsPage(h.Chrome(c, "Campaigns", "campaigns"), list))
+}
+
+// campaignListHref is the URL of the campaign listing with a search, a page size and a
+// cursor, leaving out defaults.
+func campaignListHref(q string, limit int, cur *db.Cursor) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if limit != campaignPageSize {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	if cur != nil {
+		v.Set("cursor", cur.String())
+	}
+	if len(v) == 0 {
+		return "/admin/campaigns"
+	}
+	return "/admin/campaigns?" + v.Encode()
+}
+
+// CampaignPage is GET /admin/campaigns/:id?variant=: the whole page, which
+// is also what the tabs link to when JavaScript is off.
+func (h *Handlers) CampaignPage(c echo.Context) error {
+	d, err := h.campaignDetail(c)
+	if err != nil {
+		return err
+	}
+	// The tab fragments leave this out: it does not depend on the variant.
+	if d.Outcome, err = h.campaignOutcome(c.Request().Context(), c.Param("id"), d.Panel.Slug); err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.CampaignPage(h.Chrome(c, d.Name, "campaigns"), d))
+}
+
+// CampaignPreviewFragment is GET /admin/campaigns/:id/preview?variant=: the
+// panel that htmx swaps in. Opened directly (not by htmx) it
+// sends the browser to the whole page instead of a bare fragment.
+func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
+	if c.Request().Header.Get("HX-Request") != "true" {
+		return c.Redirect(http.StatusSeeOther, campaignPageHref(c.Param("id"), c.QueryParam("variant")))
+	}
+	d, err := h.campaignDetail(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.CampaignPreviewFragment(d.Panel))
+}
+
+// campaignDetail builds the page's view model through the same preview
+// code path as the API (preview.go).
+func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) {
+	id := c.Param("id")
+	if !db.IsUUID(id) {
+		return views.CampaignDetail{}, web.NotFound("business")
+	}
+	variant := c.QueryParam("variant")
+	if variant == "" {
+		variant = messages.Friendly
+	}
+	p, err := h.Preview(c.Request().Context(), id, variant)
+	if err != nil {
+		return views.CampaignDetail{}, err
+	}
+	d := views.CampaignDetail{
+		Name: p.Business.Name, City: p.Business.City, SiteURL: web.Deref(p.Business.SiteURL),
+		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
+		Panel: previewPanel(p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
+	}
+	d.Panel.Send = sendFormFor(c, p.Business.ID, p.Variant)
+	for _, v := range messages.Variants {
+		d.Tabs = append(d.Tabs, views.VariantTab{
+			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
+			Href:         campaignPageHref(p.Business.ID, v),
+			FragmentHref: campaignPanelHref(p.Business.ID, v),
+		})
+	}
+	return d, nil
+}
+
+// campaignPageHref is the URL of one business's campaign page, showing
+// variant's tab (the default tab when variant is empty).
+func campaignPageHref(id, variant string) string {
+	if variant == "" {
+		return "/admin/campaigns/" + url.PathEscape(id)
+	}
+	return "/admin/campaigns/" + url.PathEscape(id) + "?variant=" + url.QueryEscape(variant)
+}
+
+// campaignPanelHref is the URL of the preview panel a tab click swaps in.
+func campaignPanelHref(id, variant string) string {
+	return "/admin/campaigns/" + url.PathEscape(id) + "/preview?variant=" + url.QueryEscape(variant)
+}
+
+func previewPanel(p web.Preview) views.PreviewPanel {
+	return views.PreviewPanel{
+		Variant: p.Variant, VariantName: messages.DisplayName(p.Variant), Message: p.Message,
+		ShortURL: p.ShortURL, Slug: p.Link.Slug, MessageCount: messageCount(p.SMS, p.Rate),
+	}
+}
+
+// messageCount shapes a count for the pages: the preview panel and the
+// template editor's live counter show the very same figures.
+func messageCount(r sms.Result, rate cost.Rate) views.MessageCount {
+	unit := "septets"
+	if r.Encoding == sms.UCS2 {
+		unit = "UTF-16 units"
+	}
+	nonGSM := make([]string, len(r.NonGSM))
+	for i, c := range r.NonGSM {
+		nonGSM[i] = string(c)
+	}
+	return views.MessageCount{
+		Characters: r.Characters, Units: r.Units, UnitName: unit, Encoding: r.Encoding,
+		Segments: r.Segments, PerSegment: r.PerSegment, NonGSM: strings.Join(nonGSM, " "),
+		Cost: rate.Estimate(r.Segments).String(), Rate: rate.PerSegment.String(), Currency: rate.Currency,
+	}
+}

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/web"
+)
+
+// sendJSON is a send as the API returns it.
+type sendJSON struct {
+	ID            string      `json:"id"`
+	BusinessID    string      `json:"business_id"`
+	Variant       string      `json:"variant"`
+	Message       string      `json:"message"`
+	ShortURL      string      `json:"short_url"`
+	Slug          string      `json:"slug"`
+	Encoding      string      `json:"encoding"`
+	Segments      int         `json:"segments"`
+	EstimatedCost cost.Amount `json:"estimated_cost"`
+	Currency      string      `json:"currency"`
+	SentAt        time.Time   `json:"sent_at"`
+	CreatedBy     *string     `json:"created_by"` // who recorded it
+	Created       *bool       `json:"created,omitempty"`
+}
+
+func toSendJSON(s db.Send) sendJSON {
+	return sendJSON{ID: s.ID, BusinessID: s.BusinessID, Variant: s.Variant, Message: s.Message,
+		ShortURL: s.ShortURL, Slug: s.Slug, Encoding: s.Encoding, Segments: s.Segments,
+		EstimatedCost: cost.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt, CreatedBy: s.CreatedBy}
+}
+
+// RecordSend is POST /api/v1/campaigns/sends: this business was sent this
+// variant's message now. 201 for the request that recorded it, 200 with
+// the same send for every repeat of its Idempotency-Key, 422 when the key
+// came with another request.
+func (h *Handlers) RecordSend(c echo.Context) error {
+	var body web.CampaignRequest
+	if err := web.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	req, err := web.ValidCampaignRequest(body)
+	if err != nil {
+		return err
+	}
+	idem, err := web.Idempotency(c, true, db.ResourceSend, req)
+	if err != nil {
+		return err
+	}
+	send, created, err := h.RecordSendOnce(c.Request().Context(), req, idem)
+	if err != nil {
+		return err
+	}
+	out := toSendJSON(send)
+	out.Created = &created
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, out)
+}
+
+// ListSends is GET /api/v1/campaigns/sends?business_id=&limit=: sends,
+// newest first, of one business or of all.
+func (h *Handlers) ListSends(c echo.Context) error {
+	businessID := c.QueryParam("business_id")
+	if businessID != "" && !db.IsUUID(businessID) {
+		return web.Invalid("business_id", "business_id must be a UUID")
+	}
+	limit, err := web.LimitParam(c, 100)
+	if err != nil {
+		return err
+	}
+	sends, err := h.Store.ListSends(c.Request().Context(), strings.ToLower(businessID), limit)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Sends []sendJSON `json:"sends"`
+	}{Sends: make([]sendJSON, len(sends))}
+	for i, s := range sends {
+		out.Sends[i] = toSendJSON(s)
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,24 @@
+// Package api serves the JSON API under /api/v1 (bearer token, web's
+// RequireToken): links, businesses, SMS previews, sends (with
+// Idempotency-Key), campaign results and duplicate health; and, with no
+// token, its OpenAPI document (/api/v1/openapi.json, openapi.go) and that
+// document as a page (/api/docs, api_docs.go). Errors are JSON through
+// web's one error mapping.
+//
+// It may import handlers/web, db, views (the docs page) and the pure logic
+// packages (messages, sms, cost, stats, urlpolicy); never another surface
+// (handlers/admin, shlink, public, ops) nor the root handlers package. Its
+// routes are lines of the root package's table (handlers/handlers.go).
+package api
+
+import (
+	"github.com/shortlinks/shortlinks/handlers/web"
+)
+
+// Handlers serves the JSON API; build it with New.
+type Handlers struct {
+	*web.Base
+}
+
+// New returns the API's handlers; it starts nothing.
+func New(base *web.Base) *Handlers { return &Handlers{Base: base} }
