@@ -111,10 +111,10 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// middleware makes Echo catch every path and method under it, which
 	// would turn a wrong method (405) into a 404.
 	a, v1 := h.api, e.Group("/api/v1")
-	get(v1, "/openapi.json", a.OpenAPI)   // openapi.go: no token needed
-	get(e, "/api/docs", a.APIDocs)        // api_docs.go: the document as a page
-	v1.POST("/links", a.CreateLink) // api_links.go
-	get(v1, "/links", a.ListLinks)  // api_links_list.go
+	get(v1, "/openapi.json", a.OpenAPI) // openapi.go: no token needed
+	get(e, "/api/docs", a.APIDocs)      // api_docs.go: the document as a page
+	v1.POST("/links", a.CreateLink)     // api_links.go
+	get(v1, "/links", a.ListLinks)      // api_links_list.go
 	get(v1, "/links/:slug", a.GetLink)
 	v1.POST("/links/:slug/deactivate", a.DeactivateLink)
 	v1.POST("/links/:slug/activate", a.ActivateLink)
@@ -126,12 +126,12 @@ func (h *Handlers) routes(e *echo.Echo) {
 	v1.POST("/campaigns/sends", a.RecordSend)        // api_sends.go, over web/sends.go
 	get(v1, "/campaigns/sends", a.ListSends)         // api_sends.go
 	get(v1, "/campaigns/results", a.CampaignResults) // results.go, over web/results.go
-	get(v1, "/audit", a.ListAudit)                    // api_audit.go
+	get(v1, "/audit", a.ListAudit)                   // api_audit.go
 
 	// Shlink REST API v3 for its clients (handlers/shlink).
 	s := h.shlink
-	get(e, "/rest/health", s.ShlinkHealth)            // shlink_lists.go
-	rest := e.Group("/rest/v3") // X-Api-Key checked by web.Authorize
+	get(e, "/rest/health", s.ShlinkHealth) // shlink_lists.go
+	rest := e.Group("/rest/v3")            // X-Api-Key checked by web.Authorize
 	get(rest, "/health", s.ShlinkHealth)
 	rest.POST("/short-urls", s.ShlinkCreateShortURL) // shlink.go
 	get(rest, "/short-urls", s.ShlinkListShortURLs)  // shlink_lists.go

@@ -15,7 +15,7 @@ const mod = "github.com/shortlinks/shortlinks/"
 // from the table); never lists what it must not depend on, directly or not.
 
 // pure are the logic packages with no imports of ours.
-var pure = []string{"handlers/sms", "handlers/cost", "handlers/messages", "handlers/urlpolicy", "handlers/stats", "handlers/requestlog"}
+var pure = []string{"handlers/sms", "handlers/cost", "handlers/messages", "handlers/urlpolicy", "handlers/stats", "handlers/requestlog", "handlers/access"}
 
 // surfaceMay is what every HTTP surface package may import besides web.
 var surfaceMay = append([]string{"handlers/web", "db", "views"}, pure...)
@@ -33,7 +33,7 @@ var mayImport = map[string][]string{
 	"static":         {},
 	"views":          {"static"},
 	"handlers": {"db", "views", "static", "handlers/web", "handlers/admin", "handlers/api", "handlers/shlink",
-		"handlers/public", "handlers/ops", "handlers/redirects", "handlers/webhooks"},
+		"handlers/public", "handlers/ops", "handlers/redirects", "handlers/webhooks", "handlers/access"},
 	"handlers/web":        append([]string{"db", "views", "static", "handlers/redirects", "handlers/webhooks"}, pure...),
 	"handlers/admin":      surfaceMay,
 	"handlers/api":        surfaceMay,
@@ -48,6 +48,7 @@ var mayImport = map[string][]string{
 	"handlers/urlpolicy":  {},
 	"handlers/stats":      {},
 	"handlers/requestlog": {},
+	"handlers/access":     {},
 }
 
 var never = map[string][]string{
@@ -72,6 +73,7 @@ var never = map[string][]string{
 	"handlers/urlpolicy":  {mod},
 	"handlers/requestlog": {mod},
 	"handlers/stats":      {mod},
+	"handlers/access":     {mod},
 }
 
 func TestPackageGraph(t *testing.T) {

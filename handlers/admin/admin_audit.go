@@ -101,4 +101,3 @@ func (h *Handlers) AuditCSV(c echo.Context) error {
 		f.Cursor = page.Next
 	}
 }
-

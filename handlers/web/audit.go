@@ -53,4 +53,3 @@ func auditTime(s string, end bool) (time.Time, error) {
 	}
 	return time.Parse(time.RFC3339, s)
 }
-
