@@ -72,6 +72,9 @@ func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug s
 	if len(sends) > 0 {
 		s := sends[0]
 		o.LastSent, o.LastSentISO = displayTime(s.SentAt), s.SentAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+		if s.CreatedBy != nil {
+			o.LastSentBy = *s.CreatedBy
+		}
 		o.LastVariant = messages.DisplayName(s.Variant)
 		o.Sends = len(sends)
 	}
