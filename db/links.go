@@ -41,7 +41,7 @@ type Link struct {
 	// the link it was merged into (they are counted there).
 	ForwardedClicks int64 `db:"forwarded_clicks"`
 	// CreatedBy names who created the link (audit actor name); nil for
-	// links older than the audit trail. Read with supersededColumns.
+	// links older than the audit trail.
 	CreatedBy *string `db:"created_by"`
 }
 
@@ -55,12 +55,12 @@ type LinkRequest struct {
 }
 
 const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text,
-	is_active, click_count, preview_count, created_at, updated_at`
+	is_active, click_count, preview_count, created_at, updated_at, created_by`
 
 // supersededColumns completes linkColumns for one-link reads of
 // short_links (unaliased): the survivor's slug rather than its id.
 const supersededColumns = `, (SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by_slug,
-	forwarded_clicks, created_by`
+	forwarded_clicks`
 
 // Bounds on the retry loops of GetOrCreateLink. Each retry needs a rare
 // event (a winner deactivated between two statements, a random slug

@@ -102,7 +102,7 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	// The page is cut first (an index walk with LIMIT) and only its rows are
 	// joined to businesses.
 	q := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
-			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
+			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at, p.created_by,
 			b.name AS business_name
 		FROM (
 			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d%s

@@ -25,7 +25,7 @@ type linkJSON struct {
 	PreviewCount   int64     `json:"preview_count"`
 	SupersededBy   *string   `json:"superseded_by"` // slug of the link this one was merged into
 	CreatedAt      time.Time `json:"created_at"`
-	CreatedBy      *string   `json:"created_by,omitempty"` // on one-link reads
+	CreatedBy      *string   `json:"created_by,omitempty"` // nil for links older than the audit trail
 	Created        *bool     `json:"created,omitempty"`
 }
 
