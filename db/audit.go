@@ -18,6 +18,7 @@ const (
 	AuditLinkMerged       = "link.merged" // deactivated by a heal, superseded by another
 	AuditHealRun          = "heal.run"
 	AuditCheckRun         = "check.run"
+	AuditClicksReplayed   = "clicks.replayed" // a click dead letter written by hand (console or CLI)
 	AuditTemplateEdited   = "template.edited"
 	AuditTemplateReset    = "template.reset"
 	AuditBusinessCreated  = "business.created"
@@ -167,6 +168,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 // AuditActions lists every action, for the Audit page's filter.
 var AuditActions = []string{
 	AuditLinkCreated, AuditLinkDeactivated, AuditLinkReactivated, AuditLinkMerged, AuditHealRun, AuditCheckRun,
+	AuditClicksReplayed,
 	AuditTemplateEdited, AuditTemplateReset, AuditBusinessCreated, AuditBusinessEdited, AuditBusinessImported,
 	AuditSendRecorded, AuditSendVoided, AuditUserInvited, AuditUserRoleChanged, AuditUserDisabled,
 	AuditUserEnabled, AuditUserResetIssued, AuditUserPasswordSet, AuditUserBootstrapped, AuditKeyCreated,

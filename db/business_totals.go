@@ -11,7 +11,7 @@ import (
 // site_preview links to its sites' URLs (active and history, so links
 // shared with other businesses with the same site, and links superseded
 // by them), and the links its sends embedded. Every figure per business
-// sums click_count over this set, which counts each tap once: a
+// sums the links' counters (link_counters) over this set, which counts each tap once: a
 // superseded link's taps are counted on its survivor only.
 //
 // businessLinksSQL selects their ids for the business $1; each branch is
@@ -58,9 +58,10 @@ type BusinessTotals struct {
 func (s *Store) BusinessTotals(ctx context.Context, businessID string) (BusinessTotals, error) {
 	var links []BusinessLink
 	err := s.db.SelectContext(ctx, &links, `SELECT l.slug, l.is_active, v.slug AS superseded_by_slug,
-			l.click_count, l.preview_count, `+linkBusinessesSQL+` AS businesses
+			lc.click_count, lc.preview_count, `+linkBusinessesSQL+` AS businesses
 		FROM (`+fmt.Sprintf(businessLinksSQL, "$1::uuid")+`) mine
 		JOIN short_links l ON l.id = mine.id
+		JOIN link_counters lc ON lc.link_id = l.id
 		LEFT JOIN short_links v ON v.id = l.superseded_by
 		ORDER BY l.is_active DESC, l.created_at, l.id`, businessID)
 	if err != nil {
@@ -89,10 +90,10 @@ func (s *Store) CountsByBusiness(ctx context.Context, businessIDs []string) (map
 		Counts
 	}
 	err := s.db.SelectContext(ctx, &rows, `SELECT b.id::text AS id,
-			COALESCE(SUM(l.click_count), 0) AS clicks, COALESCE(SUM(l.preview_count), 0) AS previews
+			COALESCE(SUM(lc.click_count), 0) AS clicks, COALESCE(SUM(lc.preview_count), 0) AS previews
 		FROM unnest($1::uuid[]) AS b(id)
 		LEFT JOIN LATERAL (`+fmt.Sprintf(businessLinksSQL, "b.id")+`) mine ON true
-		LEFT JOIN short_links l ON l.id = mine.id
+		LEFT JOIN link_counters lc ON lc.link_id = mine.id
 		GROUP BY b.id`, pq.Array(businessIDs))
 	if err != nil {
 		return nil, fmt.Errorf("store: counts by business: %w", classify(err))

@@ -58,7 +58,7 @@ func (s *Store) CreateBusinessOnce(ctx context.Context, nb NewBusiness, idem Ide
 		return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
 	}
 	defer tx.Rollback()
-	id := NewBatchID()
+	id := newRowID()
 	if idem.Set() {
 		// The key is claimed first, inside the transaction: a concurrent
 		// request with the key waits on it and, once this commits, finds

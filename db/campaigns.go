@@ -8,7 +8,7 @@ import (
 
 // CampaignFilter selects businesses for the campaign listing.
 type CampaignFilter struct {
-	Query  string  // substring of the name or the city
+	Query  string  // a fragment of the name or the city, ignoring case, accents and punctuation
 	Limit  int     // clamped to 1..500, default 25
 	Cursor *Cursor // nil: the first page
 }
@@ -40,7 +40,11 @@ const campaignOrder = "name"
 // business's links, say) can be added as more joins on the page's rows.
 func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (CampaignPage, error) {
 	limit := clamp(f.Limit, 1, 500, 25)
-	where, args := f.where()
+	norm, err := s.campaignSearch(ctx, f)
+	if err != nil {
+		return CampaignPage{}, err
+	}
+	where, args := f.where(norm)
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
 		if f.Cursor.Order != campaignOrder || !IsUUID(f.Cursor.ID) {
@@ -57,21 +61,34 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	if before {
 		dir = "DESC"
 	}
+	// A search with few matches sorts them all (see sortsAllMatches): names
+	// that start with the search sit in one block of the name order.
+	with, from := "", "businesses b "+where
+	if norm != "" {
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+where, args, sortBusinessMatchesUpTo)
+		if err != nil {
+			return CampaignPage{}, err
+		}
+		if sortAll {
+			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b `+where+`) `, "matches b"
+		}
+	}
 	args = append(args, limit+1, LinkTypeSitePreview)
 	// The link is found the way GetOrCreateLink finds it (hash, exact URL,
 	// type, active), so the listing and the preview agree on "a link
 	// exists"; the partial unique index guarantees at most one match, so the
 	// join never duplicates a business.
 	var rows []CampaignBusiness
-	err := s.db.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT `+businessColumns+`,
-			l.slug AS link_slug, COALESCE(l.click_count, 0) AS click_count
-		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM businesses b %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
+	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`%sSELECT `+businessColumns+`,
+			l.slug AS link_slug, COALESCE(lc.click_count, 0) AS click_count
+		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.created_at FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
 		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
 		                   ORDER BY created_at, id LIMIT 1) s ON true
 		LEFT JOIN short_links l
 		       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
 		      AND l.link_type = $%d AND l.is_active
-		ORDER BY b.name %s, b.id %s`, where, dir, dir, len(args)-1, len(args), dir, dir), args...)
+		LEFT JOIN link_counters lc ON lc.link_id = l.id
+		ORDER BY b.name %s, b.id %s`, with, from, dir, dir, len(args)-1, len(args), dir, dir), args...)
 	if err != nil {
 		return CampaignPage{}, fmt.Errorf("store: list campaign businesses: %w", classify(err))
 	}
@@ -85,20 +102,40 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 // CountCampaignBusinesses counts the businesses f matches, exactly up to
 // exactCountLimit and estimated past it.
 func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (Count, error) {
-	where, args := f.where()
+	norm, err := s.campaignSearch(ctx, f)
+	if err != nil {
+		return Count{}, err
+	}
+	where, args := f.where(norm)
 	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
 }
 
-// where selects ready businesses, searched by name or city through the
-// trigram index businesses_search_idx.
-func (f CampaignFilter) where() (string, []any) {
+// where selects ready businesses, searched by name or city normalised
+// (search.go) through the trigram index businesses_search_text_idx; a
+// common word walks businesses_status_name_id_idx instead. norm is the
+// search normalised (campaignSearch).
+func (f CampaignFilter) where(norm string) (string, []any) {
 	args := []any{StatusReadyForOutreach}
 	where := "WHERE b.status = $1"
-	if q := strings.TrimSpace(f.Query); q != "" {
-		args = append(args, "%"+escapeLike(q)+"%")
-		where += " AND (b.name ILIKE $2 OR b.city ILIKE $2)"
+	switch {
+	case strings.TrimSpace(f.Query) == "":
+	case norm == "": // punctuation alone
+		where += " AND false"
+	default:
+		where += " AND " + containsText("b.search_text", norm, func(v any) string {
+			args = append(args, v)
+			return fmt.Sprintf("$%d", len(args))
+		})
 	}
 	return where, args
+}
+
+// campaignSearch normalises f's search (see where).
+func (s *Store) campaignSearch(ctx context.Context, f CampaignFilter) (string, error) {
+	if strings.TrimSpace(f.Query) == "" {
+		return "", nil
+	}
+	return s.normalizeSearch(ctx, "search_normalize", f.Query)
 }
 
 // IsUUID reports whether s is a canonical textual UUID (8-4-4-4-12 hex): the

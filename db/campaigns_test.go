@@ -53,8 +53,8 @@ func TestListCampaignBusinesses(t *testing.T) {
 	}{
 		{"all ready, by name", db.CampaignFilter{}, []string{"100% Organic_Farm", "Austin Auto", "Rosa's Bakery", "Zen Spa"}, 4},
 		{"name or city, any case", db.CampaignFilter{Query: "austin"}, []string{"Austin Auto", "Rosa's Bakery"}, 2},
-		{"LIKE wildcards are literal", db.CampaignFilter{Query: "0%"}, []string{"100% Organic_Farm"}, 1},
-		{"underscore is literal (would match a's)", db.CampaignFilter{Query: "a_s"}, nil, 0},
+		{"LIKE wildcards are punctuation", db.CampaignFilter{Query: "0%"}, []string{"100% Organic_Farm"}, 1},
+		{"underscore is punctuation, never a wildcard", db.CampaignFilter{Query: "a_s"}, nil, 0},
 		{"first page", db.CampaignFilter{Limit: 2}, []string{"100% Organic_Farm", "Austin Auto"}, 4},
 	}
 	for _, tc := range cases {

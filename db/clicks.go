@@ -1,12 +1,15 @@
 package db
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -42,189 +45,362 @@ type ClickBatch struct {
 }
 
 // FlushClicks adds a batch of aggregated clicks and previews to the link
-// totals and the daily rollup, and attributes its taps to campaign sends,
-// in one statement (so one transaction). It is idempotent per batch ID: the
-// ID is recorded in click_flushes by the same statement, so retrying a batch
-// whose commit outcome was unknown (the connection broke mid-commit) adds
-// nothing the second time, and a tap is attributed exactly once. applied is
-// false when the batch had already been applied. Rows of links that no
-// longer exist are skipped.
+// counters and the daily rollups, and attributes its taps to campaign
+// sends, in one transaction of named statements (clicks_sql.go), each
+// bounded by Options.FlushStatementTimeout. It is idempotent per batch ID:
+// the ID is claimed in click_flushes first, so retrying a batch whose
+// commit outcome was unknown (the connection broke mid-commit) adds
+// nothing the second time, and a tap is attributed exactly once. applied
+// is false when the batch had already been applied (or abandoned, see
+// AbandonClickBatch). Rows of links that no longer exist are skipped.
+//
+// Lock order. Every row lock is taken by a statement that locks its table's
+// rows sorted by key (SELECT … ORDER BY key FOR NO KEY UPDATE) before it
+// updates them, and the statements run in this order:
+//
+//	click_flushes (the batch ID) → link_counters (link id) →
+//	link_clicks_daily (link id, day) → campaign_sends (send id) →
+//	campaign_variant_businesses (variant, business) →
+//	campaign_variant_totals (variant) → campaign_variant_hours (variant, hour) →
+//	traffic_totals (one shard) → webhook_deliveries (inserts only)
+//
+// So two flushes touching the same rows queue in the same order and
+// cannot deadlock; RecordSend takes variant businesses, then totals, then
+// days, the same way round. The order does not depend on how PostgreSQL
+// runs a statement: each statement locks one table.
 func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, err error) {
-	ids := make([]int64, len(b.Rows))
-	days := make([]string, len(b.Rows))
-	clicks := make([]int64, len(b.Rows))
-	previews := make([]int64, len(b.Rows))
-	for i, r := range b.Rows {
-		ids[i], days[i], clicks[i], previews[i] = r.LinkID, r.Day.UTC().Format(time.DateOnly), r.Clicks, r.Previews
-	}
-	tapped := make([]int64, len(b.Taps))
-	counted := make([]int64, len(b.Taps))
-	at := make([]string, len(b.Taps))
-	taps := make([]int64, len(b.Taps))
-	for i, t := range b.Taps {
-		tapped[i], counted[i], at[i], taps[i] = t.Tapped, t.Counted, t.At.UTC().Format(time.RFC3339Nano), t.Clicks
-	}
-	err = s.db.GetContext(ctx, &applied, flushStatement,
-		b.ID, pq.Array(ids), pq.Array(days), pq.Array(clicks), pq.Array(previews),
-		pq.Array(tapped), pq.Array(counted), pq.Array(at), pq.Array(taps), nullTime(b.From), nullTime(b.To),
-		trafficShard(b.ID))
+	err = s.inFlushTx(ctx, func(tx *sqlx.Tx) error {
+		applied, err = flushBatch(ctx, tx, b)
+		return err
+	})
 	if err != nil {
-		return false, fmt.Errorf("store: flush %d click rows, %d taps: %w", len(b.Rows), len(b.Taps), classify(err))
+		return false, fmt.Errorf("store: flush %d click rows, %d taps: %w", len(b.Rows), len(b.Taps), err)
 	}
 	return applied, nil
 }
 
-// flushStatement is FlushClicks' one statement. How it keeps its promises:
-//   - merged: a link merged into another since the instance cached it
-//     (its cache learns within a second, later during a feed outage) is
-//     counted on the link it was merged into, as a forwarded tap, so a
-//     stale cache cannot split counts; one level, as heals record it.
-//   - batch: ON CONFLICT DO NOTHING makes a replayed batch an empty set,
-//     and every later step reads from it, so a replay changes nothing.
-//     A replay racing its still-running first attempt waits on the
-//     uncommitted id and then sees whether that attempt committed.
-//   - locked: the short_links rows (counted links, and superseded links
-//     whose forwarded_clicks move) are locked in id order (the lock is
-//     taken after the sort), so two instances flushing overlapping links
-//     queue up instead of deadlocking. FOR NO KEY UPDATE is the lock the
-//     UPDATE takes anyway and lets foreign-key checks through.
-//   - daily rows are written only for links locked above, so whoever
-//     holds a link's row also owns its daily rows: no second lock order.
-//   - webhooks: one link.clicked event per link, read from totals, so it
-//     is written exactly when the counts are (see linkClickedEvents).
-//   - attribution (see sends.go): each tap goes to the latest send at or
-//     before it among the sends that embedded the tapped or counting link
-//     and those of the businesses owning them. Send rows are locked in id
-//     order, then the per-variant rows in key order, after the links.
-//   - traffic: what the links gained (read from totals, so only rows that
-//     were applied) is added to one shard of traffic_totals, the shard
-//     picked by the batch ID. Its row is locked last: the update reads
-//     totals and variants (the count is there only to make it wait for
-//     them), so every flush takes the links, sends and variants first and
-//     two flushes on one shard cannot wait on each other in a cycle.
-const flushStatement = `WITH batch AS (
-		INSERT INTO click_flushes (batch_id) VALUES ($1)
-		ON CONFLICT (batch_id) DO NOTHING
-		RETURNING batch_id
-	), merged AS (
-		SELECT l.id, l.superseded_by AS survivor FROM short_links l
-		WHERE l.superseded_by IS NOT NULL AND l.id = ANY ($2::bigint[] || $7::bigint[])
-	), delta AS (
-		SELECT COALESCE(m.survivor, d.link_id) AS link_id, d.day,
-		       SUM(d.clicks)::bigint AS clicks, SUM(d.previews)::bigint AS previews
-		FROM unnest($2::bigint[], $3::date[], $4::bigint[], $5::bigint[]) AS d(link_id, day, clicks, previews)
-		LEFT JOIN merged m ON m.id = d.link_id
-		WHERE EXISTS (SELECT 1 FROM batch)
-		GROUP BY 1, 2
-	), taps AS (
-		SELECT t.tapped, COALESCE(m.survivor, t.counted) AS counted, t.at, t.clicks
-		FROM unnest($6::bigint[], $7::bigint[], $8::timestamptz[], $9::bigint[]) AS t(tapped, counted, at, clicks)
-		LEFT JOIN merged m ON m.id = t.counted
-		WHERE EXISTS (SELECT 1 FROM batch)
-	), per_link AS (
-		SELECT link_id, SUM(clicks) AS clicks, SUM(previews) AS previews, SUM(forwarded) AS forwarded
-		FROM (SELECT link_id, clicks, previews, 0 AS forwarded FROM delta
-		      UNION ALL
-		      SELECT tapped, 0, 0, clicks FROM taps WHERE tapped <> counted) u
-		GROUP BY link_id
-	), locked AS (
-		SELECT l.id FROM short_links l
-		WHERE l.id IN (SELECT link_id FROM per_link)
-		ORDER BY l.id
-		FOR NO KEY UPDATE
-	), totals AS (
-		UPDATE short_links l
-		SET click_count = l.click_count + t.clicks, preview_count = l.preview_count + t.previews,
-		    forwarded_clicks = l.forwarded_clicks + t.forwarded
-		FROM per_link t
-		JOIN locked ON locked.id = t.link_id
-		WHERE l.id = t.link_id
-		RETURNING l.id, t.clicks, t.previews
-	), daily AS (
-		INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
-		SELECT d.link_id, d.day, d.clicks, d.previews
-		FROM delta d JOIN totals ON totals.id = d.link_id
-		ORDER BY d.link_id, d.day
-		ON CONFLICT (link_id, day) DO UPDATE
-		SET clicks = link_clicks_daily.clicks + EXCLUDED.clicks,
-		    previews = link_clicks_daily.previews + EXCLUDED.previews
-	), pairs AS (
-		SELECT p.tapped, p.counted, ARRAY[p.tapped, p.counted] AS links,
-		       ARRAY(SELECT l.business_id FROM short_links l
-		             WHERE l.id IN (p.tapped, p.counted) AND l.business_id IS NOT NULL) AS owners
-		FROM (SELECT DISTINCT tapped, counted FROM taps) p
-		WHERE EXISTS (SELECT 1 FROM campaign_sends c WHERE c.link_id IN (p.tapped, p.counted))
-		   OR EXISTS (SELECT 1 FROM short_links l JOIN campaign_sends c ON c.business_id = l.business_id
-		              WHERE l.id IN (p.tapped, p.counted))
-	), attributed AS (
-		SELECT s.id AS send_id, SUM(t.clicks) AS clicks
-		FROM taps t
-		JOIN pairs p ON p.tapped = t.tapped AND p.counted = t.counted
-		CROSS JOIN LATERAL (
-			SELECT c.id FROM campaign_sends c
-			WHERE (c.link_id = ANY (p.links) OR c.business_id = ANY (p.owners)) AND c.sent_at <= t.at
-			ORDER BY c.sent_at DESC, c.id DESC
-			LIMIT 1) s
-		GROUP BY s.id
-	), sends_locked AS (
-		SELECT c.id FROM campaign_sends c
-		WHERE c.id IN (SELECT send_id FROM attributed)
-		ORDER BY c.id
-		FOR NO KEY UPDATE
-	), sends AS (
-		UPDATE campaign_sends c SET clicks = c.clicks + a.clicks
-		FROM attributed a JOIN sends_locked k ON k.id = a.send_id
-		WHERE c.id = a.send_id
-		RETURNING c.variant, c.business_id, a.clicks
-	), per_business AS (
-		SELECT variant, business_id, SUM(clicks) AS clicks FROM sends GROUP BY variant, business_id
-	), businesses AS (
-		UPDATE campaign_variant_businesses vb SET clicks = vb.clicks + pb.clicks
-		FROM (SELECT pb.*, vb.clicks AS before FROM per_business pb
-		      JOIN campaign_variant_businesses vb USING (variant, business_id)
-		      ORDER BY variant, business_id
-		      FOR NO KEY UPDATE OF vb) pb
-		WHERE vb.variant = pb.variant AND vb.business_id = pb.business_id
-		RETURNING vb.variant, pb.clicks, pb.before = 0 AS first
-	), variants AS (
-		UPDATE campaign_variant_totals vt
-		SET clicks = vt.clicks + v.clicks, businesses_clicked = vt.businesses_clicked + v.first
-		FROM (SELECT variant, SUM(clicks) AS clicks, COUNT(*) FILTER (WHERE first) AS first
-		      FROM businesses GROUP BY variant) v
-		JOIN (SELECT variant FROM campaign_variant_totals
-		      WHERE variant IN (SELECT variant FROM businesses)
-		      ORDER BY variant
-		      FOR NO KEY UPDATE) k USING (variant)
-		WHERE vt.variant = v.variant
-		RETURNING vt.variant
-	), traffic AS (
-		UPDATE traffic_totals tt
-		SET clicks = tt.clicks + a.clicks, previews = tt.previews + a.previews
-		FROM (SELECT SUM(clicks) AS clicks, SUM(previews) AS previews FROM totals) a
-		WHERE tt.shard = $12 AND a.clicks IS NOT NULL
-		  AND (SELECT count(*) FROM variants) >= 0
-	), flush_window AS (
-		SELECT COALESCE($10, now()) AS from_at, COALESCE($11, now()) AS to_at
-	), webhooks AS (` + linkClickedEvents + `)
-	SELECT EXISTS (SELECT 1 FROM batch)`
+// inFlushTx runs fn in a transaction whose statements are bounded by the
+// flush's own statement timeout, and commits it when fn succeeds.
+func (s *Store) inFlushTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if s.flushTimeout > 0 {
+		if _, err := tx.ExecContext(ctx, flushSetTimeout, strconv.FormatInt(s.flushTimeout.Milliseconds(), 10)); err != nil {
+			return classify(err)
+		}
+	}
+	if err := fn(tx); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}
 
-// PruneClickFlushes forgets batch IDs recorded before cutoff; a batch is
-// retried until it succeeds, so only ancient IDs can go.
+// linkDelta is what a flush adds to one link's counters.
+type linkDelta struct{ clicks, previews, forwarded int64 }
+
+// dayKey is one row of link_clicks_daily.
+type dayKey struct {
+	link int64
+	day  string // YYYY-MM-DD
+}
+
+// flushBatch runs the statements of one flush inside tx, in lock order.
+func flushBatch(ctx context.Context, tx *sqlx.Tx, b ClickBatch) (bool, error) {
+	var claimed []string
+	if err := tx.SelectContext(ctx, &claimed, flushClaimBatch, b.ID); err != nil || len(claimed) == 0 {
+		return false, err
+	}
+	survivors, err := flushSurvivors(ctx, tx, b)
+	if err != nil {
+		return false, err
+	}
+	resolve := func(id int64) int64 {
+		if s, ok := survivors[id]; ok {
+			return s
+		}
+		return id
+	}
+
+	// What each link gains: rows move to the survivor of a merged link,
+	// and a tap whose slug is not the counting link's is forwarded by it.
+	perLink := map[int64]*linkDelta{}
+	delta := func(id int64) *linkDelta {
+		d := perLink[id]
+		if d == nil {
+			d = &linkDelta{}
+			perLink[id] = d
+		}
+		return d
+	}
+	daily := map[dayKey]*linkDelta{}
+	for _, r := range b.Rows {
+		id := resolve(r.LinkID)
+		d := delta(id)
+		d.clicks, d.previews = d.clicks+r.Clicks, d.previews+r.Previews
+		k := dayKey{link: id, day: r.Day.UTC().Format(time.DateOnly)}
+		if daily[k] == nil {
+			daily[k] = &linkDelta{}
+		}
+		daily[k].clicks, daily[k].previews = daily[k].clicks+r.Clicks, daily[k].previews+r.Previews
+	}
+	taps := make([]TapRow, len(b.Taps))
+	for i, t := range b.Taps {
+		t.Counted = resolve(t.Counted)
+		if t.Tapped != t.Counted {
+			delta(t.Tapped).forwarded += t.Clicks
+		}
+		taps[i] = t
+	}
+
+	counted, err := flushLinkCounts(ctx, tx, perLink)
+	if err != nil {
+		return false, err
+	}
+	if err := flushDaily(ctx, tx, daily, counted); err != nil {
+		return false, err
+	}
+	if err := flushAttribution(ctx, tx, taps); err != nil {
+		return false, err
+	}
+	var applied linkDelta
+	for id := range counted {
+		applied.clicks += perLink[id].clicks
+		applied.previews += perLink[id].previews
+	}
+	if applied.clicks != 0 || applied.previews != 0 {
+		if _, err := tx.ExecContext(ctx, flushAddTraffic, applied.clicks, applied.previews, trafficShard(b.ID)); err != nil {
+			return false, err
+		}
+	}
+	return true, flushWebhooks(ctx, tx, b, perLink, counted)
+}
+
+// flushSurvivors maps each link of the batch that has been merged into
+// another since the instance cached it to the link it was merged into
+// (one level, as heals record it), so a stale cache cannot split counts.
+func flushSurvivors(ctx context.Context, tx *sqlx.Tx, b ClickBatch) (map[int64]int64, error) {
+	ids := make([]int64, 0, len(b.Rows)+len(b.Taps))
+	for _, r := range b.Rows {
+		ids = append(ids, r.LinkID)
+	}
+	for _, t := range b.Taps {
+		ids = append(ids, t.Counted)
+	}
+	var rows []struct {
+		ID       int64 `db:"id"`
+		Survivor int64 `db:"survivor"`
+	}
+	if err := tx.SelectContext(ctx, &rows, flushMergedLinks, pq.Array(ids)); err != nil {
+		return nil, err
+	}
+	m := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		m[r.ID] = r.Survivor
+	}
+	return m, nil
+}
+
+// flushLinkCounts adds perLink to link_counters and returns the links that
+// exist (the others were deleted since their taps were counted).
+func flushLinkCounts(ctx context.Context, tx *sqlx.Tx, perLink map[int64]*linkDelta) (map[int64]bool, error) {
+	ids := slices.Sorted(maps.Keys(perLink))
+	clicks, previews, forwarded := make([]int64, len(ids)), make([]int64, len(ids)), make([]int64, len(ids))
+	for i, id := range ids {
+		d := perLink[id]
+		clicks[i], previews[i], forwarded[i] = d.clicks, d.previews, d.forwarded
+	}
+	var got []int64
+	if len(ids) > 0 {
+		err := tx.SelectContext(ctx, &got, flushAddLinkCounts, pq.Array(ids), pq.Array(clicks), pq.Array(previews), pq.Array(forwarded))
+		if err != nil {
+			return nil, err
+		}
+	}
+	counted := make(map[int64]bool, len(got))
+	for _, id := range got {
+		counted[id] = true
+	}
+	return counted, nil
+}
+
+// flushDaily adds the batch's per-day rows of the links that exist.
+func flushDaily(ctx context.Context, tx *sqlx.Tx, daily map[dayKey]*linkDelta, counted map[int64]bool) error {
+	var ids []int64
+	var days []string
+	var clicks, previews []int64
+	for k, d := range daily {
+		if counted[k.link] {
+			ids, days, clicks, previews = append(ids, k.link), append(days, k.day), append(clicks, d.clicks), append(previews, d.previews)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, flushAddDaily, pq.Array(ids), pq.Array(days), pq.Array(clicks), pq.Array(previews))
+	return err
+}
+
+// sendGain is what one send gained in a flush, as flushAddSendClicks
+// returns it.
+type sendGain struct {
+	Variant    string    `db:"variant"`
+	BusinessID string    `db:"business_id"`
+	SentAt     time.Time `db:"sent_at"`
+	Before     int64     `db:"before"`
+	Clicks     int64     `db:"clicks"`
+}
+
+// flushAttribution credits taps to the sends they answer, then the
+// per-variant totals and hour rollups of those sends, in lock order.
+func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
+	if len(taps) == 0 {
+		return nil
+	}
+	tapped, counted, at, n := make([]int64, len(taps)), make([]int64, len(taps)), make([]string, len(taps)), make([]int64, len(taps))
+	for i, t := range taps {
+		tapped[i], counted[i], at[i], n[i] = t.Tapped, t.Counted, t.At.UTC().Format(time.RFC3339Nano), t.Clicks
+	}
+	var attributed []struct {
+		SendID string `db:"send_id"`
+		Clicks int64  `db:"clicks"`
+	}
+	if err := tx.SelectContext(ctx, &attributed, flushAttributeTaps, pq.Array(tapped), pq.Array(counted), pq.Array(at), pq.Array(n)); err != nil || len(attributed) == 0 {
+		return err
+	}
+	sendIDs, sendClicks := make([]string, len(attributed)), make([]int64, len(attributed))
+	for i, a := range attributed {
+		sendIDs[i], sendClicks[i] = a.SendID, a.Clicks
+	}
+	var gains []sendGain
+	if err := tx.SelectContext(ctx, &gains, flushAddSendClicks, pq.Array(sendIDs), pq.Array(sendClicks)); err != nil || len(gains) == 0 {
+		return err
+	}
+
+	// Per (variant, business): whether it is the business's first click
+	// on the variant comes back from the statement.
+	type vbKey struct{ variant, business string }
+	type vbGain struct {
+		clicks  int64
+		clicked time.Time // the latest sent_at among the sends tapped
+	}
+	perVB := map[vbKey]*vbGain{}
+	type vhKey struct {
+		variant string
+		hour    int64 // unix seconds of the UTC hour
+	}
+	type hourGain struct{ clicks, clickedLast int64 }
+	perHour := map[vhKey]*hourGain{}
+	hour := func(variant string, t time.Time) *hourGain {
+		k := vhKey{variant, t.UTC().Truncate(time.Hour).Unix()}
+		if perHour[k] == nil {
+			perHour[k] = &hourGain{}
+		}
+		return perHour[k]
+	}
+	for _, g := range gains {
+		k := vbKey{g.Variant, g.BusinessID}
+		if perVB[k] == nil {
+			perVB[k] = &vbGain{}
+		}
+		perVB[k].clicks += g.Clicks
+		if g.SentAt.After(perVB[k].clicked) {
+			perVB[k].clicked = g.SentAt
+		}
+		hour(g.Variant, g.SentAt).clicks += g.Clicks
+	}
+	vbKeys := slices.SortedFunc(maps.Keys(perVB), func(x, y vbKey) int {
+		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.business, y.business))
+	})
+	variants, businesses, clicks := make([]string, len(vbKeys)), make([]string, len(vbKeys)), make([]int64, len(vbKeys))
+	clickedAt := make([]string, len(vbKeys))
+	for i, k := range vbKeys {
+		variants[i], businesses[i], clicks[i] = k.variant, k.business, perVB[k].clicks
+		clickedAt[i] = perVB[k].clicked.UTC().Format(time.RFC3339Nano)
+	}
+	var firsts []struct {
+		Variant  string     `db:"variant"`
+		Clicks   int64      `db:"clicks"`
+		First    bool       `db:"first"`
+		PrevHour *time.Time `db:"prev_hour"`
+		LastHour time.Time  `db:"last_hour"`
+	}
+	if err := tx.SelectContext(ctx, &firsts, flushAddVariantBusinessClicks, pq.Array(variants), pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt)); err != nil {
+		return err
+	}
+	type variantGain struct{ clicks, firsts int64 }
+	perVariant := map[string]*variantGain{}
+	for _, f := range firsts {
+		g := perVariant[f.Variant]
+		if g == nil {
+			g = &variantGain{}
+			perVariant[f.Variant] = g
+		}
+		g.clicks += f.Clicks
+		if f.First {
+			g.firsts++
+		}
+		if f.PrevHour == nil || !f.PrevHour.Equal(f.LastHour) {
+			hour(f.Variant, f.LastHour).clickedLast++
+			if f.PrevHour != nil {
+				hour(f.Variant, *f.PrevHour).clickedLast--
+			}
+		}
+	}
+	names := slices.Sorted(maps.Keys(perVariant))
+	vClicks, vFirsts := make([]int64, len(names)), make([]int64, len(names))
+	for i, v := range names {
+		vClicks[i], vFirsts[i] = perVariant[v].clicks, perVariant[v].firsts
+	}
+	if _, err := tx.ExecContext(ctx, flushAddVariantClicks, pq.Array(names), pq.Array(vClicks), pq.Array(vFirsts)); err != nil {
+		return err
+	}
+	hourKeys := slices.Collect(maps.Keys(perHour))
+	hVariants, hHours := make([]string, len(hourKeys)), make([]string, len(hourKeys))
+	hClicks, hLast := make([]int64, len(hourKeys)), make([]int64, len(hourKeys))
+	for i, k := range hourKeys {
+		hVariants[i], hHours[i] = k.variant, time.Unix(k.hour, 0).UTC().Format(time.RFC3339)
+		hClicks[i], hLast[i] = perHour[k].clicks, perHour[k].clickedLast
+	}
+	_, err := tx.ExecContext(ctx, flushAddVariantHourClicks, pq.Array(hVariants), pq.Array(hHours), pq.Array(hClicks), pq.Array(hLast))
+	return err
+}
+
+// flushWebhooks queues one link.clicked event per counted link for every
+// enabled endpoint. It is part of the flush's transaction, so an event
+// exists exactly when its counts were committed; a replayed batch adds
+// neither. The webhook-id is derived from the batch ID and the link, so
+// it is stable by construction.
+func flushWebhooks(ctx context.Context, tx *sqlx.Tx, b ClickBatch, perLink map[int64]*linkDelta, counted map[int64]bool) error {
+	var ids, clicks, previews []int64
+	for _, id := range slices.Sorted(maps.Keys(counted)) {
+		d := perLink[id]
+		if d.clicks == 0 && d.previews == 0 {
+			continue // only forwarded taps: the survivor's event carries them
+		}
+		ids, clicks, previews = append(ids, id), append(clicks, d.clicks), append(previews, d.previews)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, flushLinkClickedEvents, b.ID, pq.Array(ids), pq.Array(clicks), pq.Array(previews),
+		nullTime(b.From), nullTime(b.To))
+	return err
+}
+
+// PruneClickFlushes forgets batch IDs recorded before cutoff (a batch is
+// retried until it succeeds or is abandoned, so only ancient IDs can go),
+// and the listing moves no live cursor can need (see linkCursorStale).
 func (s *Store) PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM click_flushes WHERE flushed_at < $1`, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("store: prune click flushes: %w", classify(err))
 	}
 	n, _ := res.RowsAffected()
+	if _, err := s.db.ExecContext(ctx, pruneLinkCountMoves, strconv.FormatInt(2*cursorMaxAge.Milliseconds(), 10)); err != nil {
+		return n, fmt.Errorf("store: prune link count moves: %w", classify(err))
+	}
 	return n, nil
-}
-
-// NewBatchID returns a random (version 4) UUID for a ClickBatch.
-func NewBatchID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

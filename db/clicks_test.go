@@ -33,7 +33,7 @@ func counts(t *testing.T, s *db.Store, id int64) (clicks, previews, dailyClicks,
 	err := s.DB().QueryRow(`SELECT click_count, preview_count,
 			(SELECT COALESCE(SUM(clicks), 0) FROM link_clicks_daily WHERE link_id = $1),
 			(SELECT COALESCE(SUM(previews), 0) FROM link_clicks_daily WHERE link_id = $1)
-		FROM short_links WHERE id = $1`, id).Scan(&clicks, &previews, &dailyClicks, &dailyPreviews)
+		FROM link_counters WHERE link_id = $1`, id).Scan(&clicks, &previews, &dailyClicks, &dailyPreviews)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestFlushCountsAStaleMergedLinkOnItsSurvivor(t *testing.T) {
 		t.Errorf("survivor: %d clicks, %d previews (daily %d, %d); want 6, 1", c, p, dc, dp)
 	}
 	var forwarded int64
-	if err := s.DB().Get(&forwarded, `SELECT forwarded_clicks FROM short_links WHERE id = $1`, merged); err != nil {
+	if err := s.DB().Get(&forwarded, `SELECT forwarded_clicks FROM link_counters WHERE link_id = $1`, merged); err != nil {
 		t.Fatal(err)
 	}
 	if forwarded != 2 {

@@ -17,11 +17,18 @@ type Cursor struct {
 	Before bool // a page ending just before the row, rather than starting after it
 	Key    string
 	ID     string
+	// Snapshot is set in the orders by a count that changes while a client
+	// walks (clicks): the database snapshot the page was read in and when
+	// (see linkCursorStale). Empty in the orders whose key never changes.
+	Snapshot string
 }
 
 // cursorVersion prefixes every encoded cursor so a future format can tell
-// old ones apart.
-const cursorVersion = "1"
+// old ones apart: "1" has no snapshot, "2" has one before the key.
+const (
+	cursorVersion         = "1"
+	cursorVersionSnapshot = "2"
+)
 
 // String encodes the cursor as an opaque URL-safe token.
 func (c Cursor) String() string {
@@ -30,8 +37,11 @@ func (c Cursor) String() string {
 		dir = "b"
 	}
 	// The key goes last: it is the one part that may contain the separator.
-	raw := strings.Join([]string{cursorVersion, c.Order, dir, c.ID, c.Key}, "|")
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	parts := []string{cursorVersion, c.Order, dir, c.ID, c.Key}
+	if c.Snapshot != "" {
+		parts = []string{cursorVersionSnapshot, c.Order, dir, c.ID, c.Snapshot, c.Key}
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "|")))
 }
 
 // ParseCursor decodes a token made by Cursor.String. It checks the shape
@@ -42,10 +52,18 @@ func ParseCursor(token string) (Cursor, error) {
 		return Cursor{}, fmt.Errorf("cursor: not a cursor token: %w", ErrInvalidInput)
 	}
 	parts := strings.SplitN(string(raw), "|", 5)
+	var snapshot string
+	if len(parts) == 5 && parts[0] == cursorVersionSnapshot {
+		snapshot, parts[4], _ = strings.Cut(parts[4], "|")
+		if snapshot == "" || parts[4] == "" {
+			return Cursor{}, fmt.Errorf("cursor: not a cursor token: %w", ErrInvalidInput)
+		}
+		parts[0] = cursorVersion
+	}
 	if len(parts) != 5 || parts[0] != cursorVersion || (parts[2] != "a" && parts[2] != "b") {
 		return Cursor{}, fmt.Errorf("cursor: not a cursor token: %w", ErrInvalidInput)
 	}
-	return Cursor{Order: parts[1], Before: parts[2] == "b", ID: parts[3], Key: parts[4]}, nil
+	return Cursor{Order: parts[1], Before: parts[2] == "b", ID: parts[3], Key: parts[4], Snapshot: snapshot}, nil
 }
 
 // keysetPage turns rows read with LIMIT limit+1 after (or, for a Before
@@ -54,6 +72,7 @@ func ParseCursor(token string) (Cursor, error) {
 // cursor listing pages through it, so they all behave alike at the ends.
 func keysetPage[T any](rows []T, limit int, cur *Cursor, mark func(row T, before bool) Cursor) (page []T, prev, next *Cursor) {
 	before := cur != nil && cur.Before
+
 	more := len(rows) > limit
 	page = rows[:min(len(rows), limit)]
 	if before {

@@ -226,90 +226,34 @@ type IndexState struct {
 
 // UniqueIndexState reads from the catalog whether the one-active-link index
 // exists and is valid: the guarantee itself, never a cached answer.
+// Get-or-create's cached view of the index follows the answer.
 func (s *Store) UniqueIndexState(ctx context.Context) (IndexState, error) {
-	var st IndexState
-	err := s.db.GetContext(ctx, &st, `SELECT count(*) > 0 AS present, COALESCE(bool_and(i.indisvalid), false) AS valid
-		FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
-		WHERE c.relname = $1 AND c.relnamespace = to_regnamespace(current_schema())`, UniqueIndexName)
-	if err != nil {
-		return IndexState{}, fmt.Errorf("store: unique index state: %w", classify(err))
+	st, err := indexStateIn(ctx, s.db)
+	if err == nil {
+		s.setGuarantee(ctx, st.Present && st.Valid)
 	}
-	return st, nil
+	return st, err
 }
 
-// HealDuplicates applies the heal rule of migration 00004 (keep the oldest
-// active link of each (destination, link type), deactivate the others) and
-// records in each deactivated duplicate the link it was merged into, so its
-// slug keeps redirecting there. Links already superseded by a deactivated
-// duplicate are re-pointed to the survivor, so forwarding stays one hop.
-// It then recreates the unique index if it is missing. It returns the slugs
-// it deactivated; with the unique index in place there are none.
-func (s *Store) HealDuplicates(ctx context.Context) ([]string, error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
+// auditHeal writes a finished heal's audit rows inside the transaction
+// that records its end: one per link the run merged (heal_merges), naming
+// the link it now forwards to, and one for the run. A resumed run's rows
+// are written once, when it ends.
+func (s *Store) auditHeal(ctx context.Context, tx *sqlx.Tx, run HealRun) error {
+	var merged []HealMerge
+	err := tx.SelectContext(ctx, &merged, `SELECT slug, survivor_slug, merged_at
+		FROM heal_merges WHERE run_id = $1 ORDER BY slug`, run.ID)
 	if err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	defer tx.Rollback()
-	// As in 00004: block writers between reading the groups and changing
-	// them, so no duplicate created meanwhile escapes (readers proceed).
-	if _, err := tx.ExecContext(ctx, `LOCK TABLE short_links IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	var slugs []string
-	err = tx.SelectContext(ctx, &slugs, `WITH ranked AS (
-			SELECT id, first_value(id) OVER w AS survivor, row_number() OVER w AS rank
-			FROM short_links
-			WHERE is_active
-			WINDOW w AS (PARTITION BY destination_hash, destination_url, link_type ORDER BY created_at, id)
-		), losers AS (
-			UPDATE short_links l
-			SET is_active = false, superseded_by = r.survivor, updated_at = clock_timestamp()
-			FROM ranked r
-			WHERE l.id = r.id AND r.rank > 1
-			RETURNING l.id, l.slug, r.survivor
-		), repointed AS (
-			UPDATE short_links d SET superseded_by = losers.survivor
-			FROM losers WHERE d.superseded_by = losers.id
-		)
-		SELECT slug FROM losers ORDER BY slug`)
-	if err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	if err := s.auditHeal(ctx, tx, slugs); err != nil {
-		return nil, err
-	}
-	// Healing restores the guarantee too: without the index every create
-	// fails (its ON CONFLICT names it). Still under the lock, so nothing
-	// new slips in between; a no-op when the index is in place.
-	if _, err := tx.ExecContext(ctx, createUniqueIndex); err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: restore %s: %w", UniqueIndexName, classify(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: heal duplicates: %w", classify(err))
-	}
-	return slugs, nil
-}
-
-// auditHeal writes the heal's audit rows inside its transaction: one for
-// the run, and one per link it merged, naming the link it now forwards to.
-func (s *Store) auditHeal(ctx context.Context, tx *sqlx.Tx, slugs []string) error {
-	var merged []struct {
-		Slug     string `db:"slug"`
-		Survivor string `db:"survivor"`
-	}
-	if len(slugs) > 0 {
-		err := tx.SelectContext(ctx, &merged, `SELECT l.slug, s.slug AS survivor
-			FROM short_links l JOIN short_links s ON s.id = l.superseded_by
-			WHERE l.slug = ANY($1)`, pq.Array(slugs))
-		if err != nil {
-			return fmt.Errorf("store: heal duplicates: %w", classify(err))
-		}
+		return fmt.Errorf("store: heal: audit: %w", classify(err))
 	}
 	for _, m := range merged {
 		if err := s.audit(ctx, tx, AuditLinkMerged, "link", m.Slug,
-			map[string]any{"is_active": true}, map[string]any{"is_active": false, "superseded_by": m.Survivor}); err != nil {
+			map[string]any{"is_active": true}, map[string]any{"is_active": false, "superseded_by": m.SurvivorSlug}); err != nil {
 			return err
 		}
 	}
-	return s.audit(ctx, tx, AuditHealRun, "heal", "", nil, map[string]any{"deactivated": len(slugs)})
+	return s.audit(ctx, tx, AuditHealRun, "heal", strconv.FormatInt(run.ID, 10), nil, map[string]any{
+		"source": run.Source, "state": run.State, "groups": run.GroupsDone, "links_merged": run.LinksMerged,
+		"deactivated": len(merged),
+	})
 }

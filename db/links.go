@@ -5,19 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // LinkTypeSitePreview is the link type of the link a campaign message
 // embeds: it points at the business's site.
 const LinkTypeSitePreview = "site_preview"
 
-// UniqueIndexName is the partial unique index (migration 00004) that
+// UniqueIndexName is the partial unique index (migration 00012) that
 // enforces one active link per (destination, link type).
 const UniqueIndexName = "short_links_one_active_idx"
 
-// createUniqueIndex restores UniqueIndexName exactly as migration 00004
-// creates it, when someone dropped it; HealDuplicates runs it after healing.
-const createUniqueIndex = `CREATE UNIQUE INDEX IF NOT EXISTS ` + UniqueIndexName + `
+// createUniqueIndex builds UniqueIndexName exactly as migration 00012 does;
+// Heal runs it last.
+const createUniqueIndex = `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ` + UniqueIndexName + `
 	ON short_links (destination_hash, link_type) WHERE is_active`
 
 // Link is one row of short_links.
@@ -54,13 +56,27 @@ type LinkRequest struct {
 	SiteID         *string
 }
 
-const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text,
-	is_active, click_count, preview_count, created_at, updated_at, created_by`
+// linkColumns are a Link's columns read from short_links (unaliased). The
+// counts live in link_counters (migration 00015), a narrow row the click
+// flush updates without touching short_links; a link just inserted has
+// none yet in its own statement, hence COALESCE.
+const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text, is_active,
+	COALESCE((SELECT lc.click_count FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS click_count,
+	COALESCE((SELECT lc.preview_count FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS preview_count,
+	created_at, updated_at, created_by`
+
+// countedLinks joins every link to its counters, for reads that sort or
+// export by them; countedLinkColumns are a Link's columns from it.
+const (
+	countedLinks       = `link_counters lc JOIN short_links ON short_links.id = lc.link_id`
+	countedLinkColumns = `short_links.id, slug, destination_url, link_type, business_id::text, site_id::text,
+	is_active, lc.click_count, lc.preview_count, created_at, updated_at, created_by`
+)
 
 // supersededColumns completes linkColumns for one-link reads of
 // short_links (unaliased): the survivor's slug rather than its id.
 const supersededColumns = `, (SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by_slug,
-	forwarded_clicks`
+	COALESCE((SELECT lc.forwarded_clicks FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS forwarded_clicks`
 
 // Bounds on the retry loops of GetOrCreateLink. Each retry needs a rare
 // event (a winner deactivated between two statements, a random slug
@@ -74,7 +90,8 @@ const (
 // creating it when there is none. It never checks-then-acts: the insert
 // itself is conflict-safe, so however many callers race, the database keeps
 // exactly one active row and every caller gets it. created is true for the
-// single caller whose insert won.
+// single caller whose insert won. While the unique index is missing or
+// invalid it keeps the same promise another way (links_degraded.go).
 func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, bool, error) {
 	for range maxRaceAttempts {
 		// Fast path, and after a lost race the winner's row: each SELECT is
@@ -87,12 +104,26 @@ func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, boo
 		if !errors.Is(err, ErrNotFound) {
 			return Link{}, false, err
 		}
-		link, err = s.insertLink(ctx, req)
+		inForce, err := s.guaranteeInForce(ctx)
+		if err != nil {
+			return Link{}, false, err
+		}
+		if inForce {
+			link, err = s.insertLink(ctx, req)
+		} else {
+			link, err = s.insertLinkLocked(ctx, req)
+		}
 		if err == nil {
 			s.linksCreated.Add(1)
 			return link, true, nil
 		}
-		if !errors.Is(err, errLostRace) {
+		switch {
+		case errors.Is(err, errNoArbiter):
+			// The index went away since we last looked: take the locked
+			// path from now on (and right away, for this request).
+			s.guaranteeLost(ctx)
+			continue
+		case !errors.Is(err, errLostRace):
 			return Link{}, false, err
 		}
 		s.conflictsResolved.Add(1)
@@ -106,12 +137,20 @@ func (s *Store) GetOrCreateLink(ctx context.Context, req LinkRequest) (Link, boo
 var errLostRace = errors.New("lost insert race")
 
 // activeLink finds the active link for a destination. The hash narrows the
-// search through the unique index; the URL comparison makes it exact.
+// search through the unique index; the URL comparison makes it exact. With
+// duplicates left from before the guarantee it returns the oldest, the one
+// a heal keeps.
 func (s *Store) activeLink(ctx context.Context, url, linkType string) (Link, error) {
+	return activeLinkIn(ctx, s.db, url, linkType)
+}
+
+func activeLinkIn(ctx context.Context, q queryer, url, linkType string) (Link, error) {
 	var l Link
-	err := s.db.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links
+	err := q.GetContext(ctx, &l, `SELECT `+linkColumns+` FROM short_links
 		WHERE destination_hash = short_links_url_hash($1) AND destination_url = $1
-		  AND link_type = $2 AND is_active`, url, linkType)
+		  AND link_type = $2 AND is_active
+		ORDER BY created_at, id
+		LIMIT 1`, url, linkType)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: find active link: %w", classify(err))
 	}
@@ -132,6 +171,8 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 		case isUniqueViolation(err, "short_links_slug_key"):
 			s.log.DebugContext(ctx, "store: slug collided; retrying with another", "slug", slug)
 			continue
+		case isNoArbiter(err):
+			return Link{}, errNoArbiter
 		case referenceError(err) != nil:
 			return Link{}, fmt.Errorf("store: insert link: %w", referenceError(err))
 		case err != nil:
@@ -199,15 +240,34 @@ func (s *Store) Activate(ctx context.Context, slug string) (Link, error) {
 }
 
 func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, error) {
+	if active {
+		// Under the destination's lock whether or not the index is in
+		// force: activations are rare, and no 42P10 would tell a stale
+		// "in force" apart from a dropped index here.
+		return s.activateLocked(ctx, slug)
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
 	}
 	defer tx.Rollback()
+	l, err := s.setActiveIn(ctx, tx, slug, active)
+	if err != nil {
+		return Link{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
+	return l, nil
+}
+
+// setActiveIn changes the link's state in tx and records the change in
+// the audit trail, in the same transaction.
+func (s *Store) setActiveIn(ctx context.Context, tx *sqlx.Tx, slug string, active bool) (Link, error) {
 	var before linkState
 	// The row is locked first so the audit row's "before" is the state
 	// this change replaced.
-	err = tx.GetContext(ctx, &before, `SELECT is_active,
+	err := tx.GetContext(ctx, &before, `SELECT is_active,
 			(SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by
 		FROM short_links WHERE slug = $1 FOR UPDATE`, slug)
 	if err != nil {
@@ -237,9 +297,6 @@ func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, 
 		if err := s.audit(ctx, tx, action, "link", slug, before, after); err != nil {
 			return Link{}, err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
 	}
 	return l, nil
 }

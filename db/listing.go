@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // LinkSort is an order of the link listings; its name is what page URLs
@@ -25,34 +27,60 @@ const (
 	SortFewestClicks LinkSort = "fewest_clicks"
 )
 
-// LinkSorts lists every order, the default first.
-var LinkSorts = []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks}
+// LinkSorts lists every order, the default first (a new slice each call).
+func LinkSorts() []LinkSort {
+	return []LinkSort{SortNewest, SortOldest, SortMostClicks, SortFewestClicks}
+}
 
 // Valid reports whether s names an order.
-func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts, s) }
+func (s LinkSort) Valid() bool { return slices.Contains(LinkSorts(), s) }
 
 // column is the sort key; id breaks ties.
 func (s LinkSort) column() string {
-	if s == SortMostClicks || s == SortFewestClicks {
+	if s.byClicks() {
 		return "click_count"
 	}
 	return "created_at"
+}
+
+// byClicks reports whether the order is by a count that taps change.
+func (s LinkSort) byClicks() bool { return s == SortMostClicks || s == SortFewestClicks }
+
+// keyColumns are the sort key and the id as the page's inner query names
+// them: the clicks orders walk link_counters' index (link_counters_clicks_idx).
+func (s LinkSort) keyColumns() (key, id string) {
+	if s.byClicks() {
+		return "lc.click_count", "lc.link_id"
+	}
+	return "created_at", "id"
 }
 
 func (s LinkSort) descending() bool { return s == SortNewest || s == SortMostClicks || s == "" }
 
 // ListFilter selects and orders links for listings. Zero values mean "all".
 type ListFilter struct {
-	Query    string // substring of slug or destination
-	LinkType string
-	Active   *bool
-	Sort     LinkSort // default SortNewest
-	Limit    int      // clamped to 1..500, default 50
-	Cursor   *Cursor  // nil: the first page
+	// Query is the search text as typed (see search.go): a slug prefix, or
+	// a fragment of the destination, business name or city, ignoring case,
+	// accents and punctuation.
+	Query string
+	// URL is Query as a destination, normalised as creates normalise it,
+	// when Query is a full URL; Domain is the host Query names (lowercase
+	// ASCII) when it is a domain. The caller sets them: it owns the URL
+	// policy. Links with that URL, or on that domain, are listed first.
+	URL, Domain string
+	LinkType    string
+	Active      *bool
+	Sort        LinkSort // default SortNewest
+	Limit       int      // clamped to 1..500, default 50
+	Cursor      *Cursor  // nil: the first page
 	// Offset skips rows before the page when there is no Cursor: only for
 	// the Shlink-compatible API, whose clients ask for page numbers. Its
 	// cost grows with the offset; every other listing pages by Cursor.
 	Offset int
+
+	mode    searchMode // set by resolveSearch
+	hostKey string     // the reversed host of searchDomain and searchHostText
+	norm    string     // the normalised search text of searchText and searchHostText
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.
@@ -71,17 +99,33 @@ type LinkPage struct {
 
 // ListLinks returns one page of the links matching f, in f's order. It
 // reads at most Limit+1 rows of an index walk (plus those the filter skips),
-// however deep the page.
+// however deep the page. In the orders by clicks, which taps change while a
+// client walks, the page is read in one snapshot that its cursors carry,
+// and a cursor that a flush may have made skip or repeat a link is refused
+// with ErrCursorStale (see linkCursorStale).
 func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	f.Sort = cmp.Or(f.Sort, SortNewest)
 	if !f.Sort.Valid() {
 		return LinkPage{}, fmt.Errorf("store: list links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
+	if !f.Sort.byClicks() {
+		return s.listLinks(ctx, s.db, f)
+	}
+	return s.listLinksByClicks(ctx, f)
+}
+
+// listLinks reads one page of the listing with q (the page's transaction
+// in the clicks orders; search resolution and match counting use the pool).
+func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilter) (LinkPage, error) {
 	limit := clamp(f.Limit, 1, 500, 50)
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return LinkPage{}, err
+	}
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
+	key, id := f.Sort.keyColumns()
 	if f.Cursor != nil {
-		key, id, err := f.Sort.parseCursor(*f.Cursor)
+		k, i, err := f.Sort.parseCursor(*f.Cursor)
 		if err != nil {
 			return LinkPage{}, err
 		}
@@ -90,26 +134,45 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 		if f.Sort.descending() != before {
 			cmp = "<"
 		}
-		args = append(args, key, id)
-		where = andWhere(where, fmt.Sprintf("(%s, id) %s ($%d, $%d)", f.Sort.column(), cmp, len(args)-1, len(args)))
+		args = append(args, k, i)
+		where = andWhere(where, fmt.Sprintf("(%s, %s) %s ($%d, $%d)", key, id, cmp, len(args)-1, len(args)))
 	}
 	offset := ""
 	if f.Cursor == nil && f.Offset > 0 {
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
+	// The page is cut first (an index walk with LIMIT: short_links' own
+	// index by time, link_counters' by clicks) and only its rows are joined
+	// to businesses. A search with few matches instead reads them all and
+	// sorts them (a materialized CTE, planned without the page's LIMIT;
+	// sortsAllMatches).
+	columns, source := linkColumns, "short_links"
+	if f.Sort.byClicks() {
+		columns, source = countedLinkColumns, countedLinks
+	}
+	with, from := "", source+" "+where
+	if f.textSearch() {
+		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM `+source+` `+where, args, sortLinkMatchesUpTo)
+		if err != nil {
+			return LinkPage{}, err
+		}
+		if sortAll {
+			with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
+			from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
+		}
+	}
 	args = append(args, limit+1)
-	// The page is cut first (an index walk with LIMIT) and only its rows are
-	// joined to businesses.
-	q := fmt.Sprintf(`SELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
+	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at, p.created_by,
 			b.name AS business_name
 		FROM (
-			SELECT %s FROM short_links %s ORDER BY %s LIMIT $%d%s
+			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, linkColumns, where, f.Sort.order("", before), len(args), offset, f.Sort.order("p.", before))
+		ORDER BY %s`, with, columns, from, f.Sort.order(key, id, before), len(args), offset,
+		f.Sort.order("p."+f.Sort.column(), "p.id", before))
 	var rows []ListedLink
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
 	}
 	var page LinkPage
@@ -118,6 +181,11 @@ func (s *Store) ListLinks(ctx context.Context, f ListFilter) (LinkPage, error) {
 	})
 	return page, nil
 }
+
+// matchedLinkColumns are a Link's columns read back from the matches CTE,
+// which selected linkColumns or countedLinkColumns.
+const matchedLinkColumns = `id, slug, destination_url, link_type, business_id, site_id, is_active,
+	click_count, preview_count, created_at, updated_at, created_by`
 
 // cursor marks l in this order; before marks a page ending just before it.
 func (s LinkSort) cursor(l Link, before bool) Cursor {
@@ -149,6 +217,9 @@ func (s LinkSort) parseCursor(c Cursor) (any, int64, error) {
 // CountLinks counts the links matching f exactly up to exactCountLimit and
 // estimates past it, so a total costs at most that many rows read.
 func (s *Store) CountLinks(ctx context.Context, f ListFilter) (Count, error) {
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return Count{}, err
+	}
 	where, args := f.where()
 	return s.boundedCount(ctx, `SELECT 1 FROM short_links `+where, args)
 }
@@ -209,6 +280,9 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	if !f.Sort.Valid() {
 		return fmt.Errorf("store: export links: sort %q: %w", f.Sort, ErrInvalidInput)
 	}
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return err
+	}
 	// One read-only transaction whose statement may run for exportTimeout:
 	// the pool's serving timeout would cut a large export (or a slow
 	// client, since the timer runs while rows wait to be sent) short.
@@ -229,9 +303,11 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 	// subquery, not a join: rows then stream in index order with no sort of
 	// the whole table. Scanned by position, not by reflection: an export
 	// is millions of rows.
-	rows, err := tx.QueryContext(ctx, `SELECT id, slug, destination_url, link_type, is_active, click_count, preview_count, created_at,
+	key, id := f.Sort.keyColumns()
+	rows, err := tx.QueryContext(ctx, `SELECT short_links.id, slug, destination_url, link_type, is_active,
+			lc.click_count, lc.preview_count, created_at,
 			(SELECT name FROM businesses b WHERE b.id = short_links.business_id) AS business_name
-		FROM short_links `+where+` ORDER BY `+f.Sort.order("", false), args...)
+		FROM `+countedLinks+` `+where+` ORDER BY `+f.Sort.order(key, id, false), args...)
 	if err != nil {
 		return fmt.Errorf("store: export links: %w", classify(err))
 	}
@@ -255,26 +331,21 @@ func (s *Store) EachLink(ctx context.Context, f ListFilter, fn func(ListedLink) 
 // exportTimeout bounds one export's query; see EachLink.
 const exportTimeout = 10 * time.Minute
 
-// order is the ORDER BY list, its columns qualified by prefix; id breaks
+// order is the ORDER BY list of the sort key and id columns; id breaks
 // ties so pages never overlap. reverse walks the order backwards (a
 // previous page).
-func (s LinkSort) order(prefix string, reverse bool) string {
+func (s LinkSort) order(key, id string, reverse bool) string {
 	dir := " ASC"
 	if s.descending() != reverse {
 		dir = " DESC"
 	}
-	return prefix + s.column() + dir + ", " + prefix + "id" + dir
+	return key + dir + ", " + id + dir
 }
 
 // where builds the WHERE clause; every user value travels as a parameter.
+// The search's condition comes from its mode (resolveSearch, search.go).
 func (f ListFilter) where() (string, []any) {
-	var where string
-	var args []any
-	if q := strings.TrimSpace(f.Query); q != "" {
-		// ILIKE '%…%' is served by the trigram index short_links_search_idx.
-		args = append(args, "%"+escapeLike(q)+"%")
-		where = andWhere(where, fmt.Sprintf("(slug ILIKE $%d OR destination_url ILIKE $%d)", len(args), len(args)))
-	}
+	where, args := f.searchWhere("", nil)
 	if f.LinkType != "" {
 		args = append(args, f.LinkType)
 		where = andWhere(where, fmt.Sprintf("link_type = $%d", len(args)))

@@ -21,33 +21,91 @@ type VariantResult struct {
 
 // CampaignResults returns the results per variant of the sends whose
 // sent_at is in [since, until) (nil: unbounded); variants without sends
-// are absent. Without bounds it reads the running totals that the send and
-// flush statements keep (campaign_variant_totals: one row per variant,
-// whatever the number of sends); with bounds it aggregates the window's
-// sends through campaign_sends_sent_at_idx, each carrying its own
-// attributed clicks, so no click is ever scanned.
+// are absent. No read grows with the number of taps, and none with the
+// number of sends in the window when the window ends now:
+//   - no bounds: the running totals (campaign_variant_totals), one row per
+//     variant;
+//   - a window ending now (until nil or in the future: "the last 24 h, 7 d,
+//     30 d, 90 d"): the hour rollup (campaign_variant_hours) for the whole
+//     UTC hours after since's hour, plus since's own hour from since on
+//     read from its sends (at most an hour of them). Businesses sent to
+//     (that clicked) are counted in the hour of their latest send (latest
+//     tapped send) of the variant: a business had one in the window exactly
+//     when its latest is in it, so the hours add up without counting a
+//     business twice; for since's own hour, one index range over
+//     campaign_variant_businesses' last_sent_at (last_clicked_at). Exact to
+//     the microsecond: no rounding.
+//   - a window ending in the past: the window's sends, each carrying its
+//     attributed clicks (the "last send" columns cannot answer it).
 func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
 	var rows []VariantResult
 	var err error
-	if since == nil && until == nil {
-		err = s.db.SelectContext(ctx, &rows, `SELECT variant, sends, businesses_sent, businesses_clicked,
-				clicks, segments, cost_micros
-			FROM campaign_variant_totals ORDER BY variant`)
-	} else {
-		// Grouped by (variant, business) first, with hashing, rather than
-		// COUNT(DISTINCT), which sorts every send of the window.
-		err = s.db.SelectContext(ctx, &rows, `SELECT variant, SUM(sends) AS sends,
-				COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
-				SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-			FROM (SELECT variant, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
-			             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-			      FROM campaign_sends
-			      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
-			      GROUP BY variant, business_id) per_business
-			GROUP BY variant ORDER BY variant`, since, until)
+	switch {
+	case since == nil && until == nil:
+		err = s.db.SelectContext(ctx, &rows, resultsAllTime)
+	case since != nil && (until == nil || until.After(time.Now())):
+		err = s.db.SelectContext(ctx, &rows, resultsSinceFromRollups, *since)
+	default:
+		err = s.db.SelectContext(ctx, &rows, resultsFromSends, since, until)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: campaign results: %w", classify(err))
 	}
 	return rows, nil
 }
+
+// resultsAllTime reads the running totals the send and flush statements
+// keep: one row per variant, whatever the number of sends.
+const resultsAllTime = `SELECT variant, sends, businesses_sent, businesses_clicked, clicks, segments, cost_micros
+	FROM campaign_variant_totals WHERE sends > 0 ORDER BY variant`
+
+// resultsSinceFromRollups is a window from $1 to now: whole hours from the
+// rollup (businesses by the hour of their latest send, and latest tapped
+// send), the rest of $1's own UTC hour from its sends
+// (campaign_sends_sent_at_idx) and the last-send indexes.
+const resultsSinceFromRollups = `WITH bounds AS (
+		SELECT date_trunc('hour', $1::timestamptz, 'UTC') AS first_hour,
+		       date_trunc('hour', $1::timestamptz, 'UTC') + interval '1 hour' AS next_hour
+	), hours AS (
+		SELECT v.variant, SUM(v.sends) AS sends, SUM(v.segments) AS segments,
+		       SUM(v.cost_micros) AS cost_micros, SUM(v.clicks) AS clicks,
+		       SUM(v.businesses_sent_last) AS businesses_sent, SUM(v.businesses_clicked_last) AS businesses_clicked
+		FROM campaign_variant_hours v, bounds b
+		WHERE v.hour > b.first_hour
+		GROUP BY v.variant
+	), first_hour AS (
+		SELECT c.variant, COUNT(*) AS sends, SUM(c.segments) AS segments,
+		       SUM(c.cost_micros) AS cost_micros, SUM(c.clicks) AS clicks,
+		       (SELECT COUNT(*) FROM campaign_variant_businesses vb
+		        WHERE vb.variant = c.variant AND vb.last_sent_at >= $1
+		          AND vb.last_sent_at < b.next_hour) AS businesses_sent,
+		       (SELECT COUNT(*) FROM campaign_variant_businesses vb
+		        WHERE vb.variant = c.variant AND vb.last_clicked_at >= $1
+		          AND vb.last_clicked_at < b.next_hour) AS businesses_clicked
+		FROM campaign_sends c, bounds b
+		WHERE c.sent_at >= $1 AND c.sent_at < b.next_hour
+		GROUP BY c.variant, b.next_hour
+	), sums AS (
+		SELECT variant, SUM(sends)::bigint AS sends, SUM(segments)::bigint AS segments,
+		       SUM(cost_micros)::bigint AS cost_micros, SUM(clicks)::bigint AS clicks,
+		       SUM(businesses_sent)::bigint AS businesses_sent, SUM(businesses_clicked)::bigint AS businesses_clicked
+		FROM (SELECT * FROM hours UNION ALL SELECT * FROM first_hour) u
+		GROUP BY variant
+	)
+	SELECT s.variant, s.sends, s.businesses_sent, s.businesses_clicked, s.clicks, s.segments, s.cost_micros
+	FROM sums s
+	WHERE s.sends > 0
+	ORDER BY s.variant`
+
+// resultsFromSends aggregates the window's sends. Grouped by (variant,
+// business) first, with hashing, rather than COUNT(DISTINCT), which sorts
+// every send of the window.
+const resultsFromSends = `SELECT variant, SUM(sends) AS sends,
+		COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
+		SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+	FROM (SELECT variant, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
+	             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+	      FROM campaign_sends
+	      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
+	      GROUP BY variant, business_id) per_business
+	GROUP BY variant ORDER BY variant`

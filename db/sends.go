@@ -81,26 +81,56 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	}
 	defer tx.Rollback()
 	var rows []Send
-	// campaign_variant_businesses' ON CONFLICT DO NOTHING returns a row
-	// only for the first send of the variant to the business, which is
-	// how businesses_sent counts each business once. The totals row is
-	// upserted last (lock order: key, send, variant business, variant).
+	// campaign_variant_businesses' row is inserted by the first send of
+	// the variant to the business (which is how businesses_sent counts each
+	// business once) and has its last_sent_at moved by the others. The
+	// totals row is upserted next and the day's rollup last (lock order:
+	// key, send, variant business, variant, variant hour, as the flush).
 	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
 				encoding, segments, cost_micros, currency, created_by)
 			SELECT $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15 FROM claimed
 			RETURNING `+sendColumns+`
-		), first_to_business AS (
-			INSERT INTO campaign_variant_businesses (variant, business_id)
-			SELECT variant, business_id::uuid FROM send
-			ON CONFLICT (variant, business_id) DO NOTHING
-			RETURNING variant
+		), to_business AS (
+			-- (xmax = 0) is true for a row inserted, not updated: the
+			-- first send of the variant to the business.
+			-- prev_sent_at reads back the latest send before this one.
+			INSERT INTO campaign_variant_businesses AS vb (variant, business_id, last_sent_at)
+			SELECT variant, business_id::uuid, sent_at FROM send
+			ON CONFLICT (variant, business_id) DO UPDATE
+			SET prev_sent_at = vb.last_sent_at, last_sent_at = GREATEST(vb.last_sent_at, EXCLUDED.last_sent_at)
+			RETURNING (xmax = 0) AS first, date_trunc('hour', last_sent_at, 'UTC') AS last_hour,
+			          CASE WHEN xmax <> 0 THEN date_trunc('hour', prev_sent_at, 'UTC') END AS prev_hour
 		), totals AS (
 			INSERT INTO campaign_variant_totals AS t (variant, sends, businesses_sent, segments, cost_micros)
-			SELECT variant, 1, (SELECT COUNT(*) FROM first_to_business), segments, cost_micros FROM send
+			SELECT variant, 1, (SELECT COUNT(*) FROM to_business WHERE first), segments, cost_micros FROM send
 			ON CONFLICT (variant) DO UPDATE
 			SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
 			    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
+			RETURNING variant
+		), hour AS (
+			-- The results windows' rollup (see CampaignResults): the send in
+			-- its hour, and the business moved to the hour of its latest
+			-- send when that changed. Reading totals makes this insert wait
+			-- for that upsert: the variant's totals row is locked before its
+			-- hour rows, and those in hour order.
+			INSERT INTO campaign_variant_hours AS d (variant, hour, sends, segments, cost_micros, businesses_sent_last)
+			SELECT variant, hour, SUM(sends), SUM(segments), SUM(cost_micros), SUM(moved)
+			FROM (SELECT variant, date_trunc('hour', sent_at, 'UTC') AS hour, 1 AS sends, segments, cost_micros, 0 AS moved
+			      FROM send
+			      UNION ALL
+			      SELECT s.variant, b.last_hour, 0, 0, 0, 1 FROM send s, to_business b
+			      WHERE b.prev_hour IS DISTINCT FROM b.last_hour
+			      UNION ALL
+			      SELECT s.variant, b.prev_hour, 0, 0, 0, -1 FROM send s, to_business b
+			      WHERE b.prev_hour IS NOT NULL AND b.prev_hour <> b.last_hour) u
+			WHERE EXISTS (SELECT 1 FROM totals)
+			GROUP BY variant, hour
+			ORDER BY variant, hour
+			ON CONFLICT (variant, hour) DO UPDATE
+			SET sends = d.sends + EXCLUDED.sends, segments = d.segments + EXCLUDED.segments,
+			    cost_micros = d.cost_micros + EXCLUDED.cost_micros,
+			    businesses_sent_last = d.businesses_sent_last + EXCLUDED.businesses_sent_last
 		), webhook AS (
 			-- send.recorded for every enabled endpoint: queued exactly when
 			-- the send is inserted (not on a repeated key). The msg id is
@@ -116,7 +146,7 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 			WHERE e.enabled
 		)
 		SELECT `+sendColumns+` FROM send`,
-		idem.Key, idem.RequestHash, NewBatchID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
+		idem.Key, idem.RequestHash, newRowID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
 		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded, createdBy(ctx))
 	if ref := referenceError(err); ref != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", ref)

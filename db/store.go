@@ -49,17 +49,30 @@ type Options struct {
 	// Log receives the store's own lines, written with the caller's
 	// context (so a request's lines carry its ID); nil discards them.
 	Log *slog.Logger
+	// FlushStatementTimeout bounds each statement of a click flush
+	// (FLUSH_STATEMENT_TIMEOUT), apart from the pool's serving timeout: a
+	// flush writes a batch of thousands of rows, which a timeout tuned
+	// for one-row requests would cut every time. Zero keeps the pool's.
+	FlushStatementTimeout time.Duration
+	// WalkSearches makes every listing search walk the listing's order,
+	// never read its matches whole and sort them (see sortsAllMatches);
+	// tests use it to run both plans.
+	WalkSearches bool
 }
 
 // Store is the repository shared by every handler.
 type Store struct {
-	db      *sqlx.DB
-	newSlug func() (string, error)
-	log     *slog.Logger
+	db           *sqlx.DB
+	newSlug      func() (string, error)
+	log          *slog.Logger
+	walkSearches bool // search.go
+	// flushTimeout is Options.FlushStatementTimeout.
+	flushTimeout time.Duration
 
 	linksCreated      atomic.Int64
 	conflictsResolved atomic.Int64
 	persisted         persistedCounters // counters.go
+	guarantee         guarantee         // links_degraded.go
 	redirectStmt      preparedStmt      // redirects.go
 }
 
@@ -91,7 +104,7 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: conn, newSlug: newSlug, log: log}
+	return &Store{db: conn, newSlug: newSlug, log: log, walkSearches: opts.WalkSearches, flushTimeout: opts.FlushStatementTimeout}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).

@@ -16,7 +16,7 @@ func trafficTotals(t *testing.T, s *db.Store) (got, summed db.TrafficTotals) {
 		t.Fatal(err)
 	}
 	if err := s.DB().Get(&summed, `SELECT COALESCE(SUM(click_count), 0) AS clicks,
-		COALESCE(SUM(preview_count), 0) AS previews FROM short_links`); err != nil {
+		COALESCE(SUM(preview_count), 0) AS previews FROM link_counters`); err != nil {
 		t.Fatal(err)
 	}
 	return got, summed

@@ -11,7 +11,7 @@ import (
 )
 
 // Webhook event types. link.created and link.deactivated are written by
-// triggers on short_links (migration 00009), link.clicked by FlushClicks,
+// triggers on short_links (migration 00009), link.clicked by FlushClicks (flushLinkClickedEvents),
 // send.recorded by whoever records a send, through EnqueueWebhook.
 const (
 	EventLinkClicked     = "link.clicked"
@@ -19,29 +19,6 @@ const (
 	EventLinkDeactivated = "link.deactivated"
 	EventSendRecorded    = "send.recorded"
 )
-
-// linkClickedEvents is the CTE body FlushClicks runs to queue one
-// link.clicked event per link of the batch for every enabled endpoint. It
-// reads the batch's own CTEs: batch (empty on a replay), delta, totals (the
-// links really updated) and flush_window. Because it is part of the
-// statement that adds the counts, an event exists exactly when its counts
-// were committed: a replayed batch adds neither. The webhook-id is derived
-// from the batch ID and the link, so it is also stable by construction.
-const linkClickedEvents = `
-	INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload)
-	SELECT e.id, 'msg_' || replace(b.batch_id::text, '-', '') || '_' || l.id, 'link.clicked',
-	       webhook_envelope('link.clicked', now(), jsonb_build_object(
-	           'slug', l.slug, 'destination_url', l.destination_url, 'link_type', l.link_type,
-	           'business_id', l.business_id, 'clicks', t.clicks, 'previews', t.previews,
-	           'from', webhook_time(w.from_at), 'to', webhook_time(w.to_at)))
-	FROM (SELECT link_id, SUM(clicks) AS clicks, SUM(previews) AS previews
-	      FROM delta GROUP BY link_id) t
-	JOIN totals ON totals.id = t.link_id
-	JOIN short_links l ON l.id = t.link_id
-	CROSS JOIN batch b
-	CROSS JOIN flush_window w
-	CROSS JOIN webhook_endpoints e
-	WHERE e.enabled`
 
 // nullTime is nil for the zero time, so SQL can pick a default.
 func nullTime(t time.Time) any {
@@ -59,8 +36,8 @@ func nullTime(t time.Time) any {
 // dots. With no endpoint configured it writes nothing.
 //
 // Inside one statement (no transaction of its own), queue the rows with a
-// data-modifying CTE that reads the inserted row, as linkClickedEvents
-// does; data-modifying CTEs always run, and an INSERT ... ON CONFLICT DO
+// data-modifying CTE that reads the inserted row, as RecordSend does;
+// data-modifying CTEs always run, and an INSERT ... ON CONFLICT DO
 // NOTHING that inserted nothing queues nothing:
 //
 //	WITH s AS (INSERT INTO sends (...) VALUES (...) ON CONFLICT DO NOTHING RETURNING id, ...),

@@ -149,8 +149,10 @@ func loseRace(t *testing.T, app *testApp, url string) {
 	}
 }
 
-// The dashboard answers from the last check, but reads the index live;
-// its "Check now" button runs a new check, whose result the page shows.
+// The dashboard answers from the last check, but reads the index live: a
+// dropped index turns the headline red at once. Its "Check now" button
+// runs a new check, whose result the page shows, and the "check started"
+// note goes once the check has finished.
 func TestHealthCheckButtonRunsACheck(t *testing.T) {
 	app := newTestApp(t)
 	app.checkDuplicates(t)
@@ -161,16 +163,17 @@ func TestHealthCheckButtonRunsACheck(t *testing.T) {
 	app.Store.DB().MustExec(`DROP INDEX short_links_one_active_idx`)
 	app.Store.DB().MustExec(`INSERT INTO short_links (slug, destination_url) VALUES ('dupaaa', 'https://x.example.com/'), ('dupbbb', 'https://x.example.com/')`)
 	_, doc = b.get("/admin/health")
-	if doc.Find(".status.bad").Length() != 0 || doc.Find("#unique-index .badge.bad").Length() != 1 {
-		t.Error("before a new check: want the last check's (green) figures and the index shown missing at once")
+	if doc.Find("#duplicate-status.bad").Length() != 1 || doc.Find("#unique-index .badge.bad").Length() != 1 || doc.Find("#duplicate-groups").Length() != 0 {
+		t.Error("before a new check: want a red headline and the index shown missing at once, and the last check's figures (no group)")
 	}
-	if resp := b.submit(doc, `form[action="/admin/health/check"]`); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/health?msg=check-started" {
+	resp := b.submit(doc, `form[action="/admin/health/check"]`)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/health?msg=check-started&requested=") {
 		t.Fatalf("check button: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		_, doc = b.get("/admin/health")
-		if doc.Find(".status.bad").Length() == 1 {
+		_, doc = b.get(resp.Header.Get("Location"))
+		if doc.Find("#duplicate-groups tbody tr").Length() == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -180,5 +183,8 @@ func TestHealthCheckButtonRunsACheck(t *testing.T) {
 	}
 	if checkedAt == "" || doc.Find("#checked-at").AttrOr("datetime", "") == "" {
 		t.Error("the dashboard does not say when the check ran")
+	}
+	if doc.Find("#check-started").Length() != 0 {
+		t.Error("the dashboard still says a check has started after it finished")
 	}
 }

@@ -107,7 +107,7 @@ func TestListLinksAPICursorWalkWhileInserting(t *testing.T) {
 			}
 		}
 	}()
-	for _, s := range db.LinkSorts {
+	for _, s := range db.LinkSorts() {
 		for _, filter := range []url.Values{{}, {"type": {"sms"}}, {"active": {"false"}}} {
 			q := maps.Clone(filter)
 			q.Set("sort", string(s))

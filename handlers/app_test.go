@@ -80,7 +80,7 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs, Log: log})
+	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs(), Log: log})
 	cfg := handlers.Config{
 		APITokens:     []string{testToken, "second-token"},
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},
@@ -246,9 +246,9 @@ func (a *testApp) link(t testing.TB, destination string) db.Link {
 // counts reads a link's click_count, preview_count and daily click total.
 func (a *testApp) counts(t *testing.T, slug string) (clicks, previews, daily int64) {
 	t.Helper()
-	err := a.Store.DB().QueryRow(`SELECT click_count, preview_count,
+	err := a.Store.DB().QueryRow(`SELECT c.click_count, c.preview_count,
 			(SELECT COALESCE(SUM(clicks), 0) FROM link_clicks_daily WHERE link_id = l.id)
-		FROM short_links l WHERE slug = $1`, slug).Scan(&clicks, &previews, &daily)
+		FROM short_links l JOIN link_counters c ON c.link_id = l.id WHERE slug = $1`, slug).Scan(&clicks, &previews, &daily)
 	if err != nil {
 		t.Fatal(err)
 	}

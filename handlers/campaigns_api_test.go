@@ -10,7 +10,7 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 )
 
 func previewBody(businessID, variant string) map[string]any {
@@ -29,14 +29,14 @@ func TestPreviewSMSConcurrentVariantsShareOneLink(t *testing.T) {
 		variant, slug, message string
 		shortURL               string
 	}
-	answers := make([]answer, 0, perVariant*len(messages.Variants))
+	answers := make([]answer, 0, perVariant*len(campaign.Variants()))
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
 		start = make(chan struct{})
 	)
 	for range perVariant {
-		for _, v := range messages.Variants {
+		for _, v := range campaign.Variants() {
 			wg.Go(func() {
 				<-start
 				status, body := app.api(t, "POST", "/api/v1/campaigns/preview-sms", previewBody(b.ID, v))
@@ -140,7 +140,7 @@ func TestPreviewSMSCostIsExact(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) {
 		c.BaseURL = "https://sl.example"
-		c.SMSTemplates = messages.Templates{"friendly": "{name}: {url}", "professional": "{name}: {url}", "urgent": "{name}: {url}"}
+		c.SMSTemplates = campaign.Templates{"friendly": "{name}: {url}", "professional": "{name}: {url}", "urgent": "{name}: {url}"}
 	})
 	b := app.addBusiness(t, strings.Repeat("a", 300), "", "https://long.example.com/") // 327 septets: 3 segments
 	req, _ := http.NewRequest("POST", app.URL+"/api/v1/campaigns/preview-sms", strings.NewReader(`{"business_id":"`+b.ID+`","variant":"friendly"}`))

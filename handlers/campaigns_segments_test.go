@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/shortlinks/shortlinks/handlers"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 )
 
 // Messages that land on and around the 160/70 boundaries, checked through
@@ -18,7 +18,7 @@ func TestPreviewSMSSegmentBoundaries(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) {
 		c.BaseURL = "https://sl.example"
-		c.SMSTemplates = messages.Templates{"friendly": "{name}: {url}", "professional": "{name}: {url}", "urgent": "{name}: {url}"}
+		c.SMSTemplates = campaign.Templates{"friendly": "{name}: {url}", "professional": "{name}: {url}", "urgent": "{name}: {url}"}
 	})
 	a := strings.Repeat
 	const emoji = "\U0001F600" // outside the BMP: 2 UTF-16 units

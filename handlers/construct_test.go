@@ -23,7 +23,7 @@ func TestBuildingHandlersStartsNoGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs})
+	store := db.New(conn, db.Options{ReservedSlugs: handlers.ReservedSlugs()})
 	if err := store.Ping(context.Background()); err != nil { // the pool is open and used
 		t.Fatal(err)
 	}

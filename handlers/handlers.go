@@ -20,6 +20,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -165,8 +166,9 @@ func (h *Handlers) routes(e *echo.Echo) {
 	g.POST("/health/check", ad.HealthCheckForm)
 	get(g, "/health/heal", ad.HealPage) // admin_heal.go
 	g.POST("/health/heal", ad.HealNow)
-	get(g, "/results", ad.ResultsPage)     // results_page.go
-	get(g, "/templates", ad.TemplatesPage) // admin_templates.go
+	g.POST("/health/dead-letters/:id/replay", ad.ReplayDeadLetter) // admin_click_health.go
+	get(g, "/results", ad.ResultsPage)                             // results_page.go
+	get(g, "/templates", ad.TemplatesPage)                         // admin_templates.go
 	g.POST("/templates/:variant", ad.SaveTemplate)
 	g.POST("/templates/:variant/count", ad.CountTemplate)
 	get(g, "/businesses/new", ad.NewBusinessPage) // admin_businesses.go
@@ -197,8 +199,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 // the store never generates them (cmd passes them in db.Options), and a
 // test checks the table above against them. favicon and robots are asked
 // for by browsers and crawlers; they must never become links (favicon.ico
-// is served; it could not be a slug anyway, having a dot).
-var ReservedSlugs = []string{
+// is served; it could not be a slug anyway, having a dot). A new slice each
+// call, so no caller can change the table.
+func ReservedSlugs() []string { return slices.Clone(reservedSlugs) }
+
+var reservedSlugs = []string{
 	"admin", "api", "static", "healthz", "readyz", "metrics", "login", "logout",
 	"favicon", "favicon.ico", "robots",
 	"rest", // the Shlink-compatible API (handlers/shlink)

@@ -62,31 +62,32 @@ var routeRules = map[route]access.Permission{
 	{get_, "/admin/set-password/:token"}:  access.Public, // the token is the credential
 	{post_, "/admin/set-password/:token"}: access.Public,
 
-	{get_, "/admin/campaigns"}:                      access.CampaignsRead,
-	{get_, "/admin/campaigns/:id"}:                  access.CampaignsRead,
-	{get_, "/admin/campaigns/:id/preview"}:          access.CampaignsRead,
-	{post_, "/admin/campaigns/:id/sends"}:           access.SendsRecord,
-	{get_, "/admin/results"}:                        access.ResultsRead,
-	{get_, "/admin/links"}:                          access.LinksRead,
-	{get_, "/admin/links.csv"}:                      access.LinksRead,
-	{get_, "/admin/links/:slug"}:                    access.LinksRead,
-	{get_, "/admin/links/:slug/deactivate"}:         access.LinksManage, // the confirmation page
-	{post_, "/admin/links/:slug/deactivate"}:        access.LinksManage,
-	{post_, "/admin/links/:slug/activate"}:          access.LinksManage,
-	{get_, "/admin/templates"}:                      access.TemplatesRead,
-	{post_, "/admin/templates/:variant"}:            access.TemplatesEdit,
-	{post_, "/admin/templates/:variant/count"}:      access.TemplatesEdit, // the editor's live counter
-	{get_, "/admin/businesses/new"}:                 access.BusinessesEdit,
-	{post_, "/admin/businesses"}:                    access.BusinessesEdit,
-	{get_, "/admin/businesses/:id/edit"}:            access.BusinessesEdit,
-	{post_, "/admin/businesses/:id"}:                access.BusinessesEdit,
-	{get_, "/admin/health"}:                         access.HealthRead,
-	{get_, "/admin/health/heal"}:                    access.HealthRun, // the confirmation page
-	{post_, "/admin/health/heal"}:                   access.HealthRun,
-	{post_, "/admin/health/check"}:                  access.HealthRun,
-	{get_, "/admin/webhooks"}:                       access.WebhooksRead,
-	{post_, "/admin/webhooks/deliveries/:id/retry"}: access.WebhooksManage,
-	{post_, "/admin/webhooks/endpoints/:id/retry"}:  access.WebhooksManage,
+	{get_, "/admin/campaigns"}:                       access.CampaignsRead,
+	{get_, "/admin/campaigns/:id"}:                   access.CampaignsRead,
+	{get_, "/admin/campaigns/:id/preview"}:           access.CampaignsRead,
+	{post_, "/admin/campaigns/:id/sends"}:            access.SendsRecord,
+	{get_, "/admin/results"}:                         access.ResultsRead,
+	{get_, "/admin/links"}:                           access.LinksRead,
+	{get_, "/admin/links.csv"}:                       access.LinksRead,
+	{get_, "/admin/links/:slug"}:                     access.LinksRead,
+	{get_, "/admin/links/:slug/deactivate"}:          access.LinksManage, // the confirmation page
+	{post_, "/admin/links/:slug/deactivate"}:         access.LinksManage,
+	{post_, "/admin/links/:slug/activate"}:           access.LinksManage,
+	{get_, "/admin/templates"}:                       access.TemplatesRead,
+	{post_, "/admin/templates/:variant"}:             access.TemplatesEdit,
+	{post_, "/admin/templates/:variant/count"}:       access.TemplatesEdit, // the editor's live counter
+	{get_, "/admin/businesses/new"}:                  access.BusinessesEdit,
+	{post_, "/admin/businesses"}:                     access.BusinessesEdit,
+	{get_, "/admin/businesses/:id/edit"}:             access.BusinessesEdit,
+	{post_, "/admin/businesses/:id"}:                 access.BusinessesEdit,
+	{get_, "/admin/health"}:                          access.HealthRead,
+	{get_, "/admin/health/heal"}:                     access.HealthRun, // the confirmation page
+	{post_, "/admin/health/heal"}:                    access.HealthRun,
+	{post_, "/admin/health/check"}:                   access.HealthRun,
+	{post_, "/admin/health/dead-letters/:id/replay"}: access.HealthRun, // admin only: writes a batch of clicks now
+	{get_, "/admin/webhooks"}:                        access.WebhooksRead,
+	{post_, "/admin/webhooks/deliveries/:id/retry"}:  access.WebhooksManage,
+	{post_, "/admin/webhooks/endpoints/:id/retry"}:   access.WebhooksManage,
 
 	{get_, "/admin/users"}:                        access.UsersManage,
 	{post_, "/admin/users"}:                       access.UsersManage,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // plantDuplicate makes the incident happen again: without the unique
@@ -20,6 +22,20 @@ func (a *testApp) plantDuplicate(t *testing.T, slug, destination string) {
 func (a *testApp) restoreIndex(t *testing.T) {
 	t.Helper()
 	a.Store.DB().MustExec(`CREATE UNIQUE INDEX IF NOT EXISTS short_links_one_active_idx ON short_links (destination_hash, link_type) WHERE is_active`)
+}
+
+// waitForHeal waits until the latest heal is done, as the API reports it.
+func (a *testApp) waitForHeal(t *testing.T) {
+	t.Helper()
+	var last any
+	if !pollUntil(20*time.Second, func() bool {
+		_, h := a.api(t, "GET", "/api/v1/health/duplicates", nil)
+		heal, _ := h["heal"].(map[string]any)
+		last = h["heal"]
+		return heal != nil && heal["state"] == "done" && heal["running"] == false
+	}) {
+		t.Fatalf("the heal did not finish: %v", last)
+	}
 }
 
 // linkState reads what a user sees of a link through the API.
@@ -59,16 +75,20 @@ func TestSupersededLinkRedirectsAndCountsOnSurvivor(t *testing.T) {
 		t.Fatal("the other instance's tap before the heal not flushed")
 	}
 
-	// Heal through the dashboard: a confirmation page, then the POST.
+	// Heal through the dashboard: a confirmation page (listing the groups
+	// of the last check), then the POST, which starts the heal in the
+	// background and comes back at once.
+	app.checkDuplicates(t)
 	b := app.signedIn(t)
 	_, confirm := b.get("/admin/health/heal")
 	if got := confirm.Find("#heal-groups").Text(); !strings.Contains(got, "WGKLs4") || !strings.Contains(got, survivor.Slug) {
 		t.Fatalf("confirmation page does not show the group: %q", got)
 	}
 	resp := b.submit(confirm, "#heal-form")
-	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "healed=1") {
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "msg=heal-started") {
 		t.Fatalf("heal: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	app.waitForHeal(t)
 	// The heal restored the database rule too, so links can be made again.
 	if status, _ := app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://after-heal.example.com/", "link_type": "campaign"}); status != http.StatusCreated {
 		t.Fatalf("creating a link after the heal: %d, want 201 (the unique index is back)", status)
@@ -107,8 +127,9 @@ func TestSupersededLinkRedirectsAndCountsOnSurvivor(t *testing.T) {
 	var got struct {
 		SurvivorClicks, SurvivorPreviews, DupClicks, DupForwarded int64
 	}
-	err := app.Store.DB().QueryRow(`SELECT s.click_count, s.preview_count, d.click_count, d.forwarded_clicks
-		FROM short_links s, short_links d WHERE s.slug = $1 AND d.slug = 'WGKLs4'`, survivor.Slug).
+	err := app.Store.DB().QueryRow(`SELECT sc.click_count, sc.preview_count, dc.click_count, dc.forwarded_clicks
+		FROM short_links s JOIN link_counters sc ON sc.link_id = s.id, short_links d JOIN link_counters dc ON dc.link_id = d.id
+		WHERE s.slug = $1 AND d.slug = 'WGKLs4'`, survivor.Slug).
 		Scan(&got.SurvivorClicks, &got.SurvivorPreviews, &got.DupClicks, &got.DupForwarded)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +151,7 @@ func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
 	survivor := app.link(t, "https://florist.example.com/")
 	app.plantDuplicate(t, "dupAA1", survivor.DestinationURL)
 	app.plantDuplicate(t, "dupBB2", survivor.DestinationURL)
-	if _, err := app.Store.HealDuplicates(context.Background()); err != nil {
+	if _, err := app.Store.Heal(context.Background(), db.HealOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	app.restoreIndex(t)

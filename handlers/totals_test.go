@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // Two businesses with one site share its link; a duplicate of it, made
@@ -38,7 +40,7 @@ func TestBusinessTotalsSpanHistoryAndSharedLinks(t *testing.T) {
 	if !pollUntil(5*time.Second, func() bool { c, _, _ := app.counts(t, "dupSal"); return c == 3 }) {
 		t.Fatal("taps not flushed")
 	}
-	if _, err := app.Store.HealDuplicates(context.Background()); err != nil {
+	if _, err := app.Store.Heal(context.Background(), db.HealOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	app.restoreIndex(t)

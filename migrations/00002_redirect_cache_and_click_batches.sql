@@ -1,4 +1,8 @@
 -- +goose Up
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
+-- migrations.Migrator then retries the file (it runs in one transaction).
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '1min';
 -- Every redirecting instance caches links by slug. This trigger tells all of
 -- them, through NOTIFY, which slug changed, so a deactivation anywhere stops
 -- redirects everywhere at once. A trigger (rather than the Go code that
@@ -50,6 +54,8 @@ CREATE TABLE click_flushes (
 CREATE INDEX click_flushes_flushed_at_idx ON click_flushes (flushed_at);
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
+-- squawk-ignore ban-drop-table
 DROP TABLE click_flushes;
 DROP TRIGGER short_links_notify_update ON short_links;
 DROP TRIGGER short_links_notify_insert_delete ON short_links;

@@ -1,4 +1,8 @@
 -- +goose Up
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
+-- migrations.Migrator then retries the file (it runs in one transaction).
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '1min';
 -- Totals that outlive a process, such as get-or-create races resolved by the
 -- conflict path. Each instance adds its in-memory delta every half minute
 -- and on shutdown, so the request path never writes to this table and
@@ -18,5 +22,8 @@ CREATE TABLE revoked_sessions (
 );
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
+-- squawk-ignore ban-drop-table
 DROP TABLE revoked_sessions;
+-- squawk-ignore ban-drop-table
 DROP TABLE store_counters;

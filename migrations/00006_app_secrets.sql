@@ -1,4 +1,8 @@
 -- +goose Up
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
+-- migrations.Migrator then retries the file (it runs in one transaction).
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '1min';
 -- Secrets the service generates for itself, such as the key that signs admin
 -- session cookies and CSRF tokens when SESSION_SECRET is not set. Kept here
 -- so every instance on this database finds the same key and sessions
@@ -11,4 +15,6 @@ CREATE TABLE app_secrets (
 );
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
+-- squawk-ignore ban-drop-table
 DROP TABLE app_secrets;

@@ -1,4 +1,8 @@
 -- +goose Up
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
+-- migrations.Migrator then retries the file (it runs in one transaction).
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '1min';
 -- Message templates edited in the admin console, one row per variant. A
 -- variant without a row uses the configured default (SMS_TEMPLATE_* or the
 -- shipped text), so the environment variables are the initial defaults and
@@ -12,4 +16,6 @@ CREATE TABLE message_templates (
 );
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
+-- squawk-ignore ban-drop-table
 DROP TABLE message_templates;

@@ -1,4 +1,8 @@
 -- +goose Up
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
+-- migrations.Migrator then retries the file (it runs in one transaction).
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '1min';
 -- Click webhooks (Standard Webhooks). The endpoints are WEBHOOK_URLS, written
 -- here at start-up so every instance and every statement that emits an event
 -- sees the same set.
@@ -120,11 +124,14 @@ CREATE TRIGGER short_links_webhook_deactivated
     EXECUTE FUNCTION short_links_webhook_event();
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
 DROP TRIGGER short_links_webhook_deactivated ON short_links;
 DROP TRIGGER short_links_webhook_created ON short_links;
 DROP FUNCTION short_links_webhook_event();
 DROP FUNCTION webhook_enqueue(text, text, jsonb);
 DROP FUNCTION webhook_envelope(text, timestamptz, jsonb);
 DROP FUNCTION webhook_time(timestamptz);
+-- squawk-ignore ban-drop-table
 DROP TABLE webhook_deliveries;
+-- squawk-ignore ban-drop-table
 DROP TABLE webhook_endpoints;

@@ -1,4 +1,8 @@
 -- +goose Up
+-- A strong lock (a trigger on short_links) is waited for at most 500 ms;
+-- migrations.Migrator then retries the file (it runs in one transaction).
+SET LOCAL lock_timeout = '500ms';
+SET LOCAL statement_timeout = '10min';
 -- Running totals of every link's clicks and previews, so the Shlink visits
 -- overview reads a few rows instead of summing short_links. The click flush
 -- adds its applied counts here in the same statement that adds them to the
@@ -23,4 +27,6 @@ UPDATE traffic_totals SET
 WHERE shard = 0;
 
 -- +goose Down
+SET LOCAL lock_timeout = '500ms';
+-- squawk-ignore ban-drop-table
 DROP TABLE traffic_totals;

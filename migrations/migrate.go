@@ -3,25 +3,40 @@ package migrations
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
 
 // OneActiveLinkVersion is the migration that heals duplicate active links
-// and creates the partial unique index. It is not the latest: tests that
-// remove the guarantee migrate down to OneActiveLinkVersion-1 explicitly.
-const OneActiveLinkVersion = 4
+// online and builds the partial unique index CONCURRENTLY (00012; 00004
+// used to, under a lock that stopped every write). Tests that remove the
+// guarantee migrate down to OneActiveLinkVersion-1 explicitly.
+const OneActiveLinkVersion = 12
+
+// Lock retries: a file whose strong lock is not granted within its
+// lock_timeout (a long transaction holds the table) fails with 55P03, and
+// is run again after a pause rather than queueing every read and write of
+// the table behind it. Transactional files rolled back whole; the NO
+// TRANSACTION files are written so that every statement may run again.
+const (
+	lockRetries   = 30
+	lockRetryWait = 2 * time.Second
+)
 
 // Migrator applies the embedded migrations through goose's Provider API; no
 // goose type leaves this package. A Postgres session (advisory) lock
 // serialises instances that migrate at the same time, so several can start
 // together without harm.
 type Migrator struct {
-	p *goose.Provider
+	p   *goose.Provider
+	log *slog.Logger
 }
 
 // Applied is one migration applied or rolled back.
@@ -42,6 +57,12 @@ type Status struct {
 // New returns a Migrator for conn; log, when not nil, receives goose's
 // progress lines.
 func New(conn *sql.DB, log *slog.Logger) (*Migrator, error) {
+	return newFromFS(conn, FS, log)
+}
+
+// newFromFS is New over other migration files (the schema test runs the
+// original ones).
+func newFromFS(conn *sql.DB, fsys fs.FS, log *slog.Logger) (*Migrator, error) {
 	// Retry the lock every second (goose's default is every 5 s) for the
 	// same 5 minutes in all: instances starting together wait less.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
@@ -52,38 +73,72 @@ func New(conn *sql.DB, log *slog.Logger) (*Migrator, error) {
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, conn, FS, opts...)
+	p, err := goose.NewProvider(goose.DialectPostgres, conn, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return &Migrator{p: p}, nil
+	return &Migrator{p: p, log: log}, nil
 }
 
 // Up applies every pending migration.
 func (m *Migrator) Up(ctx context.Context) ([]Applied, error) {
-	res, err := m.p.Up(ctx)
-	return applied(res), err
+	return m.retry(ctx, m.p.Up)
 }
 
 // UpTo applies pending migrations up to and including version.
 func (m *Migrator) UpTo(ctx context.Context, version int64) ([]Applied, error) {
-	res, err := m.p.UpTo(ctx, version)
-	return applied(res), err
+	return m.retry(ctx, func(ctx context.Context) ([]*goose.MigrationResult, error) { return m.p.UpTo(ctx, version) })
 }
 
 // Down rolls back the latest applied migration.
 func (m *Migrator) Down(ctx context.Context) (Applied, error) {
-	r, err := m.p.Down(ctx)
-	if err != nil {
+	res, err := m.retry(ctx, func(ctx context.Context) ([]*goose.MigrationResult, error) {
+		r, err := m.p.Down(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []*goose.MigrationResult{r}, nil
+	})
+	if err != nil || len(res) == 0 {
 		return Applied{}, err
 	}
-	return applied([]*goose.MigrationResult{r})[0], nil
+	return res[0], nil
 }
 
 // DownTo rolls back every applied migration above version.
 func (m *Migrator) DownTo(ctx context.Context, version int64) ([]Applied, error) {
-	res, err := m.p.DownTo(ctx, version)
-	return applied(res), err
+	return m.retry(ctx, func(ctx context.Context) ([]*goose.MigrationResult, error) { return m.p.DownTo(ctx, version) })
+}
+
+// retry runs step again while it fails on a lock timeout (or a deadlock),
+// up to lockRetries times; what each attempt applied is reported.
+func (m *Migrator) retry(ctx context.Context, step func(context.Context) ([]*goose.MigrationResult, error)) ([]Applied, error) {
+	var all []Applied
+	for attempt := 1; ; attempt++ {
+		res, err := step(ctx)
+		all = append(all, applied(res)...)
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			all = append(all, applied(partial.Applied)...)
+		}
+		if err == nil || !retryable(err) || attempt >= lockRetries {
+			return all, err
+		}
+		if m.log != nil {
+			m.log.Warn("migrate: a lock was not granted in time; retrying", "attempt", attempt, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return all, err
+		case <-time.After(lockRetryWait):
+		}
+	}
+}
+
+// retryable reports a lock timeout (55P03) or a deadlock (40P01).
+func retryable(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "55P03" || pqErr.Code == "40P01")
 }
 
 // Status lists every migration and whether it is applied.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -194,5 +195,133 @@ func TestTrafficTotalsMigrationBackfills(t *testing.T) {
 	}
 	if got != (db.TrafficTotals{Clicks: 42, Previews: 3}) {
 		t.Errorf("totals after the migration %+v, want 42 clicks and 3 previews", got)
+	}
+}
+
+// Migrations 00022–00024 make links and businesses written before them
+// searchable as people type (backfilled in batches, more than one batch
+// here), and the down migrations leave the schema as it was.
+func TestSearchMigrationsBackfillAndRollBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := openTestDB(t)
+	m, err := migrations.New(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const searchTextVersion, searchIndexesVersion = 22, 24
+	if _, err := m.UpTo(ctx, searchTextVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	conn.MustExec(`INSERT INTO businesses (id, name, city) VALUES
+		('00000000-0000-0000-0000-0000000000a1', 'Rosa''s Bakery', 'Austin'),
+		('00000000-0000-0000-0000-0000000000a2', 'Café Luna', 'San José')`)
+	// 25,000 links (three batches), the last two with businesses.
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type)
+		SELECT 'old' || i, 'https://old' || i || '.example.com/', 'campaign' FROM generate_series(1, 24998) i`)
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, business_id) VALUES
+		('rosa1', 'https://www.rosas.com/', 'campaign', '00000000-0000-0000-0000-0000000000a1'),
+		('luna1', 'https://luna.example/', 'campaign', '00000000-0000-0000-0000-0000000000a2')`)
+	if _, err := m.UpTo(ctx, searchIndexesVersion); err != nil {
+		t.Fatal(err)
+	}
+	var unfilled int
+	conn.Get(&unfilled, `SELECT (SELECT count(*) FROM short_links WHERE search_text IS NULL)
+		+ (SELECT count(*) FROM businesses WHERE search_text IS NULL)`)
+	if unfilled != 0 {
+		t.Errorf("%d rows left without search text", unfilled)
+	}
+	s := db.New(conn, db.Options{})
+	for q, want := range map[string]string{"rosas bakery": "rosa1", "san jose": "luna1", "old24998": "old24998"} {
+		page, err := s.ListLinks(ctx, db.ListFilter{Query: q})
+		if err != nil || len(page.Links) != 1 || page.Links[0].Slug != want {
+			t.Errorf("%q after the backfill: %+v %v, want %s", q, page.Links, err, want)
+		}
+	}
+	for range searchIndexesVersion - searchTextVersion + 1 {
+		if _, err := m.Down(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var left int
+	conn.Get(&left, `SELECT count(*) FROM information_schema.columns WHERE column_name = 'search_text'`)
+	var oldIndexes int
+	conn.Get(&oldIndexes, `SELECT count(*) FROM pg_indexes WHERE indexname IN ('short_links_search_idx', 'businesses_search_idx')`)
+	if left != 0 || oldIndexes != 2 {
+		t.Errorf("after rolling back: %d search_text columns, %d of the trigram indexes of 00005", left, oldIndexes)
+	}
+}
+
+// Migrations 00015–00019 move the counts to link_counters and start the
+// results rollups from what is already there: no count is lost, and the
+// link listing, the results and a later flush agree with the old figures.
+func TestCountersAndRollupsMigrationsBackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := openTestDB(t)
+	m, err := migrations.New(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const linkCountersVersion = 15
+	if _, err := m.UpTo(ctx, linkCountersVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, is_active, click_count, preview_count) VALUES
+		('cnt111', 'https://a.example.com/', 'sms', true, 12, 3),
+		('cnt222', 'https://b.example.com/', 'sms', true, 30, 1)`)
+	conn.MustExec(`INSERT INTO businesses (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'Rosa')`)
+	conn.MustExec(`INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url, encoding,
+			segments, cost_micros, currency, sent_at, clicks)
+		SELECT ('00000000-0000-4000-8000-00000000000' || i)::uuid, '00000000-0000-4000-8000-000000000001', 'friendly', 'm',
+		       (SELECT id FROM short_links WHERE slug = 'cnt111'), 'cnt111', 'https://s/cnt111', 'GSM-7', 1, 7900, 'USD',
+		       timestamptz '2026-11-01 10:00Z' + i * interval '1 day', CASE WHEN i = 1 THEN 5 ELSE 0 END
+		FROM generate_series(1, 2) i`)
+	conn.MustExec(`INSERT INTO campaign_variant_businesses (variant, business_id, clicks) VALUES ('friendly', '00000000-0000-4000-8000-000000000001', 5)`)
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := db.New(conn, db.Options{})
+	page, err := s.ListLinks(ctx, db.ListFilter{Sort: db.SortMostClicks})
+	if err != nil || len(page.Links) != 2 || page.Links[0].ClickCount != 30 || page.Links[1].ClickCount != 12 || page.Links[1].PreviewCount != 3 {
+		t.Fatalf("listing after the migration: %+v, %v; want 30 then 12 clicks (3 previews)", page.Links, err)
+	}
+	var hours []struct {
+		Hour   time.Time `db:"hour"`
+		Sends  int64     `db:"sends"`
+		Clicks int64     `db:"clicks"`
+	}
+	if err := conn.Select(&hours, `SELECT hour, sends, clicks FROM campaign_variant_hours ORDER BY hour`); err != nil || len(hours) != 2 || hours[0].Clicks != 5 || hours[1].Sends != 1 {
+		t.Errorf("hour rollup %+v, %v; want 2 hours, 5 clicks in the first", hours, err)
+	}
+	var last, clicked time.Time
+	conn.QueryRow(`SELECT last_sent_at, last_clicked_at FROM campaign_variant_businesses`).Scan(&last, &clicked)
+	if !last.Equal(time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)) || !clicked.Equal(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("last sent %s, last clicked %s; want the 3rd and the 2nd", last, clicked)
+	}
+	since := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC) // after the clicked send: 1 send, 1 business, no click
+	rows, err := s.CampaignResults(ctx, &since, nil)
+	if err != nil || len(rows) != 1 || rows[0].Sends != 1 || rows[0].BusinessesSent != 1 || rows[0].BusinessesClicked != 0 || rows[0].Clicks != 0 {
+		t.Errorf("results since %s: %+v, %v", since, rows, err)
+	}
+
+	// A send now moves the business from the 3rd to now: still one
+	// business in the window, and one send more.
+	var link db.Link
+	conn.Get(&link, `SELECT id, slug FROM short_links WHERE slug = 'cnt111'`)
+	key := "today"
+	if _, _, err := s.RecordSend(ctx, db.NewSend{BusinessID: "00000000-0000-4000-8000-000000000001", Variant: "friendly",
+		Message: "m", LinkID: link.ID, Slug: link.Slug, ShortURL: "https://s/cnt111", Encoding: "GSM-7", Segments: 1,
+		CostMicros: 7900, Currency: "USD"}, db.Idempotency{Key: key, RequestHash: []byte(key)}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.CampaignResults(ctx, &since, nil)
+	if err != nil || len(rows) != 1 || rows[0].Sends != 2 || rows[0].BusinessesSent != 1 {
+		t.Errorf("results since %s after a send today: %+v, %v; want 2 sends to 1 business", since, rows, err)
+	}
+	var onThe3rd int64
+	conn.Get(&onThe3rd, `SELECT businesses_sent_last FROM campaign_variant_hours WHERE hour = '2026-11-03 10:00Z'`)
+	if onThe3rd != 0 {
+		t.Errorf("the business still counted on the 3rd (%d) after a later send", onThe3rd)
 	}
 }

@@ -293,7 +293,7 @@ func clickCounts(ctx context.Context, dbURL string, slugs ...string) (map[string
 	out := map[string]int64{}
 	for _, s := range slugs {
 		var n int64
-		if err := conn.QueryRowContext(ctx, `SELECT click_count FROM short_links WHERE slug = $1`, s).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT c.click_count FROM link_counters c JOIN short_links l ON l.id = c.link_id WHERE l.slug = $1`, s).Scan(&n); err != nil {
 			return nil, fmt.Errorf("click count of %s: %w", s, err)
 		}
 		out[s] = n

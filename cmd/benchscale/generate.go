@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,13 +17,21 @@ import (
 // datasetTables are the tables the generator fills; their secondary indexes
 // are dropped before the load and rebuilt after it, which is several times
 // faster than maintaining them row by row.
-var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily"}
+// Tables of later migrations are in the list too; those the schema does
+// not have (yet) are left out (existingTables).
+var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily",
+	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_hours"}
+
+// datasetMarker is the table a finished dataset holds; its name carries the
+// generator's version, so a dataset of an older generator is rebuilt.
+// v2: random names, hosts and paths in random order, search text, sends.
+const datasetMarker = "benchscale_dataset_v2"
 
 // datasetReady reports whether dbURL already holds a finished dataset (the
 // marker table is written last, in the same transaction as the data).
 func datasetReady(ctx context.Context, conn *sql.DB) (bool, error) {
 	var ok bool
-	err := conn.QueryRowContext(ctx, `SELECT to_regclass('benchscale_dataset') IS NOT NULL`).Scan(&ok)
+	err := conn.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, datasetMarker).Scan(&ok)
 	return ok, err
 }
 
@@ -37,32 +46,58 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		return err
 	}
 	defer tx.Rollback()
+	tables, err := existingTables(ctx, tx, append(datasetTables, "duplicate_checks", "campaign_variant_totals"))
+	if err != nil {
+		return err
+	}
 	steps := []struct{ name, sql string }{
 		{"settings", `SET LOCAL session_replication_role = replica`}, // no triggers, no FK checks: consistent by construction
 		{"settings", `SET LOCAL maintenance_work_mem = '1GB'`},
 		{"settings", `SET LOCAL max_parallel_maintenance_workers = 2`},
 		{"settings", `SET LOCAL statement_timeout = 0`},
-		{"truncate", `TRUNCATE ` + strings.Join(datasetTables, ", ") + `, duplicate_checks RESTART IDENTITY CASCADE`},
+		{"truncate", `TRUNCATE ` + strings.Join(tables, ", ") + ` RESTART IDENTITY CASCADE`},
+		{"old marker", `DROP TABLE IF EXISTS benchscale_dataset`},
 	}
 	for _, s := range steps {
 		if _, err := tx.ExecContext(ctx, s.sql); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
-	indexes, err := dropSecondaryIndexes(ctx, tx)
+	indexes, err := dropSecondaryIndexes(ctx, tx, tables)
 	if err != nil {
 		return err
 	}
-	load := []struct{ name, sql string }{
-		{"businesses", businessesSQL},
-		{"sites", sitesSQL},
-		{"short_links", linksSQL},
-		{"link_clicks_daily", dailySQL},
-		{"traffic_totals", trafficTotalsSQL},
+	has := func(t string) bool { return slices.Contains(tables, t) }
+	// The counts and rollups later migrations keep (the triggers and
+	// statements that write them are off during the load).
+	variantBusinesses := variantBusinessesSQL
+	if ok, err := hasColumn(ctx, tx, "campaign_variant_businesses", "last_sent_at"); err != nil {
+		return err
+	} else if ok {
+		variantBusinesses = variantBusinessesLastSQL
 	}
+	load := []struct {
+		name, sql string
+		when      bool
+	}{
+		{"businesses", businessesSQL, true},
+		{"sites", sitesSQL, true},
+		{"short_links", linksSQL, true},
+		{"link_counters", linkCountersSQL, has("link_counters")},
+		{"link_clicks_daily", dailySQL, true},
+		{"traffic_totals", trafficTotalsSQL, true},
+		{"campaign_sends", sendsSQL, true},
+		{"variant_businesses", variantBusinesses, true},
+		{"variant_totals", variantTotalsSQL, true},
+		{"variant_hours", variantHoursSQL, has("campaign_variant_hours")},
+	}
+	mult, inverse := permutation(n)
 	for _, s := range load {
+		if !s.when {
+			continue
+		}
 		start := time.Now()
-		res, err := tx.ExecContext(ctx, s.sql, n, businesses)
+		res, err := tx.ExecContext(ctx, s.sql, n, businesses, mult, inverse)
 		if err != nil {
 			return fmt.Errorf("loading %s: %w", s.name, err)
 		}
@@ -79,7 +114,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 	if err := syncIdentity(ctx, tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE benchscale_dataset AS SELECT $1::bigint AS links, now() AS built_at`, n); err != nil {
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE `+datasetMarker+` AS SELECT $1::bigint AS links, now() AS built_at`, n); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -88,7 +123,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 	// VACUUM sets the visibility map (index-only scans) and ANALYZE the
 	// statistics the planner needs; neither may run in a transaction.
 	start := time.Now()
-	for _, t := range datasetTables {
+	for _, t := range tables {
 		if _, err := conn.ExecContext(ctx, `VACUUM (ANALYZE) `+pq.QuoteIdentifier(t)); err != nil {
 			return fmt.Errorf("vacuum %s: %w", t, err)
 		}
@@ -109,14 +144,37 @@ func syncIdentity(ctx context.Context, conn interface {
 
 type indexDef struct{ name, def string }
 
-// dropSecondaryIndexes drops every index of the dataset tables that does
-// not back a constraint and returns their definitions, in creation order.
-func dropSecondaryIndexes(ctx context.Context, tx *sql.Tx) ([]indexDef, error) {
+// existingTables is those of names the schema has.
+func existingTables(ctx context.Context, tx *sql.Tx, names []string) ([]string, error) {
+	var out []string
+	for _, t := range names {
+		var ok bool
+		if err := tx.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, t).Scan(&ok); err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// hasColumn reports whether table has column.
+func hasColumn(ctx context.Context, tx *sql.Tx, table, column string) (bool, error) {
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2)`, table, column).Scan(&ok)
+	return ok, err
+}
+
+// dropSecondaryIndexes drops every index of tables that does not back a
+// constraint and returns their definitions, in creation order.
+func dropSecondaryIndexes(ctx context.Context, tx *sql.Tx, tables []string) ([]indexDef, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
 		JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = to_regnamespace(i.schemaname)
 		WHERE i.schemaname = current_schema() AND i.tablename = ANY($1)
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)
-		ORDER BY c.oid`, pq.Array(datasetTables))
+		ORDER BY c.oid`, pq.Array(tables))
 	if err != nil {
 		return nil, err
 	}
@@ -158,76 +216,3 @@ func pow62(k int) int64 {
 	}
 	return p
 }
-
-// Words that make business names, cities and URLs look like the real thing
-// (and give searches something realistic to find).
-const (
-	adjectives = `ARRAY['Blue','Golden','Happy','Rapid','Green','Urban','Royal','Sunny','Silver','Bright','Coastal','Northern']`
-	nouns      = `ARRAY['Bakery','Plumbing','Dental','Auto Repair','Salon','Fitness','Pizza','Florist','Law Office','Pet Care','Cafe','Roofing','Yoga','Tattoo','Bookshop']`
-	cities     = `ARRAY['Springfield','Riverside','Franklin','Greenville','Bristol','Clinton','Fairview','Salem','Madison','Georgetown','Arlington','Ashland','Dover','Oxford','Jackson','Burlington','Manchester','Milton','Newport','Auburn']`
-	paths      = `ARRAY['','menu','book','offers/spring','p/gift-card','contact','blog/opening-hours','shop/new-arrivals']`
-)
-
-// businessesSQL: $2 businesses, 90% ready for outreach.
-var businessesSQL = `INSERT INTO businesses (id, name, city, phone, status, created_at)
-	SELECT md5('b' || g)::uuid,
-	       (` + adjectives + `)[1 + g % 12] || ' ' || (` + nouns + `)[1 + (g / 12) % 15] || ' ' || g,
-	       (` + cities + `)[1 + (g * 7) % 20],
-	       '+1555' || lpad((g % 10000000)::text, 7, '0'),
-	       CASE WHEN g % 10 = 9 THEN 'do_not_contact' ELSE 'ready_for_outreach' END,
-	       timestamptz '2025-01-01 00:00Z' + (g % 600) * interval '1 day'
-	FROM generate_series(1, $2::bigint) g
-	WHERE $1::bigint > 0`
-
-// sitesSQL: one site per business.
-var sitesSQL = `INSERT INTO sites (id, business_id, url, created_at)
-	SELECT md5('s' || g)::uuid, md5('b' || g)::uuid,
-	       'https://www.' || lower((` + adjectives + `)[1 + g % 12] || replace((` + nouns + `)[1 + (g / 12) % 15], ' ', '')) || g || '.com/',
-	       timestamptz '2025-01-01 00:00Z' + (g % 600) * interval '1 day'
-	FROM generate_series(1, $2::bigint) g
-	WHERE $1::bigint > 0`
-
-// trafficTotalsSQL: the running totals the click flush keeps (migration
-// 00010) start from the counts linksSQL wrote, in shard 0.
-var trafficTotalsSQL = `UPDATE traffic_totals SET
-	clicks = CASE WHEN shard = 0 THEN (SELECT COALESCE(SUM(click_count), 0) FROM short_links) ELSE 0 END,
-	previews = CASE WHEN shard = 0 THEN (SELECT COALESCE(SUM(preview_count), 0) FROM short_links) ELSE 0 END
-	WHERE $1::bigint > 0 AND $2::bigint > 0`
-
-// linksSQL: $1 links. Links 1..$2 are the businesses' site_preview links;
-// the rest are campaign, sms, email, social and qr links to pages of those
-// sites. 10% are inactive: half of them are history (an active link has
-// their destination and type: d = i + 1), half are unique. created_at
-// rises with id over 700 days at minute precision, so about ten links share
-// each timestamp at 10M (ties for the keyset orders). One link in five has
-// clicks, heavy-tailed.
-var linksSQL = `INSERT INTO short_links (id, slug, destination_url, link_type, business_id, site_id,
-		is_active, click_count, preview_count, created_at, updated_at)
-	OVERRIDING SYSTEM VALUE
-	SELECT i, ` + base62SQL("((i * 2654435761) % 3521614606208)") + `,
-	       CASE WHEN d <= $2 THEN
-	            'https://www.' || lower((` + adjectives + `)[1 + d % 12] || replace((` + nouns + `)[1 + (d / 12) % 15], ' ', '')) || d || '.com/'
-	       ELSE
-	            'https://www.' || lower((` + adjectives + `)[1 + b % 12] || replace((` + nouns + `)[1 + (b / 12) % 15], ' ', '')) || b || '.com/'
-	            || (` + paths + `)[1 + d % 8] || '?utm_source=' || t || '&utm_campaign=c' || (d % 5000) || '&ref=' || d
-	       END,
-	       t, md5('b' || b)::uuid, md5('s' || b)::uuid,
-	       i % 10 <> 5, c, CASE WHEN i % 7 = 0 THEN floor(exp(random() * 5))::bigint ELSE 0 END,
-	       date_trunc('minute', timestamptz '2025-01-01 00:00Z' + (i::float8 / $1) * interval '700 days'),
-	       date_trunc('minute', timestamptz '2025-01-01 00:00Z' + (i::float8 / $1) * interval '700 days')
-	FROM (
-	    SELECT i, d,
-	           CASE WHEN d <= $2 THEN d ELSE 1 + (d * 7919) % $2 END AS b,
-	           CASE WHEN d <= $2 THEN 'site_preview'
-	                WHEN d % 100 < 40 THEN 'campaign' WHEN d % 100 < 65 THEN 'sms'
-	                WHEN d % 100 < 80 THEN 'email' WHEN d % 100 < 92 THEN 'social' ELSE 'qr' END AS t,
-	           CASE WHEN i % 5 = 0 AND i % 10 <> 5 THEN floor(exp(random() * 9))::bigint ELSE 0 END AS c
-	    FROM (SELECT i, CASE WHEN i % 20 = 5 AND i < $1 THEN i + 1 ELSE i END AS d
-	          FROM generate_series(1, $1::bigint) i) ids
-	) g`
-
-// dailySQL: a year of daily rows for one active link in 200.
-var dailySQL = `INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
-	SELECT l.id, current_date - d, (l.id + d) % 13 + d % 3, (l.id + d) % 4
-	FROM short_links l CROSS JOIN generate_series(0, 364) d
-	WHERE l.id % 200 = 0 AND l.is_active AND $1::bigint > 0 AND $2::bigint > 0`

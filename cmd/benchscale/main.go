@@ -37,11 +37,13 @@ func main() {
 	export := flag.Bool("export", os.Getenv("SCALE_EXPORT") != "0", "time the full CSV export (SCALE_EXPORT=0 skips it)")
 	dir := flag.String("dir", filepath.Join(".data", "benchscale"), "where the local PostgreSQL keeps the datasets")
 	keep := flag.Bool("keep", false, "leave the local PostgreSQL running afterwards (for EXPLAIN in psql)")
+	addr := flag.String("addr", os.Getenv("SCALE_ADDR"), "where the server under test listens (SCALE_ADDR; default a free port on 127.0.0.1)")
+	pgPort := flag.Int("pg-port", envInt("SCALE_PG_PORT", 0), "the local PostgreSQL's port (SCALE_PG_PORT; default a free one, kept between runs)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, options{bin: *bin, links: *links, small: *small, requests: max(*requests, 5),
-		duplicates: *dups, export: *export, dir: *dir, keep: *keep}); err != nil {
+		duplicates: *dups, export: *export, dir: *dir, keep: *keep, addr: *addr, pgPort: *pgPort}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-scale:", err)
 		os.Exit(1)
 	}
@@ -55,10 +57,12 @@ type options struct {
 	export       bool
 	dir          string
 	keep         bool
+	addr         string // the server's listen address; "" for a free port
+	pgPort       int    // the local PostgreSQL's port; 0 for a free one
 }
 
 func run(ctx context.Context, o options) error {
-	cluster, err := startCluster(ctx, o.dir)
+	cluster, err := startCluster(ctx, o.dir, o.pgPort)
 	if err != nil {
 		return err
 	}
@@ -94,12 +98,23 @@ func run(ctx context.Context, o options) error {
 // startCluster starts (or reuses) the local cluster and gives it settings
 // fit for a 10M-row dataset. They are written with ALTER SYSTEM, so only
 // the first run restarts the server.
-func startCluster(ctx context.Context, dir string) (*localpg.Cluster, error) {
+func startCluster(ctx context.Context, dir string, port int) (*localpg.Cluster, error) {
 	start, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cluster, err := localpg.Start(start, dir)
 	if err != nil {
 		return nil, err
+	}
+	if port != 0 && cluster.Port != port {
+		// A port of its own on a shared machine; localpg keeps it for the
+		// next run.
+		if err := cluster.StopServer(); err != nil {
+			return nil, err
+		}
+		cluster.Port = port
+		if err := cluster.StartServer(start); err != nil {
+			return nil, err
+		}
 	}
 	conn, err := sql.Open("postgres", cluster.URL("postgres"))
 	if err != nil {

@@ -36,9 +36,20 @@ type sizeResult struct {
 	checkSeconds float64 // the server's own report of the check
 }
 
-// samples are real values of the dataset for searches and detail pages.
+// samples are real values of the dataset for searches and detail pages,
+// typed the ways people type them.
 type samples struct {
-	slug, slugPart string
+	slug          string // a link with a year of daily rows
+	slugPrefix    string // the first four characters of another link's slug
+	url           string // an active link's full destination
+	urlTyped      string // the same URL with its scheme and host in capitals
+	urlNoQuery    string // the same URL without its query: no link has it exactly
+	domain        string // its host without "www."
+	pathRare      string // its path and query (the ref makes it rare)
+	name          string // a business's name as stored ("Rosa's Bakery Express")
+	nameLoose     string // the same name in lower case, without apostrophes or accents
+	accentedLoose string // a name with an accent ("Café Pizza") typed without it
+	accentedCity  string // a city with an accent ("São Paulo") typed without it
 }
 
 func pickSamples(ctx context.Context, conn *sql.DB, n int64) (samples, error) {
@@ -48,9 +59,33 @@ func pickSamples(ctx context.Context, conn *sql.DB, n int64) (samples, error) {
 	err := conn.QueryRowContext(ctx, `SELECT slug FROM short_links WHERE id = (
 		SELECT link_id FROM link_clicks_daily WHERE link_id >= $1 ORDER BY link_id LIMIT 1)`, n/2).Scan(&s.slug)
 	if err != nil {
-		return s, err
+		return s, fmt.Errorf("a link with clicks: %w", err)
 	}
-	s.slugPart = s.slug[1:6]
+	err = conn.QueryRowContext(ctx, `SELECT left(slug, 4), destination_url FROM short_links
+		WHERE id >= $1 AND is_active AND link_type <> 'site_preview' AND destination_url LIKE '%?%'
+		ORDER BY id LIMIT 1`, n*37/100).Scan(&s.slugPrefix, &s.url)
+	if err != nil {
+		return s, fmt.Errorf("a link with a path: %w", err)
+	}
+	scheme, rest, _ := strings.Cut(s.url, "://")
+	host, path, _ := strings.Cut(rest, "/")
+	s.urlTyped = strings.ToUpper(scheme) + "://" + strings.ToUpper(host) + "/" + path
+	s.urlNoQuery, _, _ = strings.Cut(s.url, "?")
+	s.domain = strings.TrimPrefix(host, "www.")
+	s.pathRare = path
+	// Businesses from the middle of the table, by primary key (random
+	// names: the generator draws them).
+	err = conn.QueryRowContext(ctx, `SELECT name, search_normalize(name) FROM businesses
+		WHERE id >= md5('b' || $1)::uuid AND name LIKE '%''%' ORDER BY id LIMIT 1`, n/20).Scan(&s.name, &s.nameLoose)
+	if err != nil {
+		return s, fmt.Errorf("a business: %w", err)
+	}
+	err = conn.QueryRowContext(ctx, `SELECT search_normalize(name) FROM businesses
+		WHERE id >= md5('b' || $1)::uuid AND name ~ '[éêëüñ]' ORDER BY id LIMIT 1`, n/30).Scan(&s.accentedLoose)
+	if err != nil {
+		return s, fmt.Errorf("a business with an accent: %w", err)
+	}
+	s.accentedCity = "sao paulo"
 	return s, nil
 }
 
@@ -78,7 +113,7 @@ func measureSize(ctx context.Context, o options, dbURL string, n int64) (sizeRes
 	if err != nil {
 		return r, fmt.Errorf("check-duplicates: %v", err)
 	}
-	srv, err := startServer(ctx, o.bin, dbURL)
+	srv, err := startServer(ctx, o.bin, dbURL, o.addr)
 	if err != nil {
 		return r, err
 	}
@@ -130,10 +165,24 @@ type page struct {
 }
 
 func pagesToTime(s samples) []page {
+	q := url.QueryEscape
 	return []page{
 		{"/admin/links", true, "/admin/links"},
 		{"/admin/links?q=bakery (common word)", true, "/admin/links?q=bakery"},
-		{"/admin/links?q=<part of a slug> (rare)", true, "/admin/links?q=" + url.QueryEscape(s.slugPart)},
+		{"/admin/links?q=<slug prefix, 4 chars>", true, "/admin/links?q=" + q(s.slugPrefix)},
+		{"/admin/links?q=<slug prefix, 3 chars>", true, "/admin/links?q=" + q(s.slugPrefix[:3])},
+		{"/admin/links?q=<full URL>", true, "/admin/links?q=" + q(s.url)},
+		{"/admin/links?q=<full URL, scheme and host in capitals>", true, "/admin/links?q=" + q(s.urlTyped)},
+		{"/admin/links?q=<URL no link has exactly (no query)>", true, "/admin/links?q=" + q(s.urlNoQuery)},
+		{"/admin/links?q=<domain>", true, "/admin/links?q=" + q(s.domain)},
+		{"/admin/links?q=www.<domain>", true, "/admin/links?q=" + q("www."+s.domain)},
+		{"/admin/links?q=offers/spring (common path fragment)", true, "/admin/links?q=" + q("offers/spring")},
+		{"/admin/links?q=<path and query of one link> (rare fragment)", true, "/admin/links?q=" + q(s.pathRare)},
+		{"/admin/links?q=<business name as stored>", true, "/admin/links?q=" + q(s.name)},
+		{"/admin/links?q=<business name, lower case, no apostrophe>", true, "/admin/links?q=" + q(s.nameLoose)},
+		{"/admin/links?q=<name with an accent, typed without>", true, "/admin/links?q=" + q(s.accentedLoose)},
+		{"/admin/links?q=cafe (common, matches Café)", true, "/admin/links?q=cafe"},
+		{"/admin/links?q=sao paulo (city, typed without accent)", true, "/admin/links?q=" + q(s.accentedCity)},
 		{"/admin/links?q=bakery&sort=most_clicks", true, "/admin/links?q=bakery&sort=most_clicks"},
 		{"/admin/links?type=sms", true, "/admin/links?type=sms"},
 		{"/admin/links?type=qr", true, "/admin/links?type=qr"},
@@ -149,17 +198,42 @@ func pagesToTime(s samples) []page {
 		{"/admin/campaigns", true, "/admin/campaigns"},
 		{"/admin/campaigns?q=bakery", true, "/admin/campaigns?q=bakery"},
 		{"/admin/campaigns?q=springfield (city)", true, "/admin/campaigns?q=springfield"},
+		{"/admin/campaigns?q=<business name as stored>", true, "/admin/campaigns?q=" + q(s.name)},
+		{"/admin/campaigns?q=<business name, lower case, no apostrophe>", true, "/admin/campaigns?q=" + q(s.nameLoose)},
+		{"/admin/campaigns?q=<name with an accent, typed without>", true, "/admin/campaigns?q=" + q(s.accentedLoose)},
+		{"/admin/campaigns?q=rosas (common, matches Rosa's)", true, "/admin/campaigns?q=rosas"},
+		{"/admin/campaigns?q=sao paulo (city, typed without accent)", true, "/admin/campaigns?q=" + q(s.accentedCity)},
 		{"/admin/health", true, "/admin/health"},
 		{"/api/v1/health/duplicates", false, "/api/v1/health/duplicates"},
 		{"/api/v1/links", false, "/api/v1/links"},
 		{"/api/v1/links?limit=500", false, "/api/v1/links?limit=500"},
 		{"/api/v1/links?q=bakery", false, "/api/v1/links?q=bakery"},
+		{"/api/v1/links?q=<full URL>", false, "/api/v1/links?q=" + q(s.url)},
+		{"/api/v1/links?q=<domain>", false, "/api/v1/links?q=" + q(s.domain)},
+		{"/api/v1/links?q=<slug prefix, 4 chars>", false, "/api/v1/links?q=" + q(s.slugPrefix)},
+		{"/api/v1/links?q=<business name, lower case, no apostrophe>", false, "/api/v1/links?q=" + q(s.nameLoose)},
 		{"/api/v1/links?type=social&active=true", false, "/api/v1/links?type=social&active=true"},
 		{"/api/v1/links?sort=most_clicks", false, "/api/v1/links?sort=most_clicks"},
 		{"/api/v1/links?sort=fewest_clicks", false, "/api/v1/links?sort=fewest_clicks"},
 		{"/api/v1/links/<slug>", false, "/api/v1/links/" + s.slug},
+		{"/api/v1/campaigns/results (all time)", false, "/api/v1/campaigns/results"},
+		{"/api/v1/campaigns/results?since=<24 h ago>", false, resultsSince(24 * time.Hour)},
+		{"/api/v1/campaigns/results?since=<7 days ago>", false, resultsSince(7 * 24 * time.Hour)},
+		{"/api/v1/campaigns/results?since=<30 days ago>", false, resultsSince(30 * 24 * time.Hour)},
+		{"/api/v1/campaigns/results?since=<90 days ago>", false, resultsSince(90 * 24 * time.Hour)},
+		{"/api/v1/campaigns/results?since=<30 d>&until=<7 d ago>", false, resultsSince(30*24*time.Hour) + "&until=" + agoParam(7*24*time.Hour)},
 		{"/metrics", false, "/metrics"},
 	}
+}
+
+// resultsSince is the results API for the window from d ago until now.
+func resultsSince(d time.Duration) string {
+	return "/api/v1/campaigns/results?since=" + agoParam(d)
+}
+
+// agoParam is the time d ago, to the minute, as the results API reads it.
+func agoParam(d time.Duration) string {
+	return url.QueryEscape(time.Now().UTC().Add(-d).Truncate(time.Minute).Format(time.RFC3339))
 }
 
 // timePage requests p once to warm up, then n times in a row.

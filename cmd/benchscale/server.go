@@ -35,13 +35,15 @@ type server struct {
 // startServer runs `shortlinks serve` as production would (JSON logs at
 // warn so logging costs what it costs in production, every middleware on)
 // and signs in to the admin console.
-func startServer(ctx context.Context, bin, dbURL string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+func startServer(ctx context.Context, bin, dbURL, addr string) (*server, error) {
+	if addr == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		addr = ln.Addr().String()
+		ln.Close()
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR="+addr, "API_TOKEN="+benchToken,
 		"ADMIN_USER=admin", "ADMIN_PASSWORD="+benchPassword, "LOG_LEVEL=warn", "LOG_FORMAT=json",

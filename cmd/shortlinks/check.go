@@ -27,7 +27,7 @@ func checkDuplicates(ctx context.Context, cfg *config) error {
 		return err
 	}
 	if !index.Present || !index.Valid {
-		fmt.Fprintf(os.Stderr, "warning: the unique index %s is missing or invalid: run 'shortlinks migrate up'\n", db.UniqueIndexName)
+		fmt.Fprintf(os.Stderr, "warning: the unique index %s is missing or invalid: run 'shortlinks heal' (creates stay free of duplicates meanwhile, more slowly)\n", db.UniqueIndexName)
 	}
 	took := c.FinishedAt.Sub(c.StartedAt).Seconds()
 	if c.DuplicateGroups == 0 {

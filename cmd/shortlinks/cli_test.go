@@ -58,7 +58,7 @@ func cli(t *testing.T, dbURL string, args ...string) (string, int) {
 func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewDatabase(t)
-	// The version before the fix (00004, not the latest migration).
+	// The version before the fix (00012 heals and builds the index now).
 	if out, code := cli(t, url, "migrate", "up-to", "3"); code != 0 {
 		t.Fatalf("migrate up-to 3: %d %s", code, out)
 	}
@@ -73,7 +73,7 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "keep01") || !strings.Contains(out, "https://salon.example.com/") {
 		t.Fatalf("check-duplicates before the fix: exit %d\n%s", code, out)
 	}
-	if out, code := cli(t, url, "migrate", "up"); code != 0 || !strings.Contains(out, "00004_one_active_link.sql") {
+	if out, code := cli(t, url, "migrate", "up"); code != 0 || !strings.Contains(out, "00012_heal_online.sql") {
 		t.Fatalf("migrate up: %d %s", code, out)
 	}
 	if out, code := cli(t, url, "check-duplicates"); code != 0 {
@@ -85,7 +85,7 @@ func TestCLIMigrationHealsDuplicates(t *testing.T) {
 		t.Errorf("active after healing: %v, want [keep01]", active)
 	}
 	// Later migrations exist: roll back to the version before the fix.
-	if out, code := cli(t, url, "migrate", "down-to", "3"); code != 0 || !strings.Contains(out, "rolled back 00004_one_active_link.sql") {
+	if out, code := cli(t, url, "migrate", "down-to", "3"); code != 0 || !strings.Contains(out, "rolled back 00012_heal_online.sql") {
 		t.Fatalf("migrate down-to 3: %d %s", code, out)
 	}
 	if out, code := cli(t, url, "check-duplicates"); code != 0 || !strings.Contains(out, "missing") {
@@ -223,5 +223,30 @@ func TestCLIConfigHygiene(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "MIGRATE_ON_START") || !strings.Contains(string(out), "STATEMENT_TIMEOUT") {
 		t.Errorf("bad environment values: %v\n%s", err, out)
+	}
+}
+
+// `shortlinks heal` merges duplicates left while the unique index was
+// missing, prints its progress and summary, and rebuilds the index; run
+// again it has nothing to do.
+func TestCLIHealRebuildsTheIndex(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewMigratedDatabase(t)
+	conn := sqlx.MustOpen("postgres", url)
+	defer conn.Close()
+	conn.MustExec(`DROP INDEX short_links_one_active_idx`)
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, created_at) VALUES
+		('keep02', 'https://barber.example.com/', now() - interval '1 hour'),
+		('drop03', 'https://barber.example.com/', now())`)
+	out, code := cli(t, url, "heal")
+	if code != 0 || !strings.Contains(out, "merging, 1 of 1 duplicate destinations done") ||
+		!strings.Contains(out, "healed: run 1, 1 duplicate destinations, 1 links merged") || strings.Contains(out, "drop03") {
+		t.Fatalf("heal: exit %d\n%s", code, out)
+	}
+	if out, code := cli(t, url, "check-duplicates"); code != 0 || strings.Contains(out, "missing") {
+		t.Errorf("check-duplicates after the heal: exit %d\n%s", code, out)
+	}
+	if out, code := cli(t, url, "heal"); code != 0 || !strings.Contains(out, "0 duplicate destinations") {
+		t.Errorf("heal again: exit %d\n%s", code, out)
 	}
 }

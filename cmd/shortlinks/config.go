@@ -48,6 +48,7 @@ type config struct {
 	TrustedProxies    string
 
 	ClickFlushInterval     time.Duration
+	FlushStatementTimeout  time.Duration
 	LinkCacheSize          int
 	LinkCacheTTL           time.Duration
 	MaxPendingClicks       int
@@ -107,6 +108,7 @@ func (c *config) register(fs *flag.FlagSet) {
 		fs.DurationVar(p, flagName(env), envParse(env, def, time.ParseDuration, &c.envErrs), usage+" ("+env+")")
 	}
 	dur(&c.ClickFlushInterval, "CLICK_FLUSH_INTERVAL", redirects.DefaultFlushInterval, "how often counted clicks are written to the database")
+	dur(&c.FlushStatementTimeout, "FLUSH_STATEMENT_TIMEOUT", 5*time.Second, "longest one statement of a click flush may run (apart from STATEMENT_TIMEOUT); a batch that keeps timing out is split, down to one link, then kept in the dead-letter table")
 	num(&c.LinkCacheSize, "LINK_CACHE_SIZE", redirects.DefaultCacheSize, "slugs kept in the redirect cache")
 	dur(&c.LinkCacheTTL, "LINK_CACHE_TTL", redirects.DefaultCacheTTL, "how long a cached link is trusted while change notifications flow")
 	num(&c.MaxPendingClicks, "MAX_PENDING_CLICKS", redirects.DefaultMaxPending, "distinct (link, day) click rows kept in memory while the database is away; clicks on further links are dropped and logged")
@@ -215,6 +217,9 @@ func (c *config) validateRedirects() []error {
 	if c.LinkCacheTTL < time.Second || c.LinkCacheTTL > time.Hour {
 		errs = append(errs, fmt.Errorf("LINK_CACHE_TTL must be between 1s and 1h, not %s", c.LinkCacheTTL))
 	}
+	if c.FlushStatementTimeout < 10*time.Millisecond || c.FlushStatementTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("FLUSH_STATEMENT_TIMEOUT must be between 10ms and 10m, not %s", c.FlushStatementTimeout))
+	}
 	if c.MaxPendingClicks < 1 {
 		errs = append(errs, fmt.Errorf("MAX_PENDING_CLICKS must be positive, not %d", c.MaxPendingClicks))
 	}
@@ -235,7 +240,9 @@ func (c *config) redirectOptions() redirects.Options {
 		CacheSize:     c.LinkCacheSize,
 		CacheTTL:      c.LinkCacheTTL,
 		FlushInterval: c.ClickFlushInterval,
-		MaxPending:    c.MaxPendingClicks,
+		// Above the statements' own bound: a flush is several of them.
+		FlushTimeout: max(redirects.DefaultFlushTimeout, 3*c.FlushStatementTimeout),
+		MaxPending:   c.MaxPendingClicks,
 	}
 }
 
@@ -273,7 +280,8 @@ func (c *config) urlPolicy() urlpolicy.Policy {
 }
 
 func (c *config) storeOptions() db.Options {
-	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs, Log: c.logger()}
+	return db.Options{SlugLength: c.SlugLength, ReservedSlugs: handlers.ReservedSlugs(), Log: c.logger(),
+		FlushStatementTimeout: c.FlushStatementTimeout}
 }
 
 // logger builds the structured logger the settings ask for; lines logged

@@ -15,26 +15,28 @@ const mod = "github.com/shortlinks/shortlinks/"
 // from the table); never lists what it must not depend on, directly or not.
 
 // pure are the logic packages with no imports of ours.
-var pure = []string{"handlers/sms", "handlers/cost", "handlers/messages", "handlers/urlpolicy", "handlers/stats", "handlers/requestlog", "handlers/access"}
+var pure = []string{"handlers/urlpolicy", "handlers/stats", "handlers/requestlog", "handlers/access"}
 
-// surfaceMay is what every HTTP surface package may import besides web.
-var surfaceMay = append([]string{"handlers/web", "db", "views"}, pure...)
+// surfaceMay is what the admin and API surfaces may import: web, the
+// campaign rules and the pure logic.
+var surfaceMay = append([]string{"handlers/web", "handlers/campaign", "db", "views"}, pure...)
 
 var mayImport = map[string][]string{
-	"cmd/shortlinks": append([]string{"db", "db/localpg", "migrations", "handlers", "handlers/web", "handlers/redirects", "handlers/webhooks"}, pure...),
-	"cmd/withpg":     {"db/localpg"},
-	"cmd/bench":      {"db/localpg"},
-	"cmd/soak":       {"db/localpg"},
-	"cmd/benchscale": {"db", "db/localpg", "migrations"},
-	"db":             {},
-	"db/localpg":     {},
-	"db/pgtest":      {"db/localpg", "migrations"},
-	"migrations":     {},
-	"static":         {},
-	"views":          {"static"},
+	"cmd/shortlinks":   append([]string{"db", "db/localpg", "migrations", "handlers", "handlers/web", "handlers/campaign", "handlers/redirects", "handlers/webhooks"}, pure...),
+	"cmd/withpg":       {"db/localpg"},
+	"cmd/bench":        {"db/localpg"},
+	"cmd/soak":         {"db/localpg"},
+	"cmd/benchscale":   {"db", "db/localpg", "migrations"},
+	"cmd/benchupgrade": {"db", "db/localpg", "migrations"},
+	"db":               {},
+	"db/localpg":       {},
+	"db/pgtest":        {"db/localpg", "migrations"},
+	"migrations":       {},
+	"static":           {},
+	"views":            {"static"},
 	"handlers": {"db", "views", "static", "handlers/web", "handlers/admin", "handlers/api", "handlers/shlink",
 		"handlers/public", "handlers/ops", "handlers/redirects", "handlers/webhooks", "handlers/access"},
-	"handlers/web":        append([]string{"db", "views", "static", "handlers/redirects", "handlers/webhooks"}, pure...),
+	"handlers/web":        append([]string{"db", "views", "static", "handlers/campaign", "handlers/redirects", "handlers/webhooks"}, pure...),
 	"handlers/admin":      surfaceMay,
 	"handlers/api":        surfaceMay,
 	"handlers/shlink":     {"handlers/web", "db", "handlers/urlpolicy"},
@@ -42,9 +44,7 @@ var mayImport = map[string][]string{
 	"handlers/ops":        {"handlers/web", "db"},
 	"handlers/redirects":  {"db"},
 	"handlers/webhooks":   {"db", "handlers/urlpolicy"},
-	"handlers/sms":        {},
-	"handlers/cost":       {},
-	"handlers/messages":   {},
+	"handlers/campaign":   {"db"},
 	"handlers/urlpolicy":  {},
 	"handlers/stats":      {},
 	"handlers/requestlog": {},
@@ -67,9 +67,8 @@ var never = map[string][]string{
 	"handlers/redirects":  {"github.com/labstack/echo/v4", mod + "handlers", mod + "views"},
 	"handlers/webhooks":   {"github.com/labstack/echo/v4", mod + "handlers", mod + "views"},
 	"cmd/benchscale":      {mod + "handlers"},
-	"handlers/sms":        {mod},
-	"handlers/cost":       {mod},
-	"handlers/messages":   {mod},
+	"cmd/benchupgrade":    {mod + "handlers"},
+	"handlers/campaign":   {"net/http", "github.com/labstack/echo/v4", mod + "handlers", mod + "handlers/web", mod + "views"},
 	"handlers/urlpolicy":  {mod},
 	"handlers/requestlog": {mod},
 	"handlers/stats":      {mod},

@@ -20,6 +20,8 @@ commands:
                       DATABASE_URL is unset, seeds demo data once and prints the admin login
   migrate up|up-to N|down|down-to N|status
   check-duplicates    print active duplicate links; exit 0 when none, 1 when any, 2 on error
+  heal                merge duplicate links online and rebuild the unique index CONCURRENTLY,
+                      printing progress; resumes an interrupted heal; exit 1 if one is running
   seed-demo           insert a dozen demo businesses into an empty database
   users invite EMAIL --role ROLE [--name NAME]
                       create a user and print their one-time set-password link (72 h)
@@ -28,6 +30,8 @@ commands:
                       create a named API key and print it (shown once)
   keys revoke NAME
   keys list
+  dead-letters list|replay ID...|replay all
+                      click batches the flusher could not write: list them, or write them now
 
 Every setting comes from the environment and can be overridden by a flag;
 run 'shortlinks <command> -h' to list them.
@@ -78,12 +82,16 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return migrate(ctx, &cfg, fs.Args())
 	case "check-duplicates":
 		return checkDuplicates(ctx, &cfg)
+	case "heal":
+		return heal(ctx, &cfg)
 	case "seed-demo":
 		return seedDemo(ctx, &cfg)
 	case "users":
 		return usersCmd(ctx, &cfg, fs.Args())
 	case "keys":
 		return keysCmd(ctx, &cfg, fs.Args())
+	case "dead-letters":
+		return deadLetters(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

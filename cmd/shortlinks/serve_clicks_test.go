@@ -72,7 +72,7 @@ func TestServeCountsEveryRedirectThroughSIGTERM(t *testing.T) {
 	conn := sqlx.MustOpen("postgres", url)
 	defer conn.Close()
 	var clicks, daily int64
-	conn.Get(&clicks, `SELECT click_count FROM short_links WHERE slug = $1`, link.Slug)
+	conn.Get(&clicks, `SELECT c.click_count FROM link_counters c JOIN short_links l ON l.id = c.link_id WHERE l.slug = $1`, link.Slug)
 	conn.Get(&daily, `SELECT COALESCE(SUM(clicks), 0) FROM link_clicks_daily d JOIN short_links l ON l.id = d.link_id WHERE l.slug = $1`, link.Slug)
 	if clicks != served.Load() || daily != served.Load() {
 		t.Errorf("click_count %d, daily total %d; want %d, the redirects served", clicks, daily, served.Load())

@@ -97,7 +97,7 @@ func sumClicks(ctx context.Context, dbURL string) (int64, error) {
 	}
 	defer conn.Close()
 	var n int64
-	err = conn.GetContext(ctx, &n, `SELECT COALESCE(SUM(click_count), 0) FROM short_links`)
+	err = conn.GetContext(ctx, &n, `SELECT COALESCE(SUM(click_count), 0) FROM link_counters`)
 	return n, err
 }
 

@@ -22,7 +22,7 @@ func report(ctx context.Context, dbURL string, res *results, instances []*instan
 	defer conn.Close()
 	var counted int64
 	var dupGroups int
-	if err := conn.GetContext(ctx, &counted, `SELECT COALESCE(SUM(click_count), 0) FROM short_links`); err != nil {
+	if err := conn.GetContext(ctx, &counted, `SELECT COALESCE(SUM(click_count), 0) FROM link_counters`); err != nil {
 		return err
 	}
 	if err := conn.GetContext(ctx, &dupGroups, `SELECT COUNT(*) FROM (SELECT 1 FROM short_links WHERE is_active

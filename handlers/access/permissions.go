@@ -26,7 +26,7 @@ const (
 	BusinessesEdit Permission = "businesses.edit" // create, edit, import
 
 	HealthRead     Permission = "health.read"
-	HealthRun      Permission = "health.run" // heal and "check now"
+	HealthRun      Permission = "health.run" // heal, "check now", replaying click dead letters
 	WebhooksRead   Permission = "webhooks.read"
 	WebhooksManage Permission = "webhooks.manage"
 

@@ -1,8 +1,8 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,35 +13,48 @@ import (
 
 // HealPage is GET /admin/health/heal: what "heal now" would do, and the
 // confirming form. It is a page of its own so the confirmation step works
-// without JavaScript.
+// without JavaScript. The groups are those of the last full check: a live
+// scan of every link would outlast a request at millions of links.
 func (h *Handlers) HealPage(c echo.Context) error {
-	groups, err := h.Store.DuplicateGroups(c.Request().Context())
+	ctx := c.Request().Context()
+	p := views.HealConfirm{CSRF: web.CSRFToken(c)}
+	check, err := h.Store.LatestDuplicateCheck(ctx)
+	switch {
+	case err == nil:
+		p.CheckedAt, p.Total = displayTime(check.FinishedAt), check.DuplicateGroups
+		for _, g := range check.Groups {
+			p.Groups = append(p.Groups, views.DuplicateGroupRow{
+				Destination: g.DestinationURL, DestinationShort: shorten(g.DestinationURL, destinationDisplayLength),
+				Type: g.LinkType, Links: g.Links, Slugs: g.Slugs, FirstCreated: displayTime(g.FirstCreated),
+			})
+		}
+	case !errors.Is(err, db.ErrNotFound):
+		return err
+	}
+	index, err := h.Store.UniqueIndexState(ctx)
 	if err != nil {
 		return err
 	}
-	p := views.HealConfirm{CSRF: web.CSRFToken(c)}
-	for _, g := range groups {
-		p.Groups = append(p.Groups, views.DuplicateGroupRow{
-			Destination: g.DestinationURL, DestinationShort: shorten(g.DestinationURL, destinationDisplayLength),
-			Type: g.LinkType, Links: g.Links, Slugs: g.Slugs, FirstCreated: displayTime(g.FirstCreated),
-		})
+	p.IndexOK = index.Present && index.Valid
+	if run, err := h.Store.LatestHealRun(ctx); err == nil {
+		p.Running = run.Running
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return err
 	}
 	return web.Render(c, http.StatusOK, views.HealConfirmPage(h.Chrome(c, "Heal duplicates", "health"), p))
 }
 
 // HealNow is POST /admin/health/heal (CSRF-checked like every admin form):
-// keep the oldest active link of each duplicate group, merge the others
-// into it, then back to the dashboard (303, so a reload does not post
-// again) saying how many links were merged.
+// it starts the online heal in the background (monitor.go) and returns to
+// the dashboard at once (303, so a reload does not post again), which shows
+// its progress. A heal already running anywhere is not started twice.
 func (h *Handlers) HealNow(c echo.Context) error {
-	slugs, err := h.Store.HealDuplicates(c.Request().Context())
+	err := h.monitor.StartHeal(db.ActorFrom(c.Request().Context()))
+	if errors.Is(err, db.ErrHealRunning) {
+		return c.Redirect(http.StatusSeeOther, "/admin/health?msg=heal-running")
+	}
 	if err != nil {
 		return err
 	}
-	for _, s := range slugs {
-		h.Redirects.Invalidate(s) // others hear it through the change feed
-	}
-	h.Log.Info("duplicates healed in the admin console", "merged", len(slugs), "slugs", slugs, "ip", c.RealIP())
-	h.monitor.RequestCheck(db.ActorFrom(c.Request().Context())) // the dashboard turns green when the check confirms it
-	return c.Redirect(http.StatusSeeOther, "/admin/health?healed="+strconv.Itoa(len(slugs)))
+	return c.Redirect(http.StatusSeeOther, "/admin/health?msg=heal-started")
 }

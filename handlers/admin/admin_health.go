@@ -22,10 +22,13 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 	}
 	p := healthView(hs, h.Cfg.DuplicateCheckInterval)
 	p.CSRF = web.CSRFToken(c)
-	p.CheckStarted = c.QueryParam("msg") == "check-started"
-	if n, err := strconv.Atoi(c.QueryParam("healed")); err == nil && n >= 0 {
-		p.Healed = &n
+	// "A check has started" only until a check finishes after the press.
+	if at, err := strconv.ParseInt(c.QueryParam("requested"), 10, 64); err == nil && c.QueryParam("msg") == "check-started" {
+		p.CheckPending = hs.CheckedAt == nil || hs.CheckedAt.Unix() < at
 	}
+	p.HealRefused = c.QueryParam("msg") == "heal-running"
+	p.Clicks = h.clickHealth(c.Request().Context())
+	p.Clicks.Replayed, p.Clicks.ReplayFailed = replayFlash(c)
 	return web.Render(c, http.StatusOK, views.Health(h.Chrome(c, "Health", "health"), p))
 }
 
@@ -35,18 +38,36 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 func (h *Handlers) HealthCheckForm(c echo.Context) error {
 	h.monitor.RequestCheck(db.ActorFrom(c.Request().Context()))
 	h.Log.Info("duplicate check requested from the dashboard", "ip", c.RealIP())
-	return c.Redirect(http.StatusSeeOther, "/admin/health?msg=check-started")
+	return c.Redirect(http.StatusSeeOther, "/admin/health?msg=check-started&requested="+strconv.FormatInt(time.Now().Unix(), 10))
 }
 
 func healthView(hs web.HealthJSON, every time.Duration) views.HealthPage {
 	p := views.HealthPage{
+		Status:          hs.Status,
 		DuplicateGroups: hs.DuplicateGroups, DuplicateLinks: hs.DuplicateLinks,
-		IndexPresent: hs.UniqueIndexPresent && hs.UniqueIndexValid, IndexName: db.UniqueIndexName,
+		IndexPresent: hs.UniqueIndexPresent, IndexValid: hs.UniqueIndexValid, IndexName: db.UniqueIndexName,
+		CountsKnown: hs.Status == web.HealthOK || hs.Status == web.HealthDegraded && hs.CheckedAt != nil && time.Since(*hs.CheckedAt) <= 2*every,
 		ActiveLinks: hs.ActiveLinks, InactiveLinks: hs.InactiveLinks, HistoryLinks: hs.HistoryLinks,
 		ConflictsSinceStart: hs.ConflictsResolved, ConflictsTotal: hs.ConflictsTotal,
-		MoreGroups: hs.DuplicateGroups > len(hs.Groups), // the store lists the largest 100
-		CheckedAt:  hs.CheckedAt.UTC().Format("2006-01-02 15:04:05 UTC"), CheckedAtISO: hs.CheckedAt.UTC().Format(time.RFC3339),
+		MoreGroups:    hs.DuplicateGroups > len(hs.Groups), // the store lists the largest 100
 		CheckDuration: (time.Duration(hs.CheckSeconds*1000) * time.Millisecond).String(), CheckEvery: every.String(),
+	}
+	if hs.CheckedAt != nil {
+		p.CheckedAt, p.CheckedAtISO = hs.CheckedAt.UTC().Format("2006-01-02 15:04:05 UTC"), hs.CheckedAt.UTC().Format(time.RFC3339)
+	}
+	if r := hs.Heal; r != nil {
+		hp := views.HealProgress{
+			ID: r.ID, State: r.State, Running: r.Running, Interrupted: r.Interrupted, Source: r.Source,
+			Started: displayTime(r.StartedAt), StartedISO: r.StartedAt.UTC().Format(time.RFC3339),
+			ScannedPct: r.ScannedPercent, Done: r.DestinationsDone, Total: r.DestinationsTotal, Merged: r.LinksMerged, Error: r.Error,
+		}
+		if r.FinishedAt != nil {
+			hp.Finished = displayTime(*r.FinishedAt)
+		}
+		if r.ETASeconds != nil {
+			hp.ETA = (time.Duration(*r.ETASeconds) * time.Second).String()
+		}
+		p.Heal = &hp
 	}
 	for _, g := range hs.Groups {
 		p.Groups = append(p.Groups, views.DuplicateGroupRow{

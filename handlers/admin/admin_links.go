@@ -33,6 +33,13 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := q.Filter(linksPageSize)
 	page, err := h.Store.ListLinks(ctx, f)
+	restarted := errors.Is(err, db.ErrCursorStale)
+	if restarted {
+		// Clicks moved links across the page the cursor marked: following
+		// it could skip or repeat a link, so the walk starts again, saying so.
+		q, f.Cursor = q.At(nil), nil
+		page, err = h.Store.ListLinks(ctx, f)
+	}
 	if err != nil {
 		return err
 	}
@@ -41,6 +48,9 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 		return err
 	}
 	v := h.linksView(c, q, page, total)
+	if restarted {
+		v.Flash = &views.Flash{Text: "The order changed while you were paging (clicks arrived), so the list starts again from the top."}
+	}
 	if err := h.markBlocked(ctx, v.Rows); err != nil {
 		return err
 	}

@@ -6,8 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/shortlinks/shortlinks/handlers/messages"
-	"github.com/shortlinks/shortlinks/handlers/sms"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -23,10 +22,10 @@ const (
 // TemplatesPage is GET /admin/templates.
 func (h *Handlers) TemplatesPage(c echo.Context) error {
 	var flash *views.Flash
-	if v := c.QueryParam("saved"); messages.Known(v) {
-		flash = &views.Flash{OK: true, Text: messages.DisplayName(v) + " template saved. New previews use it."}
-	} else if v := c.QueryParam("reset"); messages.Known(v) {
-		flash = &views.Flash{OK: true, Text: messages.DisplayName(v) + " template is back to its default."}
+	if v := c.QueryParam("saved"); campaign.Known(v) {
+		flash = &views.Flash{OK: true, Text: campaign.DisplayName(v) + " template saved. New previews use it."}
+	} else if v := c.QueryParam("reset"); campaign.Known(v) {
+		flash = &views.Flash{OK: true, Text: campaign.DisplayName(v) + " template is back to its default."}
 	}
 	return h.renderTemplates(c, http.StatusOK, "", "", "", flash)
 }
@@ -41,8 +40,8 @@ func (h *Handlers) renderTemplates(c echo.Context, status int, failed, body, why
 	}
 	p := views.TemplatesPage{CSRF: web.CSRFToken(c), Flash: flash,
 		Sample: sampleName + " in " + sampleCity + " with the short link " + h.ShortURL(sampleSlug)}
-	for _, v := range messages.Variants {
-		e := views.TemplateEditor{Variant: v, Label: messages.DisplayName(v), Body: h.Cfg.SMSTemplates[v]}
+	for _, v := range campaign.Variants() {
+		e := views.TemplateEditor{Variant: v, Label: campaign.DisplayName(v), Body: h.Cfg.SMSTemplates[v]}
 		if b, ok := edited[v]; ok {
 			e.Body, e.Edited = b, true
 		}
@@ -58,19 +57,19 @@ func (h *Handlers) renderTemplates(c echo.Context, status int, failed, body, why
 // templateCount is the counter of a template: the sample message, counted
 // by the same code as the preview, or why the template cannot be used.
 func (h *Handlers) templateCount(variant, body string) views.TemplateCount {
-	if err := messages.Validate(body); err != nil {
+	if err := campaign.Validate(body); err != nil {
 		return views.TemplateCount{Variant: variant, Error: web.Capitalize(err.Error()) + "."}
 	}
-	msg := messages.Fill(body, messages.Fields{Name: sampleName, City: sampleCity, URL: h.ShortURL(sampleSlug)})
-	return views.TemplateCount{Variant: variant, Message: msg, MessageCount: messageCount(sms.Count(msg), h.Cfg.SMSRate)}
+	msg := campaign.Fill(body, campaign.Fields{Name: sampleName, City: sampleCity, URL: h.ShortURL(sampleSlug)})
+	return views.TemplateCount{Variant: variant, Message: msg, MessageCount: messageCount(campaign.Count(msg), h.Cfg.SMSRate)}
 }
 
 // CountTemplate is POST /admin/templates/{variant}/count: the live counter
 // the editor swaps in while the marketer types. It changes nothing.
 func (h *Handlers) CountTemplate(c echo.Context) error {
 	v := c.Param("variant")
-	if !messages.Known(v) {
-		return web.UnknownVariant(v)
+	if !campaign.Known(v) {
+		return campaign.UnknownVariant(v)
 	}
 	return web.Render(c, http.StatusOK, views.TemplateCounter(h.templateCount(v, normalizeNewlines(c.FormValue("body")))))
 }
@@ -80,8 +79,8 @@ func (h *Handlers) CountTemplate(c echo.Context) error {
 // is shown again with the reason tied to the field (400).
 func (h *Handlers) SaveTemplate(c echo.Context) error {
 	v := c.Param("variant")
-	if !messages.Known(v) {
-		return web.UnknownVariant(v)
+	if !campaign.Known(v) {
+		return campaign.UnknownVariant(v)
 	}
 	ctx := c.Request().Context()
 	if c.FormValue("action") == "reset" {
@@ -91,7 +90,7 @@ func (h *Handlers) SaveTemplate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/templates?reset="+v+"#tmpl-"+v)
 	}
 	body := normalizeNewlines(c.FormValue("body"))
-	if err := messages.Validate(body); err != nil {
+	if err := campaign.Validate(body); err != nil {
 		return h.renderTemplates(c, http.StatusBadRequest, v, body, web.Capitalize(err.Error())+".", nil)
 	}
 	if err := h.Store.SaveMessageTemplate(ctx, v, body); err != nil {

@@ -2,16 +2,12 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/access"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -26,7 +22,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	if !db.IsUUID(id) {
 		return web.NotFound("business")
 	}
-	req, err := web.ValidCampaignRequest(web.CampaignRequest{BusinessID: &id, Variant: &variant})
+	req, err := campaign.ValidRequest(campaign.Request{BusinessID: &id, Variant: &variant})
 	if err != nil {
 		return err
 	}
@@ -35,7 +31,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 		return web.Invalid("idempotency_key", "the form is incomplete; reload the page and try again")
 	}
 	idem := web.IdempotencyOf(key, req)
-	send, created, err := h.RecordSendOnce(c.Request().Context(), req, idem)
+	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem)
 	if err != nil {
 		return err
 	}
@@ -43,13 +39,6 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 		h.Log.Info("send recorded in the admin console", "business_id", id, "variant", variant, "send_id", send.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, campaignPageHref(id, variant))
-}
-
-// newFormKey is a fresh idempotency key for a rendered form.
-func newFormKey() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return "form-" + hex.EncodeToString(b[:])
 }
 
 // campaignOutcome is what the campaign page says about a business's
@@ -75,18 +64,7 @@ func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug s
 		if s.CreatedBy != nil {
 			o.LastSentBy = *s.CreatedBy
 		}
-		o.LastVariant = messages.DisplayName(s.Variant)
-		o.Sends = len(sends)
+		o.LastVariant = campaign.DisplayName(s.Variant)
 	}
 	return o, nil
-}
-
-// sendFormFor is the "Mark as sent" form of a business's variant panel;
-// none for a role that cannot record sends.
-func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
-	if !web.IdentityOf(c).Can(access.SendsRecord) {
-		return views.SendForm{}
-	}
-	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: web.CSRFToken(c),
-		Variant: variant, Name: messages.DisplayName(variant), Key: newFormKey()}
 }

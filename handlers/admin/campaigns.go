@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,16 +11,17 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/cost"
-	"github.com/shortlinks/shortlinks/handlers/messages"
-	"github.com/shortlinks/shortlinks/handlers/sms"
+	"github.com/shortlinks/shortlinks/handlers/access"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
 
 // The campaign pages: the listing, one business's page with its variant
-// tabs, and the panel a tab click swaps in. The preview itself is built in
-// preview.go, shared with the API (api_campaigns.go).
+// tabs, and the panel a tab click swaps in. The preview itself is built by
+// handlers/campaign (Service.Preview, preview.go), the entry point the API
+// (api_campaigns.go) and sends call too; this file only shapes it for the
+// page.
 
 // campaignPageSize is how many businesses the listing shows per page.
 const campaignPageSize = 25
@@ -120,8 +123,8 @@ func (h *Handlers) CampaignPreviewFragment(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.CampaignPreviewFragment(d.Panel))
 }
 
-// campaignDetail builds the page's view model through the same preview
-// code path as the API (preview.go).
+// campaignDetail builds the page's view model from the campaign rules'
+// one entry point (handlers/campaign preview.go), the API's code path too.
 func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) {
 	id := c.Param("id")
 	if !db.IsUUID(id) {
@@ -129,21 +132,20 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 	}
 	variant := c.QueryParam("variant")
 	if variant == "" {
-		variant = messages.Friendly
+		variant = campaign.Friendly
 	}
-	p, err := h.Preview(c.Request().Context(), id, variant)
+	p, err := h.Campaign.Preview(c.Request().Context(), id, variant)
 	if err != nil {
 		return views.CampaignDetail{}, err
 	}
 	d := views.CampaignDetail{
 		Name: p.Business.Name, City: p.Business.City, SiteURL: web.Deref(p.Business.SiteURL),
 		Status: p.Business.Status, NotReady: p.Business.Status != db.StatusReadyForOutreach,
-		Panel: previewPanel(p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
+		Panel: previewPanel(c, p), EditHref: "/admin/businesses/" + p.Business.ID + "/edit",
 	}
-	d.Panel.Send = sendFormFor(c, p.Business.ID, p.Variant)
-	for _, v := range messages.Variants {
+	for _, v := range campaign.Variants() {
 		d.Tabs = append(d.Tabs, views.VariantTab{
-			Variant: v, Label: messages.DisplayName(v), Active: v == variant,
+			Variant: v, Label: campaign.DisplayName(v), Active: v == variant,
 			Href:         campaignPageHref(p.Business.ID, v),
 			FragmentHref: campaignPanelHref(p.Business.ID, v),
 		})
@@ -165,18 +167,21 @@ func campaignPanelHref(id, variant string) string {
 	return "/admin/campaigns/" + url.PathEscape(id) + "/preview?variant=" + url.QueryEscape(variant)
 }
 
-func previewPanel(p web.Preview) views.PreviewPanel {
+// previewPanel is the view model of a preview: the message, its count and
+// cost, and the "Mark as sent" form (campaign_sends.go records it).
+func previewPanel(c echo.Context, p campaign.Preview) views.PreviewPanel {
 	return views.PreviewPanel{
-		Variant: p.Variant, VariantName: messages.DisplayName(p.Variant), Message: p.Message,
+		Variant: p.Variant, VariantName: campaign.DisplayName(p.Variant), Message: p.Message,
 		ShortURL: p.ShortURL, Slug: p.Link.Slug, MessageCount: messageCount(p.SMS, p.Rate),
+		Send: sendFormFor(c, p.Business.ID, p.Variant),
 	}
 }
 
 // messageCount shapes a count for the pages: the preview panel and the
 // template editor's live counter show the very same figures.
-func messageCount(r sms.Result, rate cost.Rate) views.MessageCount {
+func messageCount(r campaign.Result, rate campaign.Rate) views.MessageCount {
 	unit := "septets"
-	if r.Encoding == sms.UCS2 {
+	if r.Encoding == campaign.UCS2 {
 		unit = "UTF-16 units"
 	}
 	nonGSM := make([]string, len(r.NonGSM))
@@ -188,4 +193,21 @@ func messageCount(r sms.Result, rate cost.Rate) views.MessageCount {
 		Segments: r.Segments, PerSegment: r.PerSegment, NonGSM: strings.Join(nonGSM, " "),
 		Cost: rate.Estimate(r.Segments).String(), Rate: rate.PerSegment.String(), Currency: rate.Currency,
 	}
+}
+
+// sendFormFor is the "Mark as sent" form of a business's variant panel;
+// none for a role that cannot record sends.
+func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
+	if !web.IdentityOf(c).Can(access.SendsRecord) {
+		return views.SendForm{}
+	}
+	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: web.CSRFToken(c),
+		Variant: variant, Name: campaign.DisplayName(variant), Key: newFormKey()}
+}
+
+// newFormKey is a fresh idempotency key for a rendered form.
+func newFormKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "form-" + hex.EncodeToString(b[:])
 }

@@ -19,8 +19,12 @@ import (
 )
 
 // CheckRequester asks the duplicate monitor (handlers/ops.Monitor) for a
-// full check now.
-type CheckRequester interface{ RequestCheck(by db.Actor) }
+// full check now on behalf of by (the audit trail's actor), and starts
+// the console's heal in the background.
+type CheckRequester interface {
+	RequestCheck(by db.Actor)
+	StartHeal(by db.Actor) error
+}
 
 // Handlers serves the console pages; build it with New.
 type Handlers struct {

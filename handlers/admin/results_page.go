@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
@@ -41,14 +41,14 @@ func verdict(vs []web.VariantResult) string {
 		}
 		if ahead {
 			return fmt.Sprintf("%s is ahead: %s of the businesses sent it clicked (95%% confidence: %s to %s), more than any other variant could plausibly reach.",
-				messages.DisplayName(lead.Variant), percent(lead.ClickRate), percent(lead.ClickRateLow), percent(lead.ClickRateHigh))
+				campaign.DisplayName(lead.Variant), percent(lead.ClickRate), percent(lead.ClickRateLow), percent(lead.ClickRateHigh))
 		}
 	}
 	return "Not enough data yet: no variant's click rate is ahead of every other with 95% confidence."
 }
 
 func resultRow(v web.VariantResult) views.ResultRow {
-	row := views.ResultRow{Variant: v.Variant, Name: messages.DisplayName(v.Variant), Sends: v.Sends,
+	row := views.ResultRow{Variant: v.Variant, Name: campaign.DisplayName(v.Variant), Sends: v.Sends,
 		BusinessesSent: v.BusinessesSent, BusinessesClicked: v.BusinessesClicked, Clicks: v.Clicks,
 		Segments: v.Segments, Cost: v.Cost.String() + " " + v.Currency, ClickRate: "–", Interval: "–",
 		CostPerClick: "–", CostPerBusinessClicked: "–"}

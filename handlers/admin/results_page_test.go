@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
 // A variant is called ahead only when its interval clears every other's.
 func TestVerdictNeedsNonOverlappingIntervals(t *testing.T) {
-	h := &web.Base{Cfg: web.Config{SMSRate: web.DefaultSMSRate()}}
+	h := &web.Base{Cfg: web.Config{SMSRate: campaign.DefaultRate()}}
 	line := func(v string, sent, clicked int64) web.VariantResult {
 		return h.VariantResult(db.VariantResult{Variant: v, Sends: sent, BusinessesSent: sent, BusinessesClicked: clicked})
 	}

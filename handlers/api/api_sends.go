@@ -8,31 +8,31 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/cost"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
 // sendJSON is a send as the API returns it.
 type sendJSON struct {
-	ID            string      `json:"id"`
-	BusinessID    string      `json:"business_id"`
-	Variant       string      `json:"variant"`
-	Message       string      `json:"message"`
-	ShortURL      string      `json:"short_url"`
-	Slug          string      `json:"slug"`
-	Encoding      string      `json:"encoding"`
-	Segments      int         `json:"segments"`
-	EstimatedCost cost.Amount `json:"estimated_cost"`
-	Currency      string      `json:"currency"`
-	SentAt        time.Time   `json:"sent_at"`
-	CreatedBy     *string     `json:"created_by"` // who recorded it
-	Created       *bool       `json:"created,omitempty"`
+	ID            string          `json:"id"`
+	BusinessID    string          `json:"business_id"`
+	Variant       string          `json:"variant"`
+	Message       string          `json:"message"`
+	ShortURL      string          `json:"short_url"`
+	Slug          string          `json:"slug"`
+	Encoding      string          `json:"encoding"`
+	Segments      int             `json:"segments"`
+	EstimatedCost campaign.Amount `json:"estimated_cost"`
+	Currency      string          `json:"currency"`
+	SentAt        time.Time       `json:"sent_at"`
+	CreatedBy     *string         `json:"created_by"` // who recorded it
+	Created       *bool           `json:"created,omitempty"`
 }
 
 func toSendJSON(s db.Send) sendJSON {
 	return sendJSON{ID: s.ID, BusinessID: s.BusinessID, Variant: s.Variant, Message: s.Message,
 		ShortURL: s.ShortURL, Slug: s.Slug, Encoding: s.Encoding, Segments: s.Segments,
-		EstimatedCost: cost.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt, CreatedBy: s.CreatedBy}
+		EstimatedCost: campaign.Amount(s.CostMicros), Currency: s.Currency, SentAt: s.SentAt, CreatedBy: s.CreatedBy}
 }
 
 // RecordSend is POST /api/v1/campaigns/sends: this business was sent this
@@ -40,11 +40,11 @@ func toSendJSON(s db.Send) sendJSON {
 // the same send for every repeat of its Idempotency-Key, 422 when the key
 // came with another request.
 func (h *Handlers) RecordSend(c echo.Context) error {
-	var body web.CampaignRequest
+	var body campaign.Request
 	if err := web.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	req, err := web.ValidCampaignRequest(body)
+	req, err := campaign.ValidRequest(body)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (h *Handlers) RecordSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	send, created, err := h.RecordSendOnce(c.Request().Context(), req, idem)
+	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem)
 	if err != nil {
 		return err
 	}

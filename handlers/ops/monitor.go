@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
@@ -32,6 +33,7 @@ type Monitor struct {
 	checkNow         chan db.Actor // a request from the dashboard's button
 	wg               sync.WaitGroup
 	stopOnce         sync.Once
+	healing          atomic.Bool // a console heal runs in this process
 }
 
 // NewMonitor returns the monitor over base, the full check every
@@ -81,6 +83,9 @@ func (h *Monitor) monitorOnce() {
 	if err := h.Store.FlushCounters(ctx); err != nil {
 		h.Log.Warn("persisting the conflict counter failed; will retry", "err", err)
 	}
+	if t, err := h.Store.ClickDeadLetterTotals(ctx); err == nil {
+		h.Metrics.RecordDeadLetters(t.Letters)
+	}
 }
 
 // checkLoop runs the full duplicate check every checkEvery (skipped when
@@ -129,6 +134,47 @@ func (h *Monitor) runDuplicateCheck(o db.CheckOptions, by db.Actor) {
 			h.Log.Warn("reading the duplicate check failed", "err", err)
 		}
 	}
+}
+
+// healBudget bounds a console heal; an interrupted heal is resumed by the
+// next one, so the bound only keeps a stuck heal from running forever.
+const healBudget = 6 * time.Hour
+
+// StartHeal starts the online heal (db.Store.Heal) in the background for
+// the console's "Heal now" on behalf of by (the audit trail's actor)
+// and returns at once. db.ErrHealRunning when a
+// heal runs already here or, as heal_runs and the heal lock show, anywhere.
+// Close interrupts it; the next heal resumes it. When it ends, a full
+// check runs so the dashboard's counts agree with it.
+func (h *Monitor) StartHeal(by db.Actor) error {
+	if run, err := h.Store.LatestHealRun(context.Background()); err == nil && run.Running {
+		return db.ErrHealRunning
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if !h.healing.CompareAndSwap(false, true) {
+		return db.ErrHealRunning
+	}
+	h.Log.Info("heal requested from the dashboard", "by", by.Name, "ip", by.Client)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer h.healing.Store(false)
+		ctx, cancel := context.WithTimeout(db.WithActor(context.Background(), by), healBudget)
+		defer cancel()
+		go func() {
+			select {
+			case <-h.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		// The store logs the start, the summary and any failure.
+		if _, err := h.Store.Heal(ctx, db.HealOptions{Source: "console"}); err == nil {
+			h.RequestCheck(by)
+		}
+	}()
+	return nil
 }
 
 // RequestCheck asks the monitor for a full check now on behalf of by (the

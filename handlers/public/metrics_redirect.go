@@ -31,6 +31,7 @@ type redirectCollector struct {
 	src                                            RedirectStatsSource
 	redirects, flushed, failures, dropped, pending *prometheus.Desc
 	feed                                           *prometheus.Desc
+	oldest, splits, deadLetters, deadClicks        *prometheus.Desc
 }
 
 func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
@@ -46,13 +47,22 @@ func newRedirectCollector(src RedirectStatsSource) *redirectCollector {
 			"Clicks and previews not counted because too many were waiting to be written (MAX_PENDING_CLICKS).", nil, nil),
 		pending: prometheus.NewDesc("shortlinks_clicks_pending",
 			"Clicks counted in memory and not yet written.", nil, nil),
+		oldest: prometheus.NewDesc("shortlinks_clicks_oldest_unwritten_seconds",
+			"Age of the oldest click or preview counted in memory and not yet written (0 when none waits).", nil, nil),
+		splits: prometheus.NewDesc("shortlinks_click_batches_split_total",
+			"Click batches split in two after failing repeatedly (FLUSH_STATEMENT_TIMEOUT, a refused row).", nil, nil),
+		deadLetters: prometheus.NewDesc("shortlinks_click_dead_letters_total",
+			"Click batches of one link moved to the dead-letter table after failing repeatedly; kept for an admin to replay (health page, 'shortlinks dead-letters').", nil, nil),
+		deadClicks: prometheus.NewDesc("shortlinks_clicks_dead_lettered_total",
+			"Clicks in the batches moved to the dead-letter table.", nil, nil),
 		feed: prometheus.NewDesc("shortlinks_change_feed_connected",
 			"1 while link changes from other instances arrive (LISTEN/NOTIFY); at 0 cached links are trusted for 1 s only.", nil, nil),
 	}
 }
 
 func (r *redirectCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed} {
+	for _, d := range []*prometheus.Desc{r.redirects, r.flushed, r.failures, r.dropped, r.pending, r.feed,
+		r.oldest, r.splits, r.deadLetters, r.deadClicks} {
 		ch <- d
 	}
 }
@@ -72,6 +82,10 @@ func (r *redirectCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(r.failures, s.FlushFailures)
 	counter(r.dropped, s.DroppedClicks+s.DroppedPreviews)
 	ch <- prometheus.MustNewConstMetric(r.pending, prometheus.GaugeValue, float64(s.PendingClicks))
+	ch <- prometheus.MustNewConstMetric(r.oldest, prometheus.GaugeValue, s.OldestUnwritten.Seconds())
+	counter(r.splits, s.SplitBatches)
+	counter(r.deadLetters, s.DeadLetters)
+	counter(r.deadClicks, s.DeadClicks)
 	connected := 0.0
 	if s.FeedConnected {
 		connected = 1

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/shortlinks/shortlinks/db"
 )
 
@@ -19,9 +21,13 @@ const (
 	// batchRows caps the rows of one FlushClicks statement, so a backlog
 	// after an outage goes out in statements of sane size.
 	batchRows = 5000
-	// flushTimeout bounds one statement, so a hung connection cannot stall
-	// counting; the batch is simply retried (its ID makes that safe).
-	flushTimeout = 10 * time.Second
+	// splitAfter is how many times in a row a batch may fail (timing out,
+	// or refused) before it is split in two halves by link, each with a
+	// new ID; a batch of one link that still fails that often is moved to
+	// the dead-letter table. Halving bounds the splits at log2(batchRows)
+	// levels, so one bad row or an oversized batch is isolated within a
+	// few dozen flushes while everything else is written.
+	splitAfter = 2
 	// pruneEvery and keepBatchIDs: batch IDs are kept for a day, far longer
 	// than any retry of an unconfirmed batch takes while the database is
 	// reachable.
@@ -57,22 +63,34 @@ type tapRun struct{ ms, n int64 }
 // distinct (link, day) pairs (at most one row per stripe each), never with
 // clicks.
 //
-// Writing has two stages. A flush first sends the queue left by earlier
-// failures, in order, stopping at the first failure. Only once the queue is
-// empty does it cut the pending map into batches with fresh IDs and send
-// those. A failed batch stays at the head of the queue with its ID and is
-// sent again, unchanged, next time: if the failed attempt had in fact
-// committed, the database recognises the ID and adds nothing (see
-// db.Store.FlushClicks). Clicks arriving meanwhile stay in pending, merged
-// by (link, day), never into a batch that may already be applied.
+// Writing: every flush cuts what is pending into batches with fresh IDs
+// (unless the database was unreachable last time, see below) and sends
+// every queued batch, oldest first. A failed batch stays queued with its
+// ID and is sent again, unchanged, next time: if the failed attempt had in
+// fact committed, the database recognises the ID and adds nothing (see
+// db.Store.FlushClicks). A batch that fails splitAfter times in a row
+// (timing out, or refused) is split: its ID is abandoned first
+// (db.Store.AbandonClickBatch, which also tells whether it had committed
+// after all), then its links are halved into two new batches. A batch of
+// one link that keeps failing goes to the dead-letter table with its
+// counts and the reason (db.Store.DeadLetterClicks), where the health page
+// shows it and an admin replays it. So a stuck batch never holds back the
+// taps after it, and nothing is dropped silently.
 //
-// Cutting only into an empty queue is what keeps memory bounded by
-// distinct rows during an outage: cutting every tick would queue a new row
-// per active (link, day) per tick, and add would soon drop every click.
+// While the database cannot be reached at all (a connection error, not a
+// timeout), a flush stops at the first failure and cuts nothing: clicks
+// stay in pending, merged by (link, day), so memory stays bounded by
+// distinct rows however long the outage (cutting every tick would queue a
+// new row per active (link, day) per tick, and add would soon drop clicks).
 type clicks struct {
 	store   Store
 	log     *slog.Logger
 	maxRows int // MAX_PENDING_CLICKS: (link, day) rows in memory (see pending)
+	// flushTimeout bounds one flush transaction from this side
+	// (Options.FlushTimeout), so a hung connection cannot stall counting;
+	// the batch is simply retried (its ID makes that safe). Each statement
+	// is bounded by the database too (db.Options.FlushStatementTimeout).
+	flushTimeout time.Duration
 
 	// pending holds the counts and tap times not yet cut (pending.go):
 	// striped, so concurrent taps do not queue on one lock.
@@ -83,9 +101,14 @@ type clicks struct {
 
 	// queue is touched only by whoever flushes (the flusher goroutine,
 	// then Close once that has stopped); queuedRows mirrors its size for
-	// the bound checked by add.
-	queue      []db.ClickBatch
-	queuedRows atomic.Int64
+	// the bound checked by add, and queueOldest (unix ms, 0 when empty)
+	// the time of its oldest tap, for the metrics.
+	queue       []*queuedBatch
+	queuedRows  atomic.Int64
+	queueOldest atomic.Int64
+	// unreachable is whether the last flush met a database it could not
+	// reach (flusher only): then the next one cuts nothing.
+	unreachable bool
 
 	droppedClicks   atomic.Int64
 	droppedPreviews atomic.Int64
@@ -93,13 +116,17 @@ type clicks struct {
 	flushedPreviews atomic.Int64
 	flushFailures   atomic.Int64
 	replayed        atomic.Int64
+	splits          atomic.Int64 // batches split after failing splitAfter times
+	deadLetters     atomic.Int64 // batches moved to the dead-letter table
+	deadClicks      atomic.Int64 // their clicks
+	deadPreviews    atomic.Int64 // their previews
 	lastDropLog     atomic.Int64 // unix nanos
 	failingSince    time.Time    // flusher only
 	lastFailLog     time.Time    // flusher only
 }
 
-func newClicks(store Store, maxRows int, log *slog.Logger) *clicks {
-	return &clicks{store: store, log: log, maxRows: maxRows, pending: newPending(), since: time.Now()}
+func newClicks(store Store, maxRows int, flushTimeout time.Duration, log *slog.Logger) *clicks {
+	return &clicks{store: store, log: log, maxRows: maxRows, flushTimeout: flushTimeout, pending: newPending(), since: time.Now()}
 }
 
 // add counts one click or preview on link. Past the memory bound a click
@@ -136,45 +163,211 @@ func (a *clicks) drop(preview bool) {
 	}
 }
 
-// flush writes everything pending, stopping at the first failure. What an
-// earlier flush left queued goes first, and pending is cut only once that
-// is all written (see clicks), so an outage leaves one set of batches
-// waiting, retried as they are, rather than a new set per tick.
-func (a *clicks) flush(ctx context.Context) error {
-	if err := a.send(ctx); err != nil {
-		return err
-	}
-	a.cut()
-	return a.send(ctx)
+// queuedBatch is a batch cut and not yet written, with how its attempts
+// went.
+type queuedBatch struct {
+	db.ClickBatch
+	oldest   int64 // unix ms: no tap in it is older
+	failures int   // attempts in a row that failed
+	lastErr  error
 }
 
-// send writes the queue in order, stopping at the first failure; the
-// failed batch stays at the head to be sent again with the same ID.
-func (a *clicks) send(ctx context.Context) error {
-	for len(a.queue) > 0 {
-		b := a.queue[0]
-		bctx, cancel := context.WithTimeout(ctx, flushTimeout)
-		applied, err := a.store.FlushClicks(bctx, b)
-		cancel()
-		if err != nil {
-			a.flushFailures.Add(1)
-			return err
-		}
-		if !applied {
-			// An earlier attempt whose answer we lost had committed.
-			a.replayed.Add(1)
-		}
-		var c, p int64
-		for _, r := range b.Rows {
-			c, p = c+r.Clicks, p+r.Previews
-		}
-		a.flushedClicks.Add(c)
-		a.flushedPreviews.Add(p)
-		a.queue[0] = db.ClickBatch{}
-		a.queue = a.queue[1:]
-		a.queuedRows.Add(-int64(len(b.Rows)))
+// flush cuts what is pending into batches (unless the database was
+// unreachable last time) and sends the queue. It returns the first error.
+func (a *clicks) flush(ctx context.Context) error {
+	if !a.unreachable {
+		a.cut()
 	}
-	return nil
+	err := a.send(ctx)
+	a.unreachable = err != nil && !splittable(err)
+	return err
+}
+
+// splittable reports whether a failure is the batch's own (a statement
+// timing out, a value refused) rather than the database being out of
+// reach: only the former makes a batch split.
+func splittable(err error) bool {
+	return db.TimedOut(err) || !errors.Is(err, db.ErrUnavailable)
+}
+
+// send writes the queue in order. A batch that fails stays queued (split
+// or dead-lettered after splitAfter failures) and the next one is tried,
+// unless the database is out of reach: then the rest waits for next time.
+func (a *clicks) send(ctx context.Context) error {
+	var first error
+	next := make([]*queuedBatch, 0, len(a.queue))
+	defer func() {
+		a.queue = next
+		a.markOldest()
+	}()
+	for i, q := range a.queue {
+		if i > 0 && first != nil && !splittable(first) {
+			next = append(next, a.queue[i:]...)
+			break
+		}
+		bctx, cancel := context.WithTimeout(ctx, a.flushTimeout)
+		applied, err := a.store.FlushClicks(bctx, q.ClickBatch)
+		cancel()
+		if err == nil {
+			a.written(q, applied)
+			continue
+		}
+		a.flushFailures.Add(1)
+		first = cmp.Or(first, err)
+		if !splittable(err) {
+			next = append(next, q)
+			continue // stops the loop above
+		}
+		q.failures++
+		q.lastErr = err
+		if q.failures < splitAfter {
+			next = append(next, q)
+			continue
+		}
+		halves, rerr := a.isolate(ctx, q)
+		if rerr != nil {
+			first = cmp.Or(first, rerr)
+			next = append(next, q)
+			continue
+		}
+		next = append(next, halves...)
+	}
+	return first
+}
+
+// written records q as in the database; applied is false when an earlier
+// attempt had committed it.
+func (a *clicks) written(q *queuedBatch, applied bool) {
+	if !applied {
+		a.replayed.Add(1)
+	}
+	c, p := batchTotals(q.ClickBatch)
+	a.flushedClicks.Add(c)
+	a.flushedPreviews.Add(p)
+	a.queuedRows.Add(-int64(len(q.Rows)))
+}
+
+// isolate deals with a batch that failed splitAfter times: a batch of one
+// link goes to the dead-letter table; a larger one is split by link into
+// two halves with new IDs, once its own ID is abandoned so it can never be
+// applied as well. Either way, if the batch had committed after all, it is
+// recorded as written and nothing replaces it.
+func (a *clicks) isolate(ctx context.Context, q *queuedBatch) ([]*queuedBatch, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.flushTimeout)
+	defer cancel()
+	links := batchLinks(q.ClickBatch)
+	if len(links) <= 1 {
+		letter := q.ClickBatch
+		letter.ID = db.NewBatchID()
+		applied, err := a.store.DeadLetterClicks(ctx, q.ID, letter, failureReason(q.lastErr), q.failures)
+		if err != nil {
+			return nil, err
+		}
+		if applied {
+			a.written(q, false)
+			return nil, nil
+		}
+		c, p := batchTotals(q.ClickBatch)
+		a.deadLetters.Add(1)
+		a.deadClicks.Add(c)
+		a.deadPreviews.Add(p)
+		a.queuedRows.Add(-int64(len(q.Rows)))
+		a.log.Error("click batch moved to the dead-letter table after repeated failures; replay it from the health page",
+			"link_id", links, "clicks", c, "previews", p, "attempts", q.failures, "err", q.lastErr)
+		return nil, nil
+	}
+	applied, err := a.store.AbandonClickBatch(ctx, q.ID)
+	if err != nil {
+		return nil, err
+	}
+	if applied {
+		a.written(q, false)
+		return nil, nil
+	}
+	a.splits.Add(1)
+	pivot := links[len(links)/2] // the first half: links below it
+	lo, hi := q.split(pivot)
+	return []*queuedBatch{lo, hi}, nil
+}
+
+// split divides q by link into the links below pivot and the others, each
+// a new batch (new ID, no failures yet) over the same window. A tap goes
+// with the link that counts it, as its clicks are in that link's rows.
+func (q *queuedBatch) split(pivot int64) (lo, hi *queuedBatch) {
+	lo = &queuedBatch{ClickBatch: db.ClickBatch{ID: db.NewBatchID(), From: q.From, To: q.To}, oldest: q.oldest}
+	hi = &queuedBatch{ClickBatch: db.ClickBatch{ID: db.NewBatchID(), From: q.From, To: q.To}, oldest: q.oldest}
+	for _, r := range q.Rows {
+		if r.LinkID < pivot {
+			lo.Rows = append(lo.Rows, r)
+		} else {
+			hi.Rows = append(hi.Rows, r)
+		}
+	}
+	for _, t := range q.Taps {
+		if t.Counted < pivot {
+			lo.Taps = append(lo.Taps, t)
+		} else {
+			hi.Taps = append(hi.Taps, t)
+		}
+	}
+	return lo, hi
+}
+
+// batchLinks returns the distinct links b counts on, sorted.
+func batchLinks(b db.ClickBatch) []int64 {
+	set := map[int64]bool{}
+	for _, r := range b.Rows {
+		set[r.LinkID] = true
+	}
+	for _, t := range b.Taps {
+		set[t.Counted] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// batchTotals returns the clicks and previews of b.
+func batchTotals(b db.ClickBatch) (clicks, previews int64) {
+	for _, r := range b.Rows {
+		clicks, previews = clicks+r.Clicks, previews+r.Previews
+	}
+	return clicks, previews
+}
+
+// failureReason is what the health page shows for a dead letter: what
+// kind of failure, never the database's own message (the log has it).
+func failureReason(err error) string {
+	var pqErr *pq.Error
+	switch {
+	case db.TimedOut(err):
+		return "timed out (FLUSH_STATEMENT_TIMEOUT) on every attempt"
+	case errors.As(err, &pqErr):
+		return "refused by the database (SQLSTATE " + string(pqErr.Code) + ")"
+	}
+	return "failed"
+}
+
+// markOldest publishes the time of the queue's oldest tap.
+func (a *clicks) markOldest() {
+	var oldest int64
+	for _, q := range a.queue {
+		if oldest == 0 || q.oldest < oldest {
+			oldest = q.oldest
+		}
+	}
+	a.queueOldest.Store(oldest)
+}
+
+// oldestUnwritten is the time of the oldest tap not yet written (pending or
+// queued), zero when there is none.
+func (a *clicks) oldestUnwritten() time.Time {
+	oldest := a.queueOldest.Load()
+	if p := a.pending.first.Load(); p != 0 && (oldest == 0 || p < oldest) {
+		oldest = p
+	}
+	if oldest == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(oldest)
 }
 
 // cut moves the pending map into queued batches. The map is swapped under
@@ -185,28 +378,47 @@ func (a *clicks) cut() {
 	// a click counted meanwhile in a stripe already taken belongs to the
 	// next cut, whose window therefore starts when this take began.
 	start := time.Now()
-	taken, taps := a.pending.take(&a.queuedRows)
+	taken, taps, oldest := a.pending.take(&a.queuedRows)
 	from, to := a.since, time.Now()
 	a.since = start
 	if len(taken) == 0 {
 		return
 	}
+	if oldest == 0 {
+		oldest = from.UnixMilli()
+	}
 
-	// Sorted, so each batch covers a range of link ids; the statement
-	// itself locks rows in id order regardless.
+	// Sorted, so each batch covers a range of link ids (and a split halves
+	// a range); the statements lock rows in id order regardless.
 	keys := slices.SortedFunc(maps.Keys(taken), func(x, y clickKey) int {
 		return cmp.Or(cmp.Compare(x.link, y.link), cmp.Compare(x.day, y.day))
 	})
 	tapRows := tapRowsOf(taps)
-	for i := 0; i < len(keys) || i < len(tapRows); i += batchRows {
-		b := db.ClickBatch{ID: db.NewBatchID(), From: from, To: to}
-		for _, k := range keys[min(i, len(keys)):min(i+batchRows, len(keys))] {
+	slices.SortFunc(tapRows, func(x, y db.TapRow) int { return cmp.Compare(x.Counted, y.Counted) })
+	for i := 0; i < len(keys); {
+		b := &queuedBatch{ClickBatch: db.ClickBatch{ID: db.NewBatchID(), From: from, To: to}, oldest: oldest}
+		end := min(i+batchRows, len(keys))
+		// A link's days stay in one batch, and its taps go with it.
+		for end < len(keys) && keys[end].link == keys[end-1].link {
+			end++
+		}
+		for _, k := range keys[i:end] {
 			t := taken[k]
 			b.Rows = append(b.Rows, db.ClickRow{LinkID: k.link, Day: time.Unix(int64(k.day)*86400, 0).UTC(), Clicks: t.clicks, Previews: t.previews})
 		}
-		b.Taps = tapRows[min(i, len(tapRows)):min(i+batchRows, len(tapRows))]
+		last := keys[end-1].link
+		if end == len(keys) {
+			last = 1<<63 - 1 // every tap left
+		}
+		n := 0
+		for n < len(tapRows) && tapRows[n].Counted <= last {
+			n++
+		}
+		b.Taps, tapRows = tapRows[:n:n], tapRows[n:]
 		a.queue = append(a.queue, b)
+		i = end
 	}
+	a.markOldest()
 }
 
 // tapRowsOf flattens the recorded taps for a batch.
@@ -249,10 +461,10 @@ func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Du
 	}
 }
 
-// prune forgets old batch IDs, bounded by flushTimeout like a flush, so a
+// prune forgets old batch IDs, bounded like a flush, so a
 // hung connection cannot stall the flusher and with it all counting.
 func (a *clicks) prune(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	ctx, cancel := context.WithTimeout(ctx, a.flushTimeout)
 	defer cancel()
 	_, err := a.store.PruneClickFlushes(ctx, time.Now().Add(-keepBatchIDs))
 	return err
@@ -300,8 +512,9 @@ func (a *clicks) pendingRows() int64 {
 	return a.pending.rows.Load() + a.queuedRows.Load()
 }
 
-// unwritten returns the clicks and previews accepted but not yet written.
+// unwritten returns the clicks and previews accepted but neither written
+// nor kept in the dead-letter table.
 func (a *clicks) unwritten() (clicks, previews int64) {
 	c, p, _ := a.pending.totals()
-	return c - a.flushedClicks.Load(), p - a.flushedPreviews.Load()
+	return c - a.flushedClicks.Load() - a.deadClicks.Load(), p - a.flushedPreviews.Load() - a.deadPreviews.Load()
 }

@@ -2,7 +2,7 @@ package redirects_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -38,7 +38,7 @@ func (o *outage) FlushClicks(ctx context.Context, b db.ClickBatch) (bool, error)
 	down := o.record(b)
 	defer o.attempts.Add(1)
 	if down {
-		return false, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+		return false, fmt.Errorf("store: flush: %w: dial tcp 127.0.0.1:5432: connect: connection refused", db.ErrUnavailable)
 	}
 	return o.Store.FlushClicks(ctx, b)
 }

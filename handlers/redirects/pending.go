@@ -25,6 +25,9 @@ type pending struct {
 	// maxRows: past it, a click joins its pair's latest run in its stripe,
 	// so a long outage blurs attribution times rather than growing memory.
 	tapRuns atomic.Int64
+	// first is the time (unix ms) of the oldest tap since the last take,
+	// 0 when none: the age of the oldest unwritten tap in the metrics.
+	first atomic.Int64
 }
 
 type stripe struct {
@@ -50,6 +53,9 @@ func newPending() *pending {
 // already has in any stripe, and is refused (false) if it has none.
 // A click's time (ms) is kept under tap, one run per pair and millisecond.
 func (p *pending) add(k clickKey, tap tapKey, ms int64, preview bool, maxRows int64, queued *atomic.Int64) bool {
+	if p.first.Load() == 0 {
+		p.first.CompareAndSwap(0, ms)
+	}
 	s := &p.stripes[rand.Uint32()%pendingStripes]
 	s.mu.Lock()
 	t := s.m[k]
@@ -116,10 +122,14 @@ func (p *pending) count(s *stripe, t *tally, tap tapKey, ms int64, preview bool,
 }
 
 // take empties every stripe and returns their rows merged by (link, day),
-// and their tap times merged by pair and millisecond. Each stripe's rows
-// move to queued as it is emptied, before the merge shrinks them, so the
-// bound never sees fewer rows than memory holds.
-func (p *pending) take(queued *atomic.Int64) (map[clickKey]*tally, map[tapKey][]tapRun) {
+// their tap times merged by pair and millisecond, and the time (unix ms)
+// of the oldest tap taken (0 if unknown). Each stripe's rows move to
+// queued as it is emptied, before the merge shrinks them, so the bound
+// never sees fewer rows than memory holds.
+func (p *pending) take(queued *atomic.Int64) (map[clickKey]*tally, map[tapKey][]tapRun, int64) {
+	// Reset first: a tap counted during the take sets it again, so it is
+	// never later than an unwritten tap (at worst a cut early).
+	oldest := p.first.Swap(0)
 	var merged map[clickKey]*tally
 	taps := map[tapKey]map[int64]int64{}
 	taken := 0
@@ -169,7 +179,7 @@ func (p *pending) take(queued *atomic.Int64) (map[clickKey]*tally, map[tapKey][]
 			runs[k] = append(runs[k], tapRun{ms: ms, n: n})
 		}
 	}
-	return merged, runs
+	return merged, runs, oldest
 }
 
 // totals returns the clicks and previews accepted, ever, and whether no

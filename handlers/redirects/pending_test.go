@@ -25,7 +25,7 @@ func TestPendingCountsEveryTapOnceUnderConcurrentCuts(t *testing.T) {
 				return
 			default:
 			}
-			rows, taps := p.take(&queued)
+			rows, taps, _ := p.take(&queued)
 			for _, tl := range rows {
 				n += tl.clicks + tl.previews
 			}
@@ -51,7 +51,7 @@ func TestPendingCountsEveryTapOnceUnderConcurrentCuts(t *testing.T) {
 	close(stop)
 	got := <-cut
 	total, tapped := got[0], got[1]
-	rows, taps := p.take(&queued)
+	rows, taps, _ := p.take(&queued)
 	for _, tl := range rows {
 		total += tl.clicks + tl.previews
 	}

@@ -26,6 +26,8 @@ import (
 type Store interface {
 	RedirectTarget(ctx context.Context, slug string) (db.RedirectTarget, error)
 	FlushClicks(ctx context.Context, b db.ClickBatch) (applied bool, err error)
+	AbandonClickBatch(ctx context.Context, id string) (applied bool, err error)
+	DeadLetterClicks(ctx context.Context, failedID string, b db.ClickBatch, reason string, attempts int) (applied bool, err error)
 	PruneClickFlushes(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
@@ -45,6 +47,10 @@ type Options struct {
 	CacheTTL time.Duration
 	// FlushInterval is how often counted clicks are written (default 1 s).
 	FlushInterval time.Duration
+	// FlushTimeout bounds one flush transaction from this side (default
+	// 10 s), so a hung connection cannot stall counting; set it above
+	// the statements' own timeout (FLUSH_STATEMENT_TIMEOUT).
+	FlushTimeout time.Duration
 	// MaxPending bounds the distinct (link, day) rows waiting in memory
 	// (default 100 000, about 10 MB); see clicks.add.
 	MaxPending int
@@ -68,6 +74,7 @@ const (
 	DefaultCacheBytes    = 32 << 20
 	DefaultCacheTTL      = 30 * time.Second
 	DefaultFlushInterval = time.Second
+	DefaultFlushTimeout  = 10 * time.Second
 	DefaultMaxPending    = 100_000
 	DefaultMaxLookups    = 16
 	// FeedDownTTL is how long answers are trusted without the change feed:
@@ -150,7 +157,7 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 		opts:        opts,
 		log:         log,
 		cache:       newCache(opts.CacheSize, opts.CacheBytes, min(opts.CacheTTL, FeedDownTTL)),
-		clicks:      newClicks(store, opts.MaxPending, log),
+		clicks:      newClicks(store, opts.MaxPending, opts.FlushTimeout, log),
 		agents:      newAgentVerdicts(),
 		lookups:     make(chan struct{}, opts.MaxLookups),
 		stopFlusher: make(chan struct{}),
@@ -180,6 +187,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.FlushTimeout <= 0 {
+		o.FlushTimeout = DefaultFlushTimeout
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending

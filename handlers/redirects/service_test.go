@@ -2,7 +2,7 @@ package redirects_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -25,7 +25,7 @@ type lostAnswers struct {
 func (s *lostAnswers) FlushClicks(ctx context.Context, b db.ClickBatch) (bool, error) {
 	applied, err := s.Store.FlushClicks(ctx, b)
 	if err == nil && s.n.Add(-1) >= 0 {
-		return false, errors.New("read tcp: connection reset by peer")
+		return false, fmt.Errorf("store: flush: %w: read tcp: connection reset by peer", db.ErrUnavailable)
 	}
 	return applied, err
 }

@@ -3,6 +3,7 @@ package redirects
 import (
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 )
 
 // Stats are the service's counters since it started, for metrics and
@@ -24,6 +25,12 @@ type Stats struct {
 	PendingRows     int64 // (link, day) rows in memory, bounded by MaxPending; a link may hold one per counting stripe
 	DroppedClicks   int64 // clicks not counted because MaxPending was reached
 	DroppedPreviews int64 // previews served but not counted because MaxPending was reached
+	// OldestUnwritten is how long the oldest click or preview not yet
+	// written has waited (0 when none waits).
+	OldestUnwritten time.Duration
+	SplitBatches    int64 // batches split in two after failing repeatedly
+	DeadLetters     int64 // batches of one link moved to the dead-letter table (replayable, not lost)
+	DeadClicks      int64 // the clicks in them
 	CacheHits       int64 // lookups answered from a fresh cache entry
 	CacheMisses     int64 // lookups that went to the database (or found it away)
 	StaleServed     int64 // expired answers served because the database was slow or away
@@ -41,6 +48,11 @@ func (s *Service) Stats() Stats {
 	dc, dp := a.droppedClicks.Load(), a.droppedPreviews.Load()
 	clicks, previews, _ := a.pending.totals()
 	rows := a.pendingRows()
+	var oldest time.Duration
+	if t := a.oldestUnwritten(); !t.IsZero() {
+		oldest = max(time.Since(t), 0)
+	}
+	deadClicks, deadPreviews := a.deadClicks.Load(), a.deadPreviews.Load()
 	return Stats{
 		Redirects:       clicks + dc,
 		Clicks:          clicks,
@@ -52,10 +64,14 @@ func (s *Service) Stats() Stats {
 		PreviewsFlushed: fp,
 		FlushFailures:   a.flushFailures.Load(),
 		ReplayedBatches: a.replayed.Load(),
-		PendingClicks:   clicks + previews - fc - fp,
+		PendingClicks:   clicks + previews - fc - fp - deadClicks - deadPreviews,
 		PendingRows:     rows,
 		DroppedClicks:   dc,
 		DroppedPreviews: dp,
+		OldestUnwritten: oldest,
+		SplitBatches:    a.splits.Load(),
+		DeadLetters:     a.deadLetters.Load(),
+		DeadClicks:      deadClicks,
 		CacheHits:       s.hits.load(),
 		CacheMisses:     s.misses.Load(),
 		StaleServed:     s.stale.Load(),

@@ -70,6 +70,7 @@ func (h *Handlers) shlinkListFilter(c echo.Context) (f db.ListFilter, page, perP
 	}
 	active := true
 	f = db.ListFilter{Query: q, Active: &active, Limit: perPage, Offset: (page - 1) * perPage}
+	f.URL, f.Domain = h.LinkSearch(q)
 	if o := c.QueryParam("orderBy"); o != "" {
 		order, ok := shlinkOrders[o]
 		if !ok {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 )
 
 // APIError is an error a user may see: a status, a stable code, a message
@@ -40,15 +41,21 @@ func NotFound(what string) *APIError {
 func toAPIError(err error) *APIError {
 	var apiErr *APIError
 	var httpErr *echo.HTTPError
+	var campaignErr *campaign.Error
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
+	case errors.As(err, &campaignErr):
+		return fromCampaignError(campaignErr)
 	case errors.As(err, &httpErr):
 		return fromHTTPError(httpErr)
 	case errors.Is(err, db.ErrNotFound):
 		return NotFound("resource")
 	case errors.Is(err, db.ErrIdempotencyMismatch):
 		return errKeyReused
+	case errors.Is(err, db.ErrCursorStale):
+		return &APIError{Status: http.StatusConflict, Code: "cursor_stale",
+			Message: "the order changed since this cursor was issued (clicks moved links across it); start the walk again without a cursor"}
 	case errors.Is(err, db.ErrConflict):
 		return &APIError{Status: http.StatusConflict, Code: "conflict", Message: "another active link already points to this destination"}
 	case errors.Is(err, db.ErrInvalidInput):
@@ -57,6 +64,17 @@ func toAPIError(err error) *APIError {
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the database is unavailable; try again shortly"}
 	}
 	return &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+}
+
+// fromCampaignError answers a request the SMS rules refused (handlers/campaign).
+func fromCampaignError(e *campaign.Error) *APIError {
+	switch e.Kind {
+	case campaign.NotFound:
+		return &APIError{Status: http.StatusNotFound, Code: "not_found", Message: e.Message}
+	case campaign.Unusable:
+		return &APIError{Status: http.StatusUnprocessableEntity, Code: e.Code, Field: e.Field, Message: e.Message}
+	}
+	return &APIError{Status: http.StatusBadRequest, Code: "invalid_input", Field: e.Field, Message: e.Message, Allowed: e.Allowed}
 }
 
 func fromHTTPError(he *echo.HTTPError) *APIError {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 )
 
 // idempotencyHeader names the header that makes a create safe to retry.
@@ -39,7 +40,7 @@ func Idempotency(c echo.Context, required bool, resource string, canonical any) 
 }
 
 // idempotencyOf pairs a (validated) key with a send request's hash.
-func IdempotencyOf(key string, req CampaignRequest) db.Idempotency {
+func IdempotencyOf(key string, req campaign.Request) db.Idempotency {
 	return db.Idempotency{Key: key, RequestHash: requestHash(db.ResourceSend, req)}
 }
 

@@ -14,25 +14,28 @@ import (
 // linkQuery is the listing's filter, sort and page as the URL carries them;
 // the CSV export and GET /api/v1/links read the same parameters.
 type LinkQuery struct {
-	Query  string      // q
-	Type   string      // type
-	Active string      // active: "", "true" or "false"
-	Sort   db.LinkSort // sort: one of db.LinkSorts
-	Cursor *db.Cursor  // cursor: where the page starts (or ends); nil on the first page
+	Query string // q
+	// SearchURL and SearchDomain are q as a full URL (normalised) and as a
+	// domain (LinkSearch); "" when it is not one.
+	SearchURL, SearchDomain string
+	Type                    string      // type
+	Active                  string      // active: "", "true" or "false"
+	Sort                    db.LinkSort // sort: one of db.LinkSorts
+	Cursor                  *db.Cursor  // cursor: where the page starts (or ends); nil on the first page
 }
 
-// LinkSortLabels are the names the listing's order menu shows; the orders
+// linkSortLabels are the names the listing's order menu shows; the orders
 // themselves (and their URL names) are db.LinkSorts.
-var LinkSortLabels = map[db.LinkSort]string{
+var linkSortLabels = map[db.LinkSort]string{
 	db.SortNewest: "Newest first", db.SortOldest: "Oldest first",
 	db.SortMostClicks: "Most clicks", db.SortFewestClicks: "Fewest clicks",
 }
 
 // linkSorts are the listing's orders, as the form offers them.
 func LinkSorts() []views.Option {
-	opts := make([]views.Option, 0, len(db.LinkSorts))
-	for _, s := range db.LinkSorts {
-		opts = append(opts, views.Option{Value: string(s), Label: LinkSortLabels[s]})
+	opts := make([]views.Option, 0, len(db.LinkSorts()))
+	for _, s := range db.LinkSorts() {
+		opts = append(opts, views.Option{Value: string(s), Label: linkSortLabels[s]})
 	}
 	return opts
 }
@@ -50,6 +53,7 @@ func (h *Base) ReadLinkQuery(c echo.Context) (LinkQuery, error) {
 		Active: c.QueryParam("active"),
 		Sort:   cmp.Or(db.LinkSort(c.QueryParam("sort")), db.SortNewest),
 	}
+	q.SearchURL, q.SearchDomain = h.LinkSearch(search)
 	switch {
 	case q.Type != "" && !h.KnownLinkType(q.Type):
 		return q, Invalid("type", "type must be empty or one of: %s", strings.Join(h.Cfg.LinkTypes, ", "))
@@ -77,7 +81,7 @@ func CursorParam(c echo.Context, order string) (*db.Cursor, error) {
 
 // Filter is the store filter for one page of pageSize links.
 func (q LinkQuery) Filter(pageSize int) db.ListFilter {
-	f := db.ListFilter{Query: q.Query, LinkType: q.Type, Sort: q.Sort, Limit: pageSize, Cursor: q.Cursor}
+	f := db.ListFilter{Query: q.Query, URL: q.SearchURL, Domain: q.SearchDomain, LinkType: q.Type, Sort: q.Sort, Limit: pageSize, Cursor: q.Cursor}
 	if q.Active != "" {
 		active := q.Active == "true"
 		f.Active = &active

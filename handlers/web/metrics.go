@@ -29,6 +29,7 @@ type Metrics struct {
 	uniqueIndex     prometheus.Gauge
 	healthChecked   prometheus.Gauge
 	links           *prometheus.GaugeVec
+	deadLetters     prometheus.Gauge
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -67,6 +68,10 @@ func NewMetrics(log *slog.Logger) *Metrics {
 		Name: "shortlinks_unique_index_present",
 		Help: "1 when the partial unique index " + db.UniqueIndexName + " exists and is valid (read from the catalog every 30 s).",
 	})
+	m.deadLetters = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shortlinks_click_dead_letters_waiting",
+		Help: "Click batches in the dead-letter table, from every instance, waiting for an admin to replay them (read every 30 s).",
+	})
 	m.healthChecked = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "shortlinks_duplicate_check_timestamp_seconds",
 		Help: "Unix time the last full duplicate check finished (any instance); a stale value means the check is not running.",
@@ -75,7 +80,7 @@ func NewMetrics(log *slog.Logger) *Metrics {
 		Name: "shortlinks_links",
 		Help: "Links by state (active, inactive), as of the last duplicate check: exact then, never a scan per scrape.",
 	}, []string{"state"})
-	m.Reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links,
+	m.Reg.MustRegister(m.requests, m.durations, m.duplicateGroups, m.uniqueIndex, m.healthChecked, m.links, m.deadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Handler = promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -96,6 +101,16 @@ func (m *Metrics) RegisterStore(store *db.Store) {
 			Name: "shortlinks_get_or_create_conflicts_resolved_total",
 			Help: "Get-or-create calls that lost an insert race and returned the winner's link, since start.",
 		}, func() float64 { return float64(store.Counters().ConflictsResolved) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shortlinks_degraded",
+			Help: "1 while this instance runs degraded: the unique index " + db.UniqueIndexName + " is missing or invalid, " +
+				"so get-or-create holds an advisory lock per destination instead of relying on ON CONFLICT.",
+		}, func() float64 {
+			if store.Degraded() {
+				return 1
+			}
+			return 0
+		}),
 		collectors.NewDBStatsCollector(store.DB().DB, "shortlinks"),
 	)
 }
@@ -162,6 +177,10 @@ func (h *Base) MeasureRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// RecordDeadLetters sets the gauge of click batches waiting in the
+// dead-letter table (the monitor reads it every 30 s).
+func (m *Metrics) RecordDeadLetters(n int64) { m.deadLetters.Set(float64(n)) }
+
 // recordHealth updates the duplicate gauges from a health check.
 func (m *Metrics) recordHealth(hs HealthJSON) {
 	m.duplicateGroups.Set(float64(hs.DuplicateGroups))
@@ -170,7 +189,9 @@ func (m *Metrics) recordHealth(hs HealthJSON) {
 		index = 1
 	}
 	m.uniqueIndex.Set(index)
-	m.healthChecked.Set(float64(hs.CheckedAt.UnixNano()) / 1e9)
+	if hs.CheckedAt != nil {
+		m.healthChecked.Set(float64(hs.CheckedAt.UnixNano()) / 1e9)
+	}
 	m.links.WithLabelValues("active").Set(float64(hs.ActiveLinks))
 	m.links.WithLabelValues("inactive").Set(float64(hs.InactiveLinks))
 }

@@ -6,27 +6,26 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/cost"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/stats"
 )
 
 // VariantResult is one variant's line of the results, shared by the API
 // and the page. Ratios are nil when their divisor is 0.
 type VariantResult struct {
-	Variant                string       `json:"variant"`
-	Sends                  int64        `json:"sends"`
-	BusinessesSent         int64        `json:"businesses_sent"`
-	BusinessesClicked      int64        `json:"businesses_clicked"`
-	ClickRate              float64      `json:"click_rate"` // businesses clicked ÷ businesses sent to; 0 with no sends
-	ClickRateLow           float64      `json:"click_rate_low"`
-	ClickRateHigh          float64      `json:"click_rate_high"`
-	Clicks                 int64        `json:"clicks"`
-	Segments               int64        `json:"segments"`
-	Cost                   cost.Amount  `json:"cost"`
-	Currency               string       `json:"currency"`
-	CostPerClick           *cost.Amount `json:"cost_per_click"`
-	CostPerBusinessClicked *cost.Amount `json:"cost_per_business_clicked"`
+	Variant                string           `json:"variant"`
+	Sends                  int64            `json:"sends"`
+	BusinessesSent         int64            `json:"businesses_sent"`
+	BusinessesClicked      int64            `json:"businesses_clicked"`
+	ClickRate              float64          `json:"click_rate"` // businesses clicked ÷ businesses sent to; 0 with no sends
+	ClickRateLow           float64          `json:"click_rate_low"`
+	ClickRateHigh          float64          `json:"click_rate_high"`
+	Clicks                 int64            `json:"clicks"`
+	Segments               int64            `json:"segments"`
+	Cost                   campaign.Amount  `json:"cost"`
+	Currency               string           `json:"currency"`
+	CostPerClick           *campaign.Amount `json:"cost_per_click"`
+	CostPerBusinessClicked *campaign.Amount `json:"cost_per_business_clicked"`
 }
 
 // resultsJSON is GET /api/v1/campaigns/results.
@@ -58,8 +57,8 @@ func (h *Base) Results(c echo.Context) (ResultsJSON, error) {
 	for _, r := range rows {
 		byVariant[r.Variant] = r
 	}
-	out := ResultsJSON{Since: since, Until: until, Variants: make([]VariantResult, 0, len(messages.Variants))}
-	for _, v := range messages.Variants {
+	out := ResultsJSON{Since: since, Until: until, Variants: make([]VariantResult, 0, len(campaign.Variants()))}
+	for _, v := range campaign.Variants() {
 		r := byVariant[v]
 		r.Variant = v
 		out.Variants = append(out.Variants, h.VariantResult(r))
@@ -70,7 +69,7 @@ func (h *Base) Results(c echo.Context) (ResultsJSON, error) {
 func (h *Base) VariantResult(r db.VariantResult) VariantResult {
 	v := VariantResult{Variant: r.Variant, Sends: r.Sends, BusinessesSent: r.BusinessesSent,
 		BusinessesClicked: r.BusinessesClicked, Clicks: r.Clicks, Segments: r.Segments,
-		Cost: cost.Amount(r.CostMicros), Currency: h.Cfg.SMSRate.Currency}
+		Cost: campaign.Amount(r.CostMicros), Currency: h.Cfg.SMSRate.Currency}
 	// Without sends the rate and its interval are zeros (every variant is
 	// listed "with zeros"); verdict and the page look at BusinessesSent.
 	if low, high, ok := stats.Wilson(r.BusinessesClicked, r.BusinessesSent); ok {
@@ -83,11 +82,11 @@ func (h *Base) VariantResult(r db.VariantResult) VariantResult {
 }
 
 // perUnit is total ÷ n to the micro-unit, rounded half up; nil when n is 0.
-func perUnit(total cost.Amount, n int64) *cost.Amount {
+func perUnit(total campaign.Amount, n int64) *campaign.Amount {
 	if n <= 0 {
 		return nil
 	}
-	a := (total + cost.Amount(n/2)) / cost.Amount(n)
+	a := (total + campaign.Amount(n/2)) / campaign.Amount(n)
 	return &a
 }
 

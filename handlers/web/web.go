@@ -8,14 +8,15 @@
 // (abuse.go, ratelimit.go), idempotency keys and request parameters
 // (idempotency.go, validate.go).
 //
-// It also holds, until the campaign domain package exists (issue 22, phase
-// 2), the request logic more than one surface calls: the SMS preview
-// (preview.go), send recording (sends.go), business creation
-// (businesses.go), the results figures (results.go), the duplicate-health
-// figures (health.go) and the link listing's query (links_query.go).
+// It also holds the request logic more than one surface calls that is not
+// the SMS rules (those are handlers/campaign, reached through Base.Campaign):
+// business creation (businesses.go), the results figures (results.go), the
+// duplicate-health figures (health.go) and the link listing's query
+// (links_query.go).
 //
-// It may import db, views, static, handlers/redirects and the pure logic
-// packages (handlers/urlpolicy, sms, cost, messages, stats, requestlog); it
+// It may import db, views, static, handlers/redirects, handlers/webhooks,
+// handlers/campaign and the pure logic packages (handlers/urlpolicy, stats,
+// requestlog); it
 // never imports a surface package (handlers/admin, api, shlink, public,
 // ops) nor the root handlers package, and it starts no goroutine of its own
 // (readiness's ping lives in handlers/ops).
@@ -29,8 +30,7 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/handlers/cost"
-	"github.com/shortlinks/shortlinks/handlers/messages"
+	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
@@ -48,8 +48,8 @@ type Config struct {
 	AdminUser      string
 	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
 	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
-	SMSRate        cost.Rate          // price of one SMS segment; DefaultSMSRate() when zero
-	SMSTemplates   messages.Templates // message per variant; messages.Defaults when nil
+	SMSRate        campaign.Rate      // price of one SMS segment; campaign.DefaultRate() when zero
+	SMSTemplates   campaign.Templates // message per variant; campaign.DefaultTemplates() when nil
 	Limits         Limits
 	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
 	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
@@ -66,11 +66,6 @@ type Config struct {
 // DefaultLinkTypes returns the link types accepted when none are configured.
 func DefaultLinkTypes() []string {
 	return []string{db.LinkTypeSitePreview, "campaign", "sms", "email", "social", "qr"}
-}
-
-// DefaultSMSRate returns the segment price used when none is configured.
-func DefaultSMSRate() cost.Rate {
-	return cost.Rate{PerSegment: 7900, Currency: "USD"} // 0.0079 USD
 }
 
 // DefaultDuplicateCheckInterval is how often the full duplicate check runs
@@ -94,10 +89,10 @@ func (cfg Config) WithDefaults() Config {
 		cfg.DuplicateCheckInterval = DefaultDuplicateCheckInterval
 	}
 	if cfg.SMSRate.Currency == "" {
-		cfg.SMSRate = DefaultSMSRate()
+		cfg.SMSRate = campaign.DefaultRate()
 	}
 	if cfg.SMSTemplates == nil {
-		cfg.SMSTemplates = messages.Defaults
+		cfg.SMSTemplates = campaign.DefaultTemplates()
 	}
 	return cfg
 }
@@ -116,6 +111,9 @@ type Base struct {
 	// by the caller (cmd/shortlinks through handlers.Runtime); the surfaces
 	// that change links invalidate its entries.
 	Redirects *redirects.Service
+	// Campaign is the SMS rules (handlers/campaign): the one entry point
+	// of previews and sends for every surface.
+	Campaign *campaign.Service
 }
 
 // NewBase returns the shared part of the handlers over store: the config
@@ -130,6 +128,8 @@ func NewBase(store *db.Store, cfg Config, log *slog.Logger) *Base {
 		Metrics:     NewMetrics(log),
 		PageHeaders: pageHeaders(cfg.BaseURL),
 	}
+	b.Campaign = &campaign.Service{Store: store, Rate: cfg.SMSRate, Templates: cfg.SMSTemplates,
+		Destination: b.NormalizeURL, ShortURL: b.ShortURL}
 	b.Metrics.RegisterStore(store)
 	return b
 }

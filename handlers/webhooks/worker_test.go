@@ -147,7 +147,7 @@ func TestReceiverDownThenUpGetsEveryClickOnce(t *testing.T) {
 		previewTenth(t, svc, slugs)
 		want := int64(links * perLink / rounds * (round + 1))
 		waitFor(t, time.Minute, fmt.Sprintf("round %d's clicks to be flushed", round), func() bool {
-			return scalar(t, s, `SELECT SUM(click_count) FROM short_links`) == want
+			return scalar(t, s, `SELECT SUM(click_count) FROM link_counters`) == want
 		})
 	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -156,7 +156,7 @@ func TestReceiverDownThenUpGetsEveryClickOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	finished := time.Now()
-	if got := scalar(t, s, `SELECT SUM(click_count) FROM short_links`); got != links*perLink {
+	if got := scalar(t, s, `SELECT SUM(click_count) FROM link_counters`); got != links*perLink {
 		t.Fatalf("%d clicks in the database, want %d", got, links*perLink)
 	}
 	waitFor(t, time.Minute, "the endpoint to be suspended", func() bool {
@@ -265,7 +265,7 @@ func TestSlowReceiverDoesNotHoldUpFlushes(t *testing.T) {
 		clickAll(t, svc, slugs, 10)
 		want := int64(len(slugs) * 10 * (round + 1))
 		waitFor(t, 30*time.Second, fmt.Sprintf("round %d's clicks to be flushed", round), func() bool {
-			return scalar(t, s, `SELECT SUM(click_count) FROM short_links`) == want
+			return scalar(t, s, `SELECT SUM(click_count) FROM link_counters`) == want
 		})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

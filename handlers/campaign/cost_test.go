@@ -1,4 +1,4 @@
-package cost
+package campaign
 
 import (
 	"encoding/json"

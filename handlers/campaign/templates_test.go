@@ -1,10 +1,8 @@
-package messages
+package campaign
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/shortlinks/shortlinks/handlers/sms"
 )
 
 func TestFillIsOnePass(t *testing.T) {
@@ -21,18 +19,18 @@ func TestFillIsOnePass(t *testing.T) {
 // every variant carries the link and the opt-out.
 func TestDefaultsFitOneSegment(t *testing.T) {
 	f := Fields{Name: "Golden Crust Pizzeria", City: "Sacramento", URL: "https://sl.example.com/Ab3dE9"}
-	for _, v := range Variants {
-		msg, err := Defaults.Render(v, f)
+	for _, v := range Variants() {
+		msg, err := DefaultTemplates().Render(v, f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(msg, f.URL+" ") || !strings.Contains(msg, "STOP") {
 			t.Errorf("%s: %q lacks the URL followed by a space or the opt-out", v, msg)
 		}
-		if r := sms.Count(msg); r.Encoding != sms.GSM7 || r.Segments != 1 {
+		if r := Count(msg); r.Encoding != GSM7 || r.Segments != 1 {
 			t.Errorf("%s: %q is %d %s segments, want 1 GSM-7", v, msg, r.Segments, r.Encoding)
 		}
-		if err := Validate(Defaults[v]); err != nil {
+		if err := Validate(DefaultTemplates()[v]); err != nil {
 			t.Errorf("shipped %s template fails validation: %v", v, err)
 		}
 	}
@@ -40,9 +38,9 @@ func TestDefaultsFitOneSegment(t *testing.T) {
 
 // Without a city the shipped sentences still read naturally.
 func TestDefaultsWithoutCity(t *testing.T) {
-	for _, v := range Variants {
-		msg, _ := Defaults.Render(v, Fields{Name: "Rosa's Bakery", URL: "https://sl.example.com/Ab3dE9"})
-		if strings.Contains(Defaults[v], "{city}") && !strings.Contains(msg, "customers in your area") {
+	for _, v := range Variants() {
+		msg, _ := DefaultTemplates().Render(v, Fields{Name: "Rosa's Bakery", URL: "https://sl.example.com/Ab3dE9"})
+		if strings.Contains(DefaultTemplates()[v], "{city}") && !strings.Contains(msg, "customers in your area") {
 			t.Errorf("%s without a city: %q", v, msg)
 		}
 	}
@@ -70,7 +68,7 @@ func TestValidate(t *testing.T) {
 		t.Error("a template over the length limit was accepted")
 	}
 	ts, err := WithOverrides(map[string]string{Urgent: "Last call {name}: {url}"})
-	if err != nil || ts[Urgent] != "Last call {name}: {url}" || ts[Friendly] != Defaults[Friendly] {
+	if err != nil || ts[Urgent] != "Last call {name}: {url}" || ts[Friendly] != DefaultTemplates()[Friendly] {
 		t.Errorf("WithOverrides: %v %v", ts, err)
 	}
 	if _, err := WithOverrides(map[string]string{Friendly: "no link"}); err == nil {

@@ -1,6 +1,7 @@
-// Package sms calculates how many SMS segments a message needs, following
-// the GSM-7 / UCS-2 rules of 3GPP TS 23.038 and TS 23.040 concatenation.
-package sms
+package campaign
+
+// Segments: how many SMS segments a message needs, following the GSM-7 /
+// UCS-2 rules of 3GPP TS 23.038 and TS 23.040 concatenation.
 
 import "unicode/utf8"
 

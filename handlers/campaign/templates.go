@@ -1,8 +1,4 @@
-// Package messages holds the SMS texts a marketer previews: one template per
-// variant, with {name}, {city} and {url} placeholders filled in a single pass.
-// Templates are plain text, never text/template, so nothing in a business's
-// name or an operator's template can run code or reach other data.
-package messages
+package campaign
 
 import (
 	"fmt"
@@ -12,6 +8,11 @@ import (
 	"unicode/utf8"
 )
 
+// Templates: the SMS texts a marketer previews, one template per variant,
+// with {name}, {city} and {url} placeholders filled in a single pass.
+// Templates are plain text, never text/template, so nothing in a business's
+// name or an operator's template can run code or reach other data.
+
 // Variant keys as the API and the page query accept them, in tab order.
 const (
 	Friendly     = "friendly"
@@ -19,11 +20,12 @@ const (
 	Urgent       = "urgent"
 )
 
-// Variants lists every variant key in the order the tabs show them.
-var Variants = []string{Friendly, Professional, Urgent}
+// Variants lists every variant key in the order the tabs show them (a new
+// slice each call, so no caller can change another's).
+func Variants() []string { return []string{Friendly, Professional, Urgent} }
 
 // Known reports whether key names a variant.
-func Known(key string) bool { return slices.Contains(Variants, key) }
+func Known(key string) bool { return slices.Contains(Variants(), key) }
 
 // DisplayName is the capitalised tab label of a variant key.
 func DisplayName(key string) string {
@@ -33,16 +35,18 @@ func DisplayName(key string) string {
 	return strings.ToUpper(key[:1]) + key[1:]
 }
 
-// Defaults are the shipped templates. A typical business (a name of about
+// DefaultTemplates are the shipped templates (a new map each call). A typical business (a name of about
 // 20 characters, a city of about 10, a 30-character short URL) fits one
 // 160-septet GSM-7 segment; longer names spill into a second segment, which
 // the preview warns about. The URL is followed by a space, never
 // punctuation, so handsets do not fold a full stop into the link. Opt-out
 // wording is included because carriers require it in marketing texts.
-var Defaults = Templates{
-	Friendly:     "Hi {name}! We made you a free website preview for customers in {city}: {url} Take a look! Reply STOP to opt out",
-	Professional: "{name}, your new website preview is ready for review: {url} Made for customers in {city}. Reply STOP to opt out",
-	Urgent:       "{name}: your free website preview expires in 48 hours. See it now: {url} Reply STOP to opt out",
+func DefaultTemplates() Templates {
+	return Templates{
+		Friendly:     "Hi {name}! We made you a free website preview for customers in {city}: {url} Take a look! Reply STOP to opt out",
+		Professional: "{name}, your new website preview is ready for review: {url} Made for customers in {city}. Reply STOP to opt out",
+		Urgent:       "{name}: your free website preview expires in 48 hours. See it now: {url} Reply STOP to opt out",
+	}
 }
 
 // Templates maps a variant key to its template.
@@ -64,7 +68,7 @@ const NoCity = "your area"
 func (t Templates) Render(variant string, f Fields) (string, error) {
 	tmpl, ok := t[variant]
 	if !ok {
-		return "", fmt.Errorf("messages: no template for variant %q", variant)
+		return "", fmt.Errorf("campaign: no template for variant %q", variant)
 	}
 	return Fill(tmpl, f), nil
 }
@@ -120,9 +124,8 @@ func Validate(tmpl string) error {
 // WithOverrides returns the defaults with every non-empty override applied,
 // after validating it.
 func WithOverrides(overrides map[string]string) (Templates, error) {
-	out := Templates{}
-	for _, v := range Variants {
-		out[v] = Defaults[v]
+	out := DefaultTemplates()
+	for _, v := range Variants() {
 		if o := overrides[v]; o != "" {
 			if err := Validate(o); err != nil {
 				return nil, fmt.Errorf("%s template: %w", v, err)

@@ -1,7 +1,8 @@
-// Package cost prices SMS segments exactly. Rates and totals are whole
-// micro-units (millionths of the currency unit) parsed from decimal text, so
-// 3 × 0.0079 is 0.0237 and never 0.023700000000000002.
-package cost
+package campaign
+
+// Cost: SMS segments priced exactly. Rates and totals are whole micro-units
+// (millionths of the currency unit) parsed from decimal text, so 3 × 0.0079
+// is 0.0237 and never 0.023700000000000002.
 
 import (
 	"encoding/json"
@@ -83,6 +84,9 @@ func isCurrencyCode(s string) bool {
 	}
 	return true
 }
+
+// DefaultRate is the segment price used when none is configured.
+func DefaultRate() Rate { return Rate{PerSegment: 7900, Currency: "USD"} } // 0.0079 USD
 
 // Estimate is the cost of sending segments segments.
 func (r Rate) Estimate(segments int) Amount { return r.PerSegment * Amount(segments) }

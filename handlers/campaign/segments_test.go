@@ -1,4 +1,4 @@
-package sms
+package campaign
 
 import (
 	"slices"

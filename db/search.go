@@ -1,0 +1,259 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// How q= searches the link listings, each shape through its own index
+// (migrations 00022–00024), so no search reads the rows of every URL that
+// shares "https://www.", a domain or a common word with it:
+//
+//   - a full URL (ListFilter.URL, normalised as creates normalise it) is
+//     first looked up exactly, by destination hash; when no link has it,
+//     the links on its host whose text contains it are listed;
+//   - a domain (ListFilter.Domain) lists the links on it and its
+//     subdomains, through the reversed-host index short_links_host_idx;
+//   - anything else, and a URL or domain no link is on, matches a slug
+//     prefix (short_links_slug_prefix_idx) or a fragment of the normalised
+//     destination, business name or city (short_links_search_text_idx, a
+//     trigram index the planner uses when the fragment is rare; a common
+//     word walks the listing's order instead, stopping after a page).
+//
+// Normalised means search_normalize (00022): case, accents and
+// punctuation ignored, so "rosas" finds "Rosa's Bakery" and "cafe" finds
+// "Café Luna". It runs in PostgreSQL on both sides, the stored text and
+// the search text, so the two never disagree about a letter. The search
+// text is normalised by a statement of its own and then travels as plain
+// patterns (containsText): the planner estimates them from their values,
+// and no row calls the function (inside the listing's WHERE, it ran once
+// per row checked).
+
+// Most matches a search reads whole and sorts (see sortsAllMatches): a
+// few thousand row fetches, tens of milliseconds at worst. Past it the
+// planner chooses, as for any query. Businesses are small rows and their
+// names cluster by first word, so their bound is higher.
+const (
+	sortLinkMatchesUpTo     = 5_000
+	sortBusinessMatchesUpTo = 50_000
+)
+
+// sortsAllMatches reports whether a listing's search should read all its
+// matches through the search's index and sort them, rather than walk the
+// listing's order (an index on the sort key) until a page is full. The
+// planner weighs the two as if matches were spread evenly through the
+// order; they often are not. A campaign search for "zoes" matches names
+// that all sort at the end, so the walk reads nearly every business
+// before the first match (17,570 rows at 20k businesses, 139 ms); links of
+// one campaign were created together. So a search the planner expects to
+// match at most upTo rows (by EXPLAIN: planning only) is always sorted
+// whole, at a bounded cost; for a more common one the planner chooses (it
+// walks when matches are many enough to find a page soon). query selects
+// the matching rows (the listing's FROM and WHERE).
+func (s *Store) sortsAllMatches(ctx context.Context, query string, args []any, upTo int64) (bool, error) {
+	if s.walkSearches {
+		return false, nil
+	}
+	n, err := s.estimateRows(ctx, query, args)
+	return n <= upTo, err
+}
+
+// searchMode is how a listing's search runs; resolveSearch picks it.
+type searchMode int
+
+const (
+	searchNone     searchMode = iota // no search
+	searchExactURL                   // destination = ListFilter.URL
+	searchHostText                   // on URL's host, and its text contains the URL's
+	searchDomain                     // on ListFilter.Domain or a subdomain of it
+	searchText                       // slug prefix or normalised fragment
+)
+
+// resolveSearch picks how f's search runs: a URL or a domain that some
+// link has is searched exactly (an index probe each), anything else as
+// text. The probes ignore the other filters, so a URL's links filtered
+// down to none list none rather than fuzzy neighbours; every page of a
+// listing resolves the same way while its links stand.
+func (s *Store) resolveSearch(ctx context.Context, f *ListFilter) error {
+	f.mode = searchNone
+	if strings.TrimSpace(f.Query) == "" {
+		return nil
+	}
+	f.mode = searchText
+	norm, err := s.normalizeSearch(ctx, "search_normalize_url", f.Query)
+	if err != nil {
+		return err
+	}
+	f.norm = norm
+	domain := f.Domain
+	if f.URL != "" {
+		found, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM short_links
+			WHERE destination_hash = short_links_url_hash($1) AND destination_url = $1)`, f.URL)
+		if err != nil || found {
+			f.mode = searchExactURL
+			return err
+		}
+		domain = urlHost(f.URL)
+	}
+	if domain = strings.TrimPrefix(domain, "www."); domain == "" {
+		return nil
+	}
+	key := reverse(domain)
+	found, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM short_links
+		WHERE short_links_host_key(destination_url) = $1 OR short_links_host_key(destination_url) LIKE $2)`,
+		key, escapeLike(key)+".%")
+	if err != nil || !found {
+		return err
+	}
+	f.hostKey = key
+	f.mode = searchDomain
+	if f.URL != "" {
+		f.mode = searchHostText
+	}
+	return nil
+}
+
+// normalizeSearch is q normalised by normalize (search_normalize or
+// search_normalize_url, both of 00022): only letters, digits and single
+// spaces, so it needs no LIKE escaping; "" when nothing is left of q
+// (punctuation alone), which then matches nothing.
+func (s *Store) normalizeSearch(ctx context.Context, normalize, q string) (string, error) {
+	var norm string
+	// normalize is one of two constant names, never user input.
+	if err := s.db.GetContext(ctx, &norm, `SELECT `+normalize+`($1)`, q); err != nil {
+		return "", fmt.Errorf("store: search: %w", classify(err))
+	}
+	return norm, nil
+}
+
+// containsText is the condition "column contains norm" (a normalised
+// search text). Every pattern travels as a parameter the planner sees, so
+// it can choose between the trigram index and walking the listing's order.
+// The trigram index is asked only for norm's key words (keyWords): a word
+// shared by most rows ("utm", "source", "com") would make the index read
+// most of its posting lists, while a rare word alone narrows the rows to a
+// few; the whole text is then checked on those rows with strpos, which no
+// index takes.
+func containsText(column, norm string, arg func(any) string) string {
+	words := strings.Fields(norm)
+	keys := keyWords(words)
+	if len(words) == 1 && len(keys) == 1 {
+		return column + " LIKE " + arg("%"+norm+"%")
+	}
+	conds := make([]string, 0, len(keys)+1)
+	for _, k := range keys {
+		conds = append(conds, column+" LIKE "+arg("%"+k+"%"))
+	}
+	conds = append(conds, "strpos("+column+", "+arg(norm)+") > 0")
+	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// keyWords picks at most two words of a search for the trigram index: those
+// with a digit first (numbers are rare: references, house numbers), then the
+// longest. A word under three characters has no trigram and is never a key.
+func keyWords(words []string) []string {
+	var keys []string
+	for _, w := range words {
+		if len(w) >= 3 && !slices.Contains(keys, w) {
+			keys = append(keys, w)
+		}
+	}
+	hasDigit := func(w string) bool { return strings.ContainsAny(w, "0123456789") }
+	slices.SortStableFunc(keys, func(a, b string) int {
+		if hasDigit(a) != hasDigit(b) {
+			if hasDigit(a) {
+				return -1
+			}
+			return 1
+		}
+		return len(b) - len(a)
+	})
+	return keys[:min(len(keys), 2)]
+}
+
+// textSearch reports whether f searches text (the modes whose matches the
+// planner may misjudge; see sortsAllMatches).
+func (f ListFilter) textSearch() bool { return f.mode == searchText || f.mode == searchHostText }
+
+// exists runs a SELECT EXISTS probe.
+func (s *Store) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var found bool
+	if err := s.db.GetContext(ctx, &found, query, args...); err != nil {
+		return false, fmt.Errorf("store: search: %w", classify(err))
+	}
+	return found, nil
+}
+
+// searchWhere adds the condition of f's search mode to where.
+func (f ListFilter) searchWhere(where string, args []any) (string, []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	onHost := func() string {
+		return fmt.Sprintf("(short_links_host_key(destination_url) = %s OR short_links_host_key(destination_url) LIKE %s)",
+			arg(f.hostKey), arg(escapeLike(f.hostKey)+".%"))
+	}
+	switch f.mode {
+	case searchExactURL:
+		// The hash finds the rows through short_links_destination_idx; the
+		// URL itself rules out a collision.
+		u := arg(f.URL)
+		return andWhere(where, fmt.Sprintf("destination_hash = short_links_url_hash(%s) AND destination_url = %s", u, u)), args
+	case searchDomain:
+		return andWhere(where, onHost()), args
+	case searchHostText:
+		if f.norm == "" {
+			return andWhere(where, onHost()), args
+		}
+		return andWhere(where, onHost()+" AND "+containsText("search_text", f.norm, arg)), args
+	case searchText:
+		var arms []string
+		if isSlugShaped(f.Query) {
+			arms = append(arms, "lower(slug) LIKE "+arg(escapeLike(strings.ToLower(f.Query))+"%"))
+		}
+		if f.norm != "" {
+			arms = append(arms, containsText("search_text", f.norm, arg))
+		}
+		if len(arms) == 0 {
+			return andWhere(where, "false"), args
+		}
+		return andWhere(where, "("+strings.Join(arms, " OR ")+")"), args
+	}
+	return where, args
+}
+
+// isSlugShaped reports whether q could begin a slug (1–32 letters or
+// digits): only then is the slug prefix index asked.
+func isSlugShaped(q string) bool {
+	if q == "" || len(q) > 32 {
+		return false
+	}
+	for _, c := range q {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// urlHost is the host of a normalised URL ("scheme://host[:port]/…").
+func urlHost(u string) string {
+	_, rest, _ := strings.Cut(u, "://")
+	end := strings.IndexAny(rest, ":/?#")
+	if end >= 0 {
+		rest = rest[:end]
+	}
+	return rest
+}
+
+// reverse reverses an ASCII host, as short_links_host_key does.
+func reverse(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
+}

@@ -1,0 +1,193 @@
+package db_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/shortlinks/shortlinks/db"
+)
+
+// searchFixture holds businesses and links whose names and URLs people
+// type loosely; each link's slug is set so the results read clearly.
+func searchFixture(t *testing.T, opts db.Options) *db.Store {
+	t.Helper()
+	s := newTestStore(t, opts)
+	ctx := context.Background()
+	business := func(name, city, site string) *string {
+		b, err := s.CreateBusiness(ctx, db.NewBusiness{Name: name, City: city, SiteURL: site})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &b.ID
+	}
+	rosa := business("Rosa's Bakery", "Austin", "https://www.rosas.com/")
+	luna := business("Café Luna", "San José", "https://lunacafe.example/")
+	links := []struct {
+		slug, url string
+		business  *string
+	}{
+		{"RosaHome", "https://www.rosas.com/", rosa},
+		{"rosaMenu", "https://www.rosas.com/menu?utm_source=sms", rosa},
+		{"rosaShop", "https://shop.rosas.com/gift-cards", rosa},
+		{"larosas1", "https://larosas.com/", nil},
+		{"lunaHome", "https://lunacafe.example/", luna},
+		{"Zq7Ab3c", "https://example.org/Crème-Brûlée", nil},
+	}
+	for _, l := range links {
+		got, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: l.url, LinkType: "campaign", BusinessID: l.business})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.DB().MustExec(`UPDATE short_links SET slug = $1 WHERE id = $2`, l.slug, got.ID)
+	}
+	return s
+}
+
+// searchPlans are the two ways a search runs: its matches read whole and
+// sorted (what a rare search does), or the listing's order walked (what a
+// common one does); every search must find the same either way.
+var searchPlans = map[string]db.Options{"sorted": {}, "walked": {WalkSearches: true}}
+
+// searchSlugs lists (and counts, and exports) the links f finds, oldest first.
+func searchSlugs(t *testing.T, s *db.Store, f db.ListFilter) []string {
+	t.Helper()
+	ctx := context.Background()
+	f.Sort = db.SortOldest
+	page, err := s.ListLinks(ctx, f)
+	if err != nil {
+		t.Fatalf("%+v: %v", f, err)
+	}
+	var got []string
+	for _, l := range page.Links {
+		got = append(got, l.Slug)
+	}
+	total, err := s.CountLinks(ctx, f)
+	if err != nil || total.N != int64(len(got)) {
+		t.Errorf("%+v: counted %+v %v, listed %d", f, total, err, len(got))
+	}
+	var exported []string
+	if err := s.EachLink(ctx, f, func(l db.ListedLink) error { exported = append(exported, l.Slug); return nil }); err != nil || !slices.Equal(exported, got) {
+		t.Errorf("%+v: exported %v %v, listed %v", f, exported, err, got)
+	}
+	return got
+}
+
+func TestLinkSearchFindsWhatPeopleType(t *testing.T) {
+	t.Parallel()
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testLinkSearchFindsWhatPeopleType(t, searchFixture(t, opts))
+		})
+	}
+}
+
+func testLinkSearchFindsWhatPeopleType(t *testing.T, s *db.Store) {
+	cases := []struct {
+		name string
+		f    db.ListFilter
+		want []string
+	}{
+		{"apostrophe left out finds the business name", db.ListFilter{Query: "rosas bakery"}, []string{"RosaHome", "rosaMenu", "rosaShop"}},
+		{"accent left out finds the business name", db.ListFilter{Query: "cafe"}, []string{"lunaHome"}},
+		{"accents typed, any case", db.ListFilter{Query: "CAFÉ LUNA"}, []string{"lunaHome"}},
+		{"city without its accent", db.ListFilter{Query: "san jose"}, []string{"lunaHome"}},
+		{"city", db.ListFilter{Query: "Austin"}, []string{"RosaHome", "rosaMenu", "rosaShop"}},
+		{"accents in a URL path", db.ListFilter{Query: "creme brulee"}, []string{"Zq7Ab3c"}},
+		{"punctuation typed differently", db.ListFilter{Query: "gift cards"}, []string{"rosaShop"}},
+		{"a path fragment", db.ListFilter{Query: "menu?utm"}, []string{"rosaMenu"}},
+		{"slug prefix, any case", db.ListFilter{Query: "zq7"}, []string{"Zq7Ab3c"}},
+		{"the middle of a slug is not a slug search", db.ListFilter{Query: "Ab3c"}, nil},
+		{"punctuation alone", db.ListFilter{Query: "'-"}, nil},
+		{"never across two fields", db.ListFilter{Query: "bakery austin"}, nil},
+	}
+	for _, tc := range cases {
+		if got := searchSlugs(t, s, tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("%s (%q): %v, want %v", tc.name, tc.f.Query, got, tc.want)
+		}
+	}
+}
+
+func TestLinkSearchByURLAndDomain(t *testing.T) {
+	t.Parallel()
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testLinkSearchByURLAndDomain(t, searchFixture(t, opts))
+		})
+	}
+}
+
+func testLinkSearchByURLAndDomain(t *testing.T, s *db.Store) {
+	cases := []struct {
+		name string
+		f    db.ListFilter
+		want []string
+	}{
+		{"a full URL finds exactly its link, not those extending it",
+			db.ListFilter{Query: "https://www.rosas.com/", URL: "https://www.rosas.com/"}, []string{"RosaHome"}},
+		{"a URL no link has: the links on its host that contain it",
+			db.ListFilter{Query: "https://www.rosas.com/menu", URL: "https://www.rosas.com/menu"}, []string{"rosaMenu"}},
+		{"a URL on a host with no links: text search",
+			db.ListFilter{Query: "https://elsewhere.example/menu", URL: "https://elsewhere.example/menu"}, nil},
+		{"a domain: its links and its subdomains', not a longer name",
+			db.ListFilter{Query: "rosas.com", Domain: "rosas.com"}, []string{"RosaHome", "rosaMenu", "rosaShop"}},
+		{"a subdomain", db.ListFilter{Query: "shop.rosas.com", Domain: "shop.rosas.com"}, []string{"rosaShop"}},
+		{"a domain no link is on: text search",
+			db.ListFilter{Query: "rosas.co", Domain: "rosas.co"}, []string{"RosaHome", "rosaMenu", "rosaShop", "larosas1"}},
+		{"filters still apply to a URL's links",
+			db.ListFilter{Query: "https://www.rosas.com/", URL: "https://www.rosas.com/", LinkType: "site_preview"}, nil},
+	}
+	for _, tc := range cases {
+		if got := searchSlugs(t, s, tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("%s (%q): %v, want %v", tc.name, tc.f.Query, got, tc.want)
+		}
+	}
+}
+
+func TestRenamedBusinessIsFoundByItsNewName(t *testing.T) {
+	t.Parallel()
+	s := searchFixture(t, db.Options{})
+	s.DB().MustExec(`UPDATE businesses SET name = 'Crêperie Zoë', city = 'Montréal' WHERE name = 'Café Luna'`)
+	for q, want := range map[string][]string{
+		"creperie zoe": {"lunaHome"}, "montreal": {"lunaHome"}, "cafe luna": nil,
+	} {
+		if got := searchSlugs(t, s, db.ListFilter{Query: q}); !slices.Equal(got, want) {
+			t.Errorf("%q after the rename: %v, want %v", q, got, want)
+		}
+	}
+	camp, err := s.ListCampaignBusinesses(context.Background(), db.CampaignFilter{Query: "CREPERIE"})
+	if err != nil || len(camp.Businesses) != 1 || camp.Businesses[0].Name != "Crêperie Zoë" {
+		t.Errorf("campaign search after the rename: %+v %v", camp.Businesses, err)
+	}
+}
+
+func TestCampaignSearchIgnoresCaseAccentsAndPunctuation(t *testing.T) {
+	t.Parallel()
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testCampaignSearchIgnoresCaseAccentsAndPunctuation(t, searchFixture(t, opts))
+		})
+	}
+}
+
+func testCampaignSearchIgnoresCaseAccentsAndPunctuation(t *testing.T, s *db.Store) {
+	for q, want := range map[string][]string{
+		"rosas": {"Rosa's Bakery"}, "ROSA'S": {"Rosa's Bakery"}, "rosa’s bakery": {"Rosa's Bakery"},
+		"cafe": {"Café Luna"}, "San Jose": {"Café Luna"}, "café  luna": {"Café Luna"}, "luna cafe": nil,
+	} {
+		p, err := s.ListCampaignBusinesses(context.Background(), db.CampaignFilter{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, b := range p.Businesses {
+			got = append(got, b.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: %v, want %v", q, got, want)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package migrations
+
+// NewFromFS is newFromFS for the tests in package migrations_test.
+var NewFromFS = newFromFS
