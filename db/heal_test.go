@@ -146,9 +146,18 @@ func TestHealMergesDuplicatesAndRebuildsIndex(t *testing.T) {
 
 	var steps int
 	var last db.HealRun
-	run, err := s.Heal(ctx, db.HealOptions{Source: "cli", Progress: func(r db.HealRun) { steps++; last = r }})
+	run, err := s.Heal(db.WithActor(ctx, db.CLIActor), db.HealOptions{Source: "cli", Progress: func(r db.HealRun) { steps++; last = r }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The audit trail has the run and every merged link, by the CLI.
+	var runs, merged int
+	err = s.DB().Get(&runs, `SELECT count(*) FROM audit_log WHERE action = 'heal.run' AND actor = 'cli' AND after->>'state' = 'done'`)
+	if err == nil {
+		err = s.DB().Get(&merged, `SELECT count(*) FROM audit_log WHERE action = 'link.merged' AND actor = 'cli'`)
+	}
+	if err != nil || runs != 1 || merged != 2400 {
+		t.Errorf("audit rows: %d heal.run, %d link.merged by cli (%v); want 1 and 2400", runs, merged, err)
 	}
 	if run.State != "done" || run.GroupsFound != 1200 || run.GroupsDone != 1200 || run.LinksMerged != 2400 || run.FinishedAt == nil {
 		t.Errorf("run: %+v", run)
