@@ -83,6 +83,11 @@ func TestGetOrCreateWithoutUniqueIndexAcrossInstances(t *testing.T) {
 	if !a.Degraded() || !b.Degraded() {
 		t.Errorf("degraded = %t, %t; both instances ran without the index", a.Degraded(), b.Degraded())
 	}
+	var audited int
+	if err := a.DB().Get(&audited, `SELECT count(*) FROM audit_log WHERE action = 'link.created' AND object_id = (
+			SELECT slug FROM short_links WHERE is_active AND destination_url = $1)`, url); err != nil || audited != 1 {
+		t.Errorf("%d link.created audit rows for the one link (%v), want 1", audited, err)
+	}
 
 	if _, err := a.Heal(ctx, db.HealOptions{Source: "cli"}); err != nil {
 		t.Fatal(err)
