@@ -202,11 +202,30 @@ func TestInviteFlowAndHiddenActions(t *testing.T) {
 			t.Errorf("%s: %s shown=%t", c.reason, c.sel, got)
 		}
 	}
+	letter := db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{{LinkID: l.ID, Day: time.Now(), Clicks: 3}}}
+	if _, err := app.Store.DeadLetterClicks(context.Background(), db.NewBatchID(), letter, "timed out", 2); err != nil {
+		t.Fatal(err)
+	}
 	_, page := vic.get("/admin/health")
 	if page.Find(`form[action="/admin/health/check"]`).Length() != 0 || page.Find(`a[href="/admin/users"]`).Length() != 0 {
 		t.Error("a viewer sees Check now or the Users page in the nav")
 	}
-	resp, page := vic.get("/admin/users")
+	if page.Find("#dead-letters tbody tr").Length() != 1 || page.Find("#dead-letters form").Length() != 0 ||
+		page.Find("#heal-link").Length() != 0 {
+		t.Error("a viewer sees the dead letter without Replay and no Heal link: want that")
+	}
+	letters, err := app.Store.ClickDeadLetters(context.Background(), 10)
+	if err != nil || len(letters) != 1 {
+		t.Fatalf("letters %+v, %v", letters, err)
+	}
+	resp, page := vic.post("/admin/health/dead-letters/"+itoa(letters[0].ID)+"/replay", url.Values{"csrf_token": {vic.token}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page.Text(), "health.run") {
+		t.Errorf("a viewer replaying a dead letter: %d, want 403 naming health.run", resp.StatusCode)
+	}
+	if left, _ := app.Store.ClickDeadLetters(context.Background(), 10); len(left) != 1 {
+		t.Errorf("%d letters after a refused replay, want 1", len(left))
+	}
+	resp, page = vic.get("/admin/users")
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page.Text(), "users.manage") {
 		t.Errorf("a viewer on the Users page: %d, want 403 naming users.manage", resp.StatusCode)
 	}
