@@ -1,4 +1,8 @@
 -- +goose Up
+-- New tables: no lock taken here waits on traffic, but the timeouts bound
+-- it all the same (make lint-migrations).
+SET LOCAL lock_timeout = '3s';
+SET LOCAL statement_timeout = '1min';
 -- People with their own sign-in (issue 19). email is the sign-in name
 -- (ADMIN_USER's account may have a plain name such as "admin"). A user
 -- without a password_hash has been invited and not yet chosen one.
@@ -18,4 +22,6 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
 -- +goose Down
+SET LOCAL lock_timeout = '3s';
+-- squawk-ignore ban-drop-table
 DROP TABLE users;

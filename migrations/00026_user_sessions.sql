@@ -1,4 +1,8 @@
 -- +goose Up
+-- New tables: no lock taken here waits on traffic, but the timeouts bound
+-- it all the same (make lint-migrations).
+SET LOCAL lock_timeout = '3s';
+SET LOCAL statement_timeout = '1min';
 -- Console sessions. The cookie holds a random token; only its SHA-256 is
 -- kept, so a copy of this table signs no one in. Every request reads its
 -- session joined to the user, so ending a session, disabling a user or
@@ -20,4 +24,6 @@ CREATE INDEX user_sessions_user_idx ON user_sessions (user_id, created_at DESC);
 CREATE INDEX user_sessions_expires_idx ON user_sessions (expires_at);
 
 -- +goose Down
+SET LOCAL lock_timeout = '3s';
+-- squawk-ignore ban-drop-table
 DROP TABLE user_sessions;
