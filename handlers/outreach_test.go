@@ -126,6 +126,9 @@ func TestOptOutAndVoidThroughTheAPI(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("send: %d %v", status, send)
 	}
+	if send["sent_by"] != "API token" {
+		t.Errorf("a send recorded through the API says it was sent by %v, want \"API token\"", send["sent_by"])
+	}
 	if _, got := app.api(t, "GET", "/api/v1/businesses/"+b.ID, nil); got["status"] != "sent" {
 		t.Errorf("after a send: status %v", got["status"])
 	}

@@ -7,9 +7,18 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Actor is who is acting, for sends' "by whom" and audit rows: the
-// signed-in account's name once accounts exist (issue 19); "" until then.
-func (h *Base) Actor(c echo.Context) string { return "" }
+// Actor is who is acting, for sends' "by whom": the console's account
+// (ADMIN_USER) when signed in, "API token" on the JSON API. Per-person
+// accounts (issue 19) will name the person instead.
+func (h *Base) Actor(c echo.Context) string {
+	if signedIn, _ := c.Get(CtxSignedIn).(bool); signedIn {
+		return h.Cfg.AdminUser
+	}
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return "API token"
+	}
+	return ""
+}
 
 // VoidReason checks the reason a send is voided for: required, one line.
 func VoidReason(raw string) (string, error) {
