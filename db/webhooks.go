@@ -90,13 +90,26 @@ func (e WebhookEndpoint) Suspended() bool { return e.ProbeAt != nil }
 func (s *Store) SyncWebhookEndpoints(ctx context.Context, urls []string) error {
 	// The arbiter is url's unique constraint; DO UPDATE ... WHERE skips a
 	// row the API owns, which RETURNING then leaves out of "listed" too.
-	_, err := s.db.ExecContext(ctx, `WITH listed AS (
+	// Start-up work, not a request: the serving statement timeout (which
+	// may be set as tight as 20 ms) does not apply to it.
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: sync webhook endpoints: %w", classify(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = '60s'`); err != nil {
+		return fmt.Errorf("store: sync webhook endpoints: %w", classify(err))
+	}
+	_, err = tx.ExecContext(ctx, `WITH listed AS (
 			INSERT INTO webhook_endpoints (url, source) SELECT unnest($1::text[]), 'config'
 			ON CONFLICT (url) DO UPDATE SET enabled = true WHERE webhook_endpoints.source = 'config'
 			RETURNING id
 		)
 		UPDATE webhook_endpoints SET enabled = false
 		WHERE enabled AND source = 'config' AND id NOT IN (SELECT id FROM listed)`, pq.Array(urls))
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		return fmt.Errorf("store: sync webhook endpoints: %w", classify(err))
 	}

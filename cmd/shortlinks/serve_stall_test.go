@@ -30,13 +30,13 @@ func TestServeWritesEveryTapUnderATightStatementTimeout(t *testing.T) {
 	migrated.Wait()
 	// Serving with 20 ms for every statement: a startup statement may run
 	// out of it on a busy machine (the process then exits); try again.
-	var base string
+	var base, lastLine string
 	var cmd *exec.Cmd
 	for attempt := 0; base == "" && attempt < 10; attempt++ {
-		base, cmd = tryServe(t, url, "STATEMENT_TIMEOUT=20ms", "MIGRATE_ON_START=false")
+		base, cmd, lastLine = tryServe(t, url, "STATEMENT_TIMEOUT=20ms", "MIGRATE_ON_START=false")
 	}
 	if base == "" {
-		t.Fatal("serve never started with STATEMENT_TIMEOUT=20ms")
+		t.Fatalf("serve never started with STATEMENT_TIMEOUT=20ms; its last line: %s", lastLine)
 	}
 	conn := sqlx.MustOpen("postgres", url)
 	defer conn.Close()
@@ -134,8 +134,8 @@ func TestServeWritesEveryTapUnderATightStatementTimeout(t *testing.T) {
 }
 
 // tryServe is serve for a process that may exit before serving: it
-// returns "" then.
-func tryServe(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd) {
+// returns "" and the last line the process wrote then.
+func tryServe(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(), append([]string{"DATABASE_URL=" + dbURL, "ADDR=127.0.0.1:0", "API_TOKEN=cli-token", "LOG_LEVEL=info"}, env...)...)
@@ -145,10 +145,13 @@ func tryServe(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	addr := make(chan string, 1)
+	var last atomic.Value
+	last.Store("")
 	go func() {
 		defer close(addr)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			last.Store(sc.Text())
 			var line struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
 				addr <- line.Addr
@@ -158,9 +161,9 @@ func tryServe(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd) {
 	select {
 	case a, ok := <-addr:
 		if ok {
-			return "http://" + a, cmd
+			return "http://" + a, cmd, ""
 		}
 	case <-time.After(30 * time.Second):
 	}
-	return "", nil
+	return "", nil, last.Load().(string)
 }
