@@ -17,11 +17,9 @@ run: build
 ## test: the whole suite with the race detector; without TEST_DATABASE_URL it
 ## starts a throwaway PostgreSQL and removes it afterwards (20 min per package
 ## at most: handlers took over 10 on a 2-core machine shared by 8). Tests mostly wait
-## on PostgreSQL, each in its own database, so 4 run at once even on 2 cores,
-## and 4 packages at once (-p 4; the default is one per core), so the long
-## handlers package does not hold the others in one queue.
+## on PostgreSQL, each in its own database, so 4 run at once even on 2 cores.
 test:
-	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -p 4 -parallel 4 -timeout 20m ./...
+	$(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 
 ## check: formatting, vet, generated files are up to date, and the alerting
 ## rules in docs/ops check and pass their unit tests (promtool, Debian's

@@ -140,17 +140,11 @@ func (c *Cluster) serverOptions() string {
 	if len(socketDir)+len("/.s.PGSQL.65535") > maxSocketPath {
 		socketDir = "" // TCP only; a too-long path would stop the server
 	}
-	// make test runs 4 test binaries at once (go test -p 4), each with up
-	// to 4 tests in parallel, against a throwaway server.
-	maxConnections := "300"
-	if c.temp {
-		maxConnections = "500"
-	}
 	opts := []string{
 		"-p", strconv.Itoa(c.Port),
 		"-c", "listen_addresses=127.0.0.1", // never reachable from the network
 		"-c", "unix_socket_directories=" + socketDir, // default dir needs root
-		"-c", "max_connections=" + maxConnections, // tests run 200 concurrent goroutines
+		"-c", "max_connections=300", // tests run 200 concurrent goroutines
 	}
 	if c.temp {
 		opts = append(opts, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
