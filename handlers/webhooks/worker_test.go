@@ -132,6 +132,10 @@ func TestReceiverDownThenUpGetsEveryClickOnce(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	rcv.down.Store(true)
 	opts := fastOptions(t, rcv.srv.URL+"/hooks")
+	// Production's default pool (8 requests in flight per instance) rather
+	// than the small test pool: catching up on 11,000 deliveries is paced by
+	// lease round trips, a few deliveries each.
+	opts.Concurrency = webhooks.DefaultConcurrency
 	if err := s.SyncWebhookEndpoints(context.Background(), opts.URLs); err != nil {
 		t.Fatal(err)
 	}
