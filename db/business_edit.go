@@ -19,6 +19,10 @@ func (s *Store) UpdateBusiness(ctx context.Context, id string, nb NewBusiness) (
 		return Business{}, fmt.Errorf("store: update business: %w", classify(err))
 	}
 	defer tx.Rollback()
+	var old Business
+	if err := tx.GetContext(ctx, &old, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1 FOR UPDATE OF b`, id); err != nil {
+		return Business{}, fmt.Errorf("store: update business %s: %w", id, classify(err))
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE businesses SET name = $2, city = $3, phone = $4 WHERE id = $1`,
 		id, nb.Name, nb.City, nb.Phone)
 	if err != nil {
@@ -52,6 +56,9 @@ func (s *Store) UpdateBusiness(ctx context.Context, id string, nb NewBusiness) (
 	var b Business
 	if err = tx.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id); err != nil {
 		return Business{}, fmt.Errorf("store: read business: %w", classify(err))
+	}
+	if err := s.audit(ctx, tx, AuditBusinessEdited, "business", id, businessAudit(old), businessAudit(b)); err != nil {
+		return Business{}, err
 	}
 	if err = tx.Commit(); err != nil {
 		return Business{}, fmt.Errorf("store: update business: %w", classify(err))

@@ -97,6 +97,9 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	}
 	rt := handlers.Start(store, cfg, log) // as cmd/shortlinks runServer does
+	if err := rt.Base.BootstrapAdmin(ctx); err != nil {
+		t.Fatal(err)
+	}
 	h := handlers.New(rt)
 	srv.Config.Handler = validateAPI(t, h.NewServer()) // openapi_validate_test.go
 	srv.Start()

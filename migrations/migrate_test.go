@@ -231,6 +231,11 @@ func TestSearchMigrationsBackfillAndRollBack(t *testing.T) {
 	if unfilled != 0 {
 		t.Errorf("%d rows left without search text", unfilled)
 	}
+	// The store reads the latest schema (later migrations add columns
+	// its listing selects, created_by of 00025 among them).
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
 	s := db.New(conn, db.Options{})
 	for q, want := range map[string]string{"rosas bakery": "rosa1", "san jose": "luna1", "old24998": "old24998"} {
 		page, err := s.ListLinks(ctx, db.ListFilter{Query: q})
@@ -238,10 +243,8 @@ func TestSearchMigrationsBackfillAndRollBack(t *testing.T) {
 			t.Errorf("%q after the backfill: %+v %v, want %s", q, page.Links, err, want)
 		}
 	}
-	for range searchIndexesVersion - searchTextVersion + 1 {
-		if _, err := m.Down(ctx); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := m.DownTo(ctx, searchTextVersion-1); err != nil {
+		t.Fatal(err)
 	}
 	var left int
 	conn.Get(&left, `SELECT count(*) FROM information_schema.columns WHERE column_name = 'search_text'`)

@@ -309,7 +309,7 @@ func Webhooks(c Chrome, p WebhooksPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if e.Enabled && (e.Failed > 0 || e.State == "suspended") {
+					if c.Can["webhooks.manage"] && e.Enabled && (e.Failed > 0 || e.State == "suspended") {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<form method=\"post\" action=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -539,7 +539,7 @@ func Webhooks(c Chrome, p WebhooksPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if d.State != "delivered" {
+					if c.Can["webhooks.manage"] && d.State != "delivered" {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<form method=\"post\" action=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err

@@ -60,6 +60,7 @@ type config struct {
 	Webhooks               webhookConfig // config_webhooks.go
 	DuplicateCheckInterval time.Duration
 	Outreach               outreachConfig // config_outreach.go
+	AuditRetention         time.Duration
 
 	envErrs []error // environment values that did not parse
 }
@@ -121,6 +122,19 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DuplicateCheckInterval, "duplicate-check-interval", envParse("DUPLICATE_CHECK_INTERVAL", time.Hour, time.ParseDuration, &c.envErrs), "how often the full duplicate check runs, on one instance at a time (DUPLICATE_CHECK_INTERVAL)")
 	c.Webhooks.register(fs, str, &c.envErrs)
 	c.Outreach.register(str)
+	fs.DurationVar(&c.AuditRetention, "audit-retention", envParse("AUDIT_RETENTION", db.DefaultAuditRetention, parseDays, &c.envErrs), "how long audit rows are kept, e.g. 400d or 9600h (AUDIT_RETENTION)")
+}
+
+// parseDays reads a duration that may be given in days ("400d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -157,6 +171,9 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, checkOrigins(splitList(c.CORSOrigins))...)
+	if c.AuditRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("AUDIT_RETENTION must be at least a day, not %s", c.AuditRetention))
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

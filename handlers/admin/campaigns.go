@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/phone"
 	"github.com/shortlinks/shortlinks/handlers/web"
@@ -237,8 +238,12 @@ func messageCount(r campaign.Result, rate campaign.Rate) views.MessageCount {
 	}
 }
 
-// sendFormFor is the "Mark as sent" form of a business's variant panel.
+// sendFormFor is the "Mark as sent" form of a business's variant panel;
+// none for a role that cannot record sends.
 func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
+	if !web.IdentityOf(c).Can(access.SendsRecord) {
+		return views.SendForm{}
+	}
 	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: web.CSRFToken(c),
 		Variant: variant, Name: campaign.DisplayName(variant), Key: newFormKey()}
 }
