@@ -16,6 +16,7 @@ const (
 	AuditLinkDeactivated  = "link.deactivated"
 	AuditLinkReactivated  = "link.reactivated"
 	AuditLinkMerged       = "link.merged" // deactivated by a heal, superseded by another
+	AuditLinkMoved        = "link.moved"  // its business's site URL changed: superseded by the new URL's link
 	AuditHealRun          = "heal.run"
 	AuditCheckRun         = "check.run"
 	AuditClicksReplayed   = "clicks.replayed" // a click dead letter written by hand (console or CLI)
@@ -23,7 +24,9 @@ const (
 	AuditTemplateReset    = "template.reset"
 	AuditBusinessCreated  = "business.created"
 	AuditBusinessEdited   = "business.edited"
-	AuditBusinessImported = "business.imported"
+	AuditBusinessImported = "business.imported" // one row per import: its counts
+	AuditBusinessOptedOut = "business.opted_out"
+	AuditBusinessOptedIn  = "business.opted_in"
 	AuditSendRecorded     = "send.recorded"
 	AuditSendVoided       = "send.voided"
 	AuditUserInvited      = "user.invited"
@@ -35,6 +38,12 @@ const (
 	AuditUserBootstrapped = "user.bootstrapped" // ADMIN_USER created or updated at start-up
 	AuditKeyCreated       = "key.created"
 	AuditKeyRevoked       = "key.revoked"
+	AuditWebhookCreated   = "webhook_endpoint.created"
+	AuditWebhookEdited    = "webhook_endpoint.edited"
+	AuditWebhookDeleted   = "webhook_endpoint.deleted"
+	AuditWebhookTested    = "webhook_endpoint.tested"
+	AuditWebhookRotated   = "webhook_endpoint.secret_rotated"
+	AuditWebhookRetried   = "webhook.retried" // deliveries queued again by hand
 	AuditSignIn           = "session.signed_in"
 	AuditSignInFailed     = "session.sign_in_failed"
 	AuditSessionEnded     = "session.ended"
@@ -167,12 +176,15 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 
 // AuditActions lists every action, for the Audit page's filter.
 var AuditActions = []string{
-	AuditLinkCreated, AuditLinkDeactivated, AuditLinkReactivated, AuditLinkMerged, AuditHealRun, AuditCheckRun,
-	AuditClicksReplayed,
+	AuditLinkCreated, AuditLinkDeactivated, AuditLinkReactivated, AuditLinkMerged, AuditLinkMoved, AuditHealRun,
+	AuditCheckRun, AuditClicksReplayed,
 	AuditTemplateEdited, AuditTemplateReset, AuditBusinessCreated, AuditBusinessEdited, AuditBusinessImported,
+	AuditBusinessOptedOut, AuditBusinessOptedIn,
 	AuditSendRecorded, AuditSendVoided, AuditUserInvited, AuditUserRoleChanged, AuditUserDisabled,
 	AuditUserEnabled, AuditUserResetIssued, AuditUserPasswordSet, AuditUserBootstrapped, AuditKeyCreated,
 	AuditKeyRevoked, AuditSignIn, AuditSignInFailed, AuditSessionEnded,
+	AuditWebhookCreated, AuditWebhookEdited, AuditWebhookDeleted, AuditWebhookTested, AuditWebhookRotated,
+	AuditWebhookRetried,
 }
 
 // PruneAudit deletes audit rows older than retention, a batch at a time so

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -66,7 +67,7 @@ func (s *Store) changeTemplate(ctx context.Context, variant string, body *string
 		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
 	}
 	defer tx.Rollback()
-	var before []*string
+	var before []sql.NullString
 	if err := tx.SelectContext(ctx, &before, `SELECT body FROM message_templates WHERE variant = $1 FOR UPDATE`, variant); err != nil {
 		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
 	}
@@ -85,8 +86,8 @@ func (s *Store) changeTemplate(ctx context.Context, variant string, body *string
 		return fmt.Errorf("store: save message template %q: %w", variant, classify(err))
 	}
 	old := map[string]any{"body": nil} // nil: the configured default
-	if len(before) == 1 && before[0] != nil {
-		old["body"] = *before[0]
+	if len(before) == 1 && before[0].Valid {
+		old["body"] = before[0].String
 	}
 	if err := s.audit(ctx, tx, action, "template", variant, old, map[string]any{"body": body}); err != nil {
 		return err

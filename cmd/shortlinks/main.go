@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 const usage = `usage: shortlinks <command> [flags]
@@ -82,6 +84,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 			fmt.Fprintf(os.Stderr, "shortlinks: DATABASE_URL is not set; using the database 'make run' wrote to %s\n", from)
 			cfg.DatabaseURL = url
 		}
+	}
+	if cmd != "serve" && cmd != "dev" {
+		// Every change a subcommand makes is audited with the actor cli.
+		ctx = db.WithActor(ctx, db.CLIActor)
 	}
 	switch cmd {
 	case "serve":
