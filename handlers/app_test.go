@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
@@ -86,6 +87,7 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},
 		AdminUser:     testAdminUser,
 		AdminPassword: testAdminPassword,
+		BcryptCost:    bcrypt.MinCost, // sign-ins in tests need not cost 50 ms each
 	}
 	cfg.Redirects.ListenURL = dbURL
 	cfg.Redirects.FlushInterval = 20 * time.Millisecond // tests need not wait a second

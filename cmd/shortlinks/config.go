@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
@@ -31,6 +33,7 @@ type config struct {
 	AdminUser      string
 	AdminPassword  string
 	SessionSecret  string
+	BcryptCost     int
 	SlugLength     int
 	LogLevel       string
 	LogFormat      string
@@ -89,6 +92,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.AdminUser, "ADMIN_USER", "admin", "admin console user")
 	str(&c.AdminPassword, "ADMIN_PASSWORD", "", "admin console password or bcrypt hash")
 	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: a random key generated once and kept in the database)")
+	num(&c.BcryptCost, "BCRYPT_COST", bcrypt.DefaultCost, "bcrypt cost of new password hashes (4-31; each step doubles the work)")
 	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
 	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
@@ -171,6 +175,9 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, checkOrigins(splitList(c.CORSOrigins))...)
+	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
+		errs = append(errs, fmt.Errorf("BCRYPT_COST must be %d to %d, not %d", bcrypt.MinCost, bcrypt.MaxCost, c.BcryptCost))
+	}
 	if c.AuditRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("AUDIT_RETENTION must be at least a day, not %s", c.AuditRetention))
 	}
@@ -203,6 +210,7 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminUser:              c.AdminUser,
 		AdminPassword:          c.AdminPassword,
 		SessionSecret:          c.SessionSecret,
+		BcryptCost:             c.BcryptCost,
 		Limits:                 c.limits(),
 		SMSRate:                c.SMS.rate,
 		SMSTemplates:           c.SMS.templates,

@@ -192,7 +192,7 @@ func (h *Handlers) SetPassword(c echo.Context) error {
 	if err := access.CheckPassword(password); err != nil {
 		return h.renderSetPassword(c, http.StatusBadRequest, inv, "Password: "+err.Error()+".")
 	}
-	pwHash, err := web.BcryptHash(password)
+	pwHash, err := h.Sessions.Hash(password)
 	if err != nil {
 		return err
 	}

@@ -272,7 +272,7 @@ func (h *Base) BootstrapAdmin(ctx context.Context) error {
 	}
 	hash := pw
 	if !IsBcrypt(pw) {
-		b, err := BcryptHash(pw)
+		b, err := h.Sessions.Hash(pw)
 		if err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
 		}

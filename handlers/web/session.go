@@ -48,13 +48,21 @@ type Sessions struct {
 	store    secretStore
 	secure   bool          // Secure cookies, when BASE_URL is https
 	checking chan struct{} // bounds concurrent password checks
+	cost     int           // bcrypt cost of new hashes
+
+	dummyOnce sync.Once
+	dummy     []byte // a hash of nothing anyone can type, at cost
 
 	mu  sync.Mutex
 	key []byte // from SESSION_SECRET, or loaded from store on first use
 }
 
 func NewSessions(cfg Config, store secretStore) *Sessions {
-	s := &Sessions{store: store, secure: strings.HasPrefix(cfg.BaseURL, "https://"), checking: make(chan struct{}, 2)}
+	s := &Sessions{store: store, secure: strings.HasPrefix(cfg.BaseURL, "https://"), checking: make(chan struct{}, 2),
+		cost: cfg.BcryptCost}
+	if s.cost == 0 {
+		s.cost = bcrypt.DefaultCost
+	}
 	if cfg.SessionSecret != "" {
 		key := sha256.Sum256([]byte(cfg.SessionSecret))
 		s.key = key[:]
@@ -90,23 +98,21 @@ func (s *Sessions) CheckPassword(hash, password string) bool {
 	s.checking <- struct{}{}
 	defer func() { <-s.checking }()
 	if hash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		s.dummyOnce.Do(func() { s.dummy, _ = bcrypt.GenerateFromPassword([]byte("\x00no user\x00"), s.cost) })
+		bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
-
-// dummyHash is a bcrypt hash of nothing anyone can type, at the default cost.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("\x00no user\x00"), bcrypt.DefaultCost)
 
 // IsBcrypt reports whether s looks like a bcrypt hash.
 func IsBcrypt(s string) bool {
 	return len(s) == 60 && (strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$"))
 }
 
-// BcryptHash hashes a password for users.password_hash.
-func BcryptHash(password string) (string, error) {
-	b, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+// Hash hashes a password for users.password_hash, at the configured cost.
+func (s *Sessions) Hash(password string) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	return string(b), err
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	AdminUser      string
 	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
 	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
+	// BcryptCost is the cost of password hashes (BCRYPT_COST);
+	// bcrypt.DefaultCost when zero. Tests set bcrypt.MinCost.
+	BcryptCost int
 	SMSRate        campaign.Rate      // price of one SMS segment; campaign.DefaultRate() when zero
 	SMSTemplates   campaign.Templates // message per variant; campaign.DefaultTemplates() when nil
 	Limits         Limits
