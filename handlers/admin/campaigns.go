@@ -169,9 +169,11 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 		d.Panel.Blocked = "This business opted out (replied STOP): it cannot be texted or marked as sent."
 	case p.Deactivated != nil:
 		d.Panel.Blocked = "The link in this message is deactivated: reactivate it (above) before sending again."
-		d.Inactive = &views.LinkNotice{SentOn: displayTime(p.Deactivated.SentAt), ShortURL: p.ShortURL,
-			ReactivateAction: "/admin/campaigns/" + p.Business.ID + "/reactivate", CSRF: web.CSRFToken(c)}
-	case p.Business.Phone != "":
+		d.Inactive = &views.LinkNotice{SentOn: displayTime(p.Deactivated.SentAt), ShortURL: p.ShortURL}
+		if web.IdentityOf(c).Can(access.LinksManage) {
+			d.Inactive.ReactivateAction, d.Inactive.CSRF = "/admin/campaigns/"+p.Business.ID+"/reactivate", web.CSRFToken(c)
+		}
+	case p.Business.Phone != "" && web.IdentityOf(c).Can(access.SendsRecord):
 		d.Panel.TextHref = phone.SMSHref(p.Business.Phone, p.Message)
 	}
 	for _, v := range campaign.Variants() {
