@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -61,11 +63,18 @@ func TestCLIUsersAndKeys(t *testing.T) {
 	if out, code := cli(t, url, "keys", "revoke", "zapier"); code == 0 || !strings.Contains(out, "no live key") {
 		t.Errorf("revoking a revoked key: exit %d\n%s", code, out)
 	}
+	leads := filepath.Join(t.TempDir(), "leads.csv")
+	if err := os.WriteFile(leads, []byte("name,site_url\nCLI Bakery,https://cli-bakery.example.com/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := cli(t, url, "businesses", "import", leads); code != 0 {
+		t.Fatalf("businesses import: exit %d\n%s", code, out)
+	}
 	var actions []string
 	if err := conn.Select(&actions, `SELECT action FROM audit_log WHERE actor = 'cli' AND actor_kind = 'cli' ORDER BY id`); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(actions, " ") != "user.invited key.created key.revoked" {
+	if strings.Join(actions, " ") != "user.invited key.created key.revoked business.imported" {
 		t.Errorf("audit rows by cli: %v", actions)
 	}
 }
