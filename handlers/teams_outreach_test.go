@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/access"
@@ -131,7 +134,18 @@ func TestConsoleHidesOutreachAndWebhookActions(t *testing.T) {
 		}
 	}
 	m := users["marketer"]
-	resp, page := m.post("/admin/webhooks/endpoints", url.Values{"url": {"https://hooks.example.com/m"}, "csrf_token": {m.token}})
+	status, ep := app.api(t, "POST", "/api/v1/webhooks/endpoints", map[string]any{"url": "https://hooks.example.com/seen"})
+	if status != http.StatusCreated {
+		t.Fatalf("add an endpoint: %d %v", status, ep)
+	}
+	id, _ := ep["id"].(float64)
+	resp, page := m.get("/admin/webhooks/endpoints/" + strconv.Itoa(int(id)))
+	if resp.StatusCode != http.StatusOK || page.Find("form").FilterFunction(func(_ int, f *goquery.Selection) bool {
+		return strings.Contains(f.AttrOr("action", ""), "/admin/webhooks/endpoints/")
+	}).Length() != 0 || page.Find("#read-only").Length() != 1 {
+		t.Errorf("a marketer on an endpoint's page: %d, want it read-only (no test, edit, rotate or delete form)", resp.StatusCode)
+	}
+	resp, page = m.post("/admin/webhooks/endpoints", url.Values{"url": {"https://hooks.example.com/m"}, "csrf_token": {m.token}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page.Text(), "webhooks.manage") {
 		t.Errorf("a marketer adding a webhook endpoint: %d, want 403 naming webhooks.manage", resp.StatusCode)
 	}
