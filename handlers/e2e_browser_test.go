@@ -329,8 +329,10 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 		t.Fatalf("emulate focus in %s: %v", path, err)
 	}
 	// Every later step shares one deadline, so a page that never shows what
-	// a step waits for fails the test instead of hanging it.
-	ctx, cancelSteps := context.WithTimeout(ctx, 3*time.Minute)
+	// a step waits for fails the test instead of hanging it. The 30-page
+	// axe walk, in parallel with the other tests, takes about 3 minutes on
+	// a 2-core machine at load 15.
+	ctx, cancelSteps := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(cancelSteps)
 	return ctx
 }
