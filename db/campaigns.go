@@ -45,7 +45,25 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	if err != nil {
 		return CampaignPage{}, err
 	}
-	where, args := f.where(norm)
+	// A search the store expects to match few businesses sorts them all
+	// (sortsAllMatches): names that start with the search sit in one block
+	// of the name order, so a walk can read most businesses before it.
+	sortAll, form := false, textIndexed
+	if norm != "" {
+		matches, matchArgs := f.where(norm, textEstimated)
+		unsearched := f
+		unsearched.Query = ""
+		all, allArgs := unsearched.where("", textIndexed)
+		sortAll, err = s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+matches, matchArgs,
+			`SELECT 1 FROM businesses b `+all, allArgs, limit+1, sortBusinessMatchesUpTo)
+		if err != nil {
+			return CampaignPage{}, err
+		}
+		if !sortAll {
+			form = textWalked
+		}
+	}
+	where, args := f.where(norm, form)
 	before := f.Cursor != nil && f.Cursor.Before
 	if f.Cursor != nil {
 		if f.Cursor.Order != campaignOrder || !IsUUID(f.Cursor.ID) {
@@ -62,17 +80,9 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	if before {
 		dir = "DESC"
 	}
-	// A search with few matches sorts them all (see sortsAllMatches): names
-	// that start with the search sit in one block of the name order.
 	with, from := "", "businesses b "+where
-	if norm != "" {
-		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+where, args, sortBusinessMatchesUpTo)
-		if err != nil {
-			return CampaignPage{}, err
-		}
-		if sortAll {
-			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at FROM businesses b `+where+`) `, "matches b"
-		}
+	if sortAll {
+		with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at FROM businesses b `+where+`) `, "matches b"
 	}
 	args = append(args, limit+1, LinkTypeSitePreview)
 	// The link is found the way GetOrCreateLink finds it (hash, exact URL,
@@ -109,15 +119,16 @@ func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (
 	if err != nil {
 		return Count{}, err
 	}
-	where, args := f.where(norm)
-	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
+	where, args := f.where(norm, textIndexed)
+	estimate, estimateArgs := f.where(norm, textEstimated)
+	return s.boundedCountEstimated(ctx, `SELECT 1 FROM businesses b `+estimate, estimateArgs, `SELECT 1 FROM businesses b `+where, args)
 }
 
 // where selects ready businesses, searched by name or city normalised
 // (search.go) through the trigram index businesses_search_text_idx; a
 // common word walks businesses_status_name_id_idx instead. norm is the
-// search normalised (campaignSearch).
-func (f CampaignFilter) where(norm string) (string, []any) {
+// search normalised (campaignSearch), written in form (textForm).
+func (f CampaignFilter) where(norm string, form textForm) (string, []any) {
 	args := []any{StatusReadyForOutreach}
 	where := "WHERE b.status = $1"
 	switch {
@@ -125,7 +136,7 @@ func (f CampaignFilter) where(norm string) (string, []any) {
 	case norm == "": // punctuation alone
 		where += " AND false"
 	default:
-		where += " AND " + containsText("b.search_text", norm, func(v any) string {
+		where += " AND " + containsText("b.search_text", norm, form, func(v any) string {
 			args = append(args, v)
 			return fmt.Sprintf("$%d", len(args))
 		})

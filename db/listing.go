@@ -81,6 +81,7 @@ type ListFilter struct {
 	mode    searchMode // set by resolveSearch
 	hostKey string     // the reversed host of searchDomain and searchHostText
 	norm    string     // the normalised search text of searchText and searchHostText
+	form    textForm   // how the text is written for the plan (search.go)
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.
@@ -121,6 +122,25 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 	if err := s.resolveSearch(ctx, &f); err != nil {
 		return LinkPage{}, err
 	}
+	// The page is cut first (an index walk with LIMIT: short_links' own
+	// index by time, link_counters' by clicks) and only its rows are joined
+	// to businesses. A text search the store expects to match few rows
+	// instead reads them all and sorts them (a materialized CTE, planned
+	// without the page's LIMIT); a common one walks (sortsAllMatches).
+	columns, source := linkColumns, "short_links"
+	if f.Sort.byClicks() {
+		columns, source = countedLinkColumns, countedLinks
+	}
+	sortAll := false
+	if f.textSearch() {
+		var err error
+		if sortAll, err = s.linkSearchSortsAll(ctx, f, source, limit+1); err != nil {
+			return LinkPage{}, err
+		}
+		if !sortAll {
+			f.form = textWalked
+		}
+	}
 	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
 	key, id := f.Sort.keyColumns()
@@ -142,25 +162,10 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
-	// The page is cut first (an index walk with LIMIT: short_links' own
-	// index by time, link_counters' by clicks) and only its rows are joined
-	// to businesses. A search with few matches instead reads them all and
-	// sorts them (a materialized CTE, planned without the page's LIMIT;
-	// sortsAllMatches).
-	columns, source := linkColumns, "short_links"
-	if f.Sort.byClicks() {
-		columns, source = countedLinkColumns, countedLinks
-	}
 	with, from := "", source+" "+where
-	if f.textSearch() {
-		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM `+source+` `+where, args, sortLinkMatchesUpTo)
-		if err != nil {
-			return LinkPage{}, err
-		}
-		if sortAll {
-			with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
-			from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
-		}
+	if sortAll {
+		with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
+		from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
 	}
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
@@ -180,6 +185,19 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 		return f.Sort.cursor(l.Link, before)
 	})
 	return page, nil
+}
+
+// linkSearchSortsAll is sortsAllMatches for a link listing's text search
+// (from source, reading page rows a page).
+func (s *Store) linkSearchSortsAll(ctx context.Context, f ListFilter, source string, page int) (bool, error) {
+	ef := f
+	ef.form = textEstimated
+	matches, matchArgs := ef.where()
+	af := f
+	af.mode = searchNone
+	all, allArgs := af.where()
+	return s.sortsAllMatches(ctx, `SELECT 1 FROM `+source+` `+matches, matchArgs,
+		`SELECT 1 FROM `+source+` `+all, allArgs, page, sortLinkMatchesUpTo)
 }
 
 // matchedLinkColumns are a Link's columns read back from the matches CTE,
@@ -221,7 +239,15 @@ func (s *Store) CountLinks(ctx context.Context, f ListFilter) (Count, error) {
 		return Count{}, err
 	}
 	where, args := f.where()
-	return s.boundedCount(ctx, `SELECT 1 FROM short_links `+where, args)
+	if !f.textSearch() {
+		return s.boundedCount(ctx, `SELECT 1 FROM short_links `+where, args)
+	}
+	// Estimated from the text as one pattern (see sortsAllMatches), counted
+	// through the trigram index.
+	ef := f
+	ef.form = textEstimated
+	estimate, estimateArgs := ef.where()
+	return s.boundedCountEstimated(ctx, `SELECT 1 FROM short_links `+estimate, estimateArgs, `SELECT 1 FROM short_links `+where, args)
 }
 
 // boundedCount counts the rows of query (a SELECT of matching rows): the
@@ -229,7 +255,14 @@ func (s *Store) CountLinks(ctx context.Context, f ListFilter) (Count, error) {
 // or no filter at all costs planning only), else an exact count that stops
 // after exactCountLimit+1 rows (past which the estimate is shown).
 func (s *Store) boundedCount(ctx context.Context, query string, args []any) (Count, error) {
-	estimate, err := s.estimateRows(ctx, query, args)
+	return s.boundedCountEstimated(ctx, query, args, query, args)
+}
+
+// boundedCountEstimated is boundedCount with the estimate planned from
+// another query selecting the same rows (written for the planner's best
+// estimate rather than for an index).
+func (s *Store) boundedCountEstimated(ctx context.Context, estimateQuery string, estimateArgs []any, query string, args []any) (Count, error) {
+	estimate, err := s.estimateRows(ctx, estimateQuery, estimateArgs)
 	if err != nil {
 		return Count{}, err
 	}
