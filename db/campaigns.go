@@ -55,7 +55,7 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 		unsearched.Query = ""
 		all, allArgs := unsearched.where("", textIndexed)
 		sortAll, err = s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+matches, matchArgs,
-			`SELECT 1 FROM businesses b `+all, allArgs, limit+1, sortBusinessMatchesUpTo)
+			`SELECT 1 FROM businesses b `+all, allArgs, limit+1, sortBusinessMatchesUpTo, walkRowsPerSortRow)
 		if err != nil {
 			return CampaignPage{}, err
 		}
@@ -121,7 +121,7 @@ func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (
 	}
 	where, args := f.where(norm, textIndexed)
 	estimate, estimateArgs := f.where(norm, textEstimated)
-	return s.boundedCountEstimated(ctx, `SELECT 1 FROM businesses b `+estimate, estimateArgs, `SELECT 1 FROM businesses b `+where, args)
+	return s.boundedCountEstimated(ctx, `SELECT 1 FROM businesses b `+estimate, estimateArgs, `SELECT 1 FROM businesses b `+where, args, trustTextEstimateAbove)
 }
 
 // where selects ready businesses, searched by name or city normalised

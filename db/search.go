@@ -42,10 +42,11 @@ import (
 // matches, estimated from the whole text as one pattern (the column's
 // histogram, statistics target 1,000, judges it as typed, words together),
 // and the rows the listing walks without the search. A walk reads about
-// page × rows ÷ matches rows, a sort the matches: the sort is chosen while
-// matches² ≤ walkOverSort × page × rows (about 32,000 matches at 10M links,
-// 10,000 at 1M), and always up to the floor. Each plan is then written so
-// the planner cannot take the other (textForm).
+// page × rows ÷ matches rows, a sort the matches, each costing
+// walkRowsPerSortRow walked rows: the sort is chosen while
+// walkRowsPerSortRow × matches² ≤ page × rows (about 5,600 matches at 10M
+// links and a page of 51, 1,800 at 1M), and always up to the floor. Each
+// plan is then written so the planner cannot take the other (textForm).
 //
 // The floors: most matches always sorted whatever the walk's estimate.
 // Matches cluster in the order more than the estimate assumes (links of
@@ -57,11 +58,19 @@ import (
 const (
 	sortLinkMatchesUpTo     = 2_000
 	sortBusinessMatchesUpTo = 50_000
-	// walkOverSort is how many rows a walk reads for the cost of one a
-	// sort reads: a walk reads the order's index and the heap in order
-	// (rows created together sit together), a sort each match's page
-	// through a bitmap, rechecking it, and then sorts.
-	walkOverSort = 10
+	// walkRowsPerSortRow is how many rows a walk reads for the cost of one
+	// a sort reads: a walk reads the order's index and the heap in order
+	// (rows created together sit together) and checks each with strpos
+	// (measured at 1M links: 2,100 rows in 0.6 ms); a sort builds a bitmap
+	// from the trigram index's posting lists, reads each match's page,
+	// rechecks it and sorts (24,908 matches of "bakery": 80 ms for the
+	// bitmap alone, on the loaded machine).
+	walkRowsPerSortRow = 16
+	// walkRowsPerSortRowByClicks is the same for the orders by clicks,
+	// whose walk reads link_counters' index and probes each link by id
+	// (about 4 buffers a row: 823 rows, 3,299 buffers for "cafe" at 1M),
+	// as a sort's join to link_counters does for each match.
+	walkRowsPerSortRowByClicks = 1
 )
 
 // sortsAllMatches reports whether a listing's search should read all its
@@ -69,8 +78,8 @@ const (
 // listing's order (an index on the sort key) until a page is full.
 // matches selects the matching rows, its text written as textEstimated;
 // all the rows the listing walks without the search; page the rows a page
-// reads.
-func (s *Store) sortsAllMatches(ctx context.Context, matches string, matchArgs []any, all string, allArgs []any, page int, upTo int64) (bool, error) {
+// reads; walkCost walkRowsPerSortRow or its like.
+func (s *Store) sortsAllMatches(ctx context.Context, matches string, matchArgs []any, all string, allArgs []any, page int, upTo int64, walkCost float64) (bool, error) {
 	if s.walkSearches {
 		return false, nil
 	}
@@ -82,7 +91,7 @@ func (s *Store) sortsAllMatches(ctx context.Context, matches string, matchArgs [
 	if err != nil {
 		return false, err
 	}
-	return float64(m)*float64(m) <= walkOverSort*float64(page)*float64(n), nil
+	return walkCost*float64(m)*float64(m) <= float64(page)*float64(n), nil
 }
 
 // textForm is how a text search's condition is written, so the planner
