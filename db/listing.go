@@ -96,6 +96,10 @@ type LinkPage struct {
 	Links []ListedLink
 	Next  *Cursor
 	Prev  *Cursor
+	// Total is the listing's count when reading the page told it (a first
+	// page that is also the last, or a search whose matches were all read
+	// to be sorted), so CountLinks need not read them again; nil otherwise.
+	Total *Count
 }
 
 // ListLinks returns one page of the links matching f, in f's order. It
@@ -162,28 +166,45 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 		args = append(args, f.Offset)
 		offset = fmt.Sprintf(" OFFSET $%d", len(args))
 	}
-	with, from := "", source+" "+where
+	with, from, total := "", source+" "+where, "NULL::bigint"
 	if sortAll {
 		with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
 		from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
+		if f.Cursor == nil {
+			// Every match was read: their number is the listing's total.
+			total = "(SELECT count(*) FROM matches)"
+		}
 	}
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
 			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
-			b.name AS business_name
+			b.name AS business_name, %s AS match_total
 		FROM (
 			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
 		) p LEFT JOIN businesses b ON b.id = p.business_id::uuid
-		ORDER BY %s`, with, columns, from, f.Sort.order(key, id, before), len(args), offset,
+		ORDER BY %s`, with, total, columns, from, f.Sort.order(key, id, before), len(args), offset,
 		f.Sort.order("p."+f.Sort.column(), "p.id", before))
-	var rows []ListedLink
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+	var read []struct {
+		ListedLink
+		MatchTotal *int64 `db:"match_total"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &read, query, args...); err != nil {
 		return LinkPage{}, fmt.Errorf("store: list links: %w", classify(err))
+	}
+	rows := make([]ListedLink, len(read))
+	for i, r := range read {
+		rows[i] = r.ListedLink
 	}
 	var page LinkPage
 	page.Links, page.Prev, page.Next = keysetPage(rows, limit, f.Cursor, func(l ListedLink, before bool) Cursor {
 		return f.Sort.cursor(l.Link, before)
 	})
+	switch {
+	case len(read) > 0 && read[0].MatchTotal != nil:
+		page.Total = &Count{N: *read[0].MatchTotal}
+	case f.Cursor == nil && f.Offset == 0 && page.Next == nil:
+		page.Total = &Count{N: int64(len(page.Links))}
+	}
 	return page, nil
 }
 
