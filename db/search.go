@@ -19,8 +19,9 @@ import (
 //   - anything else, and a URL or domain no link is on, matches a slug
 //     prefix (short_links_slug_prefix_idx) or a fragment of the normalised
 //     destination, business name or city (short_links_search_text_idx, a
-//     trigram index the planner uses when the fragment is rare; a common
-//     word walks the listing's order instead, stopping after a page).
+//     trigram index, when the store expects the fragment to be rare; a
+//     common one walks the listing's order instead, stopping after a page:
+//     sortsAllMatches).
 //
 // Normalised means search_normalize (00022): case, accents and
 // punctuation ignored, so "rosas" finds "Rosa's Bakery" and "cafe" finds
@@ -180,13 +181,12 @@ func (s *Store) normalizeSearch(ctx context.Context, normalize, q string) (strin
 }
 
 // containsText is the condition "column contains norm" (a normalised
-// search text). Every pattern travels as a parameter the planner sees, so
-// it can choose between the trigram index and walking the listing's order.
-// The trigram index is asked only for norm's key words (keyWords): a word
-// shared by most rows ("utm", "source", "com") would make the index read
-// most of its posting lists, while a rare word alone narrows the rows to a
-// few; the whole text is then checked on those rows with strpos, which no
-// index takes.
+// search text), written in form (textForm); every pattern travels as a
+// parameter. Indexed, the trigram index is asked only for norm's key words
+// (keyWords): a word shared by most rows ("utm", "source", "com") would
+// make the index read most of its posting lists, while a rare word alone
+// narrows the rows to a few; the whole text is then checked on those rows
+// with strpos, which no index takes.
 func containsText(column, norm string, form textForm, arg func(any) string) string {
 	switch form {
 	case textWalked:
