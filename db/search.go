@@ -92,7 +92,13 @@ func (s *Store) sortsAllMatches(ctx context.Context, matches string, matchArgs [
 	if err != nil {
 		return false, err
 	}
-	return walkCost*float64(m)*float64(m) <= float64(page)*float64(n), nil
+	return sortBeatsWalk(m, n, page, upTo, walkCost), nil
+}
+
+// sortBeatsWalk is the choice of sortsAllMatches from its estimates: m
+// matches among the n rows the listing walks.
+func sortBeatsWalk(m, n int64, page int, upTo int64, walkCost float64) bool {
+	return m <= upTo || walkCost*float64(m)*float64(m) <= float64(page)*float64(n)
 }
 
 // textForm is how a text search's condition is written, so the planner
