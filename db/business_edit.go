@@ -19,6 +19,10 @@ func (s *Store) UpdateBusiness(ctx context.Context, id string, nb NewBusiness) (
 		return Business{}, fmt.Errorf("store: update business: %w", classify(err))
 	}
 	defer tx.Rollback()
+	var old Business
+	if err := tx.GetContext(ctx, &old, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1 FOR UPDATE OF b`, id); err != nil {
+		return Business{}, fmt.Errorf("store: update business %s: %w", id, classify(err))
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE businesses SET name = $2, city = $3, phone = $4 WHERE id = $1`,
 		id, nb.Name, nb.City, nb.Phone)
 	if err != nil {
@@ -53,6 +57,9 @@ func (s *Store) UpdateBusiness(ctx context.Context, id string, nb NewBusiness) (
 	if err = tx.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id); err != nil {
 		return Business{}, fmt.Errorf("store: read business: %w", classify(err))
 	}
+	if err := s.audit(ctx, tx, AuditBusinessEdited, "business", id, businessAudit(old), businessAudit(b)); err != nil {
+		return Business{}, err
+	}
 	if err = tx.Commit(); err != nil {
 		return Business{}, fmt.Errorf("store: update business: %w", classify(err))
 	}
@@ -79,8 +86,11 @@ func (s *Store) moveSiteLink(ctx context.Context, tx *sqlx.Tx, c siteChange) err
 	if c.OldURL == c.NewURL {
 		return nil
 	}
-	var oldIDs []int64
-	err := tx.SelectContext(ctx, &oldIDs, `SELECT l.id FROM short_links l
+	var olds []struct {
+		ID   int64  `db:"id"`
+		Slug string `db:"slug"`
+	}
+	err := tx.SelectContext(ctx, &olds, `SELECT l.id, l.slug FROM short_links l
 		WHERE l.destination_hash = short_links_url_hash($1) AND l.destination_url = $1
 		  AND l.link_type = $2 AND l.is_active
 		  AND NOT EXISTS (SELECT 1 FROM sites o
@@ -90,7 +100,7 @@ func (s *Store) moveSiteLink(ctx context.Context, tx *sqlx.Tx, c siteChange) err
 	if err != nil {
 		return fmt.Errorf("store: move link of %s: %w", c.BusinessID, classify(err))
 	}
-	if len(oldIDs) == 0 {
+	if len(olds) == 0 {
 		return nil
 	}
 	newID, err := s.activeLinkInTx(ctx, tx, LinkRequest{DestinationURL: c.NewURL, LinkType: LinkTypeSitePreview,
@@ -102,16 +112,21 @@ func (s *Store) moveSiteLink(ctx context.Context, tx *sqlx.Tx, c siteChange) err
 	// one), then retire the old link into the new one; the change trigger
 	// tells every redirect cache about both.
 	_, err = tx.ExecContext(ctx, `UPDATE short_links SET superseded_by = $2, updated_at = clock_timestamp()
-		WHERE superseded_by = $1`, oldIDs[0], newID)
+		WHERE superseded_by = $1`, olds[0].ID, newID)
 	if err != nil {
 		return fmt.Errorf("store: move link of %s: %w", c.BusinessID, classify(err))
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE short_links SET is_active = false, superseded_by = $2, updated_at = clock_timestamp()
-		WHERE id = $1`, oldIDs[0], newID)
+	var newSlug string
+	err = tx.GetContext(ctx, &newSlug, `WITH retired AS (
+			UPDATE short_links SET is_active = false, superseded_by = $2, updated_at = clock_timestamp()
+			WHERE id = $1)
+		SELECT slug FROM short_links WHERE id = $2`, olds[0].ID, newID)
 	if err != nil {
 		return fmt.Errorf("store: move link of %s: %w", c.BusinessID, classify(err))
 	}
-	return nil
+	return s.audit(ctx, tx, AuditLinkMoved, "link", olds[0].Slug,
+		map[string]any{"is_active": true, "destination_url": c.OldURL},
+		map[string]any{"is_active": false, "superseded_by": newSlug, "destination_url": c.NewURL})
 }
 
 // activeLinkInTx is GetOrCreateLink inside a transaction, returning the
@@ -135,16 +150,17 @@ func (s *Store) activeLinkInTx(ctx context.Context, tx *sqlx.Tx, req LinkRequest
 		if err != nil {
 			return 0, fmt.Errorf("store: generate slug: %w", err)
 		}
-		err = tx.SelectContext(ctx, &ids, `INSERT INTO short_links (slug, destination_url, link_type, business_id, site_id)
-			VALUES ($1, $2, $3, $4, $5)
+		err = tx.SelectContext(ctx, &ids, `INSERT INTO short_links (slug, destination_url, link_type, business_id, site_id, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT DO NOTHING
-			RETURNING id`, slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
+			RETURNING id`, slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID, createdBy(ctx))
 		if err != nil {
 			return 0, fmt.Errorf("store: insert link: %w", classify(err))
 		}
 		if len(ids) > 0 {
 			s.linksCreated.Add(1)
-			return ids[0], nil
+			return ids[0], s.audit(ctx, tx, AuditLinkCreated, "link", slug, nil, map[string]any{
+				"destination_url": req.DestinationURL, "link_type": req.LinkType, "business_id": req.BusinessID})
 		}
 	}
 	return 0, fmt.Errorf("store: insert link: %d slug collisions in a row", maxSlugAttempts)

@@ -100,6 +100,13 @@ func (s *Store) ImportBusinesses(ctx context.Context, rows []ImportRow, rejected
 	if err != nil {
 		return ImportResult{}, false, fmt.Errorf("store: import: record: %w", classify(err))
 	}
+	// One row for the import, not one per business: its counts name what
+	// changed; the batch's rows are in business_imports under its id.
+	err = s.audit(ctx, tx, AuditBusinessImported, "import", res.ID, nil, map[string]any{
+		"imported": res.Imported, "updated": res.Updated, "rejected": len(rejected)})
+	if err != nil {
+		return ImportResult{}, false, err
+	}
 	if err = tx.Commit(); err != nil {
 		return ImportResult{}, false, fmt.Errorf("store: import: %w", classify(err))
 	}

@@ -103,10 +103,18 @@ func (s *Store) CreateBusinessOnce(ctx context.Context, nb NewBusiness, idem Ide
 	if err = tx.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id); err != nil {
 		return Business{}, false, fmt.Errorf("store: read business: %w", classify(err))
 	}
+	if err := s.audit(ctx, tx, AuditBusinessCreated, "business", id, nil, businessAudit(b)); err != nil {
+		return Business{}, false, err
+	}
 	if err = tx.Commit(); err != nil {
 		return Business{}, false, fmt.Errorf("store: create business: %w", classify(err))
 	}
 	return b, true, nil
+}
+
+// businessAudit is a business's fields as audit rows record them.
+func businessAudit(b Business) map[string]any {
+	return map[string]any{"name": b.Name, "city": b.City, "phone": b.Phone, "status": b.Status, "site_url": b.SiteURL}
 }
 
 // replayedBusiness is the business an earlier request created with idem.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -149,8 +150,12 @@ func (s *Store) ReplayClickDeadLetter(ctx context.Context, id int64) (ClickDeadL
 			return fmt.Errorf("letter %d: %w", id, err)
 		}
 		letter = row.ClickDeadLetter
-		_, err = flushBatch(ctx, tx, b)
-		return err
+		if _, err := flushBatch(ctx, tx, b); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditClicksReplayed, "dead_letter", strconv.FormatInt(id, 10),
+			map[string]any{"link_id": row.LinkID, "clicks": row.Clicks, "previews": row.Previews, "attempts": row.Attempts},
+			nil)
 	})
 	if err != nil {
 		return ClickDeadLetter{}, fmt.Errorf("store: replay click dead letter %d: %w", id, err)

@@ -214,11 +214,17 @@ func TestDeadLetterReplaysOnce(t *testing.T) {
 	if c, _, _, _ := counts(t, s, ids[0]); c != 0 {
 		t.Errorf("clicks %d before the replay, want 0", c)
 	}
-	if _, err := s.ReplayClickDeadLetter(ctx, list[0].ID); err != nil {
+	admin := db.WithActor(ctx, db.Actor{Kind: db.ActorUser, Name: "ops@example.com"})
+	if _, err := s.ReplayClickDeadLetter(admin, list[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ReplayClickDeadLetter(ctx, list[0].ID); !errors.Is(err, db.ErrNotFound) {
+	if _, err := s.ReplayClickDeadLetter(admin, list[0].ID); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("second replay: %v, want ErrNotFound", err)
+	}
+	// The audit trail has the one replay, by who pressed it.
+	if page, err := s.ListAudit(ctx, db.AuditFilter{Action: db.AuditClicksReplayed}); err != nil ||
+		len(page.Entries) != 1 || page.Entries[0].Actor != "ops@example.com" {
+		t.Errorf("replay audit rows %+v, %v; want one by ops@example.com", page.Entries, err)
 	}
 	if c, p, _, _ := counts(t, s, ids[0]); c != 4 || p != 1 {
 		t.Errorf("after the replay: clicks %d previews %d, want 4, 1", c, p)

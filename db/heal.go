@@ -253,7 +253,7 @@ func (s *Store) healEnded(ctx context.Context, conn *sqlx.Conn, id int64, cause 
 		case cause != nil:
 			msg = "The heal stopped on a database error (the server log has it)."
 		}
-		if _, err := conn.ExecContext(bg, `SELECT heal_finish($1, $2)`, id, msg); err != nil {
+		if err := s.healFinish(bg, conn, id, msg); err != nil {
 			s.log.Warn("store: heal: recording the end of the run failed", "run", id, "err", err)
 		}
 	}
@@ -274,6 +274,27 @@ func (s *Store) healEnded(ctx context.Context, conn *sqlx.Conn, id int64, cause 
 		s.log.ErrorContext(ctx, "store: heal failed", "run", id, "state", run.State, "err", cause)
 	}
 	return run, cause
+}
+
+// healFinish records the end of run id and its audit rows in one
+// transaction, so the trail has a heal exactly when heal_runs says it ended.
+func (s *Store) healFinish(ctx context.Context, conn *sqlx.Conn, id int64, msg string) error {
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT heal_finish($1, $2)`, id, msg); err != nil {
+		return err
+	}
+	run, err := healRunIn(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.auditHeal(ctx, tx, run); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func (s *Store) healProgress(ctx context.Context, conn *sqlx.Conn, id int64, o HealOptions) {

@@ -83,6 +83,11 @@ func TestGetOrCreateWithoutUniqueIndexAcrossInstances(t *testing.T) {
 	if !a.Degraded() || !b.Degraded() {
 		t.Errorf("degraded = %t, %t; both instances ran without the index", a.Degraded(), b.Degraded())
 	}
+	var audited int
+	if err := a.DB().Get(&audited, `SELECT count(*) FROM audit_log WHERE action = 'link.created' AND object_id = (
+			SELECT slug FROM short_links WHERE is_active AND destination_url = $1)`, url); err != nil || audited != 1 {
+		t.Errorf("%d link.created audit rows for the one link (%v), want 1", audited, err)
+	}
 
 	if _, err := a.Heal(ctx, db.HealOptions{Source: "cli"}); err != nil {
 		t.Fatal(err)
@@ -146,9 +151,18 @@ func TestHealMergesDuplicatesAndRebuildsIndex(t *testing.T) {
 
 	var steps int
 	var last db.HealRun
-	run, err := s.Heal(ctx, db.HealOptions{Source: "cli", Progress: func(r db.HealRun) { steps++; last = r }})
+	run, err := s.Heal(db.WithActor(ctx, db.CLIActor), db.HealOptions{Source: "cli", Progress: func(r db.HealRun) { steps++; last = r }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The audit trail has the run and every merged link, by the CLI.
+	var runs, merged int
+	err = s.DB().Get(&runs, `SELECT count(*) FROM audit_log WHERE action = 'heal.run' AND actor = 'cli' AND after->>'state' = 'done'`)
+	if err == nil {
+		err = s.DB().Get(&merged, `SELECT count(*) FROM audit_log WHERE action = 'link.merged' AND actor = 'cli'`)
+	}
+	if err != nil || runs != 1 || merged != 2400 {
+		t.Errorf("audit rows: %d heal.run, %d link.merged by cli (%v); want 1 and 2400", runs, merged, err)
 	}
 	if run.State != "done" || run.GroupsFound != 1200 || run.GroupsDone != 1200 || run.LinksMerged != 2400 || run.FinishedAt == nil {
 		t.Errorf("run: %+v", run)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -89,10 +90,15 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	}
 	// A database not migrated to 00005 yet (check-duplicates before the
 	// fix) is checked all the same; there is just nowhere to keep the result.
-	var store bool
-	if err := tx.GetContext(ctx, &store, `SELECT to_regclass('duplicate_checks') IS NOT NULL`); err != nil {
+	var tables struct {
+		Store bool `db:"store"`
+		Audit bool `db:"audit"`
+	}
+	if err := tx.GetContext(ctx, &tables, `SELECT to_regclass('duplicate_checks') IS NOT NULL AS store,
+			to_regclass('audit_log') IS NOT NULL AS audit`); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", classify(err))
 	}
+	store := tables.Store
 	if store {
 		// Read committed: a check that finished while this one waited is seen.
 		latest, err := latestCheck(ctx, tx)
@@ -139,6 +145,12 @@ func (s *Store) RunDuplicateCheck(ctx context.Context, o CheckOptions) (Duplicat
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM duplicate_checks WHERE id <= $1`, c.ID-checksKept); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: prune duplicate checks: %w", classify(err))
+	}
+	if tables.Audit {
+		if err := s.audit(ctx, tx, AuditCheckRun, "duplicate_check", strconv.FormatInt(c.ID, 10), nil, map[string]int{
+			"duplicate_groups": c.DuplicateGroups, "duplicate_links": c.DuplicateLinks}); err != nil {
+			return DuplicateCheck{}, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return DuplicateCheck{}, fmt.Errorf("store: duplicate check: %w", classify(err))
@@ -221,4 +233,29 @@ func (s *Store) UniqueIndexState(ctx context.Context) (IndexState, error) {
 		s.setGuarantee(ctx, st.Present && st.Valid)
 	}
 	return st, err
+}
+
+// auditHeal writes a finished heal's audit rows inside the transaction
+// that records its end: one per link the run merged (heal_merges), naming
+// the link it now forwards to, and one for the run. A resumed run's rows
+// are written once, when it ends.
+func (s *Store) auditHeal(ctx context.Context, tx *sqlx.Tx, run HealRun) error {
+	// One statement for every merged link, however many: a heal of a large
+	// table must not make one round trip per merge inside healEnded's
+	// short timeout. The rows are those of audit(), actor from ctx.
+	a := ActorFrom(ctx)
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit_log
+			(actor, actor_kind, action, object_type, object_id, before, after, client_addr)
+		SELECT $2, $3, $4, 'link', slug, '{"is_active": true}'::jsonb,
+		       jsonb_build_object('is_active', false, 'superseded_by', survivor_slug), $5
+		FROM heal_merges WHERE run_id = $1 ORDER BY slug`,
+		run.ID, a.Name, a.Kind, AuditLinkMerged, a.Client)
+	if err != nil {
+		return fmt.Errorf("store: heal: audit: %w", classify(err))
+	}
+	merged, _ := res.RowsAffected()
+	return s.audit(ctx, tx, AuditHealRun, "heal", strconv.FormatInt(run.ID, 10), nil, map[string]any{
+		"source": run.Source, "state": run.State, "groups": run.GroupsDone, "links_merged": run.LinksMerged,
+		"deactivated": merged,
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // LinkTypeSitePreview is the link type of the link a campaign message
@@ -40,6 +42,9 @@ type Link struct {
 	// ForwardedClicks counts the taps this superseded link passed on to
 	// the link it was merged into (they are counted there).
 	ForwardedClicks int64 `db:"forwarded_clicks"`
+	// CreatedBy names who created the link (audit actor name); nil for
+	// links older than the audit trail.
+	CreatedBy *string `db:"created_by"`
 }
 
 // LinkRequest asks for the active link to a destination. DestinationURL must
@@ -58,14 +63,14 @@ type LinkRequest struct {
 const linkColumns = `id, slug, destination_url, link_type, business_id::text, site_id::text, is_active,
 	COALESCE((SELECT lc.click_count FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS click_count,
 	COALESCE((SELECT lc.preview_count FROM link_counters lc WHERE lc.link_id = short_links.id), 0) AS preview_count,
-	created_at, updated_at`
+	created_at, updated_at, created_by`
 
 // countedLinks joins every link to its counters, for reads that sort or
 // export by them; countedLinkColumns are a Link's columns from it.
 const (
 	countedLinks       = `link_counters lc JOIN short_links ON short_links.id = lc.link_id`
 	countedLinkColumns = `short_links.id, slug, destination_url, link_type, business_id::text, site_id::text,
-	is_active, lc.click_count, lc.preview_count, created_at, updated_at`
+	is_active, lc.click_count, lc.preview_count, created_at, updated_at, created_by`
 )
 
 // supersededColumns completes linkColumns for one-link reads of
@@ -161,17 +166,7 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 		if err != nil {
 			return Link{}, fmt.Errorf("store: generate slug: %w", err)
 		}
-		var rows []Link
-		// The arbiter is exactly the partial unique index UniqueIndexName
-		// (same columns, same predicate), so only
-		// a second active link for the destination is swallowed; a slug
-		// collision still raises a unique violation, handled below.
-		err = s.db.SelectContext(ctx, &rows, `INSERT INTO short_links
-			(slug, destination_url, link_type, business_id, site_id)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (destination_hash, link_type) WHERE is_active DO NOTHING
-			RETURNING `+linkColumns,
-			slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
+		rows, err := s.insertLinkTx(ctx, req, slug)
 		switch {
 		case isUniqueViolation(err, "short_links_slug_key"):
 			s.log.DebugContext(ctx, "store: slug collided; retrying with another", "slug", slug)
@@ -188,6 +183,35 @@ func (s *Store) insertLink(ctx context.Context, req LinkRequest) (Link, error) {
 		return rows[0], nil
 	}
 	return Link{}, fmt.Errorf("store: insert link: %d slug collisions in a row", maxSlugAttempts)
+}
+
+// insertLinkTx inserts the link with slug and, when it won, its audit row,
+// in one transaction. The arbiter is exactly the partial unique index
+// UniqueIndexName (same columns, same predicate), so only a second active
+// link for the destination is swallowed (no row returned, no audit row);
+// a slug collision still raises a unique violation for the caller.
+func (s *Store) insertLinkTx(ctx context.Context, req LinkRequest, slug string) ([]Link, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var rows []Link
+	err = tx.SelectContext(ctx, &rows, `INSERT INTO short_links
+		(slug, destination_url, link_type, business_id, site_id, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (destination_hash, link_type) WHERE is_active DO NOTHING
+		RETURNING `+linkColumns,
+		slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID, createdBy(ctx))
+	if err != nil || len(rows) == 0 {
+		return rows, err
+	}
+	l := rows[0]
+	if err := s.audit(ctx, tx, AuditLinkCreated, "link", l.Slug, nil, map[string]any{
+		"destination_url": l.DestinationURL, "link_type": l.LinkType, "business_id": l.BusinessID}); err != nil {
+		return nil, err
+	}
+	return rows, tx.Commit()
 }
 
 // FindBySlug returns the link with slug, active or not.
@@ -222,14 +246,37 @@ func (s *Store) setActive(ctx context.Context, slug string, active bool) (Link, 
 		// "in force" apart from a dropped index here.
 		return s.activateLocked(ctx, slug)
 	}
-	return setActiveIn(ctx, s.db, slug, active)
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
+	defer tx.Rollback()
+	l, err := s.setActiveIn(ctx, tx, slug, active)
+	if err != nil {
+		return Link{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
+	return l, nil
 }
 
-func setActiveIn(ctx context.Context, q queryer, slug string, active bool) (Link, error) {
+// setActiveIn changes the link's state in tx and records the change in
+// the audit trail, in the same transaction.
+func (s *Store) setActiveIn(ctx context.Context, tx *sqlx.Tx, slug string, active bool) (Link, error) {
+	var before linkState
+	// The row is locked first so the audit row's "before" is the state
+	// this change replaced.
+	err := tx.GetContext(ctx, &before, `SELECT is_active,
+			(SELECT s.slug FROM short_links s WHERE s.id = short_links.superseded_by) AS superseded_by
+		FROM short_links WHERE slug = $1 FOR UPDATE`, slug)
+	if err != nil {
+		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
+	}
 	var l Link
 	// Either way the link is no longer superseded: an admin's decision
 	// replaces the heal's. updated_at only moves when the state changes.
-	err := q.GetContext(ctx, &l, `UPDATE short_links
+	err = tx.GetContext(ctx, &l, `UPDATE short_links
 		SET is_active = $2, superseded_by = NULL,
 		    updated_at = CASE WHEN is_active = $2 AND superseded_by IS NULL THEN updated_at ELSE clock_timestamp() END
 		WHERE slug = $1
@@ -240,7 +287,24 @@ func setActiveIn(ctx context.Context, q queryer, slug string, active bool) (Link
 	if err != nil {
 		return Link{}, fmt.Errorf("store: set link %q active=%t: %w", slug, active, classify(err))
 	}
+	after := linkState{IsActive: l.IsActive, SupersededBy: l.SupersededBy}
+	// A superseded link always changes (it stops being superseded).
+	if before.IsActive != after.IsActive || before.SupersededBy != nil {
+		action := AuditLinkDeactivated
+		if active {
+			action = AuditLinkReactivated
+		}
+		if err := s.audit(ctx, tx, action, "link", slug, before, after); err != nil {
+			return Link{}, err
+		}
+	}
 	return l, nil
+}
+
+// linkState is a link's state as audit rows record it.
+type linkState struct {
+	IsActive     bool    `db:"is_active" json:"is_active"`
+	SupersededBy *string `db:"superseded_by" json:"superseded_by"`
 }
 
 // ActiveLinkSharingDestination returns the active link, other than slug

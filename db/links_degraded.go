@@ -139,10 +139,10 @@ func (s *Store) insertLinkLockedOnce(ctx context.Context, req LinkRequest, slug 
 		return Link{}, err
 	}
 	var l Link
-	err = tx.GetContext(ctx, &l, `INSERT INTO short_links (slug, destination_url, link_type, business_id, site_id)
-		VALUES ($1, $2, $3, $4, $5)
+	err = tx.GetContext(ctx, &l, `INSERT INTO short_links (slug, destination_url, link_type, business_id, site_id, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING `+linkColumns,
-		slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID)
+		slug, req.DestinationURL, req.LinkType, req.BusinessID, req.SiteID, createdBy(ctx))
 	switch {
 	case isUniqueViolation(err, "short_links_slug_key"):
 		return Link{}, errSlugTaken
@@ -153,6 +153,11 @@ func (s *Store) insertLinkLockedOnce(ctx context.Context, req LinkRequest, slug 
 		return Link{}, fmt.Errorf("store: insert link: %w", referenceError(err))
 	case err != nil:
 		return Link{}, fmt.Errorf("store: insert link: %w", classify(err))
+	}
+	// The same audit row as insertLinkTx's, in this transaction.
+	if err := s.audit(ctx, tx, AuditLinkCreated, "link", l.Slug, nil, map[string]any{
+		"destination_url": l.DestinationURL, "link_type": l.LinkType, "business_id": l.BusinessID}); err != nil {
+		return Link{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return Link{}, fmt.Errorf("store: insert link: %w", classify(err))
@@ -185,7 +190,7 @@ func (s *Store) activateLocked(ctx context.Context, slug string) (Link, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Link{}, err
 	}
-	l, err := setActiveIn(ctx, tx, slug, true)
+	l, err := s.setActiveIn(ctx, tx, slug, true)
 	if err != nil {
 		return Link{}, err
 	}

@@ -177,7 +177,7 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 	}
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
-			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at,
+			p.is_active, p.click_count, p.preview_count, p.created_at, p.updated_at, p.created_by,
 			b.name AS business_name, %s AS match_total
 		FROM (
 			SELECT %s FROM %s ORDER BY %s LIMIT $%d%s
@@ -228,7 +228,7 @@ func (s *Store) linkSearchSortsAll(ctx context.Context, f ListFilter, source str
 // matchedLinkColumns are a Link's columns read back from the matches CTE,
 // which selected linkColumns or countedLinkColumns.
 const matchedLinkColumns = `id, slug, destination_url, link_type, business_id, site_id, is_active,
-	click_count, preview_count, created_at, updated_at`
+	click_count, preview_count, created_at, updated_at, created_by`
 
 // cursor marks l in this order; before marks a page ending just before it.
 func (s LinkSort) cursor(l Link, before bool) Cursor {

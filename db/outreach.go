@@ -92,6 +92,13 @@ func (s *Store) SetOptedOut(ctx context.Context, id string, optedOut bool) (Busi
 	if err = tx.GetContext(ctx, &b, `SELECT `+businessColumns+` `+businessFrom+` WHERE b.id = $1`, id); err != nil {
 		return Business{}, fmt.Errorf("store: read business: %w", classify(err))
 	}
+	action := AuditBusinessOptedIn
+	if optedOut {
+		action = AuditBusinessOptedOut
+	}
+	if err = s.audit(ctx, tx, action, "business", id, nil, map[string]any{"opted_out_at": b.OptedOutAt}); err != nil {
+		return Business{}, err
+	}
 	if err = tx.Commit(); err != nil {
 		return Business{}, fmt.Errorf("store: opt-out: %w", classify(err))
 	}
@@ -104,6 +111,9 @@ func (s *Store) SetOptedOut(ctx context.Context, id string, optedOut bool) (Busi
 // The running totals lose what the send had added, in the transaction that
 // voids it. Voiding a voided send changes nothing and returns it.
 func (s *Store) VoidSend(ctx context.Context, id, reason, by string) (Send, error) {
+	if by == "" {
+		by = createdBy(ctx) // the request's actor, as the audit row names it
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Send{}, fmt.Errorf("store: void send: %w", classify(err))
@@ -184,6 +194,11 @@ func (s *Store) VoidSend(ctx context.Context, id, reason, by string) (Send, erro
 	}
 	if err = voidFromHours(ctx, tx, send, vb.LastSentAt, remain.LastSentAt, vb.LastClickedAt, remain.LastClickedAt); err != nil {
 		return Send{}, fmt.Errorf("store: void send %s: hours: %w", id, err)
+	}
+	err = s.audit(ctx, tx, AuditSendVoided, "send", send.ID, map[string]any{"voided_at": nil},
+		map[string]any{"voided_at": send.VoidedAt, "void_reason": reason, "business_id": send.BusinessID, "variant": send.Variant})
+	if err != nil {
+		return Send{}, err
 	}
 	if err = tx.Commit(); err != nil {
 		return Send{}, fmt.Errorf("store: void send: %w", classify(err))

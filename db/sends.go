@@ -106,6 +106,11 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		}
 		return Send{}, false, fmt.Errorf("store: record send to %s: %w", ns.BusinessID, ErrOptedOut)
 	}
+	// sent_by: the handler's name for who sent it, else the request's actor.
+	sentBy := ns.SentBy
+	if sentBy == "" {
+		sentBy = createdBy(ctx)
+	}
 	var rows []Send
 	// campaign_variant_businesses' row is inserted by the first send of
 	// the variant to the business (which is how businesses_sent counts each
@@ -174,19 +179,25 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		SELECT `+sendColumns+` FROM send`,
 		idem.Key, idem.RequestHash, newRowID(), ns.BusinessID, ns.Variant, ns.Message, ns.LinkID, ns.Slug,
 		ns.ShortURL, ns.Encoding, ns.Segments, ns.CostMicros, ns.Currency, EventSendRecorded,
-		ns.TemplateVersion, ns.SentBy)
+		ns.TemplateVersion, sentBy)
 	if ref := referenceError(err); ref != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", ref)
 	}
 	if err != nil {
 		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
 	}
-	if err = tx.Commit(); err != nil {
-		return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
-	}
 	if len(rows) == 1 {
-		return rows[0], true, nil
+		r := rows[0]
+		if err := s.audit(ctx, tx, AuditSendRecorded, "send", r.ID, nil, map[string]any{
+			"business_id": r.BusinessID, "variant": r.Variant, "slug": r.Slug, "segments": r.Segments}); err != nil {
+			return Send{}, false, err
+		}
+		if err := tx.Commit(); err != nil {
+			return Send{}, false, fmt.Errorf("store: record send: %w", classify(err))
+		}
+		return r, true, nil
 	}
+	tx.Rollback()
 	// Lost the key: the winner has committed (ON CONFLICT waited for it).
 	send, err := s.FindSendByKey(ctx, idem)
 	if errors.Is(err, ErrNotFound) {

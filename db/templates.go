@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -42,24 +43,57 @@ func (s *Store) MessageTemplateVersions(ctx context.Context) (map[string]int, er
 }
 
 // SaveMessageTemplate stores the template of variant, replacing any earlier
-// edit. The caller validates body; the table only bounds its length.
+// edit, with an audit row holding the text before (nil: the default was in
+// force) and after. The caller validates body; the table only bounds its
+// length.
 func (s *Store) SaveMessageTemplate(ctx context.Context, variant, body string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO message_templates (variant, body) VALUES ($1, $2)
-		ON CONFLICT (variant) DO UPDATE SET body = EXCLUDED.body, version = message_templates.version + 1, updated_at = now()`, variant, body)
-	if err != nil {
-		return fmt.Errorf("store: save message template %q: %w", variant, classify(err))
-	}
-	return nil
+	return s.changeTemplate(ctx, variant, &body)
 }
 
 // ResetMessageTemplate forgets the edit of variant, so the configured
 // default applies again. The row stays, its body NULL and its version one
 // more, so the version numbers of a variant never repeat.
 func (s *Store) ResetMessageTemplate(ctx context.Context, variant string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE message_templates SET body = NULL, version = version + 1, updated_at = now()
-		WHERE variant = $1 AND body IS NOT NULL`, variant)
+	return s.changeTemplate(ctx, variant, nil)
+}
+
+// changeTemplate saves (body set) or resets (nil) one variant's template
+// and writes its audit row in the same transaction. The old text is read
+// under the row's lock; a variant never edited has no row to lock, and two
+// first edits racing both record "before: default", which is true of each.
+func (s *Store) changeTemplate(ctx context.Context, variant string, body *string) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: reset message template %q: %w", variant, classify(err))
+		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
+	}
+	defer tx.Rollback()
+	var before []sql.NullString
+	if err := tx.SelectContext(ctx, &before, `SELECT body FROM message_templates WHERE variant = $1 FOR UPDATE`, variant); err != nil {
+		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
+	}
+	action := AuditTemplateEdited
+	if body != nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO message_templates (variant, body) VALUES ($1, $2)
+			ON CONFLICT (variant) DO UPDATE SET body = EXCLUDED.body, version = message_templates.version + 1, updated_at = now()`, variant, *body)
+	} else {
+		action = AuditTemplateReset
+		// The row stays, its body NULL and its version one more, so the
+		// version numbers of a variant never repeat.
+		_, err = tx.ExecContext(ctx, `UPDATE message_templates SET body = NULL, version = version + 1, updated_at = now()
+			WHERE variant = $1 AND body IS NOT NULL`, variant)
+	}
+	if err != nil {
+		return fmt.Errorf("store: save message template %q: %w", variant, classify(err))
+	}
+	old := map[string]any{"body": nil} // nil: the configured default
+	if len(before) == 1 && before[0].Valid {
+		old["body"] = before[0].String
+	}
+	if err := s.audit(ctx, tx, action, "template", variant, old, map[string]any{"body": body}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
 	}
 	return nil
 }

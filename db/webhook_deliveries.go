@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -236,8 +237,13 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]Webh
 // RetryWebhookDelivery makes one delivery due now, whatever its state, and
 // lifts its endpoint's suspension so it is really tried.
 func (s *Store) RetryWebhookDelivery(ctx context.Context, id int64) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: retry webhook delivery %d: %w", id, classify(err))
+	}
+	defer tx.Rollback()
 	var found bool
-	err := s.db.GetContext(ctx, &found, `WITH d AS (
+	err = tx.GetContext(ctx, &found, `WITH d AS (
 			UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now()
 			WHERE id = $1
 			RETURNING endpoint_id
@@ -250,6 +256,12 @@ func (s *Store) RetryWebhookDelivery(ctx context.Context, id int64) error {
 		err = ErrNotFound
 	}
 	if err != nil {
+		return fmt.Errorf("store: retry webhook delivery %d: %w", id, classify(err))
+	}
+	if err = s.audit(ctx, tx, AuditWebhookRetried, "webhook_delivery", strconv.FormatInt(id, 10), nil, nil); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("store: retry webhook delivery %d: %w", id, classify(err))
 	}
 	return nil

@@ -77,10 +77,19 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, ne NewWebhookEndpoint
 	if err != nil {
 		return WebhookEndpoint{}, err
 	}
+	if err := s.audit(ctx, tx, AuditWebhookCreated, "webhook_endpoint", strconv.FormatInt(id, 10), nil, endpointAudit(e)); err != nil {
+		return WebhookEndpoint{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("store: add webhook endpoint: %w", classify(err))
 	}
 	return e, nil
+}
+
+// endpointAudit is what an endpoint's audit row records of it: its
+// settings, never its secrets.
+func endpointAudit(e WebhookEndpoint) map[string]any {
+	return map[string]any{"url": e.URL, "event_types": []string(e.EventTypes), "enabled": e.Enabled}
 }
 
 // WebhookEndpoint reads one endpoint; ErrNotFound when there is none.
@@ -142,6 +151,10 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id int64, p WebhookEn
 	if err := lockAPIEndpoint(ctx, tx, id); err != nil {
 		return WebhookEndpoint{}, err
 	}
+	before, err := webhookEndpoint(ctx, tx, id)
+	if err != nil {
+		return WebhookEndpoint{}, err
+	}
 	var types any
 	if p.EventTypes != nil {
 		types = pq.Array(nonNil(*p.EventTypes))
@@ -155,6 +168,10 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id int64, p WebhookEn
 		return WebhookEndpoint{}, fmt.Errorf("store: update webhook endpoint %d: %w", id, endpointErr(err))
 	}
 	e, err := webhookEndpoint(ctx, tx, id)
+	if err != nil {
+		return WebhookEndpoint{}, err
+	}
+	err = s.audit(ctx, tx, AuditWebhookEdited, "webhook_endpoint", strconv.FormatInt(id, 10), endpointAudit(before), endpointAudit(e))
 	if err != nil {
 		return WebhookEndpoint{}, err
 	}
@@ -176,8 +193,15 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id int64) error {
 	if err := lockAPIEndpoint(ctx, tx, id); err != nil {
 		return err
 	}
+	before, err := webhookEndpoint(ctx, tx, id)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("store: delete webhook endpoint %d: %w", id, classify(err))
+	}
+	if err := s.audit(ctx, tx, AuditWebhookDeleted, "webhook_endpoint", strconv.FormatInt(id, 10), endpointAudit(before), nil); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: delete webhook endpoint: %w", classify(err))
@@ -207,6 +231,13 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id int64, secret string
 		return WebhookEndpoint{}, fmt.Errorf("store: rotate webhook secret %d: %w", id, classify(err))
 	}
 	e, err := webhookEndpoint(ctx, tx, id)
+	if err != nil {
+		return WebhookEndpoint{}, err
+	}
+	// The row says a rotation happened and how long the old secret signs;
+	// neither secret is written anywhere but the endpoint's row.
+	err = s.audit(ctx, tx, AuditWebhookRotated, "webhook_endpoint", strconv.FormatInt(id, 10), nil,
+		map[string]any{"previous_secret_until": e.RotatingUntil})
 	if err != nil {
 		return WebhookEndpoint{}, err
 	}

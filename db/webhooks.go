@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -135,8 +136,13 @@ func (s *Store) WebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error)
 // and lifts its suspension: the operator says it answers again. It returns
 // the number of deliveries requeued.
 func (s *Store) RetryWebhookEndpoint(ctx context.Context, endpointID int64) (int64, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: retry webhook endpoint %d: %w", endpointID, classify(err))
+	}
+	defer tx.Rollback()
 	var n int64
-	err := s.db.GetContext(ctx, &n, `WITH ep AS (
+	err = tx.GetContext(ctx, &n, `WITH ep AS (
 			UPDATE webhook_endpoints SET probe_at = NULL, consecutive_failures = 0
 			WHERE id = $1
 			RETURNING id
@@ -152,6 +158,14 @@ func (s *Store) RetryWebhookEndpoint(ctx context.Context, endpointID int64) (int
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("store: retry webhook endpoint %d: %w", endpointID, ErrNotFound)
+	}
+	err = s.audit(ctx, tx, AuditWebhookRetried, "webhook_endpoint", strconv.FormatInt(endpointID, 10), nil,
+		map[string]any{"requeued": n})
+	if err != nil {
+		return 0, err
+	}
+	if err = tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: retry webhook endpoint %d: %w", endpointID, classify(err))
 	}
 	return n, nil
 }

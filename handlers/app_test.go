@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/db/pgtest"
@@ -86,6 +87,7 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 		URLPolicy:     urlpolicy.Policy{MaxLength: 4096},
 		AdminUser:     testAdminUser,
 		AdminPassword: testAdminPassword,
+		BcryptCost:    bcrypt.MinCost, // sign-ins in tests need not cost 50 ms each
 	}
 	cfg.Redirects.ListenURL = dbURL
 	cfg.Redirects.FlushInterval = 20 * time.Millisecond // tests need not wait a second
@@ -97,6 +99,9 @@ func newLoggingTestApp(t testing.TB, dbURL string, log *slog.Logger, configure .
 		cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	}
 	rt := handlers.Start(store, cfg, log) // as cmd/shortlinks runServer does
+	if err := rt.Base.BootstrapAdmin(ctx); err != nil {
+		t.Fatal(err)
+	}
 	h := handlers.New(rt)
 	srv.Config.Handler = validateAPI(t, h.NewServer()) // openapi_validate_test.go
 	srv.Start()

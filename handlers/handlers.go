@@ -43,6 +43,8 @@ type RedirectStats = public.RedirectStats
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
+	registered map[route]bool // every route NewServer registered (permissions.go)
+
 	web    *web.Base
 	admin  *admin.Handlers
 	api    *api.Handlers
@@ -77,9 +79,17 @@ func (h *Handlers) NewServer() *echo.Echo {
 	e.Pre(h.web.CORS) // web/cors.go: /api/v1 and /rest/ only, before routing
 	// One middleware, which runs the page chain on every route but the
 	// redirect (handlers/web middleware.go: ExceptOnRedirect).
+	// Authorize (web/authorize.go) is last: it knows the route, checks its
+	// rule in permissions.go, and its refusals are logged and measured like
+	// any answer.
 	w := h.web
-	e.Use(w.ExceptOnRedirect(redirectRoute, w.MeasureRequests, w.RecoverPanics, w.RequestID, w.LogRequests, web.SecurityHeaders(w.PageHeaders)))
+	authorize := w.Authorize(web.Rules{Rule: PermissionFor, Registered: h.isRegistered, ShlinkUnauthorized: shlink.Unauthorized})
+	e.Use(w.ExceptOnRedirect(redirectRoute, w.MeasureRequests, w.RecoverPanics, w.RequestID, w.LogRequests, web.SecurityHeaders(w.PageHeaders), authorize))
 	h.routes(e)
+	h.registered = map[route]bool{}
+	for _, r := range e.Routes() {
+		h.registered[route{r.Method, r.Path}] = true
+	}
 	return e
 }
 
@@ -101,53 +111,55 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// JSON API (handlers/api). A GET route names the query parameters it
 	// honours (web/params.go: any other, or one not validly encoded, is a
 	// 400 naming it).
-	// The token check (web/auth.go) is per route,
-	// not group middleware: a group's middleware makes Echo catch every
-	// path and method under it, which would turn a wrong method (405) into
-	// a 404.
-	a, v1, auth := h.api, e.Group("/api/v1"), h.web.RequireToken
-	get(v1, "/openapi.json", a.OpenAPI)                                                                // openapi.go: no token needed
-	get(e, "/api/docs", a.APIDocs)                                                                     // api_docs.go: the document as a page
-	v1.POST("/links", a.CreateLink, auth)                                                              // api_links.go
-	get(v1, "/links", a.ListLinks, auth, web.Params("q", "type", "active", "sort", "limit", "cursor")) // api_links_list.go
-	get(v1, "/links/:slug", a.GetLink, auth, web.Params())
-	v1.POST("/links/:slug/deactivate", a.DeactivateLink, auth)
-	v1.POST("/links/:slug/activate", a.ActivateLink, auth)
-	v1.POST("/businesses", a.CreateBusiness, auth) // api_businesses.go
-	get(v1, "/businesses", a.ListBusinesses, auth, web.Params("status", "limit", "cursor"))
-	get(v1, "/businesses/:id", a.GetBusiness, auth, web.Params())                  // with totals over its links
-	v1.POST("/businesses/import", a.ImportBusinesses, auth, web.Params("partial")) // api_import.go, over web/business_import.go
-	v1.POST("/businesses/:id/opt-out", a.OptOut, auth)                             // api_outreach.go
-	v1.DELETE("/businesses/:id/opt-out", a.OptIn, auth)
-	v1.POST("/campaigns/sends/:id/void", a.VoidSend, auth)                                       // api_outreach.go
-	get(v1, "/health/duplicates", a.DuplicateHealth, auth, web.Params())                         // health.go
-	v1.POST("/campaigns/preview-sms", a.PreviewSMS, auth)                                        // api_campaigns.go, over campaign/preview.go
-	v1.POST("/campaigns/sends", a.RecordSend, auth)                                              // api_sends.go, over campaign/sends.go
-	get(v1, "/campaigns/sends", a.ListSends, auth, web.Params("business_id", "limit", "cursor")) // api_sends.go
-	get(v1, "/campaigns/results", a.CampaignResults, auth, web.Params("since", "until", "by"))   // results.go, over web/results.go
+	// Keys are checked by web.Authorize, like every permission
+	// (permissions.go). No group middleware: a group's middleware makes
+	// Echo catch every path and method under it, which would turn a wrong
+	// method (405) into a 404.
+	a, v1 := h.api, e.Group("/api/v1")
+	get(v1, "/openapi.json", a.OpenAPI)                                                          // openapi.go: no token needed
+	get(e, "/api/docs", a.APIDocs)                                                               // api_docs.go: the document as a page
+	v1.POST("/links", a.CreateLink)                                                              // api_links.go
+	get(v1, "/links", a.ListLinks, web.Params("q", "type", "active", "sort", "limit", "cursor")) // api_links_list.go
+	get(v1, "/links/:slug", a.GetLink, web.Params())
+	v1.POST("/links/:slug/deactivate", a.DeactivateLink)
+	v1.POST("/links/:slug/activate", a.ActivateLink)
+	v1.POST("/businesses", a.CreateBusiness) // api_businesses.go
+	get(v1, "/businesses", a.ListBusinesses, web.Params("status", "limit", "cursor"))
+	get(v1, "/businesses/:id", a.GetBusiness, web.Params())                  // with totals over its links
+	v1.POST("/businesses/import", a.ImportBusinesses, web.Params("partial")) // api_import.go, over web/business_import.go
+	v1.POST("/businesses/:id/opt-out", a.OptOut)                             // api_outreach.go
+	v1.DELETE("/businesses/:id/opt-out", a.OptIn)
+	v1.POST("/campaigns/sends/:id/void", a.VoidSend)                                       // api_outreach.go
+	get(v1, "/health/duplicates", a.DuplicateHealth, web.Params())                         // health.go
+	v1.POST("/campaigns/preview-sms", a.PreviewSMS)                                        // api_campaigns.go, over campaign/preview.go
+	v1.POST("/campaigns/sends", a.RecordSend)                                              // api_sends.go, over campaign/sends.go
+	get(v1, "/campaigns/sends", a.ListSends, web.Params("business_id", "limit", "cursor")) // api_sends.go
+	get(v1, "/campaigns/results", a.CampaignResults, web.Params("since", "until", "by"))   // results.go, over web/results.go
 	// api_webhooks.go, over web/webhook_endpoints.go: endpoints added here
 	// or in the console, and the configured ones (read-only).
-	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, auth, web.Params("limit", "cursor"))
-	v1.POST("/webhooks/endpoints", a.CreateWebhookEndpoint, auth)
-	get(v1, "/webhooks/endpoints/:id", a.GetWebhookEndpoint, auth, web.Params())
-	v1.PATCH("/webhooks/endpoints/:id", a.UpdateWebhookEndpoint, auth)
-	v1.DELETE("/webhooks/endpoints/:id", a.DeleteWebhookEndpoint, auth)
-	v1.POST("/webhooks/endpoints/:id/test", a.TestWebhookEndpoint, auth)
-	v1.POST("/webhooks/endpoints/:id/rotate-secret", a.RotateWebhookSecret, auth)
+	get(v1, "/webhooks/endpoints", a.ListWebhookEndpoints, web.Params("limit", "cursor"))
+	v1.POST("/webhooks/endpoints", a.CreateWebhookEndpoint)
+	get(v1, "/webhooks/endpoints/:id", a.GetWebhookEndpoint, web.Params())
+	v1.PATCH("/webhooks/endpoints/:id", a.UpdateWebhookEndpoint)
+	v1.DELETE("/webhooks/endpoints/:id", a.DeleteWebhookEndpoint)
+	v1.POST("/webhooks/endpoints/:id/test", a.TestWebhookEndpoint)
+	v1.POST("/webhooks/endpoints/:id/rotate-secret", a.RotateWebhookSecret)
+	get(v1, "/audit", a.ListAudit, web.Params("actor", "action", "object_type", "object_id", "since", "until", "limit", "cursor")) // api_audit.go
 
 	// Shlink REST API v3 for its clients (handlers/shlink).
 	s := h.shlink
-	get(e, "/rest/health", s.ShlinkHealth)            // shlink_lists.go
-	rest, key := e.Group("/rest/v3"), s.RequireAPIKey // shlink_errors.go
+	get(e, "/rest/health", s.ShlinkHealth) // shlink_lists.go
+	rest := e.Group("/rest/v3")            // X-Api-Key checked by web.Authorize
 	get(rest, "/health", s.ShlinkHealth)
-	rest.POST("/short-urls", s.ShlinkCreateShortURL, key) // shlink.go
-	get(rest, "/short-urls", s.ShlinkListShortURLs, key)  // shlink_lists.go
-	get(rest, "/short-urls/:shortCode", s.ShlinkGetShortURL, key)
-	rest.DELETE("/short-urls/:shortCode", s.ShlinkDeleteShortURL, key)
-	get(rest, "/short-urls/:shortCode/visits", s.ShlinkShortURLVisits, key)
-	get(rest, "/visits", s.ShlinkVisitsOverview, key)
+	rest.POST("/short-urls", s.ShlinkCreateShortURL) // shlink.go
+	get(rest, "/short-urls", s.ShlinkListShortURLs)  // shlink_lists.go
+	get(rest, "/short-urls/:shortCode", s.ShlinkGetShortURL)
+	rest.DELETE("/short-urls/:shortCode", s.ShlinkDeleteShortURL)
+	get(rest, "/short-urls/:shortCode/visits", s.ShlinkShortURLVisits)
+	get(rest, "/visits", s.ShlinkVisitsOverview)
 
-	// Admin console (handlers/admin): session + CSRF on every route.
+	// Admin console (handlers/admin): CSRF on every route; the session is
+	// web.Authorize's.
 	ad := h.admin
 	g := e.Group("/admin", ad.Middleware()...) // admin_auth.go
 	get(g, "", ad.Home)
@@ -155,6 +167,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	get(g, "/login", ad.LoginPage)
 	g.POST("/login", ad.Login)
 	g.POST("/logout", ad.Logout)
+	get(g, "/set-password/:token", ad.SetPasswordPage) // admin_users.go: invite and reset links
+	g.POST("/set-password/:token", ad.SetPassword)
 	get(g, "/campaigns", ad.CampaignsPage) // campaigns.go, over web/preview.go
 	get(g, "/campaigns/:id", ad.CampaignPage)
 	get(g, "/campaigns/:id/preview", ad.CampaignPreviewFragment)
@@ -195,6 +209,18 @@ func (h *Handlers) routes(e *echo.Echo) {
 	g.POST("/webhooks/endpoints/:id/test", ad.TestEndpointForm)
 	g.POST("/webhooks/endpoints/:id/rotate-secret", ad.RotateSecretForm)
 	g.POST("/webhooks/endpoints/:id/delete", ad.DeleteEndpointForm)
+	get(g, "/users", ad.UsersPage) // admin_users.go
+	g.POST("/users", ad.InviteUser)
+	g.POST("/users/:id/role", ad.ChangeUserRole)
+	g.POST("/users/:id/disabled", ad.SetUserDisabled)
+	g.POST("/users/:id/reset", ad.IssueResetLink)
+	get(g, "/account", ad.AccountPage) // admin_account.go: sessions and API keys
+	g.POST("/account/sessions/:id/end", ad.EndSession)
+	g.POST("/account/sessions/end-others", ad.EndOtherSessions)
+	g.POST("/account/keys", ad.CreateKey)
+	g.POST("/account/keys/:id/revoke", ad.RevokeKey)
+	get(g, "/audit", ad.AuditPage) // admin_audit.go
+	get(g, "/audit.csv", ad.AuditCSV)
 
 	// Public redirect (handlers/public): no page middleware, see ExceptOnRedirect.
 	get(e, redirectRoute, h.public.Redirect) // redirect.go
@@ -230,3 +256,11 @@ func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 // RedirectStats returns the counters of the redirect path (cache, clicks,
 // flushes); /metrics reads them at every scrape.
 func (h *Handlers) RedirectStats() RedirectStats { return h.public.RedirectStats() }
+
+// isRegistered reports whether the router has a route (method, pattern).
+func (h *Handlers) isRegistered(method, path string) bool {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	return h.registered[route{method, path}]
+}

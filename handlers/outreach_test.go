@@ -126,8 +126,8 @@ func TestOptOutAndVoidThroughTheAPI(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("send: %d %v", status, send)
 	}
-	if send["sent_by"] != "API token" {
-		t.Errorf("a send recorded through the API says it was sent by %v, want \"API token\"", send["sent_by"])
+	if send["sent_by"] != "API_TOKEN" {
+		t.Errorf("a send recorded through the API says it was sent by %v, want the bootstrap key, API_TOKEN", send["sent_by"])
 	}
 	if _, got := app.api(t, "GET", "/api/v1/businesses/"+b.ID, nil); got["status"] != "sent" {
 		t.Errorf("after a send: status %v", got["status"])
@@ -165,6 +165,19 @@ func TestOptOutAndVoidThroughTheAPI(t *testing.T) {
 	}
 	if status, _ := app.api(t, "POST", "/api/v1/campaigns/sends/00000000-0000-0000-0000-000000000000/void", map[string]any{"reason": "x"}); status != http.StatusNotFound {
 		t.Errorf("void of an unknown send: %d", status)
+	}
+	// Each change has its audit row, by the key that made it; the refused
+	// void left none.
+	for action, object := range map[string]string{"business.opted_out": b.ID, "business.opted_in": b.ID, "send.voided": id, "send.recorded": id} {
+		_, trail := app.api(t, "GET", "/api/v1/audit?action="+action, nil)
+		entries, _ := trail["entries"].([]any)
+		if len(entries) != 1 {
+			t.Errorf("audit %s: %d rows, want 1: %v", action, len(entries), trail)
+			continue
+		}
+		if e := entries[0].(map[string]any); e["actor"] != "API_TOKEN" || e["object_id"] != object {
+			t.Errorf("audit %s: %v", action, e)
+		}
 	}
 }
 

@@ -82,17 +82,6 @@ func TestSigningKeyIsNotDerivedFromPassword(t *testing.T) {
 	}
 }
 
-// With SESSION_SECRET set, instances on different databases agree too.
-func TestConfiguredSessionSecretIsShared(t *testing.T) {
-	t.Parallel()
-	withSecret := func(c *handlers.Config) { c.SessionSecret = "a long configured secret for the test" }
-	first, second := newTestApp(t, withSecret), newTestApp(t, withSecret)
-	ck := first.signedIn(t).sessionCookieOf(t)
-	if got := openWith(t, second.URL, "/admin/links", ck); got != http.StatusOK {
-		t.Errorf("an instance with the same SESSION_SECRET refused the session: %d", got)
-	}
-}
-
 // Changing the admin password ends every session, though the key stays.
 func TestPasswordChangeEndsSessions(t *testing.T) {
 	t.Parallel()

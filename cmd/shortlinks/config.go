@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
 	"github.com/shortlinks/shortlinks/handlers/redirects"
@@ -31,6 +33,7 @@ type config struct {
 	AdminUser      string
 	AdminPassword  string
 	SessionSecret  string
+	BcryptCost     int
 	SlugLength     int
 	LogLevel       string
 	LogFormat      string
@@ -60,6 +63,7 @@ type config struct {
 	Webhooks               webhookConfig // config_webhooks.go
 	DuplicateCheckInterval time.Duration
 	Outreach               outreachConfig // config_outreach.go
+	AuditRetention         time.Duration
 
 	envErrs []error // environment values that did not parse
 }
@@ -88,6 +92,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(&c.AdminUser, "ADMIN_USER", "admin", "admin console user")
 	str(&c.AdminPassword, "ADMIN_PASSWORD", "", "admin console password or bcrypt hash")
 	str(&c.SessionSecret, "SESSION_SECRET", "", "signs admin session cookies (default: a random key generated once and kept in the database)")
+	num(&c.BcryptCost, "BCRYPT_COST", bcrypt.DefaultCost, "bcrypt cost of new password hashes (4-31; each step doubles the work)")
 	num(&c.SlugLength, "SLUG_LENGTH", db.DefaultSlugLength, "length of new slugs")
 	str(&c.LogLevel, "LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "LOG_FORMAT", "json", "json or text")
@@ -121,6 +126,19 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DuplicateCheckInterval, "duplicate-check-interval", envParse("DUPLICATE_CHECK_INTERVAL", time.Hour, time.ParseDuration, &c.envErrs), "how often the full duplicate check runs, on one instance at a time (DUPLICATE_CHECK_INTERVAL)")
 	c.Webhooks.register(fs, str, &c.envErrs)
 	c.Outreach.register(str)
+	fs.DurationVar(&c.AuditRetention, "audit-retention", envParse("AUDIT_RETENTION", db.DefaultAuditRetention, parseDays, &c.envErrs), "how long audit rows are kept, e.g. 400d or 9600h (AUDIT_RETENTION)")
+}
+
+// parseDays reads a duration that may be given in days ("400d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // fillSecrets takes secret settings not given as flags from the environment.
@@ -157,6 +175,12 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, checkOrigins(splitList(c.CORSOrigins))...)
+	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
+		errs = append(errs, fmt.Errorf("BCRYPT_COST must be %d to %d, not %d", bcrypt.MinCost, bcrypt.MaxCost, c.BcryptCost))
+	}
+	if c.AuditRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("AUDIT_RETENTION must be at least a day, not %s", c.AuditRetention))
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -186,6 +210,7 @@ func (c *config) handlersConfig() handlers.Config {
 		AdminUser:              c.AdminUser,
 		AdminPassword:          c.AdminPassword,
 		SessionSecret:          c.SessionSecret,
+		BcryptCost:             c.BcryptCost,
 		Limits:                 c.limits(),
 		SMSRate:                c.SMS.rate,
 		SMSTemplates:           c.SMS.templates,

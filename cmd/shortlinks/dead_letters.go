@@ -24,6 +24,8 @@ func deadLetters(ctx context.Context, cfg *config, args []string) error {
 		return err
 	}
 	defer store.DB().Close()
+	// A replay is a change the audit trail records, as the CLI's.
+	ctx = db.WithActor(ctx, db.CLIActor)
 	letters, err := store.ClickDeadLetters(ctx, 500)
 	if err != nil {
 		return err

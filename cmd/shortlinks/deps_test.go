@@ -15,7 +15,7 @@ const mod = "github.com/shortlinks/shortlinks/"
 // from the table); never lists what it must not depend on, directly or not.
 
 // pure are the logic packages with no imports of ours.
-var pure = []string{"handlers/urlpolicy", "handlers/stats", "handlers/requestlog", "handlers/phone", "handlers/csvimport"}
+var pure = []string{"handlers/urlpolicy", "handlers/stats", "handlers/requestlog", "handlers/phone", "handlers/csvimport", "handlers/access"}
 
 // surfaceMay is what the admin and API surfaces may import: web, the
 // campaign rules and the pure logic.
@@ -35,7 +35,7 @@ var mayImport = map[string][]string{
 	"static":           {},
 	"views":            {"static"},
 	"handlers": {"db", "views", "static", "handlers/web", "handlers/admin", "handlers/api", "handlers/shlink",
-		"handlers/public", "handlers/ops", "handlers/redirects", "handlers/webhooks"},
+		"handlers/public", "handlers/ops", "handlers/redirects", "handlers/webhooks", "handlers/access"},
 	"handlers/web":        append([]string{"db", "views", "static", "handlers/campaign", "handlers/redirects", "handlers/webhooks"}, pure...),
 	"handlers/admin":      surfaceMay,
 	"handlers/api":        surfaceMay,
@@ -50,6 +50,7 @@ var mayImport = map[string][]string{
 	"handlers/requestlog": {},
 	"handlers/phone":      {},
 	"handlers/csvimport":  {},
+	"handlers/access":     {},
 }
 
 var never = map[string][]string{
@@ -75,6 +76,7 @@ var never = map[string][]string{
 	"handlers/stats":      {mod},
 	"handlers/phone":      {mod},
 	"handlers/csvimport":  {mod},
+	"handlers/access":     {mod},
 }
 
 func TestPackageGraph(t *testing.T) {

@@ -22,6 +22,8 @@ func heal(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer store.DB().Close()
+	// The heal's audit rows name the CLI as the actor.
+	ctx = db.WithActor(ctx, db.CLIActor)
 	var lastPrint time.Time
 	run, err := store.Heal(ctx, db.HealOptions{Source: "cli", Progress: func(r db.HealRun) {
 		// At most a line a second, but always the end of each phase.

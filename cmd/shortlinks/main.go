@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 const usage = `usage: shortlinks <command> [flags]
@@ -25,6 +27,13 @@ commands:
   seed-demo           insert a dozen demo businesses into an empty database
   businesses import [-partial] FILE
                       import a CSV lead list (name, site_url, city, phone, external_id)
+  users invite EMAIL --role ROLE [--name NAME]
+                      create a user and print their one-time set-password link (72 h)
+  users list
+  keys create --name NAME --role ROLE [--expires YYYY-MM-DD]
+                      create a named API key and print it (shown once)
+  keys revoke NAME
+  keys list
   dead-letters list|replay ID...|replay all
                       click batches the flusher could not write: list them, or write them now
 
@@ -76,6 +85,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 			cfg.DatabaseURL = url
 		}
 	}
+	if cmd != "serve" && cmd != "dev" {
+		// Every change a subcommand makes is audited with the actor cli.
+		ctx = db.WithActor(ctx, db.CLIActor)
+	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, &cfg)
@@ -91,6 +104,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return seedDemo(ctx, &cfg)
 	case "businesses":
 		return businesses(ctx, &cfg, fs.Args())
+	case "users":
+		return usersCmd(ctx, &cfg, fs.Args())
+	case "keys":
+		return keysCmd(ctx, &cfg, fs.Args())
 	case "dead-letters":
 		return deadLetters(ctx, &cfg, fs.Args())
 	case "help", "-h", "--help":

@@ -109,6 +109,16 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	// LISTEN change feed, the duplicate monitor, the webhook worker (with
 	// WEBHOOK_URLS). The HTTP layer is built over them and starts nothing.
 	rt := handlers.Start(store, cfg.handlersConfig(), log)
+	// ADMIN_USER/ADMIN_PASSWORD keep working: that account is created or
+	// updated before the first request.
+	if err := rt.Base.BootstrapAdmin(ctx); err != nil {
+		ln.Close()
+		return errors.Join(err, rt.Stop(context.Background()))
+	}
+	// Audit retention (AUDIT_RETENTION) and old sessions: pruned hourly.
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer stopPrune()
+	go pruneAudit(pruneCtx, store, cfg.AuditRetention, log)
 	h := handlers.New(rt)
 	srv := &http.Server{
 		Handler:           h.NewServer(),
@@ -141,4 +151,27 @@ func runServer(ctx context.Context, cfg *config, store *db.Store, log *slog.Logg
 	cctx, cancelStop := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancelStop()
 	return errors.Join(serveErr, rt.Stop(cctx))
+}
+
+// pruneAudit deletes audit rows past the retention (AUDIT_RETENTION) and
+// old sessions, at start and then hourly, until ctx ends. Every instance
+// does it; the deletes are idempotent and batched.
+func pruneAudit(ctx context.Context, store *db.Store, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.PruneAudit(ctx, retention); err != nil && ctx.Err() == nil {
+			log.Warn("prune audit trail", "err", err)
+		} else if n > 0 {
+			log.Info("pruned audit trail", "rows", n, "retention", retention.String())
+		}
+		if err := store.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("prune sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,9 +1,10 @@
 package admin
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -11,55 +12,33 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
 
 // Middleware is the chain of every /admin route, outermost first: no
-// caching, a body limit, the session, the CSRF check, and a session
-// required (sign-in excepted). Bodies are limited before the CSRF check
-// parses forms: no admin form comes near 64 kB, and an anonymous client
-// must not make us read more. The one exception is a signed-in CSV import
-// (adminBodyLimit, after loadSession so it knows who is signed in).
+// caching, a body limit and the CSRF check. Bodies are limited before the
+// CSRF check parses forms: no admin form comes near 64 kB, and an
+// anonymous client must not make us read more. The one exception is a CSV
+// import by someone allowed to import (adminBodyLimit). Who is signed in,
+// and whether they may open the page, is web.Authorize's to say (it runs
+// before, with the route table's rules: handlers/permissions.go).
 func (h *Handlers) Middleware() []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{web.NoStore, h.loadSession, adminBodyLimit, h.csrf, h.requireSession}
+	return []echo.MiddlewareFunc{web.NoStore, adminBodyLimit, h.csrf}
 }
 
-// adminBodyLimit is 64 kB for every admin request but a signed-in
-// POST /admin/businesses/import, which may carry a lead list.
+// adminBodyLimit is 64 kB for every admin request but a
+// POST /admin/businesses/import by someone who may edit businesses, which
+// may carry a lead list.
 func adminBodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	small, large := middleware.BodyLimit("64K")(next), middleware.BodyLimit("33M")(next)
 	return func(c echo.Context) error {
-		if c.Request().Method == http.MethodPost && c.Path() == "/admin/businesses/import" && c.Get(web.CtxSignedIn) == true {
+		if c.Request().Method == http.MethodPost && c.Path() == "/admin/businesses/import" && web.IdentityOf(c).Can(access.BusinessesEdit) {
 			return large(c)
 		}
 		return small(c)
-	}
-}
-
-// loadSession reads the session cookie: ctxSession holds a valid,
-// unrevoked session, ctxSignedIn says whether there is one.
-func (h *Handlers) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		signedIn := false
-		if ck, err := c.Cookie(web.SessionCookie); err == nil {
-			ctx := c.Request().Context()
-			sess, ok, err := h.Sessions.Parse(ctx, ck.Value, time.Now())
-			if err != nil {
-				return err
-			}
-			if ok {
-				revoked, err := h.Store.SessionRevoked(ctx, sess.ID)
-				if err != nil {
-					return err
-				}
-				if signedIn = !revoked; signedIn {
-					c.Set(web.CtxSession, sess)
-				}
-			}
-		}
-		c.Set(web.CtxSignedIn, signedIn)
-		return next(c)
 	}
 }
 
@@ -72,8 +51,8 @@ func (h *Handlers) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var sess *web.Session
-		if s, ok := c.Get(web.CtxSession).(web.Session); ok {
-			sess = &s
+		if id := web.IdentityOf(c); id != nil {
+			sess = id.Session
 		}
 		var anon string
 		if sess == nil {
@@ -106,64 +85,72 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// requireSession sends visitors without a valid session to the sign-in page.
-func (h *Handlers) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		signedIn, _ := c.Get(web.CtxSignedIn).(bool)
-		path := c.Request().URL.Path
-		if signedIn || path == "/admin/login" {
-			return next(c)
-		}
-		login := "/admin/login?next=" + url.QueryEscape(c.Request().URL.RequestURI())
-		if c.Request().Header.Get("HX-Request") == "true" {
-			// htmx would swap the login page into a panel; make it navigate.
-			c.Response().Header().Set("HX-Redirect", login)
-			return c.NoContent(http.StatusUnauthorized)
-		}
-		return c.Redirect(http.StatusSeeOther, login)
-	}
-}
-
-// Home is GET / and /admin: the console starts at the campaigns.
 func (h *Handlers) Home(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/campaigns")
 }
 
 // LoginPage is GET /admin/login.
 func (h *Handlers) LoginPage(c echo.Context) error {
-	if signedIn, _ := c.Get(web.CtxSignedIn).(bool); signedIn {
+	if web.IdentityOf(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
 	return h.renderLogin(c, http.StatusOK, "", "")
 }
 
 func (h *Handlers) renderLogin(c echo.Context, status int, user, msg string) error {
-	if !h.Sessions.Enabled() {
-		msg = "Sign-in is disabled: set ADMIN_PASSWORD to enable the admin console."
-	}
 	form := views.LoginForm{User: user, Next: safeNext(c.FormValue("next")), Error: msg, CSRF: web.CSRFToken(c)}
 	return web.Render(c, status, views.Login(h.Chrome(c, "Sign in", ""), form))
 }
 
-// Login is POST /admin/login. Failed attempts are rate-limited per client;
-// a success does not use up the allowance.
+// Login is POST /admin/login. Failures are throttled per client and per
+// account, never by locking the account: a browser that signed in to the
+// account before (its device cookie) is not held back by the account's
+// limit, so someone guessing from elsewhere cannot keep its owner out.
+// Successes give their tokens back, so only failures count.
 func (h *Handlers) Login(c echo.Context) error {
-	ip := c.RealIP()
+	ctx, ip := c.Request().Context(), c.RealIP()
 	// From the body only: a password in the query string would be logged.
-	user, password := c.Request().PostFormValue("username"), c.Request().PostFormValue("password")
-	// The attempt takes a token before the check, so parallel guesses
-	// cannot all pass a limit that only failures would have consumed; a
-	// success gives it back, so only failures count.
-	ok, wait, refund := h.Limits.Login.Reserve(ip)
+	user := strings.TrimSpace(c.Request().PostFormValue("username"))
+	password := c.Request().PostFormValue("password")
+	account := strings.ToLower(truncate(user, 254))
+	// Each attempt takes its tokens before the check, so parallel guesses
+	// cannot all pass a limit that only failures would have consumed.
+	ok, wait, refundClient := h.Limits.Login.Reserve(ip)
 	if !ok {
 		return web.NewTooManyRequests(wait, "Too many failed sign-ins. Wait a minute and try again.")
 	}
-	if !h.Sessions.CheckCredentials(user, password) {
-		h.Log.InfoContext(c.Request().Context(), "failed sign-in", "ip", ip, "user", truncate(user, 64))
+	refundAccount := func() {}
+	if !h.knownDevice(c, account) {
+		var okAccount bool
+		okAccount, wait, refundAccount = h.Limits.Account.Reserve("account:" + account)
+		if !okAccount {
+			refundClient()
+			return web.NewTooManyRequests(wait, "Too many failed sign-ins for this account. Wait a few minutes, or sign in from a browser you used before.")
+		}
+	}
+	u, err := h.Store.UserByEmail(ctx, user)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		refundClient()
+		refundAccount()
+		return err
+	}
+	hash := ""
+	if err == nil && u.PasswordHash != nil && !u.Disabled {
+		hash = *u.PasswordHash
+	}
+	if !h.Sessions.CheckPassword(hash, password) {
+		h.Log.InfoContext(ctx, "failed sign-in", "ip", ip, "user", truncate(user, 64))
+		actx := db.WithActor(ctx, db.Actor{Kind: db.ActorAnonymous, Name: truncate(user, 254), Client: ip})
+		if err := h.Store.Audit(actx, db.AuditSignInFailed, "user", truncate(user, 254), nil); err != nil {
+			return err
+		}
 		return h.renderLogin(c, http.StatusUnauthorized, user, "Wrong username or password.")
 	}
-	refund()
-	cookie, err := h.Sessions.Issue(c.Request().Context(), time.Now())
+	refundClient()
+	refundAccount()
+	token, cookie := h.Sessions.Issue()
+	_, err = h.Store.CreateSession(ctx, db.NewSession{UserID: u.ID, TokenHash: access.Hash(token),
+		ExpiresAt: time.Now().Add(web.SessionTTL), Client: ip, UserAgent: c.Request().UserAgent()})
 	if err != nil {
 		return err
 	}
@@ -171,16 +158,41 @@ func (h *Handlers) Login(c echo.Context) error {
 	// A new anonymous CSRF cookie too: nothing minted before sign-in,
 	// or planted by someone else, outlives it.
 	c.SetCookie(h.Sessions.NewCSRFCookie())
-	h.Log.InfoContext(c.Request().Context(), "signed in", "ip", ip, "user", user)
+	if dev, err := h.deviceCookie(ctx, account); err == nil {
+		c.SetCookie(dev)
+	}
+	h.Log.InfoContext(ctx, "signed in", "ip", ip, "user", u.Email)
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
+}
+
+// deviceCookie marks this browser as one that signed in to account.
+func (h *Handlers) deviceCookie(ctx context.Context, account string) (*http.Cookie, error) {
+	sig, err := h.Sessions.Sign(ctx, "device:"+account)
+	if err != nil {
+		return nil, err
+	}
+	ck := h.Sessions.Cookie(web.DeviceCookie, sig, int((365 * 24 * time.Hour).Seconds()))
+	ck.Path = "/admin/login"
+	return ck, nil
+}
+
+// knownDevice reports whether the request carries account's device cookie.
+func (h *Handlers) knownDevice(c echo.Context, account string) bool {
+	ck, err := c.Cookie(web.DeviceCookie)
+	if err != nil {
+		return false
+	}
+	want, err := h.Sessions.Sign(c.Request().Context(), "device:"+account)
+	return err == nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(want)) == 1
 }
 
 // Logout is POST /admin/logout.
 func (h *Handlers) Logout(c echo.Context) error {
-	// The cookie is deleted in this browser and revoked for every instance,
-	// so a copy of it (another tab, a stolen one) stops working too.
-	if sess, ok := c.Get(web.CtxSession).(web.Session); ok {
-		if err := h.Store.RevokeSession(c.Request().Context(), sess.ID, sess.Expires); err != nil {
+	// The cookie is deleted in this browser and the session ended for
+	// every instance, so a copy of it (another tab, a stolen one) stops
+	// working too.
+	if id := web.IdentityOf(c); id != nil && id.Session != nil {
+		if err := h.Store.SignOut(c.Request().Context(), id.Session.TokenHash); err != nil {
 			return err
 		}
 	}

@@ -49,7 +49,7 @@ func (h *Handlers) HealPage(c echo.Context) error {
 // the dashboard at once (303, so a reload does not post again), which shows
 // its progress. A heal already running anywhere is not started twice.
 func (h *Handlers) HealNow(c echo.Context) error {
-	err := h.monitor.StartHeal(c.RealIP())
+	err := h.monitor.StartHeal(db.ActorFrom(c.Request().Context()))
 	if errors.Is(err, db.ErrHealRunning) {
 		return c.Redirect(http.StatusSeeOther, "/admin/health?msg=heal-running")
 	}

@@ -36,7 +36,7 @@ func (h *Handlers) HealthPage(c echo.Context) error {
 // button: it starts a full check in the background and comes back to the
 // dashboard, whose self-refresh shows the result when the check finishes.
 func (h *Handlers) HealthCheckForm(c echo.Context) error {
-	h.monitor.RequestCheck()
+	h.monitor.RequestCheck(db.ActorFrom(c.Request().Context()))
 	h.Log.Info("duplicate check requested from the dashboard", "ip", c.RealIP())
 	return c.Redirect(http.StatusSeeOther, "/admin/health?msg=check-started&requested="+strconv.FormatInt(time.Now().Unix(), 10))
 }

@@ -43,6 +43,9 @@ func (h *Handlers) LinkDetailPage(c echo.Context) error {
 		Updated: displayTime(l.UpdatedAt), UpdatedISO: l.UpdatedAt.UTC().Format(time.RFC3339),
 		Chart: clickChart(days), Flash: web.FlashFrom(c), CSRF: web.CSRFToken(c), Return: "/admin/links/" + l.Slug,
 	}
+	if l.CreatedBy != nil {
+		d.CreatedBy = *l.CreatedBy
+	}
 	if l.BusinessID != nil {
 		b, err := h.Store.GetBusiness(ctx, *l.BusinessID)
 		if err != nil && !errors.Is(err, db.ErrNotFound) {

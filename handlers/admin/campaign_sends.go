@@ -78,6 +78,9 @@ func (h *Handlers) campaignOutcome(ctx context.Context, businessID, activeSlug s
 	if len(sends) > 0 {
 		s := sends[0]
 		o.LastSent, o.LastSentISO = displayTime(s.SentAt), s.SentAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+		if s.SentBy != nil {
+			o.LastSentBy = *s.SentBy
+		}
 		o.LastVariant = campaign.DisplayName(s.Variant)
 	}
 	return o, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/phone"
 	"github.com/shortlinks/shortlinks/handlers/web"
@@ -168,9 +169,11 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 		d.Panel.Blocked = "This business opted out (replied STOP): it cannot be texted or marked as sent."
 	case p.Deactivated != nil:
 		d.Panel.Blocked = "The link in this message is deactivated: reactivate it (above) before sending again."
-		d.Inactive = &views.LinkNotice{SentOn: displayTime(p.Deactivated.SentAt), ShortURL: p.ShortURL,
-			ReactivateAction: "/admin/campaigns/" + p.Business.ID + "/reactivate", CSRF: web.CSRFToken(c)}
-	case p.Business.Phone != "":
+		d.Inactive = &views.LinkNotice{SentOn: displayTime(p.Deactivated.SentAt), ShortURL: p.ShortURL}
+		if web.IdentityOf(c).Can(access.LinksManage) {
+			d.Inactive.ReactivateAction, d.Inactive.CSRF = "/admin/campaigns/"+p.Business.ID+"/reactivate", web.CSRFToken(c)
+		}
+	case p.Business.Phone != "" && web.IdentityOf(c).Can(access.SendsRecord):
 		d.Panel.TextHref = phone.SMSHref(p.Business.Phone, p.Message)
 	}
 	for _, v := range campaign.Variants() {
@@ -237,8 +240,12 @@ func messageCount(r campaign.Result, rate campaign.Rate) views.MessageCount {
 	}
 }
 
-// sendFormFor is the "Mark as sent" form of a business's variant panel.
+// sendFormFor is the "Mark as sent" form of a business's variant panel;
+// none for a role that cannot record sends.
 func sendFormFor(c echo.Context, businessID, variant string) views.SendForm {
+	if !web.IdentityOf(c).Can(access.SendsRecord) {
+		return views.SendForm{}
+	}
 	return views.SendForm{Action: "/admin/campaigns/" + strings.ToLower(businessID) + "/sends", CSRF: web.CSRFToken(c),
 		Variant: variant, Name: campaign.DisplayName(variant), Key: newFormKey()}
 }

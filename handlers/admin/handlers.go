@@ -14,14 +14,16 @@
 package admin
 
 import (
+	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/web"
 )
 
 // CheckRequester asks the duplicate monitor (handlers/ops.Monitor) for a
-// full check now, and starts the console's heal in the background.
+// full check now on behalf of by (the audit trail's actor), and starts
+// the console's heal in the background.
 type CheckRequester interface {
-	RequestCheck()
-	StartHeal(ip string) error
+	RequestCheck(by db.Actor)
+	StartHeal(by db.Actor) error
 }
 
 // Handlers serves the console pages; build it with New.

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/handlers/campaign"
 	"github.com/shortlinks/shortlinks/handlers/phone"
 	"github.com/shortlinks/shortlinks/handlers/web"
@@ -56,7 +57,10 @@ func (h *Handlers) outreachDetail(c echo.Context, d *views.CampaignDetail) error
 	for _, s := range sends {
 		d.Sends = append(d.Sends, sendRow(c, s))
 	}
-	d.OptOut = views.OptOutForm{Action: "/admin/campaigns/" + id + "/opt-out", CSRF: web.CSRFToken(c), OptedOut: b.OptedOutAt != nil}
+	d.OptOut = views.OptOutForm{OptedOut: b.OptedOutAt != nil}
+	if web.IdentityOf(c).Can(access.BusinessesEdit) {
+		d.OptOut.Action, d.OptOut.CSRF = "/admin/campaigns/"+id+"/opt-out", web.CSRFToken(c)
+	}
 	if b.OptedOutAt != nil {
 		d.OptOut.Since = displayTime(*b.OptedOutAt)
 	}
@@ -108,7 +112,7 @@ func sendRow(c echo.Context, s db.Send) views.SendRow {
 	if s.FirstClickedAt != nil {
 		r.FirstTap = humanDuration(s.FirstClickedAt.Sub(s.SentAt))
 	}
-	if !r.Voided {
+	if !r.Voided && web.IdentityOf(c).Can(access.SendsVoid) {
 		r.VoidAction, r.CSRF = "/admin/campaigns/sends/"+s.ID+"/void", web.CSRFToken(c)
 	}
 	return r

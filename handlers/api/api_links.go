@@ -25,6 +25,7 @@ type linkJSON struct {
 	PreviewCount   int64     `json:"preview_count"`
 	SupersededBy   *string   `json:"superseded_by"` // slug of the link this one was merged into
 	CreatedAt      time.Time `json:"created_at"`
+	CreatedBy      *string   `json:"created_by,omitempty"` // nil for links older than the audit trail
 	Created        *bool     `json:"created,omitempty"`
 }
 
@@ -33,6 +34,7 @@ func (h *Handlers) linkJSON(l db.Link) linkJSON {
 		Slug: l.Slug, ShortURL: h.ShortURL(l.Slug), DestinationURL: l.DestinationURL,
 		LinkType: l.LinkType, BusinessID: l.BusinessID, SiteID: l.SiteID, IsActive: l.IsActive,
 		ClickCount: l.ClickCount, PreviewCount: l.PreviewCount, SupersededBy: l.SupersededBy, CreatedAt: l.CreatedAt,
+		CreatedBy: l.CreatedBy,
 	}
 }
 

@@ -30,7 +30,7 @@ type Monitor struct {
 	*web.Base
 	tick, checkEvery time.Duration
 	stop             chan struct{}
-	checkNow         chan struct{} // a request from the dashboard's button
+	checkNow         chan db.Actor // a request from the dashboard's button
 	wg               sync.WaitGroup
 	stopOnce         sync.Once
 	healing          atomic.Bool // a console heal runs in this process
@@ -40,7 +40,7 @@ type Monitor struct {
 // base.Cfg.DuplicateCheckInterval; it starts nothing.
 func NewMonitor(base *web.Base) *Monitor {
 	return &Monitor{Base: base, tick: monitorInterval, checkEvery: base.Cfg.DuplicateCheckInterval,
-		stop: make(chan struct{}), checkNow: make(chan struct{}, 1)}
+		stop: make(chan struct{}), checkNow: make(chan db.Actor, 1)}
 }
 
 // Start starts both tasks; the first tick and check run at once.
@@ -104,19 +104,19 @@ func (h *Monitor) checkLoop() {
 	// behind the last check do not skip a whole interval.
 	maxAge := checkEvery * 9 / 10
 	for {
-		h.runDuplicateCheck(db.CheckOptions{MaxAge: maxAge})
+		h.runDuplicateCheck(db.CheckOptions{MaxAge: maxAge}, db.SystemActor)
 		select {
 		case <-h.stop:
 			return
 		case <-t.C:
-		case <-h.checkNow:
-			h.runDuplicateCheck(db.CheckOptions{Wait: true})
+		case by := <-h.checkNow:
+			h.runDuplicateCheck(db.CheckOptions{Wait: true}, by)
 		}
 	}
 }
 
-func (h *Monitor) runDuplicateCheck(o db.CheckOptions) {
-	ctx, cancel := context.WithTimeout(context.Background(), duplicateCheckBudget)
+func (h *Monitor) runDuplicateCheck(o db.CheckOptions, by db.Actor) {
+	ctx, cancel := context.WithTimeout(db.WithActor(context.Background(), by), duplicateCheckBudget)
 	defer cancel()
 	// Stop a check in progress at shutdown rather than holding Close up.
 	go func() {
@@ -146,11 +146,12 @@ func (h *Monitor) runDuplicateCheck(o db.CheckOptions) {
 const healBudget = 6 * time.Hour
 
 // StartHeal starts the online heal (db.Store.Heal) in the background for
-// the console's "Heal now" and returns at once. db.ErrHealRunning when a
+// the console's "Heal now" on behalf of by (the audit trail's actor)
+// and returns at once. db.ErrHealRunning when a
 // heal runs already here or, as heal_runs and the heal lock show, anywhere.
 // Close interrupts it; the next heal resumes it. When it ends, a full
 // check runs so the dashboard's counts agree with it.
-func (h *Monitor) StartHeal(ip string) error {
+func (h *Monitor) StartHeal(by db.Actor) error {
 	if run, err := h.Store.LatestHealRun(context.Background()); err == nil && run.Running {
 		return db.ErrHealRunning
 	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -159,12 +160,12 @@ func (h *Monitor) StartHeal(ip string) error {
 	if !h.healing.CompareAndSwap(false, true) {
 		return db.ErrHealRunning
 	}
-	h.Log.Info("heal requested from the dashboard", "ip", ip)
+	h.Log.Info("heal requested from the dashboard", "by", by.Name, "ip", by.Client)
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		defer h.healing.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), healBudget)
+		ctx, cancel := context.WithTimeout(db.WithActor(context.Background(), by), healBudget)
 		defer cancel()
 		go func() {
 			select {
@@ -175,17 +176,17 @@ func (h *Monitor) StartHeal(ip string) error {
 		}()
 		// The store logs the start, the summary and any failure.
 		if _, err := h.Store.Heal(ctx, db.HealOptions{Source: "console"}); err == nil {
-			h.RequestCheck()
+			h.RequestCheck(by)
 		}
 	}()
 	return nil
 }
 
-// RequestCheck asks the monitor for a full check now; a request already
-// pending covers this one.
-func (m *Monitor) RequestCheck() {
+// RequestCheck asks the monitor for a full check now on behalf of by (the
+// audit trail's actor); a request already pending covers this one.
+func (m *Monitor) RequestCheck(by db.Actor) {
 	select {
-	case m.checkNow <- struct{}{}:
+	case m.checkNow <- by:
 	default:
 	}
 }

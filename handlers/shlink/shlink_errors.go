@@ -70,30 +70,13 @@ func WriteProblem(c echo.Context, err error, apiErr *web.APIError) error {
 	return c.JSON(p.Status, p)
 }
 
-// RequireAPIKey admits Shlink clients whose X-Api-Key is one of the API
-// tokens. It hands the key to requireToken as a bearer token, so the one
-// token check (constant time, rate limits for wrong keys) applies here too,
-// and turns its 401 into Shlink's problem details.
-func (h *Handlers) RequireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
-	bearer := h.RequireToken(next)
-	return func(c echo.Context) error {
-		hdr := c.Request().Header
-		key := strings.TrimSpace(hdr.Get("X-Api-Key"))
-		hdr.Del(echo.HeaderAuthorization) // Shlink's API v3 reads the key header only
-		if key != "" {
-			hdr.Set(echo.HeaderAuthorization, "Bearer "+key)
-		}
-		err := bearer(c)
-		var apiErr *web.APIError
-		if !errors.As(err, &apiErr) || apiErr.Code != "unauthorized" {
-			return err
-		}
-		c.Response().Header().Del(echo.HeaderWWWAuthenticate)
-		if key == "" {
-			return &shlinkProblem{Type: shlinkMissingAuth, Title: "Invalid authorization", Status: http.StatusUnauthorized,
-				Detail: `Expected one of the following authentication headers, ["X-Api-Key"], but none were provided`}
-		}
-		return &shlinkProblem{Type: shlinkInvalidAPIKey, Title: "Invalid API key", Status: http.StatusUnauthorized,
-			Detail: "Provided API key does not exist or is invalid."}
+// Unauthorized is the Shlink API's 401 for a request without a usable
+// X-Api-Key (web.Authorize checks the key: API_TOKEN or a named key).
+func Unauthorized(c echo.Context, keyGiven bool) error {
+	if !keyGiven {
+		return &shlinkProblem{Type: shlinkMissingAuth, Title: "Invalid authorization", Status: http.StatusUnauthorized,
+			Detail: `Expected one of the following authentication headers, ["X-Api-Key"], but none were provided`}
 	}
+	return &shlinkProblem{Type: shlinkInvalidAPIKey, Title: "Invalid API key", Status: http.StatusUnauthorized,
+		Detail: "Provided API key does not exist or is invalid."}
 }

@@ -47,6 +47,7 @@ func (l Limits) WithDefaults() Limits {
 // Limiters holds the per-client token buckets.
 type Limiters struct {
 	Login    *KeyedLimiter // failed sign-ins per client IP (successes give their token back)
+	Account  *KeyedLimiter // failed sign-ins per account, from browsers without its device cookie
 	NotFound *KeyedLimiter // unknown slugs per client IP
 	Unauth   *KeyedLimiter // API calls without a valid token per client IP
 	PerToken *KeyedLimiter // nil unless TokenPerMinute is set
@@ -55,13 +56,14 @@ type Limiters struct {
 func NewLimiters(l Limits) Limiters {
 	ls := Limiters{
 		Login:    newKeyedLimiter(5, 5),
+		Account:  newKeyedLimiter(1, 10),
 		NotFound: newKeyedLimiter(l.NotFoundPerMinute, l.NotFoundBurst),
 		Unauth:   newKeyedLimiter(l.UnauthPerMinute, int(max(l.UnauthPerMinute, 1))),
 	}
 	if l.TokenPerMinute > 0 {
 		ls.PerToken = newKeyedLimiter(l.TokenPerMinute, int(max(l.TokenPerMinute, 1)))
 	}
-	for _, k := range []*KeyedLimiter{ls.Login, ls.NotFound, ls.Unauth, ls.PerToken} {
+	for _, k := range []*KeyedLimiter{ls.Login, ls.Account, ls.NotFound, ls.Unauth, ls.PerToken} {
 		if k != nil {
 			k.maxClients = l.MaxClients
 		}

@@ -21,6 +21,8 @@ type APIError struct {
 	Message string   `json:"message"`
 	Field   string   `json:"field,omitempty"`
 	Allowed []string `json:"allowed,omitempty"` // the valid values, when the input was not one of them
+	// Permission names what a 403 lacked (authorize.go).
+	Permission string `json:"permission,omitempty"`
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }

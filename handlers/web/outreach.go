@@ -7,15 +7,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Actor is who is acting, for sends' "by whom": the console's account
-// (ADMIN_USER) when signed in, "API token" on the JSON API. Per-person
-// accounts (issue 19) will name the person instead.
+// Actor is who is acting, for sends' "by whom" and a void's: the
+// signed-in user's email, "key:NAME" for a named API key, "API_TOKEN" for
+// a bootstrap key (the name the audit trail records; web.Authorize put it
+// in the request). "" when nobody is.
 func (h *Base) Actor(c echo.Context) string {
-	if signedIn, _ := c.Get(CtxSignedIn).(bool); signedIn {
-		return h.Cfg.AdminUser
-	}
-	if strings.HasPrefix(c.Path(), "/api/") {
-		return "API token"
+	if id := IdentityOf(c); id != nil {
+		return id.Actor.Name
 	}
 	return ""
 }

@@ -7,24 +7,37 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/shortlinks/shortlinks/handlers/access"
 	"github.com/shortlinks/shortlinks/views"
 )
 
-// Context keys set by the admin middleware (handlers/admin: admin_auth.go)
-// and read by every page's frame.
-const (
-	CtxCSRF     = "csrf_token"
-	CtxSignedIn = "signed_in"
-	CtxSession  = "session"
-)
+// CtxCSRF is the context key of the form token, set by the admin
+// middleware (handlers/admin: admin_auth.go) and read by every page's frame.
+const CtxCSRF = "csrf_token"
 
 // What every HTML page shares: the frame around it (navigation, sign-out
 // form, CSRF token) and rendering through a buffer.
 
 // Chrome is the frame data of an admin page.
 func (h *Base) Chrome(c echo.Context, title, section string) views.Chrome {
-	signedIn, _ := c.Get(CtxSignedIn).(bool)
-	return views.Chrome{Title: title, SignedIn: signedIn, CSRF: CSRFToken(c), Section: section}
+	ch := views.Chrome{Title: title, CSRF: CSRFToken(c), Section: section}
+	if id := IdentityOf(c); id != nil && id.Session != nil {
+		ch.SignedIn, ch.User, ch.Role = true, id.Session.User.Email, id.Role
+		ch.Can = permissionsOf(id.Role)
+	}
+	return ch
+}
+
+// permissionsOf is the set of permissions role grants, by name, for the
+// views to show only the actions the role can take.
+func permissionsOf(role string) map[string]bool {
+	can := map[string]bool{}
+	for _, p := range access.All() {
+		if access.Allows(role, p) {
+			can[string(p)] = true
+		}
+	}
+	return can
 }
 
 // CSRFToken is the form token for the current request.

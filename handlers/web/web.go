@@ -46,13 +46,16 @@ type Config struct {
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
-	AdminPassword  string             // plain text or a bcrypt hash; empty disables sign-in
-	SessionSecret  string             // signs session cookies; a random key kept in the database when empty
-	SMSRate        campaign.Rate      // price of one SMS segment; campaign.DefaultRate() when zero
-	SMSTemplates   campaign.Templates // message per variant; campaign.DefaultTemplates() when nil
-	Limits         Limits
-	MetricsPublic  bool   // serve /metrics to anyone, not only loopback peers
-	MetricsToken   string // bearer token that opens /metrics from anywhere; empty: none
+	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
+	SessionSecret  string // signs session cookies; a random key kept in the database when empty
+	// BcryptCost is the cost of password hashes (BCRYPT_COST);
+	// bcrypt.DefaultCost when zero. Tests set bcrypt.MinCost.
+	BcryptCost    int
+	SMSRate       campaign.Rate      // price of one SMS segment; campaign.DefaultRate() when zero
+	SMSTemplates  campaign.Templates // message per variant; campaign.DefaultTemplates() when nil
+	Limits        Limits
+	MetricsPublic bool   // serve /metrics to anyone, not only loopback peers
+	MetricsToken  string // bearer token that opens /metrics from anywhere; empty: none
 	// DuplicateCheckInterval is how often the full duplicate check runs
 	// (one instance at a time); DefaultDuplicateCheckInterval when zero.
 	DuplicateCheckInterval time.Duration

@@ -177,5 +177,8 @@ func (h *Base) SendTestEvent(c echo.Context, e db.WebhookEndpoint) (webhooks.Tes
 	}
 	res := h.WebhookTester.Send(ctx, e, secrets)
 	h.Log.InfoContext(ctx, "webhook test event sent", "endpoint", e.ID, "status", res.Status, "delivered", res.Delivered, "err", res.Error)
-	return res, nil
+	// Nothing stored changed: the row stands alone, as a failed sign-in's.
+	err = h.Store.Audit(ctx, db.AuditWebhookTested, "webhook_endpoint", strconv.FormatInt(e.ID, 10),
+		map[string]any{"status": res.Status, "delivered": res.Delivered})
+	return res, err
 }
