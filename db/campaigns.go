@@ -45,61 +45,115 @@ func (s *Store) ListCampaignBusinesses(ctx context.Context, f CampaignFilter) (C
 	if err != nil {
 		return CampaignPage{}, err
 	}
-	where, args := f.where(norm)
 	before := f.Cursor != nil && f.Cursor.Before
-	if f.Cursor != nil {
-		if f.Cursor.Order != campaignOrder || !IsUUID(f.Cursor.ID) {
-			return CampaignPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
+	if f.Cursor != nil && (f.Cursor.Order != campaignOrder || !IsUUID(f.Cursor.ID)) {
+		return CampaignPage{}, fmt.Errorf("store: cursor of another listing: %w", ErrInvalidInput)
+	}
+	// where is f's condition with the search in form, and the cursor's.
+	where := func(f CampaignFilter, norm string, form textForm) (string, []any) {
+		where, args := f.where(norm, form)
+		if f.Cursor != nil {
+			cmp := ">"
+			if before {
+				cmp = "<"
+			}
+			args = append(args, f.Cursor.Key, f.Cursor.ID)
+			where += fmt.Sprintf(" AND (b.name, b.id) %s ($%d, $%d::uuid)", cmp, len(args)-1, len(args))
 		}
-		cmp := ">"
-		if before {
-			cmp = "<"
-		}
-		args = append(args, f.Cursor.Key, f.Cursor.ID)
-		where += fmt.Sprintf(" AND (b.name, b.id) %s ($%d, $%d::uuid)", cmp, len(args)-1, len(args))
+		return where, args
 	}
 	dir := "ASC"
 	if before {
 		dir = "DESC"
 	}
-	// A search with few matches sorts them all (see sortsAllMatches): names
-	// that start with the search sit in one block of the name order.
-	with, from := "", "businesses b "+where
-	if norm != "" {
-		sortAll, err := s.sortsAllMatches(ctx, `SELECT 1 FROM businesses b `+where, args, sortBusinessMatchesUpTo)
+	// read runs the page's query over the businesses of from (with the
+	// CTE with before it).
+	read := func(with, from string, args []any) ([]CampaignBusiness, error) {
+		args = append(args, limit+1, LinkTypeSitePreview)
+		// The link is found the way GetOrCreateLink finds it (hash, exact URL,
+		// type, active), so the listing and the preview agree on "a link
+		// exists"; the partial unique index guarantees at most one match, so the
+		// join never duplicates a business.
+		var rows []CampaignBusiness
+		err := s.db.SelectContext(ctx, &rows, fmt.Sprintf(`%sSELECT `+businessColumns+`,
+				l.slug AS link_slug, COALESCE(lc.click_count, 0) AS click_count
+			FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at
+			      FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
+			LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
+			                   ORDER BY created_at, id LIMIT 1) s ON true
+			`+outreachJoin+`
+			LEFT JOIN short_links l
+			       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
+			      AND l.link_type = $%d AND l.is_active
+			LEFT JOIN link_counters lc ON lc.link_id = l.id
+			ORDER BY b.name %s, b.id %s`, with, from, dir, dir, len(args)-1, len(args), dir, dir), args...)
 		if err != nil {
+			return nil, fmt.Errorf("store: list campaign businesses: %w", classify(err))
+		}
+		return rows, nil
+	}
+	var rows []CampaignBusiness
+	if norm == "" {
+		w, args := where(f, norm, textIndexed)
+		if rows, err = read("", "businesses b "+w, args); err != nil {
 			return CampaignPage{}, err
 		}
-		if sortAll {
-			with, from = `WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at FROM businesses b `+where+`) `, "matches b"
-		}
-	}
-	args = append(args, limit+1, LinkTypeSitePreview)
-	// The link is found the way GetOrCreateLink finds it (hash, exact URL,
-	// type, active), so the listing and the preview agree on "a link
-	// exists"; the partial unique index guarantees at most one match, so the
-	// join never duplicates a business.
-	var rows []CampaignBusiness
-	err = s.db.SelectContext(ctx, &rows, fmt.Sprintf(`%sSELECT `+businessColumns+`,
-			l.slug AS link_slug, COALESCE(lc.click_count, 0) AS click_count
-		FROM (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at
-		      FROM %s ORDER BY b.name %s, b.id %s LIMIT $%d) b
-		LEFT JOIN LATERAL (SELECT id, url FROM sites WHERE business_id = b.id
-		                   ORDER BY created_at, id LIMIT 1) s ON true
-		`+outreachJoin+`
-		LEFT JOIN short_links l
-		       ON l.destination_hash = short_links_url_hash(s.url) AND l.destination_url = s.url
-		      AND l.link_type = $%d AND l.is_active
-		LEFT JOIN link_counters lc ON lc.link_id = l.id
-		ORDER BY b.name %s, b.id %s`, with, from, dir, dir, len(args)-1, len(args), dir, dir), args...)
-	if err != nil {
-		return CampaignPage{}, fmt.Errorf("store: list campaign businesses: %w", classify(err))
+	} else if rows, err = s.searchCampaignBusinesses(ctx, f, norm, limit, dir, where, read); err != nil {
+		return CampaignPage{}, err
 	}
 	var page CampaignPage
 	page.Businesses, page.Prev, page.Next = keysetPage(rows, limit, f.Cursor, func(b CampaignBusiness, before bool) Cursor {
 		return Cursor{Order: campaignOrder, Before: before, Key: b.Name, ID: b.ID}
 	})
 	return page, nil
+}
+
+// campaignWalkFirst is how many businesses, in name order, a campaign
+// search reads before it gives up on walking (see searchCampaignBusinesses).
+const campaignWalkFirst = 2_000
+
+// searchCampaignBusinesses reads a page of the campaign listing searched
+// for norm. Names cluster by first word ("rosas" matches a block of names
+// that sort late) while trades and cities spread evenly ("bakery": one
+// business in 40). So a search whose estimate says it matches at least a
+// page and a half in every campaignWalkFirst businesses first walks that
+// many in name order, filtering: when they hold a full page, those are the
+// page (their first matches are the listing's). Otherwise, and for rarer
+// searches, the store picks between sorting every match and walking the
+// whole order (sortsAllMatches).
+func (s *Store) searchCampaignBusinesses(ctx context.Context, f CampaignFilter, norm string, limit int, dir string,
+	where func(CampaignFilter, string, textForm) (string, []any),
+	read func(with, from string, args []any) ([]CampaignBusiness, error)) ([]CampaignBusiness, error) {
+	unsearched := f
+	unsearched.Query = ""
+	estimate, estimateArgs := f.where(norm, textEstimated)
+	all, allArgs := unsearched.where("", textIndexed)
+	m, err := s.estimateRows(ctx, `SELECT 1 FROM businesses b `+estimate, estimateArgs)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.estimateRows(ctx, `SELECT 1 FROM businesses b `+all, allArgs)
+	if err != nil {
+		return nil, err
+	}
+	if !s.walkSearches && 2*float64(m)*campaignWalkFirst >= 3*float64(limit+1)*float64(n) {
+		w, args := where(unsearched, "", textIndexed)
+		args = append(args, norm)
+		from := fmt.Sprintf(`(SELECT b.* FROM businesses b %s ORDER BY b.name %s, b.id %s LIMIT %d) b
+			WHERE strpos(b.search_text, $%d) > 0`, w, dir, dir, campaignWalkFirst, len(args))
+		rows, err := read("", from, args)
+		if err != nil || len(rows) > limit {
+			return rows, err
+		}
+	}
+	sortAll := !s.walkSearches && sortBeatsWalk(m, n, limit+1, sortBusinessMatchesUpTo, walkRowsPerSortRow)
+	if !sortAll {
+		w, args := where(f, norm, textWalked)
+		return read("", "businesses b "+w, args)
+	}
+	w, args := where(f, norm, textIndexed)
+	return read(`WITH matches AS MATERIALIZED (SELECT b.id, b.name, b.city, b.phone, b.status, b.external_id, b.opted_out_at, b.created_at FROM businesses b `+w+`) `,
+		"matches b", args)
 }
 
 // CountCampaignBusinesses counts the businesses f matches, exactly up to
@@ -109,15 +163,16 @@ func (s *Store) CountCampaignBusinesses(ctx context.Context, f CampaignFilter) (
 	if err != nil {
 		return Count{}, err
 	}
-	where, args := f.where(norm)
-	return s.boundedCount(ctx, `SELECT 1 FROM businesses b `+where, args)
+	where, args := f.where(norm, textIndexed)
+	estimate, estimateArgs := f.where(norm, textEstimated)
+	return s.boundedCountEstimated(ctx, `SELECT 1 FROM businesses b `+estimate, estimateArgs, `SELECT 1 FROM businesses b `+where, args, trustTextEstimateAbove)
 }
 
 // where selects ready businesses, searched by name or city normalised
 // (search.go) through the trigram index businesses_search_text_idx; a
 // common word walks businesses_status_name_id_idx instead. norm is the
-// search normalised (campaignSearch).
-func (f CampaignFilter) where(norm string) (string, []any) {
+// search normalised (campaignSearch), written in form (textForm).
+func (f CampaignFilter) where(norm string, form textForm) (string, []any) {
 	args := []any{StatusReadyForOutreach}
 	where := "WHERE b.status = $1"
 	switch {
@@ -125,7 +180,7 @@ func (f CampaignFilter) where(norm string) (string, []any) {
 	case norm == "": // punctuation alone
 		where += " AND false"
 	default:
-		where += " AND " + containsText("b.search_text", norm, func(v any) string {
+		where += " AND " + containsText("b.search_text", norm, form, func(v any) string {
 			args = append(args, v)
 			return fmt.Sprintf("$%d", len(args))
 		})

@@ -19,8 +19,9 @@ import (
 //   - anything else, and a URL or domain no link is on, matches a slug
 //     prefix (short_links_slug_prefix_idx) or a fragment of the normalised
 //     destination, business name or city (short_links_search_text_idx, a
-//     trigram index the planner uses when the fragment is rare; a common
-//     word walks the listing's order instead, stopping after a page).
+//     trigram index, when the store expects the fragment to be rare; a
+//     common one walks the listing's order instead, stopping after a page:
+//     sortsAllMatches).
 //
 // Normalised means search_normalize (00022): case, accents and
 // punctuation ignored, so "rosas" finds "Rosa's Bakery" and "cafe" finds
@@ -31,34 +32,91 @@ import (
 // and no row calls the function (inside the listing's WHERE, it ran once
 // per row checked).
 
-// Most matches a search reads whole and sorts (see sortsAllMatches): a
-// few thousand row fetches, tens of milliseconds at worst. Past it the
-// planner chooses, as for any query. Businesses are small rows and their
-// names cluster by first word, so their bound is higher.
+// How a text search is planned: its matches read whole through the
+// trigram index and sorted, or the listing's order walked until a page is
+// full. The planner weighs the two as if the search's words were
+// independent ("offers spring" as rare as "offers" times "spring", when
+// every link with one has the other) and matches spread evenly through the
+// order; both are often false, and a wrong pick costs the whole difference
+// (at 200k links, "offers/spring" sorted 10,000 matches: 257 ms). So the
+// store picks, from two planner estimates (EXPLAIN: planning only): the
+// matches, estimated from the whole text as one pattern (the column's
+// histogram, statistics target 1,000, judges it as typed, words together),
+// and the rows the listing walks without the search. A walk reads about
+// page × rows ÷ matches rows, a sort the matches, each costing
+// walkRowsPerSortRow walked rows: the sort is chosen while
+// walkRowsPerSortRow × matches² ≤ page × rows (about 5,600 matches at 10M
+// links and a page of 51, 1,800 at 1M), and always up to the floor. Each
+// plan is then written so the planner cannot take the other (textForm).
+//
+// The floors: most matches always sorted whatever the walk's estimate.
+// Matches cluster in the order more than the estimate assumes (links of
+// one campaign were created together; a campaign search for "zoes"
+// matches names that all sort at the end, so a walk by name read 17,570
+// of 18,000 businesses before its first match, 139 ms), and sorting a few
+// thousand rows costs tens of milliseconds at most. Businesses are small
+// rows and their names cluster by first word, so their floor is higher.
 const (
-	sortLinkMatchesUpTo     = 5_000
+	sortLinkMatchesUpTo     = 2_000
 	sortBusinessMatchesUpTo = 50_000
+	// walkRowsPerSortRow is how many rows a walk reads for the cost of one
+	// a sort reads: a walk reads the order's index and the heap in order
+	// (rows created together sit together) and checks each with strpos
+	// (measured at 1M links: 2,100 rows in 0.6 ms); a sort builds a bitmap
+	// from the trigram index's posting lists, reads each match's page,
+	// rechecks it and sorts (24,908 matches of "bakery": 80 ms for the
+	// bitmap alone, on the loaded machine).
+	walkRowsPerSortRow = 16
+	// walkRowsPerSortRowByClicks is the same for the orders by clicks,
+	// whose walk reads link_counters' index and probes each link by id
+	// (about 4 buffers a row: 823 rows, 3,299 buffers for "cafe" at 1M),
+	// as a sort's join to link_counters does for each match.
+	walkRowsPerSortRowByClicks = 1
 )
 
 // sortsAllMatches reports whether a listing's search should read all its
-// matches through the search's index and sort them, rather than walk the
-// listing's order (an index on the sort key) until a page is full. The
-// planner weighs the two as if matches were spread evenly through the
-// order; they often are not. A campaign search for "zoes" matches names
-// that all sort at the end, so the walk reads nearly every business
-// before the first match (17,570 rows at 20k businesses, 139 ms); links of
-// one campaign were created together. So a search the planner expects to
-// match at most upTo rows (by EXPLAIN: planning only) is always sorted
-// whole, at a bounded cost; for a more common one the planner chooses (it
-// walks when matches are many enough to find a page soon). query selects
-// the matching rows (the listing's FROM and WHERE).
-func (s *Store) sortsAllMatches(ctx context.Context, query string, args []any, upTo int64) (bool, error) {
+// matches through the search's index and sort them (true), or walk the
+// listing's order (an index on the sort key) until a page is full.
+// matches selects the matching rows, its text written as textEstimated;
+// all the rows the listing walks without the search; page the rows a page
+// reads; walkCost walkRowsPerSortRow or its like.
+func (s *Store) sortsAllMatches(ctx context.Context, matches string, matchArgs []any, all string, allArgs []any, page int, upTo int64, walkCost float64) (bool, error) {
 	if s.walkSearches {
 		return false, nil
 	}
-	n, err := s.estimateRows(ctx, query, args)
-	return n <= upTo, err
+	m, err := s.estimateRows(ctx, matches, matchArgs)
+	if err != nil || m <= upTo {
+		return true, err
+	}
+	n, err := s.estimateRows(ctx, all, allArgs)
+	if err != nil {
+		return false, err
+	}
+	return sortBeatsWalk(m, n, page, upTo, walkCost), nil
 }
+
+// sortBeatsWalk is the choice of sortsAllMatches from its estimates: m
+// matches among the n rows the listing walks.
+func sortBeatsWalk(m, n int64, page int, upTo int64, walkCost float64) bool {
+	return m <= upTo || walkCost*float64(m)*float64(m) <= float64(page)*float64(n)
+}
+
+// textForm is how a text search's condition is written, so the planner
+// takes the plan sortsAllMatches chose (or estimates it best).
+type textForm int
+
+const (
+	// textIndexed: the key words by LIKE, which the trigram index takes,
+	// and the whole text by strpos (see containsText). For a sort of all
+	// matches, and for counting.
+	textIndexed textForm = iota
+	// textWalked: the whole text by strpos alone, which no index takes, so
+	// the planner walks the order's index, filtering.
+	textWalked
+	// textEstimated: the whole text as one LIKE pattern, which the
+	// planner estimates from the column's histogram as typed.
+	textEstimated
+)
 
 // searchMode is how a listing's search runs; resolveSearch picks it.
 type searchMode int
@@ -129,14 +187,19 @@ func (s *Store) normalizeSearch(ctx context.Context, normalize, q string) (strin
 }
 
 // containsText is the condition "column contains norm" (a normalised
-// search text). Every pattern travels as a parameter the planner sees, so
-// it can choose between the trigram index and walking the listing's order.
-// The trigram index is asked only for norm's key words (keyWords): a word
-// shared by most rows ("utm", "source", "com") would make the index read
-// most of its posting lists, while a rare word alone narrows the rows to a
-// few; the whole text is then checked on those rows with strpos, which no
-// index takes.
-func containsText(column, norm string, arg func(any) string) string {
+// search text), written in form (textForm); every pattern travels as a
+// parameter. Indexed, the trigram index is asked only for norm's key words
+// (keyWords): a word shared by most rows ("utm", "source", "com") would
+// make the index read most of its posting lists, while a rare word alone
+// narrows the rows to a few; the whole text is then checked on those rows
+// with strpos, which no index takes.
+func containsText(column, norm string, form textForm, arg func(any) string) string {
+	switch form {
+	case textWalked:
+		return "strpos(" + column + ", " + arg(norm) + ") > 0"
+	case textEstimated:
+		return column + " LIKE " + arg("%"+norm+"%")
+	}
 	words := strings.Fields(norm)
 	keys := keyWords(words)
 	if len(words) == 1 && len(keys) == 1 {
@@ -150,9 +213,15 @@ func containsText(column, norm string, arg func(any) string) string {
 	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
-// keyWords picks at most two words of a search for the trigram index: those
-// with a digit first (numbers are rare: references, house numbers), then the
-// longest. A word under three characters has no trigram and is never a key.
+// keyWords picks words of a search for the trigram index: those with a
+// digit first (numbers are rare: references, house numbers), then the
+// longest. With a digit, two: the number narrows the rows to a few, and
+// the long words of a URL ("campaign", "source") are on nearly every
+// link. Without one, up to four: a business name is common words whose
+// combination is rare ("mullers print shop sons" at 1M links: its two
+// longest words, on every Müller's Print Shop, left 912 rows to recheck,
+// 1,290 buffers; all four 42 rows, 650 buffers). A word under three
+// characters has no trigram and is never a key.
 func keyWords(words []string) []string {
 	var keys []string
 	for _, w := range words {
@@ -170,7 +239,11 @@ func keyWords(words []string) []string {
 		}
 		return len(b) - len(a)
 	})
-	return keys[:min(len(keys), 2)]
+	n := 4
+	if len(keys) > 0 && hasDigit(keys[0]) {
+		n = 2
+	}
+	return keys[:min(len(keys), n)]
 }
 
 // textSearch reports whether f searches text (the modes whose matches the
@@ -208,14 +281,14 @@ func (f ListFilter) searchWhere(where string, args []any) (string, []any) {
 		if f.norm == "" {
 			return andWhere(where, onHost()), args
 		}
-		return andWhere(where, onHost()+" AND "+containsText("search_text", f.norm, arg)), args
+		return andWhere(where, onHost()+" AND "+containsText("search_text", f.norm, f.form, arg)), args
 	case searchText:
 		var arms []string
 		if isSlugShaped(f.Query) {
 			arms = append(arms, "lower(slug) LIKE "+arg(escapeLike(strings.ToLower(f.Query))+"%"))
 		}
 		if f.norm != "" {
-			arms = append(arms, containsText("search_text", f.norm, arg))
+			arms = append(arms, containsText("search_text", f.norm, f.form, arg))
 		}
 		if len(arms) == 0 {
 			return andWhere(where, "false"), args

@@ -11,7 +11,9 @@ import (
 func TestKeyWords(t *testing.T) {
 	for text, want := range map[string][]string{
 		"menu utm source sms utm campaign spring ref 37001": {"37001", "campaign"},
-		"rosas bakery express":                              {"express", "bakery"},
+		"rosas bakery express":                              {"express", "bakery", "rosas"},
+		"mullers print shop sons":                           {"mullers", "print", "shop", "sons"},
+		"a bb ccc dddd eeeee ffffff":                        {"ffffff", "eeeee", "dddd", "ccc"},
 		"rosas":                                             {"rosas"},
 		"a b":                                               nil,
 		"utm utm":                                           {"utm"},

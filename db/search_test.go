@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -189,5 +190,58 @@ func testCampaignSearchIgnoresCaseAccentsAndPunctuation(t *testing.T, s *db.Stor
 		if !slices.Equal(got, want) {
 			t.Errorf("%q: %v, want %v", q, got, want)
 		}
+	}
+}
+
+// A common word of the campaign listing (one business in two here) is
+// found by walking the name order: every page holds the next matches in
+// order, forwards and back, the same as when every match is sorted.
+func TestCampaignSearchWalksACommonWord(t *testing.T) {
+	t.Parallel()
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			s := newTestStore(t, opts)
+			ctx := context.Background()
+			var want []string
+			for i := range 60 {
+				name := fmt.Sprintf("Shop %02d Salon", i)
+				if i%2 == 0 {
+					name = fmt.Sprintf("Shop %02d Bakery", i)
+					want = append(want, name)
+				}
+				if _, err := s.CreateBusiness(ctx, db.NewBusiness{Name: name, City: "Austin"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.DB().MustExec(`ANALYZE businesses`)
+			var got []string
+			var pages []db.CampaignPage
+			f := db.CampaignFilter{Query: "BAKERY", Limit: 7}
+			for {
+				p, err := s.ListCampaignBusinesses(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages = append(pages, p)
+				for _, b := range p.Businesses {
+					got = append(got, b.Name)
+				}
+				if p.Next == nil {
+					break
+				}
+				f.Cursor = p.Next
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("walked %v, want %v", got, want)
+			}
+			// The last page's previous page is the one before it.
+			last := pages[len(pages)-1]
+			f.Cursor = last.Prev
+			p, err := s.ListCampaignBusinesses(ctx, f)
+			if err != nil || len(p.Businesses) != 7 || p.Businesses[0].Name != pages[len(pages)-2].Businesses[0].Name {
+				t.Fatalf("previous page: %+v %v", p.Businesses, err)
+			}
+		})
 	}
 }

@@ -183,6 +183,9 @@ func pagesToTime(s samples) []page {
 		{"/admin/links?q=<name with an accent, typed without>", true, "/admin/links?q=" + q(s.accentedLoose)},
 		{"/admin/links?q=cafe (common, matches Café)", true, "/admin/links?q=cafe"},
 		{"/admin/links?q=sao paulo (city, typed without accent)", true, "/admin/links?q=" + q(s.accentedCity)},
+		{"/admin/links?q=rosas bakery (two words of names, 1 link in 1,600)", true, "/admin/links?q=" + q("rosas bakery")},
+		{"/admin/links?q=offers/spring&type=sms", true, "/admin/links?q=" + q("offers/spring") + "&type=sms"},
+		{"/admin/links?q=cafe&sort=most_clicks", true, "/admin/links?q=cafe&sort=most_clicks"},
 		{"/admin/links?q=bakery&sort=most_clicks", true, "/admin/links?q=bakery&sort=most_clicks"},
 		{"/admin/links?type=sms", true, "/admin/links?type=sms"},
 		{"/admin/links?type=qr", true, "/admin/links?type=qr"},
@@ -203,6 +206,8 @@ func pagesToTime(s samples) []page {
 		{"/admin/campaigns?q=<name with an accent, typed without>", true, "/admin/campaigns?q=" + q(s.accentedLoose)},
 		{"/admin/campaigns?q=rosas (common, matches Rosa's)", true, "/admin/campaigns?q=rosas"},
 		{"/admin/campaigns?q=sao paulo (city, typed without accent)", true, "/admin/campaigns?q=" + q(s.accentedCity)},
+		{"/admin/campaigns?q=cafe (common, matches Café)", true, "/admin/campaigns?q=cafe"},
+		{"/admin/campaigns?q=rosas bakery (two words of names)", true, "/admin/campaigns?q=" + q("rosas bakery")},
 		{"/admin/health", true, "/admin/health"},
 		{"/api/v1/health/duplicates", false, "/api/v1/health/duplicates"},
 		{"/api/v1/links", false, "/api/v1/links"},
@@ -212,6 +217,11 @@ func pagesToTime(s samples) []page {
 		{"/api/v1/links?q=<domain>", false, "/api/v1/links?q=" + q(s.domain)},
 		{"/api/v1/links?q=<slug prefix, 4 chars>", false, "/api/v1/links?q=" + q(s.slugPrefix)},
 		{"/api/v1/links?q=<business name, lower case, no apostrophe>", false, "/api/v1/links?q=" + q(s.nameLoose)},
+		{"/api/v1/links?q=<www.domain>", false, "/api/v1/links?q=" + q("www."+s.domain)},
+		{"/api/v1/links?q=<path and query of one link> (rare fragment)", false, "/api/v1/links?q=" + q(s.pathRare)},
+		{"/api/v1/links?q=offers/spring (common path fragment)", false, "/api/v1/links?q=" + q("offers/spring")},
+		{"/api/v1/links?q=cafe (common, matches Café)", false, "/api/v1/links?q=cafe"},
+		{"/api/v1/links?q=rosas bakery (two words of names)", false, "/api/v1/links?q=" + q("rosas bakery")},
 		{"/api/v1/links?type=social&active=true", false, "/api/v1/links?type=social&active=true"},
 		{"/api/v1/links?sort=most_clicks", false, "/api/v1/links?sort=most_clicks"},
 		{"/api/v1/links?sort=fewest_clicks", false, "/api/v1/links?sort=fewest_clicks"},
@@ -222,6 +232,11 @@ func pagesToTime(s samples) []page {
 		{"/api/v1/campaigns/results?since=<30 days ago>", false, resultsSince(30 * 24 * time.Hour)},
 		{"/api/v1/campaigns/results?since=<90 days ago>", false, resultsSince(90 * 24 * time.Hour)},
 		{"/api/v1/campaigns/results?since=<30 d>&until=<7 d ago>", false, resultsSince(30*24*time.Hour) + "&until=" + agoParam(7*24*time.Hour)},
+		{"/admin/results (all time)", true, "/admin/results"},
+		{"/admin/results?since=<90 days ago>", true, "/admin/results?since=" + agoParam(90*24*time.Hour)},
+		{"/admin/results last 30 days (preset: dates)", true, "/admin/results?since=" + dateAgo(29) + "&until=" + dateAgo(0)},
+		{"/admin/results last 7 days (preset: dates)", true, "/admin/results?since=" + dateAgo(6) + "&until=" + dateAgo(0)},
+		{"/admin/results?by=version (all time)", true, "/admin/results?by=version"},
 		{"/metrics", false, "/metrics"},
 	}
 }
@@ -234,6 +249,12 @@ func resultsSince(d time.Duration) string {
 // agoParam is the time d ago, to the minute, as the results API reads it.
 func agoParam(d time.Duration) string {
 	return url.QueryEscape(time.Now().UTC().Add(-d).Truncate(time.Minute).Format(time.RFC3339))
+}
+
+// dateAgo is the UTC date days ago (YYYY-MM-DD), as the results page's
+// presets write it.
+func dateAgo(days int) string {
+	return time.Now().UTC().AddDate(0, 0, -days).Format(time.DateOnly)
 }
 
 // timePage requests p once to warm up, then n times in a row.

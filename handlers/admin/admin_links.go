@@ -43,11 +43,16 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	total, err := h.Store.CountLinks(ctx, f)
-	if err != nil {
-		return err
+	// The page may already know the total (db.LinkPage.Total).
+	total := page.Total
+	if total == nil {
+		n, err := h.Store.CountLinks(ctx, f)
+		if err != nil {
+			return err
+		}
+		total = &n
 	}
-	v := h.linksView(c, q, page, total)
+	v := h.linksView(c, q, page, *total)
 	if restarted {
 		v.Flash = &views.Flash{Text: "The order changed while you were paging (clicks arrived), so the list starts again from the top."}
 	}

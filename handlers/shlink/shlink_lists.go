@@ -41,9 +41,13 @@ func (h *Handlers) ShlinkListShortURLs(c echo.Context) error {
 		}
 		// Exact up to 1,000 matches, the planner's estimate past that:
 		// Shlink's totalItems is for a pager, not accounting.
-		count, err := h.Store.CountLinks(c.Request().Context(), f)
-		if err != nil {
-			return err
+		count := lp.Total // when the page already tells it
+		if count == nil {
+			n, err := h.Store.CountLinks(c.Request().Context(), f)
+			if err != nil {
+				return err
+			}
+			count = &n
 		}
 		total = int(count.N)
 	}
