@@ -61,7 +61,7 @@ func (s *Store) ImportBusinesses(ctx context.Context, rows []ImportRow, rejected
 		return ImportResult{}, false, fmt.Errorf("store: import: %w", classify(err))
 	}
 	defer tx.Rollback()
-	res := ImportResult{ID: NewBatchID(), Rejected: rejected}
+	res := ImportResult{ID: newImportID(), Rejected: rejected}
 	// A large import is a few long statements: more than the serving
 	// STATEMENT_TIMEOUT allows one query, for this transaction only.
 	if _, err = tx.ExecContext(ctx, `SET LOCAL statement_timeout = '120s'`); err != nil {

@@ -8,9 +8,13 @@ import (
 // The IDs this package mints itself, each by a function named for what it
 // identifies. All are random (version 4) UUIDs.
 
-// NewBatchID returns the ID of a ClickBatch: a flush retried with the same
-// ID is applied once.
+// NewBatchID returns the ID of a ClickBatch or a SuspectBatch: a flush
+// retried with the same ID is applied once.
 func NewBatchID() string { return randomUUID() }
+
+// newImportID returns the ID of a business import (ImportResult.ID),
+// which is neither a click batch nor a row of its own.
+func newImportID() string { return randomUUID() }
 
 // newRowID returns the primary key of a business or a send, minted before
 // the insert so the idempotency key can be claimed with it in the same

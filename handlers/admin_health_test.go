@@ -154,6 +154,7 @@ func loseRace(t *testing.T, app *testApp, url string) {
 // runs a new check, whose result the page shows, and the "check started"
 // note goes once the check has finished.
 func TestHealthCheckButtonRunsACheck(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.checkDuplicates(t)
 	b := app.signedIn(t)

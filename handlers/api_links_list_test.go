@@ -80,6 +80,7 @@ func inOrder(links []map[string]any, sortName db.LinkSort) bool {
 // existed when it started exactly once, in order, even though the sort keys
 // tie and other rows are inserted while it walks.
 func TestListLinksAPICursorWalkWhileInserting(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	existing := tiedLinks(t, app, 97)
 	stop := make(chan struct{})
@@ -147,6 +148,7 @@ func TestListLinksAPICursorWalkWhileInserting(t *testing.T) {
 }
 
 func TestListLinksAPIDefaultsAndShape(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	tiedLinks(t, app, 60)
 	app.api(t, "POST", "/api/v1/links", map[string]any{"destination_url": "https://newest.example.com/"})
@@ -171,6 +173,7 @@ func TestListLinksAPIDefaultsAndShape(t *testing.T) {
 }
 
 func TestListLinksAPIRejectsBadParameters(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	oldest := db.Cursor{Order: "oldest", Key: "1", ID: "1"}.String()
 	for query, field := range map[string]string{
@@ -188,6 +191,7 @@ func TestListLinksAPIRejectsBadParameters(t *testing.T) {
 // Every listing reads limit (and offset) the same way: a bad value is a
 // 400 naming it, never a silent default.
 func TestListingsRejectBadPageParameters(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for _, path := range []string{
 		"/api/v1/businesses?limit=abc", "/api/v1/businesses?limit=501", "/api/v1/businesses?offset=-1",

@@ -283,12 +283,16 @@ func tryRequest(method, url, userAgent string) (*http.Response, string, error) {
 	return resp, string(body), err
 }
 
-// pollUntil checks cond every 5 ms for up to d.
+// pollUntil checks cond for up to d: first after 5 ms, then backing off to
+// every 50 ms, so a long wait does not spend the CPU (and the database
+// queries) of a busy loop.
 func pollUntil(d time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	pause := 5 * time.Millisecond
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); pause = min(2*pause, 50*time.Millisecond) {
 		if cond() {
 			return true
 		}
+		time.Sleep(pause)
 	}
 	return cond()
 }

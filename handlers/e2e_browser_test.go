@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -321,9 +322,17 @@ func newHeadlessBrowser(t *testing.T, path string) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // opens the tab, with no timeout
 		t.Fatalf("open a tab in %s: %v", path, err)
 	}
+	// Every tab behaves as the focused one (focus events, autofocus, the
+	// clipboard), so browser tests can run in parallel with each other.
+	_, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+	if err != nil {
+		t.Fatalf("emulate focus in %s: %v", path, err)
+	}
 	// Every later step shares one deadline, so a page that never shows what
-	// a step waits for fails the test instead of hanging it.
-	ctx, cancelSteps := context.WithTimeout(ctx, 3*time.Minute)
+	// a step waits for fails the test instead of hanging it. The 30-page
+	// axe walk, in parallel with the other tests, takes about 3 minutes on
+	// a 2-core machine at load 15.
+	ctx, cancelSteps := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(cancelSteps)
 	return ctx
 }

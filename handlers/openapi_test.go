@@ -17,6 +17,7 @@ import (
 // operations: a route added without documentation, or documentation left
 // for a route that is gone, fails here.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	d, err := apiDocument()
 	if err != nil {
@@ -59,6 +60,7 @@ func sortedKeys(m map[string]bool) []string {
 // Anyone may read the document, and what is served is the file the tests
 // validate against.
 func TestOpenAPIServedWithoutToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	resp, err := http.Get(app.URL + "/api/v1/openapi.json")
 	if err != nil {
@@ -76,6 +78,7 @@ func TestOpenAPIServedWithoutToken(t *testing.T) {
 // that the document does not allow (so the tests passing through it mean
 // something).
 func TestOpenAPIValidatorCatchesDrift(t *testing.T) {
+	t.Parallel()
 	d, err := apiDocument()
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +123,7 @@ func TestOpenAPIValidatorCatchesDrift(t *testing.T) {
 // Unknown paths under /api/v1/ say there is no such API route, in the
 // API's JSON; a known path with a wrong method is 405, not 404.
 func TestUnknownAPIRoutes(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for _, path := range []string{"/api/v1/nothing", "/api/v1/", "/api/v2/links", "/api/v1/links/abc/nope"} {
 		status, body := app.api(t, "GET", path, nil)
@@ -135,6 +139,7 @@ func TestUnknownAPIRoutes(t *testing.T) {
 // /api/docs shows every operation of the document (HEAD aside) and loads
 // nothing from elsewhere, under the same CSP as every page.
 func TestAPIDocsPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	resp, err := http.Get(app.URL + "/api/docs")
 	if err != nil {

@@ -19,9 +19,11 @@ import (
 // Along the way: keyboard-only tab switching, Back and Forward, the copy
 // buttons, and the template editor's live counter.
 //
-// Not t.Parallel: it drives a real keyboard and mouse, so it runs before
-// this package's parallel tests start.
+// It runs in parallel with the other tests: its tab has a browser context
+// of its own and emulates focus (newHeadlessBrowser), so keyboard, mouse
+// and clipboard go to it alone.
 func TestEveryPageInBrowser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	ctx := context.Background()
 	rosa := app.addBusiness(t, "Rosa's Bakery", "Austin", "https://rosas.example.com/")

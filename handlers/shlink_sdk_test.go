@@ -15,6 +15,7 @@ import (
 // get, visits, delete, health, and a wrong key surfacing as Shlink's 401
 // problem details. handlers/testdata/shlink/sdk_flow.mjs makes the calls.
 func TestShlinkJSSDK(t *testing.T) {
+	t.Parallel()
 	dir := sdkDir(t)
 	app := newTestApp(t)
 	const longURL = "https://rosas-bakery.example.com/spring-menu"

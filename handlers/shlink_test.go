@@ -44,6 +44,7 @@ func (a *testApp) shlink(t *testing.T, key, method, path, body string) (int, map
 // findIfExists, true or false, and however many clients at once, ends in
 // the one active link for the URL, of the configured SHLINK_LINK_TYPE.
 func TestShlinkCreateIsGetOrCreate(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, func(c *handlers.Config) { c.ShlinkLinkType = "sms" })
 	const callers = 50
 	codes := make([]string, callers)
@@ -72,6 +73,7 @@ func TestShlinkCreateIsGetOrCreate(t *testing.T) {
 }
 
 func TestShlinkRefusesWhatItCannotHonour(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for body, element := range map[string]string{
 		`{}`:                                "longUrl",
@@ -100,6 +102,7 @@ func TestShlinkRefusesWhatItCannotHonour(t *testing.T) {
 }
 
 func TestShlinkAuthAndRoutes(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	cases := []struct {
 		key, method, path string
@@ -133,6 +136,7 @@ func TestShlinkAuthAndRoutes(t *testing.T) {
 }
 
 func TestShlinkListPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	for _, u := range []string{"https://a.example.com/1", "https://a.example.com/2", "https://a.example.com/3"} {
 		app.shlink(t, testToken, "POST", "/rest/v3/short-urls", `{"longUrl":"`+u+`"}`)

@@ -52,6 +52,7 @@ func (a *testApp) linkState(t *testing.T, slug string) map[string]any {
 // the link it was merged into, its taps (not prefetches) land on that link,
 // and once an admin retires the survivor both answer 410.
 func TestSupersededLinkRedirectsAndCountsOnSurvivor(t *testing.T) {
+	t.Parallel()
 	dbURL := migratedDatabase(t)
 	app := newTestAppOn(t, dbURL)
 	other := newTestAppOn(t, dbURL) // a second instance, told only by the change feed
@@ -144,6 +145,7 @@ func TestSupersededLinkRedirectsAndCountsOnSurvivor(t *testing.T) {
 // Retiring the survivor retires what was merged into it, on every
 // instance within a second; an admin can also retire a merged link alone.
 func TestRetiredSurvivorTakesItsMergedLinksDown(t *testing.T) {
+	t.Parallel()
 	dbURL := migratedDatabase(t)
 	app := newTestAppOn(t, dbURL)
 	other := newTestAppOn(t, dbURL)

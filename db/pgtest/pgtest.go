@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,16 +108,35 @@ func withDatabase(base, name string) (string, error) {
 	return u.String(), nil
 }
 
-// adminExec runs one statement with a connection of its own, independent of
+// adminExec runs one statement on the server's admin pool, independent of
 // the test's context, which is already cancelled when cleanups run.
 func adminExec(dbURL, stmt string) error {
-	db, err := sql.Open("postgres", dbURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err = db.ExecContext(ctx, stmt)
+	_, err := adminPool(dbURL).ExecContext(ctx, stmt)
 	return err
+}
+
+// adminPools holds, per server URL, the connections this test binary
+// creates and drops its databases with. They stay open until the process
+// exits: a new PostgreSQL connection is a new server process, which costs
+// tens of milliseconds of CPU on a small VM, twice per test database when
+// each statement had a connection of its own.
+var adminPools sync.Map // string → *sql.DB
+
+func adminPool(dbURL string) *sql.DB {
+	if db, ok := adminPools.Load(dbURL); ok {
+		return db.(*sql.DB)
+	}
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		// sql.Open fails only for an unknown driver, and lib/pq is linked.
+		panic(err)
+	}
+	db.SetMaxIdleConns(4)
+	if prev, loaded := adminPools.LoadOrStore(dbURL, db); loaded {
+		db.Close()
+		return prev.(*sql.DB)
+	}
+	return db
 }
