@@ -11,6 +11,7 @@
 package redirects
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -65,12 +66,15 @@ type Options struct {
 	// of unknown slugs cannot take every connection from the flusher, the
 	// API and the admin pages. Misses arriving while every slot is taken
 	// share the next statement (batch.go, up to MaxLookupBatch slugs); a
-	// miss whose statement has not started within LookupWait fails with
+	// miss whose statement has not started within the lookup wait fails with
 	// ErrBusy (the handler answers 503 with Retry-After: 1).
 	MaxLookups int
+	// LookupWait overrides DefaultLookupWait (tests that hold a statement
+	// open on purpose).
+	LookupWait time.Duration
 }
 
-// ErrBusy means every lookup slot stayed taken for LookupWait.
+// ErrBusy means every lookup slot stayed taken for the lookup wait.
 var ErrBusy = errors.New("redirects: too many lookups in flight")
 
 // Defaults for Options.
@@ -96,11 +100,11 @@ const (
 	// staleWait is how long a request holding an expired answer waits for
 	// the database before being served that answer anyway.
 	staleWait = 100 * time.Millisecond
-	// LookupWait is how long a miss waits for its statement to start:
-	// long enough to ride out a burst (a statement takes about a
+	// DefaultLookupWait is how long a miss waits for its statement to
+	// start: long enough to ride out a burst (a statement takes about a
 	// millisecond), short enough that a flood is refused rather than
 	// queued.
-	LookupWait = 250 * time.Millisecond
+	DefaultLookupWait = 250 * time.Millisecond
 )
 
 // Status is what a slug resolves to.
@@ -181,7 +185,7 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.abortFlusher = cancel
 	s.lookups = &lane{lookup: s.lookupBatch, maxInFlight: opts.MaxLookups, maxBatch: MaxLookupBatch,
-		maxQueue: opts.MaxLookups * MaxLookupBatch * 4, maxWait: LookupWait}
+		maxQueue: opts.MaxLookups * MaxLookupBatch * 4, maxWait: cmp.Or(opts.LookupWait, DefaultLookupWait)}
 	s.overLimit = newOverLimitLane(s.lookupBatch)
 	go func() {
 		defer close(s.flusherDone)
@@ -229,7 +233,7 @@ func withDefaults(o Options) Options {
 //
 // Concurrent misses of one slug share one database lookup, and misses
 // arriving together share one statement (batch.go; ErrBusy when none
-// could start within LookupWait). A request that holds an expired answer
+// could start within the lookup wait). A request that holds an expired answer
 // waits for it only briefly and, if the database is slow or unreachable, is
 // served the expired answer: redirects keep working through an outage. A
 // deactivation needs the database too, so one can be missed this way only
@@ -259,7 +263,7 @@ func (s *Service) resolve(ctx context.Context, slug string, l *lane, flights *si
 	if e == nil {
 		// Nothing to fall back on: wait for the database in this goroutine
 		// (DoChan would start one per miss). The wait is bounded by
-		// LookupWait and lookupTimeout, so a client that hangs up waits
+		// the lookup wait and lookupTimeout, so a client that hangs up waits
 		// for nothing long.
 		v, err, _ := flights.Do(slug, func() (any, error) { return s.load(l, slug, nil) })
 		if err != nil {
