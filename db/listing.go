@@ -81,7 +81,10 @@ type ListFilter struct {
 	mode    searchMode // set by resolveSearch
 	hostKey string     // the reversed host of searchDomain and searchHostText
 	norm    string     // the normalised search text of searchText and searchHostText
-	form    textForm   // how the text is written for the plan (search.go)
+	// businessIDs are the businesses whose name or city holds norm, when
+	// resolveSearch found few (search.go: namedBusinesses); nil otherwise.
+	businessIDs []string
+	form        textForm // how the text is written for the plan (search.go)
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.

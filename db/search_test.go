@@ -245,3 +245,61 @@ func TestCampaignSearchWalksACommonWord(t *testing.T) {
 		})
 	}
 }
+
+func TestLinkSearchForABusinessNameFindsItsLinksAndURLsNamingIt(t *testing.T) {
+	t.Parallel()
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			testLinkSearchForABusinessName(t, newTestStore(t, opts))
+		})
+	}
+}
+
+// A business name is searched through the businesses it names: their
+// links are found, a destination that spells the name out is found, and
+// businesses with only some of its words are not.
+func testLinkSearchForABusinessName(t *testing.T, s *db.Store) {
+	ctx := context.Background()
+	business := func(name, city string) *string {
+		b, err := s.CreateBusiness(ctx, db.NewBusiness{Name: name, City: city, SiteURL: "https://example.com/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &b.ID
+	}
+	express := business("Bella's Pizza Express", "Austin")
+	expressToo := business("Bella's Pizza Express", "Bogotá")
+	plain := business("Bella's Pizza", "Austin")
+	other := business("Rosa's Pizza Express", "Austin")
+	for i, l := range []struct {
+		slug, url string
+		business  *string
+	}{
+		{"express1", "https://bellapizza.example/a", express},
+		{"express2", "https://bellapizza.example/b", express},
+		{"bogota1", "https://bellabogota.example/", expressToo},
+		{"plain1", "https://bellapizza.example/c", plain},
+		{"other1", "https://rosaspizza.example/", other},
+		{"spelled1", "https://bellas-pizza-express.example/", nil},
+		{"nobody1", "https://unrelated.example/", nil},
+	} {
+		got, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: l.url, LinkType: "campaign", BusinessID: l.business})
+		if err != nil {
+			t.Fatal(i, err)
+		}
+		s.DB().MustExec(`UPDATE short_links SET slug = $1 WHERE id = $2`, l.slug, got.ID)
+	}
+	for q, want := range map[string][]string{
+		"Bella's Pizza Express":  {"express1", "express2", "bogota1", "spelled1"},
+		"bellas pizza express":   {"express1", "express2", "bogota1", "spelled1"},
+		"BELLAS PIZZA":           {"express1", "express2", "bogota1", "plain1", "spelled1"},
+		"bellas pizza express b": nil,
+		"pizza express austin":   nil,
+		"bogota":                 {"bogota1"},
+	} {
+		if got := searchSlugs(t, s, db.ListFilter{Query: q}); !slices.Equal(got, want) {
+			t.Errorf("%q: %v, want %v", q, got, want)
+		}
+	}
+}
