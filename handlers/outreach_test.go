@@ -281,6 +281,26 @@ func TestTextThisLink(t *testing.T) {
 	}
 }
 
+// A phone saved before phones were kept in E.164 still gets a working
+// "Text this" link; one that does not read as a number gets none.
+func TestTextThisLinkForAPhoneSavedBeforeE164(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	old := app.addBusiness(t, "Old Phone Diner", "", "https://olddiner.example.com/")
+	junk := app.addBusiness(t, "Junk Phone Cafe", "", "https://junkcafe.example.com/")
+	app.Store.DB().MustExec(`UPDATE businesses SET phone = '(512) 555-0134' WHERE id = $1`, old.ID)
+	app.Store.DB().MustExec(`UPDATE businesses SET phone = 'ask at the counter' WHERE id = $1`, junk.ID)
+	br := app.signedIn(t)
+	_, doc := br.get("/admin/campaigns/" + old.ID + "?variant=friendly")
+	if href, _ := doc.Find("#text-this").Attr("href"); !strings.HasPrefix(href, "sms:+15125550134?&body=") {
+		t.Errorf("Text this href %q for a legacy (512) 555-0134, want sms:+15125550134?&body=…", href)
+	}
+	_, doc = br.get("/admin/campaigns/" + junk.ID + "?variant=friendly")
+	if n := doc.Find("#text-this").Length(); n != 0 {
+		t.Errorf("%d Text this links for a phone that is no number", n)
+	}
+}
+
 // The queue walks the businesses not sent and not opted out: Mark as sent
 // opens the next one on the same variant, skipping an opted-out business.
 func TestOutreachQueue(t *testing.T) {

@@ -174,7 +174,12 @@ func (h *Handlers) campaignDetail(c echo.Context) (views.CampaignDetail, error) 
 			d.Inactive.ReactivateAction, d.Inactive.CSRF = "/admin/campaigns/"+p.Business.ID+"/reactivate", web.CSRFToken(c)
 		}
 	case p.Business.Phone != "" && web.IdentityOf(c).Can(access.SendsRecord):
-		d.Panel.TextHref = phone.SMSHref(p.Business.Phone, p.Message)
+		// Phones saved before they were kept in E.164 are read by the same
+		// rule as a form's; one that still does not read as a number gets
+		// no link (an sms: URI with spaces or words in it misdials).
+		if num, err := h.NormalizePhone(p.Business.Phone); err == nil {
+			d.Panel.TextHref = phone.SMSHref(num, p.Message)
+		}
 	}
 	for _, v := range campaign.Variants() {
 		d.Tabs = append(d.Tabs, views.VariantTab{
