@@ -163,14 +163,7 @@ func (h *Handlers) VoidSendForm(c echo.Context) error {
 	if !db.IsUUID(id) {
 		return web.NotFound("send")
 	}
-	reason, err := web.VoidReason(c.FormValue("reason"))
-	if err != nil {
-		return err
-	}
-	s, err := h.Store.VoidSend(c.Request().Context(), id, reason, h.Actor(c))
-	if errors.Is(err, db.ErrNotFound) {
-		return web.NotFound("send")
-	}
+	s, err := h.VoidSendWithReason(c, id, c.FormValue("reason"))
 	if err != nil {
 		return err
 	}

@@ -56,14 +56,7 @@ func (h *Handlers) VoidSend(c echo.Context) error {
 	if err := web.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	reason, err := web.VoidReason(web.Deref(body.Reason))
-	if err != nil {
-		return err
-	}
-	s, err := h.Store.VoidSend(c.Request().Context(), id, reason, h.Actor(c))
-	if errors.Is(err, db.ErrNotFound) {
-		return web.NotFound("send")
-	}
+	s, err := h.VoidSendWithReason(c, id, web.Deref(body.Reason))
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"errors"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/shortlinks/shortlinks/db"
 )
 
 // Actor is who is acting, for sends' "by whom" and a void's: the
@@ -18,14 +21,21 @@ func (h *Base) Actor(c echo.Context) string {
 	return ""
 }
 
-// VoidReason checks the reason a send is voided for: required, one line.
-func VoidReason(raw string) (string, error) {
-	r := strings.TrimSpace(raw)
+// VoidSendWithReason voids the send id (already checked to be a UUID) for the reason
+// the console's form or the API's body gave, as Actor(c): the one path of
+// both surfaces. The reason is required, one line of plain text; an
+// unknown send is a 404.
+func (h *Base) VoidSendWithReason(c echo.Context, id, reason string) (db.Send, error) {
+	r := strings.TrimSpace(reason)
 	if r == "" {
-		return "", Invalid("reason", "reason is required: say why the send is voided")
+		return db.Send{}, Invalid("reason", "reason is required: say why the send is voided")
 	}
 	if !IsPlainText(r) || utf8.RuneCountInString(r) > 200 {
-		return "", Invalid("reason", "reason must be at most 200 characters of plain text on one line")
+		return db.Send{}, Invalid("reason", "reason must be at most 200 characters of plain text on one line")
 	}
-	return r, nil
+	s, err := h.Store.VoidSend(c.Request().Context(), id, r, h.Actor(c))
+	if errors.Is(err, db.ErrNotFound) {
+		return s, NotFound("send")
+	}
+	return s, err
 }
