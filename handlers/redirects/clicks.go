@@ -442,6 +442,18 @@ func (a *clicks) empty() bool {
 // IDs now and then. A flush under way when stop closes is finished, not
 // abandoned; cancelling ctx abandons it.
 func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Duration) {
+	flushLoop(stop, interval, func() bool {
+		wrote := a.flushedClicks.Load() + a.flushedPreviews.Load()
+		a.report(a.flush(ctx))
+		return a.flushedClicks.Load()+a.flushedPreviews.Load() > wrote
+	}, func() error { return a.prune(ctx) })
+}
+
+// flushLoop is the loop of both flushers (clicks, suspect taps): flush
+// every interval until stop is closed and, after a flush that wrote
+// something, prune old batch IDs at most every pruneEvery (only instances
+// that write batch IDs prune them).
+func flushLoop(stop <-chan struct{}, interval time.Duration, flush func() (wrote bool), prune func() error) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var pruned time.Time
@@ -451,11 +463,7 @@ func (a *clicks) run(ctx context.Context, stop <-chan struct{}, interval time.Du
 			return
 		case <-tick.C:
 		}
-		wrote := a.flushedClicks.Load() + a.flushedPreviews.Load()
-		a.report(a.flush(ctx))
-		wrote = a.flushedClicks.Load() + a.flushedPreviews.Load() - wrote
-		// Only instances that write batch IDs prune them.
-		if wrote > 0 && time.Since(pruned) >= pruneEvery && a.prune(ctx) == nil {
+		if flush() && time.Since(pruned) >= pruneEvery && prune() == nil {
 			pruned = time.Now()
 		}
 	}

@@ -99,30 +99,21 @@ func (s *suspects) flush(ctx context.Context) error {
 }
 
 // run flushes every interval until stop is closed, and prunes old batch
-// IDs now and then.
+// IDs now and then (flushLoop).
 func (s *suspects) run(ctx context.Context, stop <-chan struct{}, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	var pruned time.Time
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
+	flushLoop(stop, interval, func() bool {
 		before := s.flushed.Load()
 		if err := s.flush(ctx); err != nil && time.Since(s.lastFailLog) >= logEvery {
 			s.lastFailLog = time.Now()
 			s.log.Warn("suspect tap flush failed; retried", "err", err, "pending", s.unwritten())
 		}
-		if s.flushed.Load() > before && time.Since(pruned) >= pruneEvery {
-			pctx, cancel := context.WithTimeout(ctx, suspectFlushTimeout)
-			if _, err := s.store.PruneSuspectFlushes(pctx, time.Now().Add(-keepBatchIDs)); err == nil {
-				pruned = time.Now()
-			}
-			cancel()
-		}
-	}
+		return s.flushed.Load() > before
+	}, func() error {
+		pctx, cancel := context.WithTimeout(ctx, suspectFlushTimeout)
+		defer cancel()
+		_, err := s.store.PruneSuspectFlushes(pctx, time.Now().Add(-keepBatchIDs))
+		return err
+	})
 }
 
 // drain flushes until nothing is left, retrying until ctx ends; what is
