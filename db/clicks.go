@@ -61,11 +61,15 @@ type ClickBatch struct {
 //	link_clicks_daily (link id, day) → campaign_sends (send id) →
 //	campaign_variant_businesses (variant, business) →
 //	campaign_variant_totals (variant) → campaign_variant_hours (variant, hour) →
+//	campaign_version_businesses (variant, version, business) →
+//	campaign_version_totals (variant, version) →
+//	campaign_version_hours (variant, version, hour) →
 //	traffic_totals (one shard) → webhook_deliveries (inserts only)
 //
 // So two flushes touching the same rows queue in the same order and
 // cannot deadlock; RecordSend takes variant businesses, then totals, then
-// days, the same way round. The order does not depend on how PostgreSQL
+// hours, then the same three per version, the same way round, and VoidSend
+// the send and then those six (rollups.go). The order does not depend on how PostgreSQL
 // runs a statement: each statement locks one table.
 func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, err error) {
 	err = s.inFlushTx(ctx, func(tx *sqlx.Tx) error {
