@@ -69,8 +69,8 @@ type ClickBatch struct {
 // So two flushes touching the same rows queue in the same order and
 // cannot deadlock; RecordSend takes variant businesses, then totals, then
 // hours, then the same three per version, the same way round, and VoidSend
-// the send and then those six (rollups.go). The order does not depend on how PostgreSQL
-// runs a statement: each statement locks one table.
+// the send and then those six (rollups.go). The order does not depend on
+// how PostgreSQL runs a statement: each statement locks one table.
 func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, err error) {
 	err = s.inFlushTx(ctx, func(tx *sqlx.Tx) error {
 		applied, err = flushBatch(ctx, tx, b)

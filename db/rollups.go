@@ -197,46 +197,56 @@ func hourOf(t *time.Time) int64 {
 	return t.UTC().Truncate(time.Hour).Unix()
 }
 
-// flushRollupClicks adds what the flush's sends gained to one rollup set:
-// business rows (first click, latest tapped send), then totals, then hours,
-// each statement locking its rows in key order.
-func flushRollupClicks(ctx context.Context, tx *sqlx.Tx, gains []sendGain, r rollup) error {
-	version := func(g sendGain) int {
-		if r.byVersion {
-			return g.TemplateVersion
-		}
-		return 0
-	}
-	// Per business row: whether it is the business's first click on the
-	// key comes back from the statement.
-	type bKey struct {
+// rollupBusiness is the key of a business row of a rollup set (version 0
+// in the variant set), rollupHour of an hour row, rollupTotal of a totals
+// row.
+type (
+	rollupBusiness struct {
 		variant  string
 		version  int
 		business string
 	}
-	type bGain struct {
-		clicks  int64
-		clicked time.Time // the latest sent_at among the sends tapped
-	}
-	perB := map[bKey]*bGain{}
-	type hKey struct {
+	rollupHour struct {
 		variant string
 		version int
 		hour    int64 // unix seconds of the UTC hour
 	}
-	type hourGain struct{ clicks, clickedLast int64 }
-	perHour := map[hKey]*hourGain{}
+	rollupTotal struct {
+		variant string
+		version int
+	}
+)
+
+// hourGain is what a flush adds to an hour row.
+type hourGain struct{ clicks, clickedLast int64 }
+
+// businessGain is what a flush adds to a business row: clicks, and the
+// latest sent_at among the sends tapped.
+type businessGain struct {
+	clicks  int64
+	clicked time.Time
+}
+
+// flushRollupClicks adds what the flush's sends gained to one rollup set:
+// business rows (first click, latest tapped send), then totals, then hours,
+// each statement locking its rows in key order.
+func flushRollupClicks(ctx context.Context, tx *sqlx.Tx, gains []sendGain, r rollup) error {
+	perB := map[rollupBusiness]*businessGain{}
+	perHour := map[rollupHour]*hourGain{}
 	hour := func(variant string, version int, t time.Time) *hourGain {
-		k := hKey{variant, version, t.UTC().Truncate(time.Hour).Unix()}
+		k := rollupHour{variant, version, t.UTC().Truncate(time.Hour).Unix()}
 		if perHour[k] == nil {
 			perHour[k] = &hourGain{}
 		}
 		return perHour[k]
 	}
 	for _, g := range gains {
-		k := bKey{g.Variant, version(g), g.BusinessID}
+		k := rollupBusiness{g.Variant, 0, g.BusinessID}
+		if r.byVersion {
+			k.version = g.TemplateVersion
+		}
 		if perB[k] == nil {
-			perB[k] = &bGain{}
+			perB[k] = &businessGain{}
 		}
 		perB[k].clicks += g.Clicks
 		if g.SentAt.After(perB[k].clicked) {
@@ -244,54 +254,22 @@ func flushRollupClicks(ctx context.Context, tx *sqlx.Tx, gains []sendGain, r rol
 		}
 		hour(k.variant, k.version, g.SentAt).clicks += g.Clicks
 	}
-	// keyArrays is the statement's key arrays (with versions only for the
-	// version set) followed by rest.
-	keyArrays := func(variants []string, versions []int64, rest ...any) []any {
-		args := []any{pq.Array(variants)}
-		if r.byVersion {
-			args = append(args, pq.Array(versions))
-		}
-		return append(args, rest...)
-	}
-
-	bKeys := slices.SortedFunc(maps.Keys(perB), func(x, y bKey) int {
-		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.version, y.version), cmp.Compare(x.business, y.business))
-	})
-	variants, versions := make([]string, len(bKeys)), make([]int64, len(bKeys))
-	businesses, clicks, clickedAt := make([]string, len(bKeys)), make([]int64, len(bKeys)), make([]string, len(bKeys))
-	for i, k := range bKeys {
-		variants[i], versions[i], businesses[i], clicks[i] = k.variant, int64(k.version), k.business, perB[k].clicks
-		clickedAt[i] = perB[k].clicked.UTC().Format(time.RFC3339Nano)
-	}
-	var firsts []struct {
-		Variant         string     `db:"variant"`
-		TemplateVersion int        `db:"template_version"` // the version set only
-		Clicks          int64      `db:"clicks"`
-		First           bool       `db:"first"`
-		PrevHour        *time.Time `db:"prev_hour"`
-		LastHour        time.Time  `db:"last_hour"`
-	}
-	err := tx.SelectContext(ctx, &firsts, r.flushBusinesses,
-		keyArrays(variants, versions, pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt))...)
+	firsts, err := flushRollupBusinesses(ctx, tx, r, perB)
 	if err != nil {
 		return err
 	}
-	type tKey struct {
-		variant string
-		version int
-	}
+	// Totals gain the clicks and the businesses clicking for the first
+	// time; a business whose latest tapped send changed hour moves.
 	type totalGain struct{ clicks, firsts int64 }
-	perTotal := map[tKey]*totalGain{}
+	perTotal := map[rollupTotal]*totalGain{}
 	for _, f := range firsts {
-		k := tKey{f.Variant, f.TemplateVersion}
-		g := perTotal[k]
-		if g == nil {
-			g = &totalGain{}
-			perTotal[k] = g
+		k := rollupTotal{f.Variant, f.TemplateVersion}
+		if perTotal[k] == nil {
+			perTotal[k] = &totalGain{}
 		}
-		g.clicks += f.Clicks
+		perTotal[k].clicks += f.Clicks
 		if f.First {
-			g.firsts++
+			perTotal[k].firsts++
 		}
 		if f.PrevHour == nil || !f.PrevHour.Equal(f.LastHour) {
 			hour(k.variant, k.version, f.LastHour).clickedLast++
@@ -306,7 +284,7 @@ func flushRollupClicks(ctx context.Context, tx *sqlx.Tx, gains []sendGain, r rol
 	for i, k := range tKeys {
 		tVariants[i], tVersions[i], tClicks[i], tFirsts[i] = k.variant, int64(k.version), perTotal[k].clicks, perTotal[k].firsts
 	}
-	if _, err := tx.ExecContext(ctx, r.flushTotals, keyArrays(tVariants, tVersions, pq.Array(tClicks), pq.Array(tFirsts))...); err != nil {
+	if _, err := tx.ExecContext(ctx, r.flushTotals, r.keyArrays(tVariants, tVersions, pq.Array(tClicks), pq.Array(tFirsts))...); err != nil {
 		return err
 	}
 	hKeys := slices.Collect(maps.Keys(perHour))
@@ -316,6 +294,45 @@ func flushRollupClicks(ctx context.Context, tx *sqlx.Tx, gains []sendGain, r rol
 		hVariants[i], hVersions[i], hHours[i] = k.variant, int64(k.version), time.Unix(k.hour, 0).UTC().Format(time.RFC3339)
 		hClicks[i], hLast[i] = perHour[k].clicks, perHour[k].clickedLast
 	}
-	_, err = tx.ExecContext(ctx, r.flushHours, keyArrays(hVariants, hVersions, pq.Array(hHours), pq.Array(hClicks), pq.Array(hLast))...)
+	_, err = tx.ExecContext(ctx, r.flushHours, r.keyArrays(hVariants, hVersions, pq.Array(hHours), pq.Array(hClicks), pq.Array(hLast))...)
 	return err
+}
+
+// businessClicked is what the business statement returns per row: whether
+// it is the business's first click on the key, and the hour of its latest
+// tapped send before and after.
+type businessClicked struct {
+	Variant         string     `db:"variant"`
+	TemplateVersion int        `db:"template_version"` // the version set only
+	Clicks          int64      `db:"clicks"`
+	First           bool       `db:"first"`
+	PrevHour        *time.Time `db:"prev_hour"`
+	LastHour        time.Time  `db:"last_hour"`
+}
+
+// flushRollupBusinesses adds clicks to the set's business rows.
+func flushRollupBusinesses(ctx context.Context, tx *sqlx.Tx, r rollup, perB map[rollupBusiness]*businessGain) ([]businessClicked, error) {
+	keys := slices.SortedFunc(maps.Keys(perB), func(x, y rollupBusiness) int {
+		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.version, y.version), cmp.Compare(x.business, y.business))
+	})
+	variants, versions := make([]string, len(keys)), make([]int64, len(keys))
+	businesses, clicks, clickedAt := make([]string, len(keys)), make([]int64, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		variants[i], versions[i], businesses[i], clicks[i] = k.variant, int64(k.version), k.business, perB[k].clicks
+		clickedAt[i] = perB[k].clicked.UTC().Format(time.RFC3339Nano)
+	}
+	var out []businessClicked
+	err := tx.SelectContext(ctx, &out, r.flushBusinesses,
+		r.keyArrays(variants, versions, pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt))...)
+	return out, err
+}
+
+// keyArrays is a flush statement's parameters: the key arrays (versions
+// only in the version set) followed by rest.
+func (r rollup) keyArrays(variants []string, versions []int64, rest ...any) []any {
+	args := []any{pq.Array(variants)}
+	if r.byVersion {
+		args = append(args, pq.Array(versions))
+	}
+	return append(args, rest...)
 }
