@@ -1,7 +1,6 @@
 package db
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -62,12 +61,16 @@ type ClickBatch struct {
 //	link_clicks_daily (link id, day) → campaign_sends (send id) →
 //	campaign_variant_businesses (variant, business) →
 //	campaign_variant_totals (variant) → campaign_variant_hours (variant, hour) →
+//	campaign_version_businesses (variant, version, business) →
+//	campaign_version_totals (variant, version) →
+//	campaign_version_hours (variant, version, hour) →
 //	traffic_totals (one shard) → webhook_deliveries (inserts only)
 //
 // So two flushes touching the same rows queue in the same order and
 // cannot deadlock; RecordSend takes variant businesses, then totals, then
-// days, the same way round. The order does not depend on how PostgreSQL
-// runs a statement: each statement locks one table.
+// hours, then the same three per version, the same way round, and VoidSend
+// the send and then those six (rollups.go). The order does not depend on
+// how PostgreSQL runs a statement: each statement locks one table.
 func (s *Store) FlushClicks(ctx context.Context, b ClickBatch) (applied bool, err error) {
 	err = s.inFlushTx(ctx, func(tx *sqlx.Tx) error {
 		applied, err = flushBatch(ctx, tx, b)
@@ -246,15 +249,17 @@ func flushDaily(ctx context.Context, tx *sqlx.Tx, daily map[dayKey]*linkDelta, c
 // sendGain is what one send gained in a flush, as flushAddSendClicks
 // returns it.
 type sendGain struct {
-	Variant    string    `db:"variant"`
-	BusinessID string    `db:"business_id"`
-	SentAt     time.Time `db:"sent_at"`
-	Before     int64     `db:"before"`
-	Clicks     int64     `db:"clicks"`
+	Variant         string    `db:"variant"`
+	TemplateVersion int       `db:"template_version"` // -1: none
+	BusinessID      string    `db:"business_id"`
+	SentAt          time.Time `db:"sent_at"`
+	Before          int64     `db:"before"`
+	Clicks          int64     `db:"clicks"`
 }
 
 // flushAttribution credits taps to the sends they answer, then the
-// per-variant totals and hour rollups of those sends, in lock order.
+// rollups of those sends (per variant, then per template version), in lock
+// order.
 func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 	if len(taps) == 0 {
 		return nil
@@ -279,93 +284,14 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 		return err
 	}
 
-	// Per (variant, business): whether it is the business's first click
-	// on the variant comes back from the statement.
-	type vbKey struct{ variant, business string }
-	type vbGain struct {
-		clicks  int64
-		clicked time.Time // the latest sent_at among the sends tapped
-	}
-	perVB := map[vbKey]*vbGain{}
-	type vhKey struct {
-		variant string
-		hour    int64 // unix seconds of the UTC hour
-	}
-	type hourGain struct{ clicks, clickedLast int64 }
-	perHour := map[vhKey]*hourGain{}
-	hour := func(variant string, t time.Time) *hourGain {
-		k := vhKey{variant, t.UTC().Truncate(time.Hour).Unix()}
-		if perHour[k] == nil {
-			perHour[k] = &hourGain{}
-		}
-		return perHour[k]
-	}
-	for _, g := range gains {
-		k := vbKey{g.Variant, g.BusinessID}
-		if perVB[k] == nil {
-			perVB[k] = &vbGain{}
-		}
-		perVB[k].clicks += g.Clicks
-		if g.SentAt.After(perVB[k].clicked) {
-			perVB[k].clicked = g.SentAt
-		}
-		hour(g.Variant, g.SentAt).clicks += g.Clicks
-	}
-	vbKeys := slices.SortedFunc(maps.Keys(perVB), func(x, y vbKey) int {
-		return cmp.Or(cmp.Compare(x.variant, y.variant), cmp.Compare(x.business, y.business))
-	})
-	variants, businesses, clicks := make([]string, len(vbKeys)), make([]string, len(vbKeys)), make([]int64, len(vbKeys))
-	clickedAt := make([]string, len(vbKeys))
-	for i, k := range vbKeys {
-		variants[i], businesses[i], clicks[i] = k.variant, k.business, perVB[k].clicks
-		clickedAt[i] = perVB[k].clicked.UTC().Format(time.RFC3339Nano)
-	}
-	var firsts []struct {
-		Variant  string     `db:"variant"`
-		Clicks   int64      `db:"clicks"`
-		First    bool       `db:"first"`
-		PrevHour *time.Time `db:"prev_hour"`
-		LastHour time.Time  `db:"last_hour"`
-	}
-	if err := tx.SelectContext(ctx, &firsts, flushAddVariantBusinessClicks, pq.Array(variants), pq.Array(businesses), pq.Array(clicks), pq.Array(clickedAt)); err != nil {
-		return err
-	}
-	type variantGain struct{ clicks, firsts int64 }
-	perVariant := map[string]*variantGain{}
-	for _, f := range firsts {
-		g := perVariant[f.Variant]
-		if g == nil {
-			g = &variantGain{}
-			perVariant[f.Variant] = g
-		}
-		g.clicks += f.Clicks
-		if f.First {
-			g.firsts++
-		}
-		if f.PrevHour == nil || !f.PrevHour.Equal(f.LastHour) {
-			hour(f.Variant, f.LastHour).clickedLast++
-			if f.PrevHour != nil {
-				hour(f.Variant, *f.PrevHour).clickedLast--
-			}
+	// Each rollup set in turn, in lock order (rollups.go): the variant's
+	// business rows, totals and hours, then the version's.
+	for _, r := range rollups {
+		if err := flushRollupClicks(ctx, tx, gains, r); err != nil {
+			return err
 		}
 	}
-	names := slices.Sorted(maps.Keys(perVariant))
-	vClicks, vFirsts := make([]int64, len(names)), make([]int64, len(names))
-	for i, v := range names {
-		vClicks[i], vFirsts[i] = perVariant[v].clicks, perVariant[v].firsts
-	}
-	if _, err := tx.ExecContext(ctx, flushAddVariantClicks, pq.Array(names), pq.Array(vClicks), pq.Array(vFirsts)); err != nil {
-		return err
-	}
-	hourKeys := slices.Collect(maps.Keys(perHour))
-	hVariants, hHours := make([]string, len(hourKeys)), make([]string, len(hourKeys))
-	hClicks, hLast := make([]int64, len(hourKeys)), make([]int64, len(hourKeys))
-	for i, k := range hourKeys {
-		hVariants[i], hHours[i] = k.variant, time.Unix(k.hour, 0).UTC().Format(time.RFC3339)
-		hClicks[i], hLast[i] = perHour[k].clicks, perHour[k].clickedLast
-	}
-	_, err := tx.ExecContext(ctx, flushAddVariantHourClicks, pq.Array(hVariants), pq.Array(hHours), pq.Array(hClicks), pq.Array(hLast))
-	return err
+	return nil
 }
 
 // flushWebhooks queues one link.clicked event per counted link for every

@@ -87,7 +87,8 @@ const flushAttributeTaps = `SELECT s.id::text AS send_id, SUM(t.clicks)::bigint 
 	GROUP BY s.id`
 
 // flushAddSendClicks adds attributed clicks to the sends, locked in id
-// order, and returns what each gained with its variant, business and day.
+// order, and returns what each gained with its variant, template version
+// (-1: none, as the version rollups key it), business and sent_at.
 // A send voided between the attribution and this lock (VoidSend locks the
 // send first) is rechecked on its new row and gains nothing.
 const flushAddSendClicks = `WITH d AS (
@@ -101,7 +102,8 @@ const flushAddSendClicks = `WITH d AS (
 	UPDATE campaign_sends c SET clicks = c.clicks + d.clicks
 	FROM d JOIN locked USING (id)
 	WHERE c.id = d.id AND c.voided_at IS NULL
-	RETURNING c.variant, c.business_id::text, c.sent_at, c.clicks - d.clicks AS before, d.clicks`
+	RETURNING c.variant, COALESCE(c.template_version, -1) AS template_version, c.business_id::text, c.sent_at,
+	          c.clicks - d.clicks AS before, d.clicks`
 
 // flushAddVariantBusinessClicks adds clicks per (variant, business), locked
 // in that order; first is true where the business had no click on the
@@ -152,6 +154,53 @@ const flushAddVariantHourClicks = `INSERT INTO campaign_variant_hours AS v (vari
 	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[])
 	ORDER BY 1, 2
 	ON CONFLICT (variant, hour) DO UPDATE
+	SET clicks = v.clicks + EXCLUDED.clicks,
+	    businesses_clicked_last = v.businesses_clicked_last + EXCLUDED.businesses_clicked_last`
+
+// flushAddVersionBusinessClicks is flushAddVariantBusinessClicks for the
+// (variant, template version, business) rows (campaign_version_businesses),
+// locked in that order.
+const flushAddVersionBusinessClicks = `WITH d AS (
+		SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::bigint[], $5::timestamptz[])
+			AS d(variant, template_version, business_id, clicks, clicked_at)
+	), locked AS (
+		SELECT vb.variant, vb.template_version, vb.business_id FROM campaign_version_businesses vb
+		JOIN d USING (variant, template_version, business_id)
+		ORDER BY vb.variant, vb.template_version, vb.business_id
+		FOR NO KEY UPDATE OF vb
+	)
+	UPDATE campaign_version_businesses vb
+	SET clicks = vb.clicks + d.clicks, prev_clicked_at = vb.last_clicked_at,
+	    last_clicked_at = GREATEST(vb.last_clicked_at, d.clicked_at)
+	FROM d JOIN locked USING (variant, template_version, business_id)
+	WHERE vb.variant = d.variant AND vb.template_version = d.template_version AND vb.business_id = d.business_id
+	RETURNING vb.variant, vb.template_version, d.clicks, vb.clicks = d.clicks AS first,
+	          date_trunc('hour', vb.prev_clicked_at, 'UTC') AS prev_hour,
+	          date_trunc('hour', vb.last_clicked_at, 'UTC') AS last_hour`
+
+// flushAddVersionClicks is flushAddVariantClicks for the per-version
+// running totals (campaign_version_totals), locked in (variant, version)
+// order.
+const flushAddVersionClicks = `WITH d AS (
+		SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS d(variant, template_version, clicks, first)
+	), locked AS (
+		SELECT t.variant, t.template_version FROM campaign_version_totals t
+		JOIN d USING (variant, template_version)
+		ORDER BY t.variant, t.template_version
+		FOR NO KEY UPDATE OF t
+	)
+	UPDATE campaign_version_totals t
+	SET clicks = t.clicks + d.clicks, businesses_clicked = t.businesses_clicked + d.first
+	FROM d JOIN locked USING (variant, template_version)
+	WHERE t.variant = d.variant AND t.template_version = d.template_version`
+
+// flushAddVersionHourClicks is flushAddVariantHourClicks for the
+// per-version hour rollup (campaign_version_hours), in (variant, version,
+// hour) order.
+const flushAddVersionHourClicks = `INSERT INTO campaign_version_hours AS v (variant, template_version, hour, clicks, businesses_clicked_last)
+	SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::bigint[], $5::bigint[])
+	ORDER BY 1, 2, 3
+	ON CONFLICT (variant, template_version, hour) DO UPDATE
 	SET clicks = v.clicks + EXCLUDED.clicks,
 	    businesses_clicked_last = v.businesses_clicked_last + EXCLUDED.businesses_clicked_last`
 

@@ -3,12 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // Outreach statuses of a business, as the API spells them.
@@ -119,8 +114,8 @@ func (s *Store) VoidSend(ctx context.Context, id, reason, by string) (Send, erro
 		return Send{}, fmt.Errorf("store: void send: %w", classify(err))
 	}
 	defer tx.Rollback()
-	// Lock order as the click flush's: the send, then its (variant,
-	// business) row, then the variant's totals.
+	// Lock order as the click flush's: the send, then the variant's
+	// business row, totals and hours, then the version's (rollups.go).
 	var send Send
 	err = tx.GetContext(ctx, &send, `SELECT `+sendColumns+` FROM campaign_sends WHERE id = $1 FOR NO KEY UPDATE`, id)
 	if err != nil {
@@ -135,65 +130,12 @@ func (s *Store) VoidSend(ctx context.Context, id, reason, by string) (Send, erro
 	if err != nil {
 		return Send{}, fmt.Errorf("store: void send %s: %w", id, classify(err))
 	}
-	// The (variant, business) row, locked before reading what remains so
-	// a send recorded meanwhile is either waited for or waits: it goes
-	// when no other send of the variant to the business remains; otherwise
-	// it loses this send's clicks and its last-send times are those of the
-	// sends that remain (the hour rollup moves the business with them).
-	var vb struct {
-		Clicks        int64      `db:"clicks"`
-		LastSentAt    *time.Time `db:"last_sent_at"`
-		LastClickedAt *time.Time `db:"last_clicked_at"`
-	}
-	err = tx.GetContext(ctx, &vb, `SELECT clicks, last_sent_at, last_clicked_at FROM campaign_variant_businesses
-		WHERE variant = $1 AND business_id = $2 FOR NO KEY UPDATE`, send.Variant, send.BusinessID)
-	if err != nil {
-		return Send{}, fmt.Errorf("store: void send %s: variant business: %w", id, classify(err))
-	}
-	var remain struct {
-		N             int64      `db:"n"`
-		LastSentAt    *time.Time `db:"last_sent_at"`
-		LastClickedAt *time.Time `db:"last_clicked_at"`
-	}
-	err = tx.GetContext(ctx, &remain, `SELECT COUNT(*) AS n, MAX(sent_at) AS last_sent_at,
-			MAX(sent_at) FILTER (WHERE clicks > 0) AS last_clicked_at
-		FROM campaign_sends WHERE business_id = $1 AND variant = $2 AND voided_at IS NULL`, send.BusinessID, send.Variant)
-	if err != nil {
-		return Send{}, fmt.Errorf("store: void send %s: remaining sends: %w", id, classify(err))
-	}
-	clickedNow := false
-	if remain.N == 0 {
-		_, err = tx.ExecContext(ctx, `DELETE FROM campaign_variant_businesses WHERE variant = $1 AND business_id = $2`,
-			send.Variant, send.BusinessID)
-		remain.LastSentAt, remain.LastClickedAt = nil, nil
-	} else {
-		clickedNow = vb.Clicks-send.Clicks > 0
-		_, err = tx.ExecContext(ctx, `UPDATE campaign_variant_businesses
-			SET clicks = GREATEST(clicks - $3, 0), prev_sent_at = last_sent_at, prev_clicked_at = last_clicked_at,
-			    last_sent_at = $4, last_clicked_at = $5
-			WHERE variant = $1 AND business_id = $2`,
-			send.Variant, send.BusinessID, send.Clicks, remain.LastSentAt, remain.LastClickedAt)
-	}
-	if err != nil {
-		return Send{}, fmt.Errorf("store: void send %s: variant business: %w", id, classify(err))
-	}
-	lostBusiness, lostClicked := 0, 0
-	if remain.N == 0 {
-		lostBusiness = 1
-	}
-	if vb.Clicks > 0 && !clickedNow {
-		lostClicked = 1
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE campaign_variant_totals
-		SET sends = sends - 1, businesses_sent = businesses_sent - $2, businesses_clicked = businesses_clicked - $3,
-		    clicks = clicks - $4, segments = segments - $5, cost_micros = cost_micros - $6
-		WHERE variant = $1`,
-		send.Variant, lostBusiness, lostClicked, send.Clicks, send.Segments, send.CostMicros)
-	if err != nil {
-		return Send{}, fmt.Errorf("store: void send %s: totals: %w", id, classify(err))
-	}
-	if err = voidFromHours(ctx, tx, send, vb.LastSentAt, remain.LastSentAt, vb.LastClickedAt, remain.LastClickedAt); err != nil {
-		return Send{}, fmt.Errorf("store: void send %s: hours: %w", id, err)
+	// Each rollup set in turn (rollups.go): the variant's, then the
+	// version's, business row, totals, hours.
+	for _, r := range rollups {
+		if err := voidFromRollup(ctx, tx, send, r); err != nil {
+			return Send{}, fmt.Errorf("store: void send %s: %w", id, err)
+		}
 	}
 	err = s.audit(ctx, tx, AuditSendVoided, "send", send.ID, map[string]any{"voided_at": nil},
 		map[string]any{"voided_at": send.VoidedAt, "void_reason": reason, "business_id": send.BusinessID, "variant": send.Variant})
@@ -204,70 +146,6 @@ func (s *Store) VoidSend(ctx context.Context, id, reason, by string) (Send, erro
 		return Send{}, fmt.Errorf("store: void send: %w", classify(err))
 	}
 	return send, nil
-}
-
-// voidFromHours takes a voided send out of the hour rollup the results
-// windows read (campaign_variant_hours, see CampaignResults): its send,
-// segments, cost and clicks leave the hour it was sent in, and the business
-// moves from the hour of its latest send (latest tapped send) before the
-// void to the hour of the one after it (none: it leaves). Rows in (variant,
-// hour) order, after the totals row, as RecordSend and the flush lock them.
-func voidFromHours(ctx context.Context, tx *sqlx.Tx, send Send, sentBefore, sentAfter, clickedBefore, clickedAfter *time.Time) error {
-	type delta struct{ sends, segments, cost, clicks, sentLast, clickedLast int64 }
-	hours := map[time.Time]*delta{}
-	at := func(t time.Time) *delta {
-		h := t.UTC().Truncate(time.Hour)
-		if hours[h] == nil {
-			hours[h] = &delta{}
-		}
-		return hours[h]
-	}
-	d := at(send.SentAt)
-	d.sends, d.segments, d.cost, d.clicks = -1, -int64(send.Segments), -send.CostMicros, -send.Clicks
-	move := func(before, after *time.Time, field func(*delta) *int64) {
-		hb, ha := hourOf(before), hourOf(after)
-		if hb == ha {
-			return
-		}
-		if before != nil {
-			*field(at(*before))--
-		}
-		if after != nil {
-			*field(at(*after))++
-		}
-	}
-	move(sentBefore, sentAfter, func(d *delta) *int64 { return &d.sentLast })
-	move(clickedBefore, clickedAfter, func(d *delta) *int64 { return &d.clickedLast })
-	keys := slices.SortedFunc(maps.Keys(hours), time.Time.Compare)
-	hs := make([]string, len(keys))
-	var sends, segments, cost, clicks, sentLast, clickedLast []int64
-	for i, h := range keys {
-		d := hours[h]
-		hs[i] = h.Format(time.RFC3339)
-		sends, segments, cost = append(sends, d.sends), append(segments, d.segments), append(cost, d.cost)
-		clicks, sentLast, clickedLast = append(clicks, d.clicks), append(sentLast, d.sentLast), append(clickedLast, d.clickedLast)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO campaign_variant_hours AS v
-			(variant, hour, sends, segments, cost_micros, clicks, businesses_sent_last, businesses_clicked_last)
-		SELECT $1, h.* FROM unnest($2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-		                           $7::bigint[], $8::bigint[]) AS h
-		ORDER BY 2
-		ON CONFLICT (variant, hour) DO UPDATE
-		SET sends = v.sends + EXCLUDED.sends, segments = v.segments + EXCLUDED.segments,
-		    cost_micros = v.cost_micros + EXCLUDED.cost_micros, clicks = v.clicks + EXCLUDED.clicks,
-		    businesses_sent_last = v.businesses_sent_last + EXCLUDED.businesses_sent_last,
-		    businesses_clicked_last = v.businesses_clicked_last + EXCLUDED.businesses_clicked_last`,
-		send.Variant, pq.Array(hs), pq.Array(sends), pq.Array(segments), pq.Array(cost), pq.Array(clicks),
-		pq.Array(sentLast), pq.Array(clickedLast))
-	return classify(err)
-}
-
-// hourOf is t's UTC hour in unix seconds, -1 for none.
-func hourOf(t *time.Time) int64 {
-	if t == nil {
-		return -1
-	}
-	return t.UTC().Truncate(time.Hour).Unix()
 }
 
 // FollowUp is a send that was tapped: who, when it was sent and first

@@ -61,29 +61,6 @@ func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([
 	return rows, nil
 }
 
-// CampaignResultsByVersion is CampaignResults split by the template
-// version each send rendered, so a variant's numbers before and after an
-// edit of its text are told apart. It always aggregates the sends (the
-// running totals are per variant only), through campaign_sends_sent_at_idx
-// when bounded. Voided sends are left out, as everywhere.
-func (s *Store) CampaignResultsByVersion(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
-	var rows []VariantResult
-	err := s.db.SelectContext(ctx, &rows, `SELECT variant, template_version, SUM(sends) AS sends,
-			COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
-			SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-		FROM (SELECT variant, template_version, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
-		             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-		      FROM campaign_sends
-		      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
-		        AND voided_at IS NULL
-		      GROUP BY variant, template_version, business_id) per_business
-		GROUP BY variant, template_version ORDER BY variant, template_version NULLS FIRST`, since, until)
-	if err != nil {
-		return nil, fmt.Errorf("store: campaign results by version: %w", classify(err))
-	}
-	return rows, nil
-}
-
 // VariantBusiness is a business a variant was sent to, with the taps its
 // sends of that variant earned.
 type VariantBusiness struct {

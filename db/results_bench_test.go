@@ -40,6 +40,36 @@ func BenchmarkCampaignResults(b *testing.B) {
 			}
 		})
 	}
+	// Results by template version: from the version rollups (by-version)
+	// and, side by side, the aggregate over the window's sends every
+	// by-version window ran before them (by-version-from-sends).
+	for _, bb := range []struct {
+		name  string
+		since *time.Time
+	}{{"all", nil}, {"last-day", ago(1)}, {"last-week", ago(7)}, {"last-30-days", ago(30)}, {"last-90-days", ago(90)}} {
+		// At this scale too, the rollups answer what the sends do.
+		now := time.Now()
+		fromRollups, err1 := s.CampaignResultsByVersion(ctx, bb.since, nil)
+		fromSends, err2 := s.CampaignResultsByVersion(ctx, bb.since, &now)
+		if err1 != nil || err2 != nil || versionRows(fromRollups) != versionRows(fromSends) {
+			b.Fatalf("%s: rollups\n%s\nsends\n%s%v %v", bb.name, versionRows(fromRollups), versionRows(fromSends), err1, err2)
+		}
+		b.Run("by-version/"+bb.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.CampaignResultsByVersion(ctx, bb.since, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("by-version-from-sends/"+bb.name, func(b *testing.B) {
+			for b.Loop() {
+				var rows []db.VariantResult
+				if err := s.DB().SelectContext(ctx, &rows, db.ResultsByVersionFromSends, bb.since, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 func envInt(name string, def int) int {
@@ -49,8 +79,8 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// seedResults writes links, sends and the running totals consistent with
-// them, in bulk SQL.
+// seedResults writes links, sends and the running totals and rollups
+// (per variant and per template version) consistent with them, in bulk SQL.
 func seedResults(b *testing.B, s *db.Store, links, sends int) {
 	steps := []struct {
 		sql  string
@@ -63,11 +93,12 @@ func seedResults(b *testing.B, s *db.Store, links, sends int) {
 		// Each business's sends embed its own link (ids start at 1). Sends
 		// are inserted in sent_at order, as they are recorded.
 		{`INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url, encoding,
-				segments, cost_micros, currency, sent_at, clicks)
+				segments, cost_micros, currency, sent_at, clicks, template_version)
 			SELECT md5('s' || i)::uuid, md5('b' || (i % 200000))::uuid, (ARRAY['friendly','professional','urgent'])[1 + i % 3],
 				'Hello from Business ' || (i % 200000), 1 + i % 200000, 'L' || (i % 200000),
 				'https://sho.rt/L' || (i % 200000), 'GSM-7', 1 + i % 2, 7900 * (1 + i % 2), 'USD',
-				now() - ($1::int - 1 - i) * (interval '30 days' / $1::int), CASE WHEN i % 5 = 0 THEN 1 + i % 3 ELSE 0 END
+				now() - ($1::int - 1 - i) * (interval '30 days' / $1::int), CASE WHEN i % 5 = 0 THEN 1 + i % 3 ELSE 0 END,
+				NULLIF(i % 7 % 4 - 1, -1)
 			FROM generate_series(0, $1::int - 1) i`, []any{sends}},
 		{`INSERT INTO campaign_variant_businesses (variant, business_id, clicks, last_sent_at, last_clicked_at)
 			SELECT variant, business_id, SUM(clicks), max(sent_at), max(sent_at) FILTER (WHERE clicks > 0)
@@ -89,6 +120,27 @@ func seedResults(b *testing.B, s *db.Store, links, sends int) {
 			SELECT variant, COUNT(*), COUNT(DISTINCT business_id), COUNT(DISTINCT business_id) FILTER (WHERE clicks > 0),
 				SUM(clicks), SUM(segments), SUM(cost_micros)
 			FROM campaign_sends GROUP BY variant`, nil},
+		// The version rollups as RecordSend, VoidSend and the flush keep
+		// them (00039's backfill; template versions NULL, 0, 1, 2).
+		{`INSERT INTO campaign_version_businesses (variant, template_version, business_id, clicks, last_sent_at, last_clicked_at)
+			SELECT variant, COALESCE(template_version, -1), business_id, SUM(clicks), max(sent_at),
+				max(sent_at) FILTER (WHERE clicks > 0)
+			FROM campaign_sends GROUP BY 1, 2, 3`, nil},
+		{`INSERT INTO campaign_version_totals (variant, template_version, sends, businesses_sent, businesses_clicked, clicks, segments, cost_micros)
+			SELECT variant, COALESCE(template_version, -1), COUNT(*), COUNT(DISTINCT business_id),
+				COUNT(DISTINCT business_id) FILTER (WHERE clicks > 0), SUM(clicks), SUM(segments), SUM(cost_micros)
+			FROM campaign_sends GROUP BY 1, 2`, nil},
+		{`INSERT INTO campaign_version_hours (variant, template_version, hour, sends, segments, cost_micros, clicks,
+				businesses_sent_last, businesses_clicked_last)
+			SELECT variant, v, hour, SUM(sends), SUM(segments), SUM(cost_micros), SUM(clicks), SUM(sent), SUM(clicked) FROM (
+				SELECT variant, COALESCE(template_version, -1) AS v, date_trunc('hour', sent_at, 'UTC') AS hour,
+					1 AS sends, segments, cost_micros, clicks, 0 AS sent, 0 AS clicked
+				FROM campaign_sends
+				UNION ALL SELECT variant, template_version, date_trunc('hour', last_sent_at, 'UTC'), 0, 0, 0, 0, 1, 0
+				FROM campaign_version_businesses
+				UNION ALL SELECT variant, template_version, date_trunc('hour', last_clicked_at, 'UTC'), 0, 0, 0, 0, 0, 1
+				FROM campaign_version_businesses WHERE last_clicked_at IS NOT NULL) u
+			GROUP BY 1, 2, 3`, nil},
 		{`VACUUM ANALYZE`, nil},
 	}
 	for _, st := range steps {

@@ -81,9 +81,10 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 
 // RecordSend stores a send under idem's key, once: this is the single place
 // a send is inserted. created is false when the key had already recorded
-// one (that send is returned). The key claim, the send and the per-variant
-// totals and its send.recorded webhooks are one statement, so they commit
-// together or not at all. A business that opted out gets no send:
+// one (that send is returned). The key claim, the send, the per-variant
+// rollups and its send.recorded webhooks are one statement, the
+// per-version rollups (recordSendVersion) the next, in one transaction, so
+// they commit together or not at all. A business that opted out gets no send:
 // ErrOptedOut (a repeat of a key that recorded one before the opt-out
 // still answers that send).
 func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (Send, bool, error) {
@@ -115,8 +116,9 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	// campaign_variant_businesses' row is inserted by the first send of
 	// the variant to the business (which is how businesses_sent counts each
 	// business once) and has its last_sent_at moved by the others. The
-	// totals row is upserted next and the day's rollup last (lock order:
-	// key, send, variant business, variant, variant hour, as the flush).
+	// totals row is upserted next and the hour rollup last (lock order:
+	// key, send, variant business, variant, variant hour, as the flush;
+	// then recordSendVersion: version business, version, version hour).
 	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
 				encoding, segments, cost_micros, currency, template_version, sent_by)
@@ -188,6 +190,10 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	}
 	if len(rows) == 1 {
 		r := rows[0]
+		if _, err := tx.ExecContext(ctx, recordSendVersion, r.Variant, versionKey(r.TemplateVersion), r.BusinessID,
+			r.SentAt, r.Segments, r.CostMicros); err != nil {
+			return Send{}, false, fmt.Errorf("store: record send: version rollups: %w", classify(err))
+		}
 		if err := s.audit(ctx, tx, AuditSendRecorded, "send", r.ID, nil, map[string]any{
 			"business_id": r.BusinessID, "variant": r.Variant, "slug": r.Slug, "segments": r.Segments}); err != nil {
 			return Send{}, false, err
@@ -219,3 +225,42 @@ func (s *Store) ListSends(ctx context.Context, businessID string, limit int) ([]
 	}
 	return sends, nil
 }
+
+// recordSendVersion adds a send just recorded to the per-version rollups
+// ($1 variant, $2 version, -1 for none, $3 business, $4 sent_at, $5
+// segments, $6 cost), as RecordSend's first statement does to the
+// per-variant ones: the (variant, version, business) row (inserted by the
+// first such send, which is how businesses_sent counts it once; its
+// last_sent_at moved by the others), then the totals, then the hours, each
+// waiting for the one before (lock order: version business, version,
+// version hour, as the flush).
+const recordSendVersion = `WITH to_business AS (
+		INSERT INTO campaign_version_businesses AS vb (variant, template_version, business_id, last_sent_at)
+		VALUES ($1::text, $2::int, $3::uuid, $4::timestamptz)
+		ON CONFLICT (variant, template_version, business_id) DO UPDATE
+		SET prev_sent_at = vb.last_sent_at, last_sent_at = GREATEST(vb.last_sent_at, EXCLUDED.last_sent_at)
+		RETURNING (xmax = 0) AS first, date_trunc('hour', last_sent_at, 'UTC') AS last_hour,
+		          CASE WHEN xmax <> 0 THEN date_trunc('hour', prev_sent_at, 'UTC') END AS prev_hour
+	), totals AS (
+		INSERT INTO campaign_version_totals AS t (variant, template_version, sends, businesses_sent, segments, cost_micros)
+		SELECT $1, $2, 1, COUNT(*) FILTER (WHERE first), $5::bigint, $6::bigint FROM to_business
+		ON CONFLICT (variant, template_version) DO UPDATE
+		SET sends = t.sends + 1, businesses_sent = t.businesses_sent + EXCLUDED.businesses_sent,
+		    segments = t.segments + EXCLUDED.segments, cost_micros = t.cost_micros + EXCLUDED.cost_micros
+		RETURNING variant
+	)
+	INSERT INTO campaign_version_hours AS d
+		(variant, template_version, hour, sends, segments, cost_micros, businesses_sent_last)
+	SELECT $1, $2, hour, SUM(sends), SUM(segments), SUM(cost_micros), SUM(moved)
+	FROM (SELECT date_trunc('hour', $4, 'UTC') AS hour, 1 AS sends, $5 AS segments, $6 AS cost_micros, 0 AS moved
+	      UNION ALL
+	      SELECT last_hour, 0, 0, 0, 1 FROM to_business WHERE prev_hour IS DISTINCT FROM last_hour
+	      UNION ALL
+	      SELECT prev_hour, 0, 0, 0, -1 FROM to_business WHERE prev_hour IS NOT NULL AND prev_hour <> last_hour) u
+	WHERE EXISTS (SELECT 1 FROM totals)
+	GROUP BY hour
+	ORDER BY hour
+	ON CONFLICT (variant, template_version, hour) DO UPDATE
+	SET sends = d.sends + EXCLUDED.sends, segments = d.segments + EXCLUDED.segments,
+	    cost_micros = d.cost_micros + EXCLUDED.cost_micros,
+	    businesses_sent_last = d.businesses_sent_last + EXCLUDED.businesses_sent_last`

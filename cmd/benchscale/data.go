@@ -260,3 +260,40 @@ var variantTotalsSQL = `INSERT INTO campaign_variant_totals (variant, sends, bus
 	      FROM campaign_sends GROUP BY variant, business_id) per_business
 	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
 	GROUP BY variant`
+
+// versionBusinessesSQL, versionTotalsSQL and versionHoursSQL: the
+// per-version rollups (migration 00039) as its backfill writes them
+// (the generated sends have no template version: -1).
+var versionBusinessesSQL = `INSERT INTO campaign_version_businesses (variant, template_version, business_id, clicks,
+		last_sent_at, last_clicked_at)
+	SELECT variant, COALESCE(template_version, -1), business_id, SUM(clicks), max(sent_at),
+	       max(sent_at) FILTER (WHERE clicks > 0)
+	FROM campaign_sends
+	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
+	GROUP BY 1, 2, 3`
+
+var versionTotalsSQL = `INSERT INTO campaign_version_totals (variant, template_version, sends, businesses_sent,
+		businesses_clicked, clicks, segments, cost_micros)
+	SELECT variant, template_version, SUM(sends), COUNT(*), COUNT(*) FILTER (WHERE clicks > 0), SUM(clicks),
+	       SUM(segments), SUM(cost)
+	FROM (SELECT variant, COALESCE(template_version, -1) AS template_version, business_id, COUNT(*) AS sends,
+	             SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost
+	      FROM campaign_sends GROUP BY 1, 2, 3) per_business
+	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
+	GROUP BY 1, 2`
+
+var versionHoursSQL = `INSERT INTO campaign_version_hours (variant, template_version, hour, sends, segments, cost_micros,
+		clicks, businesses_sent_last, businesses_clicked_last)
+	SELECT variant, template_version, hour, SUM(sends), SUM(segments), SUM(cost_micros), SUM(clicks), SUM(sent_last),
+	       SUM(clicked_last)
+	FROM (SELECT variant, COALESCE(template_version, -1) AS template_version, date_trunc('hour', sent_at, 'UTC') AS hour,
+	             1 AS sends, segments, cost_micros, clicks, 0 AS sent_last, 0 AS clicked_last
+	      FROM campaign_sends
+	      UNION ALL
+	      SELECT variant, template_version, date_trunc('hour', last_sent_at, 'UTC'), 0, 0, 0, 0, 1, 0
+	      FROM campaign_version_businesses
+	      UNION ALL
+	      SELECT variant, template_version, date_trunc('hour', last_clicked_at, 'UTC'), 0, 0, 0, 0, 0, 1
+	      FROM campaign_version_businesses WHERE last_clicked_at IS NOT NULL) parts
+	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
+	GROUP BY 1, 2, 3`

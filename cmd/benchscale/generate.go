@@ -20,7 +20,8 @@ import (
 // Tables of later migrations are in the list too; those the schema does
 // not have (yet) are left out (existingTables).
 var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily",
-	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_hours"}
+	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_hours",
+	"campaign_version_businesses", "campaign_version_hours"}
 
 // datasetMarker is the table a finished dataset holds; its name carries the
 // generator's version, so a dataset of an older generator is rebuilt.
@@ -46,7 +47,7 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	tables, err := existingTables(ctx, tx, append(datasetTables, "duplicate_checks", "campaign_variant_totals"))
+	tables, err := existingTables(ctx, tx, append(datasetTables, "duplicate_checks", "campaign_variant_totals", "campaign_version_totals"))
 	if err != nil {
 		return err
 	}
@@ -90,6 +91,9 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		{"variant_businesses", variantBusinesses, true},
 		{"variant_totals", variantTotalsSQL, true},
 		{"variant_hours", variantHoursSQL, has("campaign_variant_hours")},
+		{"version_businesses", versionBusinessesSQL, has("campaign_version_businesses")},
+		{"version_totals", versionTotalsSQL, has("campaign_version_totals")},
+		{"version_hours", versionHoursSQL, has("campaign_version_hours")},
 	}
 	mult, inverse := permutation(n)
 	for _, s := range load {

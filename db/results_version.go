@@ -1,0 +1,103 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CampaignResultsByVersion is CampaignResults split by the template
+// version each send rendered (TemplateVersion nil: sends recorded before
+// versions were kept), so a variant's numbers before and after an edit of
+// its text are told apart; rows by variant, then version (nil first). It
+// reads the per-version rollups (migration 00039), kept in the same
+// transactions and the same way as the per-variant ones (rollups.go), so
+// the paths and their cost are CampaignResults':
+//   - no bounds: campaign_version_totals, one row per version;
+//   - a window ending now: campaign_version_hours for the whole UTC hours
+//     after since's hour, plus since's own hour from its sends and
+//     campaign_version_businesses' last-send indexes; businesses are
+//     counted in the hour of their latest send (latest tapped send) of the
+//     version, so the distinct counts add up exactly;
+//   - a window ending in the past: the window's sends
+//     (campaign_sends_sent_at_idx when bounded).
+//
+// Voided sends are left out, as everywhere.
+func (s *Store) CampaignResultsByVersion(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
+	var rows []VariantResult
+	var err error
+	switch {
+	case since == nil && until == nil:
+		err = s.db.SelectContext(ctx, &rows, resultsByVersionAllTime)
+	case since != nil && (until == nil || until.After(time.Now())):
+		err = s.db.SelectContext(ctx, &rows, resultsByVersionSinceFromRollups, *since)
+	default:
+		err = s.db.SelectContext(ctx, &rows, resultsByVersionFromSends, since, until)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign results by version: %w", classify(err))
+	}
+	return rows, nil
+}
+
+// resultsByVersionAllTime reads the per-version running totals: one row
+// per version, whatever the number of sends. -1 is "no version".
+const resultsByVersionAllTime = `SELECT variant, NULLIF(template_version, -1) AS template_version, sends,
+		businesses_sent, businesses_clicked, clicks, segments, cost_micros
+	FROM campaign_version_totals WHERE sends > 0
+	ORDER BY variant, template_version NULLS FIRST`
+
+// resultsByVersionSinceFromRollups is resultsSinceFromRollups per
+// (variant, version): whole hours from campaign_version_hours, the rest of
+// $1's own UTC hour from its sends (campaign_sends_sent_at_idx) and
+// campaign_version_businesses' last-send indexes.
+const resultsByVersionSinceFromRollups = `WITH bounds AS (
+		SELECT date_trunc('hour', $1::timestamptz, 'UTC') AS first_hour,
+		       date_trunc('hour', $1::timestamptz, 'UTC') + interval '1 hour' AS next_hour
+	), hours AS (
+		SELECT v.variant, v.template_version, SUM(v.sends) AS sends, SUM(v.segments) AS segments,
+		       SUM(v.cost_micros) AS cost_micros, SUM(v.clicks) AS clicks,
+		       SUM(v.businesses_sent_last) AS businesses_sent, SUM(v.businesses_clicked_last) AS businesses_clicked
+		FROM campaign_version_hours v, bounds b
+		WHERE v.hour > b.first_hour
+		GROUP BY v.variant, v.template_version
+	), first_sends AS (
+		SELECT c.variant, COALESCE(c.template_version, -1) AS template_version, c.segments, c.cost_micros, c.clicks
+		FROM campaign_sends c, bounds b
+		WHERE c.sent_at >= $1 AND c.sent_at < b.next_hour AND c.voided_at IS NULL
+	), first_hour AS (
+		SELECT f.variant, f.template_version, COUNT(*) AS sends, SUM(f.segments) AS segments,
+		       SUM(f.cost_micros) AS cost_micros, SUM(f.clicks) AS clicks,
+		       (SELECT COUNT(*) FROM campaign_version_businesses vb
+		        WHERE vb.variant = f.variant AND vb.template_version = f.template_version
+		          AND vb.last_sent_at >= $1 AND vb.last_sent_at < b.next_hour) AS businesses_sent,
+		       (SELECT COUNT(*) FROM campaign_version_businesses vb
+		        WHERE vb.variant = f.variant AND vb.template_version = f.template_version
+		          AND vb.last_clicked_at >= $1 AND vb.last_clicked_at < b.next_hour) AS businesses_clicked
+		FROM first_sends f, bounds b
+		GROUP BY f.variant, f.template_version, b.next_hour
+	), sums AS (
+		SELECT variant, template_version, SUM(sends)::bigint AS sends, SUM(segments)::bigint AS segments,
+		       SUM(cost_micros)::bigint AS cost_micros, SUM(clicks)::bigint AS clicks,
+		       SUM(businesses_sent)::bigint AS businesses_sent, SUM(businesses_clicked)::bigint AS businesses_clicked
+		FROM (SELECT * FROM hours UNION ALL SELECT * FROM first_hour) u
+		GROUP BY variant, template_version
+	)
+	SELECT s.variant, NULLIF(s.template_version, -1) AS template_version, s.sends, s.businesses_sent,
+	       s.businesses_clicked, s.clicks, s.segments, s.cost_micros
+	FROM sums s
+	WHERE s.sends > 0
+	ORDER BY s.variant, s.template_version`
+
+// resultsByVersionFromSends aggregates the window's sends, grouped by
+// (variant, version, business) first, with hashing (see resultsFromSends).
+const resultsByVersionFromSends = `SELECT variant, template_version, SUM(sends) AS sends,
+		COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
+		SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+	FROM (SELECT variant, template_version, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
+	             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
+	      FROM campaign_sends
+	      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
+	        AND voided_at IS NULL
+	      GROUP BY variant, template_version, business_id) per_business
+	GROUP BY variant, template_version ORDER BY variant, template_version NULLS FIRST`
