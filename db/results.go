@@ -45,20 +45,36 @@ type VariantResult struct {
 // totals, the hour rollup and the last-send columns in the transaction
 // that voids it, and the reads of sends skip them.
 func (s *Store) CampaignResults(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
+	rows, err := s.readResults(ctx, variantResults, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign results: %w", err)
+	}
+	return rows, nil
+}
+
+// resultsQueries are the three reads of one split of the results (per
+// variant, or per variant and template version), one per kind of window.
+type resultsQueries struct {
+	allTime, sinceFromRollups, fromSends string
+}
+
+var variantResults = resultsQueries{resultsAllTime, resultsSinceFromRollups, resultsFromSends}
+
+// readResults picks the read for [since, until): the running totals when
+// unbounded, the hour rollups when the window ends now (until nil or in
+// the future), the window's sends when it ends in the past.
+func (s *Store) readResults(ctx context.Context, q resultsQueries, since, until *time.Time) ([]VariantResult, error) {
 	var rows []VariantResult
 	var err error
 	switch {
 	case since == nil && until == nil:
-		err = s.db.SelectContext(ctx, &rows, resultsAllTime)
+		err = s.db.SelectContext(ctx, &rows, q.allTime)
 	case since != nil && (until == nil || until.After(time.Now())):
-		err = s.db.SelectContext(ctx, &rows, resultsSinceFromRollups, *since)
+		err = s.db.SelectContext(ctx, &rows, q.sinceFromRollups, *since)
 	default:
-		err = s.db.SelectContext(ctx, &rows, resultsFromSends, since, until)
+		err = s.db.SelectContext(ctx, &rows, q.fromSends, since, until)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: campaign results: %w", classify(err))
-	}
-	return rows, nil
+	return rows, classify(err)
 }
 
 // VariantBusiness is a business a variant was sent to, with the taps its

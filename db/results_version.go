@@ -24,21 +24,14 @@ import (
 //
 // Voided sends are left out, as everywhere.
 func (s *Store) CampaignResultsByVersion(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
-	var rows []VariantResult
-	var err error
-	switch {
-	case since == nil && until == nil:
-		err = s.db.SelectContext(ctx, &rows, resultsByVersionAllTime)
-	case since != nil && (until == nil || until.After(time.Now())):
-		err = s.db.SelectContext(ctx, &rows, resultsByVersionSinceFromRollups, *since)
-	default:
-		err = s.db.SelectContext(ctx, &rows, resultsByVersionFromSends, since, until)
-	}
+	rows, err := s.readResults(ctx, versionResults, since, until)
 	if err != nil {
-		return nil, fmt.Errorf("store: campaign results by version: %w", classify(err))
+		return nil, fmt.Errorf("store: campaign results by version: %w", err)
 	}
 	return rows, nil
 }
+
+var versionResults = resultsQueries{resultsByVersionAllTime, resultsByVersionSinceFromRollups, resultsByVersionFromSends}
 
 // resultsByVersionAllTime reads the per-version running totals: one row
 // per version, whatever the number of sends. -1 is "no version".
