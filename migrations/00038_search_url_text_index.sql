@@ -10,7 +10,8 @@
 -- the text before the first " | " (00022; a normalised destination holds
 -- only letters, digits and single spaces, never "|"). split_part is
 -- IMMUTABLE, so the expression is indexable. Built concurrently: writes go
--- on; a build that fails leaves an INVALID index: drop it and rerun.
+-- on; a build that fails leaves an INVALID index, which the migrator drops
+-- before the rerun (Migrator.dropInvalidLeftovers).
 SET lock_timeout = '500ms';
 SET statement_timeout = '1h';
 -- +goose StatementBegin

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/lib/pq"
@@ -35,8 +36,10 @@ const (
 // serialises instances that migrate at the same time, so several can start
 // together without harm.
 type Migrator struct {
-	p   *goose.Provider
-	log *slog.Logger
+	p    *goose.Provider
+	conn *sql.DB
+	fsys fs.FS
+	log  *slog.Logger
 }
 
 // Applied is one migration applied or rolled back.
@@ -81,7 +84,7 @@ func newFromFS(conn *sql.DB, fsys fs.FS, log *slog.Logger) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return &Migrator{p: p, log: log}, nil
+	return &Migrator{p: p, conn: conn, fsys: fsys, log: log}, nil
 }
 
 // Up applies every pending migration.
@@ -119,6 +122,11 @@ func (m *Migrator) DownTo(ctx context.Context, version int64) ([]Applied, error)
 func (m *Migrator) retry(ctx context.Context, step func(context.Context) ([]*goose.MigrationResult, error)) ([]Applied, error) {
 	var all []Applied
 	for attempt := 1; ; attempt++ {
+		if err := m.dropInvalidLeftovers(ctx); err != nil {
+			if !retryable(err) || attempt >= lockRetries {
+				return all, err
+			}
+		}
 		res, err := step(ctx)
 		all = append(all, applied(res)...)
 		var partial *goose.PartialError
@@ -137,6 +145,76 @@ func (m *Migrator) retry(ctx context.Context, step func(context.Context) ([]*goo
 		case <-time.After(lockRetryWait):
 		}
 	}
+}
+
+// concurrentIndex finds the indexes a file builds concurrently; IF NOT
+// EXISTS is how every such file is written, so a rerun skips a finished one.
+var concurrentIndex = regexp.MustCompile(`(?i)CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)`)
+
+// dropInvalidLeftovers drops, before a run, the INVALID indexes that a
+// pending file creates with CREATE INDEX CONCURRENTLY IF NOT EXISTS. A
+// concurrent build that fails (its lock_timeout while it waits for older
+// transactions, a kill) leaves its index INVALID, and the file's rerun —
+// this migrator's retry, or the next `migrate up` — would skip it as
+// existing and record the file applied with an index no query can use.
+// Builds still running (pg_stat_progress_create_index: another instance's
+// migration, or a heal) are left alone. One place for every file, where
+// 00005, 00007 and 00012 each rename and drop their own leftovers.
+func (m *Migrator) dropInvalidLeftovers(ctx context.Context) error {
+	st, err := m.p.Status(ctx)
+	if err != nil {
+		return nil // no version table yet: nothing was built
+	}
+	var names []string
+	for _, s := range st {
+		if s.State != goose.StatePending {
+			continue
+		}
+		b, err := fs.ReadFile(m.fsys, s.Source.Path)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for _, match := range concurrentIndex.FindAllSubmatch(b, -1) {
+			names = append(names, string(match[1]))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	var leftovers []string
+	err = m.conn.QueryRowContext(ctx, `SELECT COALESCE(array_agg(c.relname::text), '{}') FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)
+		  AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid)`,
+		pq.Array(names)).Scan(pq.Array(&leftovers))
+	if err != nil {
+		return fmt.Errorf("migrate: looking for invalid indexes: %w", err)
+	}
+	for _, name := range leftovers {
+		if m.log != nil {
+			m.log.Warn("migrate: dropping an invalid index left by an interrupted concurrent build", "index", name)
+		}
+		if err := dropIndexConcurrently(ctx, m.conn, name); err != nil {
+			return fmt.Errorf("migrate: dropping invalid index %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// dropIndexConcurrently drops an index without blocking the table's reads
+// and writes, giving up on a lock after 3 s (a retryable 55P03).
+func dropIndexConcurrently(ctx context.Context, conn *sql.DB, name string) error {
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `SET lock_timeout = '3s'`); err != nil {
+		return err
+	}
+	defer c.ExecContext(context.Background(), `RESET lock_timeout`)
+	_, err = c.ExecContext(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+pq.QuoteIdentifier(name))
+	return err
 }
 
 // retryable reports a lock timeout (55P03) or a deadlock (40P01).

@@ -379,3 +379,36 @@ func TestAccountsMigrationsFillTheGap(t *testing.T) {
 		t.Errorf("users after filling the gap: %v", err)
 	}
 }
+
+// A concurrent index build that failed (a lock timeout while it waited for
+// an older transaction, a killed migration) leaves an INVALID index; the
+// file's rerun must rebuild it, not skip it as existing and record the file
+// applied with an index no query uses.
+func TestInterruptedConcurrentIndexIsRebuilt(t *testing.T) {
+	t.Parallel()
+	const urlIndexVersion, index = 38, "short_links_search_url_idx"
+	conn := openTestDB(t)
+	ctx := context.Background()
+	m, err := migrations.New(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UpTo(ctx, urlIndexVersion-1); err != nil {
+		t.Fatal(err)
+	}
+	// What a failed CREATE INDEX CONCURRENTLY leaves behind: the index,
+	// marked invalid (the test server's superuser may mark it so).
+	conn.MustExec(`CREATE INDEX ` + index + ` ON short_links USING gin (split_part(search_text, ' | ', 1) gin_trgm_ops)`)
+	conn.MustExec(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = '` + index + `'::regclass`)
+
+	if _, err := m.UpTo(ctx, urlIndexVersion); err != nil {
+		t.Fatal(err)
+	}
+	var valid bool
+	if err := conn.Get(&valid, `SELECT indisvalid FROM pg_index WHERE indexrelid = $1::regclass`, index); err != nil {
+		t.Fatal(err)
+	}
+	if !valid {
+		t.Errorf("migration %d recorded applied with %s still invalid", urlIndexVersion, index)
+	}
+}
