@@ -325,3 +325,39 @@ func TestAuditPageCSVAndAPI(t *testing.T) {
 		t.Errorf("a bad since: %d %v", status, body)
 	}
 }
+
+// What the API answers a key's holder, data or refusal, stays out of every
+// cache between them and the service (browsers, proxies).
+func TestAPIAnswersAreNotStored(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	key := app.newKey(t, "viewer-key", "viewer")
+	for _, c := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"a list", app.withKey("GET", "/api/v1/links", key, nil)},
+		{"a refusal", app.withKey("POST", "/api/v1/links", key, map[string]string{"destination_url": "https://x.example.com/"})},
+		{"no key", app.withKey("GET", "/api/v1/links", "", nil)},
+		{"the Shlink API", shlinkRequest(t, app, "/rest/v3/short-urls", key)},
+	} {
+		resp, err := http.DefaultClient.Do(c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s (%d): Cache-Control %q, want no-store", c.name, resp.StatusCode, got)
+		}
+	}
+}
+
+func shlinkRequest(t *testing.T, app *testApp, path, key string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", app.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Api-Key", key)
+	return req
+}

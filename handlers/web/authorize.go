@@ -113,6 +113,9 @@ func (h *Base) Authorize(r Rules) echo.MiddlewareFunc {
 				id, err = h.consoleIdentity(c) // also on public pages: sign-in knows who is signed in
 			case surfaceAPI, surfaceShlink:
 				if perm != access.Public {
+					// An answer for a key's holder, or its refusal: no
+					// cache keeps either (as the console's NoStore does).
+					c.Response().Header()[echo.HeaderCacheControl] = noStoreValue
 					id, err = h.keyIdentity(c, surf, digests)
 				}
 			}
