@@ -130,15 +130,6 @@ func (s *Store) EndSessions(ctx context.Context, userID, id int64, except bool) 
 	return len(ended), nil
 }
 
-// SignOut ends the session whose token hashes to tokenHash.
-func (s *Store) SignOut(ctx context.Context, tokenHash []byte) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE user_sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS NULL`, tokenHash)
-	if err != nil {
-		return fmt.Errorf("store: sign out: %w", classify(err))
-	}
-	return nil
-}
-
 // PruneSessions deletes sessions that expired or ended a day ago.
 func (s *Store) PruneSessions(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM user_sessions

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers"
 )
 
@@ -201,6 +203,11 @@ func TestLogoutRevokesTheSession(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("the signed-out cookie replayed: %d, want 303 to the sign-in page", resp.StatusCode)
+	}
+	// The trail says the session ended, and who ended it.
+	page, err := app.Store.ListAudit(context.Background(), db.AuditFilter{Action: db.AuditSessionEnded})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Actor != testAdminUser {
+		t.Errorf("session.ended audit rows after signing out: %+v %v", page.Entries, err)
 	}
 	// A new sign-in works again.
 	app.signedIn(t)

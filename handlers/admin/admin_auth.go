@@ -191,8 +191,9 @@ func (h *Handlers) Logout(c echo.Context) error {
 	// The cookie is deleted in this browser and the session ended for
 	// every instance, so a copy of it (another tab, a stolen one) stops
 	// working too.
+	// EndSessions as the Account page's "end" does: one audit row.
 	if id := web.IdentityOf(c); id != nil && id.Session != nil {
-		if err := h.Store.SignOut(c.Request().Context(), id.Session.TokenHash); err != nil {
+		if _, err := h.Store.EndSessions(c.Request().Context(), id.User, id.Session.ID, false); err != nil {
 			return err
 		}
 	}
