@@ -43,8 +43,6 @@ type RedirectStats = public.RedirectStats
 
 // Handlers serves every route; build it with New.
 type Handlers struct {
-	registered map[route]bool // every route NewServer registered (permissions.go)
-
 	web    *web.Base
 	admin  *admin.Handlers
 	api    *api.Handlers
@@ -83,12 +81,20 @@ func (h *Handlers) NewServer() *echo.Echo {
 	// rule in permissions.go, and its refusals are logged and measured like
 	// any answer.
 	w := h.web
-	authorize := w.Authorize(web.Rules{Rule: PermissionFor, Registered: h.isRegistered, ShlinkUnauthorized: shlink.Unauthorized})
+	// registered is every route of this server, filled in once the routes
+	// are (a request before then cannot arrive: the server is not serving).
+	registered := map[route]bool{}
+	isRegistered := func(method, path string) bool {
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		return registered[route{method, path}]
+	}
+	authorize := w.Authorize(web.Rules{Rule: PermissionFor, Registered: isRegistered, ShlinkUnauthorized: shlink.Unauthorized})
 	e.Use(w.ExceptOnRedirect(redirectRoute, w.MeasureRequests, w.RecoverPanics, w.RequestID, w.LogRequests, web.SecurityHeaders(w.PageHeaders), authorize))
 	h.routes(e)
-	h.registered = map[route]bool{}
 	for _, r := range e.Routes() {
-		h.registered[route{r.Method, r.Path}] = true
+		registered[route{r.Method, r.Path}] = true
 	}
 	return e
 }
@@ -256,11 +262,3 @@ func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 // RedirectStats returns the counters of the redirect path (cache, clicks,
 // flushes); /metrics reads them at every scrape.
 func (h *Handlers) RedirectStats() RedirectStats { return h.public.RedirectStats() }
-
-// isRegistered reports whether the router has a route (method, pattern).
-func (h *Handlers) isRegistered(method, path string) bool {
-	if method == http.MethodHead {
-		method = http.MethodGet
-	}
-	return h.registered[route{method, path}]
-}

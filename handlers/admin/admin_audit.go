@@ -79,8 +79,10 @@ func (h *Handlers) AuditCSV(c echo.Context) error {
 			if !started {
 				return err
 			}
+			// Already 200: abort the response so the download reads as
+			// failed rather than complete (as the links export does).
 			h.Log.WarnContext(c.Request().Context(), "audit export cut short", "err", err)
-			return nil
+			panic(http.ErrAbortHandler)
 		}
 		if !started {
 			started = true
