@@ -98,7 +98,7 @@ func TestLastAdminCannotBeDemotedOrDisabled(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t, db.Options{})
 	ctx := context.Background()
-	if _, err := s.EnsureAdmin(ctx, "admin", "$2a$h1", func(string) bool { return false }); err != nil {
+	if _, err := s.EnsureAdmin(ctx, "admin", hashOf("$2a$h1"), func(string) bool { return false }); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := s.UserByEmail(ctx, "ADMIN")
@@ -117,11 +117,16 @@ func TestLastAdminCannotBeDemotedOrDisabled(t *testing.T) {
 		t.Errorf("a refused change left audit rows: %+v", got)
 	}
 	// A restart with the same password writes nothing; a new one updates.
-	if changed, err := s.EnsureAdmin(ctx, "admin", "$2a$h2", func(string) bool { return true }); err != nil || changed {
+	// (bcrypt is slow on purpose: the unchanged restart must not hash.)
+	noHash := func() (string, error) { t.Error("an unchanged restart hashed the password"); return "", nil }
+	if changed, err := s.EnsureAdmin(ctx, "admin", noHash, func(string) bool { return true }); err != nil || changed {
 		t.Errorf("EnsureAdmin with an unchanged password: changed=%t err=%v", changed, err)
 	}
-	if changed, err := s.EnsureAdmin(ctx, "admin", "$2a$h2", func(string) bool { return false }); err != nil || !changed {
+	if changed, err := s.EnsureAdmin(ctx, "admin", hashOf("$2a$h2"), func(string) bool { return false }); err != nil || !changed {
 		t.Errorf("EnsureAdmin with a new password: changed=%t err=%v", changed, err)
+	}
+	if u, err := s.UserByEmail(ctx, "admin"); err != nil || u.PasswordHash == nil || *u.PasswordHash != "$2a$h2" {
+		t.Errorf("after a new ADMIN_PASSWORD: %+v %v, want the new hash stored", u.PasswordHash, err)
 	}
 }
 
@@ -292,3 +297,6 @@ func TestAuditPagingAndRetention(t *testing.T) {
 		t.Errorf("pruned %d (%v), want the one row past 400 days", n, err)
 	}
 }
+
+// hashOf is EnsureAdmin's hash function for a fixed hash.
+func hashOf(h string) func() (string, error) { return func() (string, error) { return h, nil } }

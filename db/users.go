@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -61,37 +62,67 @@ func (s *Store) InviteUser(ctx context.Context, email, displayName, role string,
 }
 
 // EnsureAdmin creates or updates the bootstrap admin (ADMIN_USER /
-// ADMIN_PASSWORD): an enabled admin whose password is passwordHash.
-// samePassword says whether a stored hash already matches the configured
-// password, so a restart changes nothing (and writes no audit row) when
-// nothing changed. It returns whether anything was written.
-func (s *Store) EnsureAdmin(ctx context.Context, email, passwordHash string, samePassword func(stored string) bool) (bool, error) {
+// ADMIN_PASSWORD): an enabled admin whose password is the configured one.
+// samePassword says whether a stored hash already matches it, so a restart
+// changes nothing (and writes no audit row) when nothing changed;
+// passwordHash hashes it, called only when a hash is to be written (a new
+// admin, or a changed password): bcrypt is slow on purpose, and a restart
+// should pay for it once, in samePassword. It returns whether anything was
+// written.
+func (s *Store) EnsureAdmin(ctx context.Context, email string, passwordHash func() (string, error), samePassword func(stored string) bool) (bool, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("store: ensure admin: %w", classify(err))
 	}
 	defer tx.Rollback()
-	// Two instances starting together: the insert's ON CONFLICT makes one
-	// of them wait for the other's row, then lock it.
-	var inserted []int64
-	if err := tx.SelectContext(ctx, &inserted, `INSERT INTO users (email, role, password_hash) VALUES ($1, 'admin', $2)
-		ON CONFLICT (lower(email)) DO NOTHING RETURNING id`, email, passwordHash); err != nil {
-		return false, fmt.Errorf("store: ensure admin: %w", classify(err))
+	var hash string
+	hashed := func() (string, error) {
+		if hash == "" {
+			h, err := passwordHash()
+			if err != nil {
+				return "", fmt.Errorf("store: ensure admin: %w", err)
+			}
+			hash = h
+		}
+		return hash, nil
 	}
+	const lockUser = `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower($1) FOR UPDATE`
 	var u User
-	if err := tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email); err != nil {
+	created := false
+	err = tx.GetContext(ctx, &u, lockUser, email)
+	if errors.Is(err, sql.ErrNoRows) {
+		h, herr := hashed()
+		if herr != nil {
+			return false, herr
+		}
+		// Two instances starting together: the insert's ON CONFLICT makes
+		// one of them wait for the other's row, then lock it.
+		var inserted []int64
+		if ierr := tx.SelectContext(ctx, &inserted, `INSERT INTO users (email, role, password_hash) VALUES ($1, 'admin', $2)
+			ON CONFLICT (lower(email)) DO NOTHING RETURNING id`, email, h); ierr != nil {
+			return false, fmt.Errorf("store: ensure admin: %w", classify(ierr))
+		}
+		created = len(inserted) == 1
+		err = tx.GetContext(ctx, &u, lockUser, email)
+	}
+	if err != nil {
 		return false, fmt.Errorf("store: ensure admin: %w", classify(err))
 	}
-	created := len(inserted) == 1
-	passwordOK := u.PasswordHash != nil && samePassword(*u.PasswordHash)
+	passwordOK := created || u.PasswordHash != nil && samePassword(*u.PasswordHash)
 	if !created && u.Role == "admin" && !u.Disabled && passwordOK {
 		return false, nil
+	}
+	newHash := ""
+	if !passwordOK {
+		if newHash, err = hashed(); err != nil {
+			return false, err
+		}
 	}
 	before := userAudit(u)
 	if !created {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = 'admin', disabled = false,
 				password_hash = CASE WHEN $2 THEN password_hash ELSE $3 END, updated_at = now()
-			WHERE id = $1`, u.ID, passwordOK, passwordHash); err != nil {
+			WHERE id = $1`, u.ID, passwordOK, newHash); err != nil {
 			return false, fmt.Errorf("store: ensure admin: %w", classify(err))
 		}
 		u.Role, u.Disabled = "admin", false

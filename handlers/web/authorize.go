@@ -273,13 +273,11 @@ func (h *Base) BootstrapAdmin(ctx context.Context) error {
 	if pw == "" || user == "" {
 		return nil
 	}
-	hash := pw
-	if !IsBcrypt(pw) {
-		b, err := h.Sessions.Hash(pw)
-		if err != nil {
-			return fmt.Errorf("bootstrap admin: %w", err)
+	hash := func() (string, error) {
+		if IsBcrypt(pw) {
+			return pw, nil
 		}
-		hash = b
+		return h.Sessions.Hash(pw)
 	}
 	same := func(stored string) bool {
 		if IsBcrypt(pw) {
@@ -287,6 +285,8 @@ func (h *Base) BootstrapAdmin(ctx context.Context) error {
 		}
 		return h.Sessions.CheckPassword(stored, pw)
 	}
-	_, err := h.Store.EnsureAdmin(db.WithActor(ctx, db.SystemActor), user, hash, same)
-	return err
+	if _, err := h.Store.EnsureAdmin(db.WithActor(ctx, db.SystemActor), user, hash, same); err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	return nil
 }
