@@ -78,9 +78,10 @@ type ListFilter struct {
 	// cost grows with the offset; every other listing pages by Cursor.
 	Offset int
 
-	mode    searchMode // set by resolveSearch
-	hostKey string     // the reversed host of searchDomain and searchHostText
-	norm    string     // the normalised search text of searchText and searchHostText
+	resolved bool       // resolveSearch has run (ListLinksCounted: once for the page and the count)
+	mode     searchMode // set by resolveSearch
+	hostKey  string     // the reversed host of searchDomain and searchHostText
+	norm     string     // the normalised search text of searchText and searchHostText
 	// businessIDs are the businesses whose name or city holds norm, when
 	// resolveSearch found few (search.go: namedBusinesses); nil otherwise.
 	businessIDs []string
@@ -103,6 +104,26 @@ type LinkPage struct {
 	// page that is also the last, or a search whose matches were all read
 	// to be sorted), so CountLinks need not read them again; nil otherwise.
 	Total *Count
+}
+
+// ListLinksCounted is ListLinks with the listing's count: the page's
+// Total when reading it told it, else CountLinks; the search (a
+// normalisation, business names, URL and domain probes) is resolved once
+// for both.
+func (s *Store) ListLinksCounted(ctx context.Context, f ListFilter) (LinkPage, Count, error) {
+	if err := s.resolveSearch(ctx, &f); err != nil {
+		return LinkPage{}, Count{}, err
+	}
+	page, err := s.ListLinks(ctx, f)
+	if err != nil || page.Total != nil {
+		var n Count
+		if page.Total != nil {
+			n = *page.Total
+		}
+		return page, n, err
+	}
+	n, err := s.CountLinks(ctx, f)
+	return page, n, err
 }
 
 // ListLinks returns one page of the links matching f, in f's order. It

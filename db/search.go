@@ -158,6 +158,10 @@ const (
 // down to none list none rather than fuzzy neighbours; every page of a
 // listing resolves the same way while its links stand.
 func (s *Store) resolveSearch(ctx context.Context, f *ListFilter) error {
+	if f.resolved {
+		return nil
+	}
+	f.resolved = true
 	f.mode = searchNone
 	if strings.TrimSpace(f.Query) == "" {
 		return nil

@@ -32,27 +32,18 @@ func (h *Handlers) LinksPage(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	f := q.Filter(linksPageSize)
-	page, err := h.Store.ListLinks(ctx, f)
+	page, total, err := h.Store.ListLinksCounted(ctx, f)
 	restarted := errors.Is(err, db.ErrCursorStale)
 	if restarted {
 		// Clicks moved links across the page the cursor marked: following
 		// it could skip or repeat a link, so the walk starts again, saying so.
 		q, f.Cursor = q.At(nil), nil
-		page, err = h.Store.ListLinks(ctx, f)
+		page, total, err = h.Store.ListLinksCounted(ctx, f)
 	}
 	if err != nil {
 		return err
 	}
-	// The page may already know the total (db.LinkPage.Total).
-	total := page.Total
-	if total == nil {
-		n, err := h.Store.CountLinks(ctx, f)
-		if err != nil {
-			return err
-		}
-		total = &n
-	}
-	v := h.linksView(c, q, page, *total)
+	v := h.linksView(c, q, page, total)
 	if restarted {
 		v.Flash = &views.Flash{Text: "The order changed while you were paging (clicks arrived), so the list starts again from the top."}
 	}

@@ -32,22 +32,14 @@ func (h *Handlers) ShlinkListShortURLs(c echo.Context) error {
 	total := 0
 	// Links here have no tags, so a tag filter matches nothing.
 	if len(c.QueryParams()["tags[]"]) == 0 {
-		lp, err := h.Store.ListLinks(c.Request().Context(), f)
+		// Exact up to 1,000 matches, the planner's estimate past that:
+		// Shlink's totalItems is for a pager, not accounting.
+		lp, count, err := h.Store.ListLinksCounted(c.Request().Context(), f)
 		if err != nil {
 			return err
 		}
 		for _, l := range lp.Links {
 			out = append(out, h.toShlinkShortURL(l.Link))
-		}
-		// Exact up to 1,000 matches, the planner's estimate past that:
-		// Shlink's totalItems is for a pager, not accounting.
-		count := lp.Total // when the page already tells it
-		if count == nil {
-			n, err := h.Store.CountLinks(c.Request().Context(), f)
-			if err != nil {
-				return err
-			}
-			count = &n
 		}
 		total = int(count.N)
 	}
