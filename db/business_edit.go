@@ -159,8 +159,7 @@ func (s *Store) activeLinkInTx(ctx context.Context, tx *sqlx.Tx, req LinkRequest
 		}
 		if len(ids) > 0 {
 			s.linksCreated.Add(1)
-			return ids[0], s.audit(ctx, tx, AuditLinkCreated, "link", slug, nil, map[string]any{
-				"destination_url": req.DestinationURL, "link_type": req.LinkType, "business_id": req.BusinessID})
+			return ids[0], s.auditLinkCreated(ctx, tx, slug, req)
 		}
 	}
 	return 0, fmt.Errorf("store: insert link: %d slug collisions in a row", maxSlugAttempts)

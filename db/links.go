@@ -207,11 +207,18 @@ func (s *Store) insertLinkTx(ctx context.Context, req LinkRequest, slug string) 
 		return rows, err
 	}
 	l := rows[0]
-	if err := s.audit(ctx, tx, AuditLinkCreated, "link", l.Slug, nil, map[string]any{
-		"destination_url": l.DestinationURL, "link_type": l.LinkType, "business_id": l.BusinessID}); err != nil {
+	if err := s.auditLinkCreated(ctx, tx, l.Slug, LinkRequest{DestinationURL: l.DestinationURL, LinkType: l.LinkType, BusinessID: l.BusinessID}); err != nil {
 		return nil, err
 	}
 	return rows, tx.Commit()
+}
+
+// auditLinkCreated writes the link.created row of a new link in the
+// transaction that inserts it: every way a link is created (get-or-create,
+// the degraded read-then-insert, a business's site link) records the same.
+func (s *Store) auditLinkCreated(ctx context.Context, tx sqlx.ExecerContext, slug string, req LinkRequest) error {
+	return s.audit(ctx, tx, AuditLinkCreated, "link", slug, nil, map[string]any{
+		"destination_url": req.DestinationURL, "link_type": req.LinkType, "business_id": req.BusinessID})
 }
 
 // FindBySlug returns the link with slug, active or not.

@@ -154,9 +154,7 @@ func (s *Store) insertLinkLockedOnce(ctx context.Context, req LinkRequest, slug 
 	case err != nil:
 		return Link{}, fmt.Errorf("store: insert link: %w", classify(err))
 	}
-	// The same audit row as insertLinkTx's, in this transaction.
-	if err := s.audit(ctx, tx, AuditLinkCreated, "link", l.Slug, nil, map[string]any{
-		"destination_url": l.DestinationURL, "link_type": l.LinkType, "business_id": l.BusinessID}); err != nil {
+	if err := s.auditLinkCreated(ctx, tx, l.Slug, LinkRequest{DestinationURL: l.DestinationURL, LinkType: l.LinkType, BusinessID: l.BusinessID}); err != nil {
 		return Link{}, err
 	}
 	if err := tx.Commit(); err != nil {
