@@ -21,6 +21,18 @@ type User struct {
 	LastSignInAt *time.Time `db:"last_sign_in_at"`
 }
 
+// State is what the user's row allows: "disabled", "invited" (no password
+// set yet) or "active".
+func (u User) State() string {
+	switch {
+	case u.Disabled:
+		return "disabled"
+	case u.PasswordHash == nil:
+		return "invited"
+	}
+	return "active"
+}
+
 // ErrLastAdmin means a change would leave no enabled admin.
 var ErrLastAdmin = errors.New("the last enabled admin cannot be disabled or demoted")
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/mail"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -13,10 +12,6 @@ import (
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/access"
 )
-
-// SetPasswordPath is where an invite or reset link points; the token
-// follows it. The console serves it (handlers/admin: the set-password page).
-const SetPasswordPath = "/admin/set-password/"
 
 const usersUsage = `usage:
   shortlinks users invite EMAIL --role admin|marketer|viewer [--name "Display Name"]
@@ -55,8 +50,11 @@ func usersCmd(ctx context.Context, cfg *config, args []string) error {
 }
 
 func inviteUser(ctx context.Context, cfg *config, email, role, name string) error {
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
-		return fmt.Errorf("users invite: %q is not an email address", email)
+	if !access.ValidEmail(email) {
+		return fmt.Errorf("users invite: %q is not an email address (at most 254 characters)", email)
+	}
+	if len(name) > access.MaxNameLength {
+		return fmt.Errorf("users invite: --name must be at most %d characters", access.MaxNameLength)
 	}
 	if !access.ValidRole(role) {
 		return fmt.Errorf("users invite: --role must be admin, marketer or viewer, not %q", role)
@@ -75,7 +73,7 @@ func inviteUser(ctx context.Context, cfg *config, email, role, name string) erro
 		return err
 	}
 	fmt.Printf("invited %s as %s; send them this link (it works once, for %d hours):\n%s%s%s\n",
-		u.Email, u.Role, int(db.InviteTTL.Hours()), cfg.baseURL(), SetPasswordPath, token)
+		u.Email, u.Role, int(db.InviteTTL.Hours()), cfg.baseURL(), access.SetPasswordPath, token)
 	return nil
 }
 
@@ -92,14 +90,7 @@ func listUsers(ctx context.Context, cfg *config) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "EMAIL\tROLE\tSTATE\tLAST SIGN-IN")
 	for _, u := range users {
-		state := "active"
-		switch {
-		case u.Disabled:
-			state = "disabled"
-		case u.PasswordHash == nil:
-			state = "invited"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Email, u.Role, state, timeOrDash(u.LastSignInAt))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Email, u.Role, u.State(), timeOrDash(u.LastSignInAt))
 	}
 	return w.Flush()
 }

@@ -75,3 +75,19 @@ func TestSecrets(t *testing.T) {
 		t.Error("the hint must not reveal the key")
 	}
 }
+
+func TestValidEmail(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"sam@example.com":       true,
+		"Sam <sam@example.com>": false, // a display name is not what one signs in with
+		"sam":                   false,
+		"":                      false,
+		strings.Repeat("a", 243) + "@example.com": false, // 255 characters: past the column's 254
+		strings.Repeat("a", 242) + "@example.com": true,
+	} {
+		if got := ValidEmail(s); got != want {
+			t.Errorf("ValidEmail(%.30q…) = %t, want %t", s, got, want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +14,6 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/web"
 	"github.com/shortlinks/shortlinks/views"
 )
-
-// SetPasswordPath is where invite and reset links point; the token follows.
-const SetPasswordPath = "/admin/set-password/"
 
 // UsersPage is GET /admin/users.
 func (h *Handlers) UsersPage(c echo.Context) error {
@@ -40,15 +36,8 @@ func (h *Handlers) renderUsers(c echo.Context, status int, p views.UsersPage) er
 	}
 	me := web.IdentityOf(c).User
 	for _, u := range users {
-		state := "active"
-		switch {
-		case u.Disabled:
-			state = "disabled"
-		case u.PasswordHash == nil:
-			state = "invited"
-		}
 		p.Users = append(p.Users, views.UserRow{ID: u.ID, Email: u.Email, Name: u.DisplayName, Role: u.Role,
-			State: state, LastSignIn: timeOrDash(u.LastSignInAt), Self: u.ID == me})
+			State: u.State(), LastSignIn: timeOrDash(u.LastSignInAt), Self: u.ID == me})
 	}
 	p.Roles, p.CSRF = access.Roles, web.CSRFToken(c)
 	return web.Render(c, status, views.Users(h.Chrome(c, "Users", "users"), p))
@@ -60,11 +49,11 @@ func (h *Handlers) InviteUser(c echo.Context) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	role := c.FormValue("role")
 	p := views.UsersPage{Email: email, Name: name, Role: role}
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
+	if !access.ValidEmail(email) {
 		p.Error = "Enter an email address, such as sam@example.com."
 	} else if !access.ValidRole(role) {
 		p.Error = "Choose a role: admin, marketer or viewer."
-	} else if len(name) > 100 {
+	} else if len(name) > access.MaxNameLength {
 		p.Error = "The name must be at most 100 characters."
 	}
 	if p.Error != "" {
@@ -79,7 +68,7 @@ func (h *Handlers) InviteUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderUsers(c, http.StatusOK, views.UsersPage{Link: h.Cfg.BaseURL + SetPasswordPath + token, LinkFor: u.Email,
+	return h.renderUsers(c, http.StatusOK, views.UsersPage{Link: h.Cfg.BaseURL + access.SetPasswordPath + token, LinkFor: u.Email,
 		Role: access.RoleMarketer, Flash: &views.Flash{OK: true, Text: "Invited " + u.Email + " as " + u.Role + "."}})
 }
 
@@ -147,7 +136,7 @@ func (h *Handlers) IssueResetLink(c echo.Context) error {
 	if _, err := h.Store.IssueReset(c.Request().Context(), u.ID, access.Hash(token)); err != nil {
 		return err
 	}
-	return h.renderUsers(c, http.StatusOK, views.UsersPage{Link: h.Cfg.BaseURL + SetPasswordPath + token, LinkFor: u.Email,
+	return h.renderUsers(c, http.StatusOK, views.UsersPage{Link: h.Cfg.BaseURL + access.SetPasswordPath + token, LinkFor: u.Email,
 		Role: access.RoleMarketer})
 }
 
