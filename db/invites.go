@@ -108,8 +108,8 @@ func (s *Store) UseInvite(ctx context.Context, tokenHash []byte, passwordHash st
 		RETURNING `+userColumns, userID, passwordHash); err != nil {
 		return User{}, fmt.Errorf("store: set password: %w", classify(err))
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE user_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL`, userID); err != nil {
-		return User{}, fmt.Errorf("store: end sessions: %w", classify(err))
+	if err := endUserSessions(ctx, tx, userID); err != nil {
+		return User{}, err
 	}
 	// The person acting is the link's user, whoever the context says.
 	ctx = WithActor(ctx, Actor{Kind: ActorUser, Name: u.Email, UserID: u.ID, Client: ActorFrom(ctx).Client})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Session is one console session of a user.
@@ -128,6 +130,15 @@ func (s *Store) EndSessions(ctx context.Context, userID, id int64, except bool) 
 		return 0, fmt.Errorf("store: end sessions: %w", classify(err))
 	}
 	return len(ended), nil
+}
+
+// endUserSessions ends every open session of a user in tx: a new
+// password, a disabled account, a reset all lock out whoever was signed in.
+func endUserSessions(ctx context.Context, tx *sqlx.Tx, userID int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE user_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL`, userID); err != nil {
+		return fmt.Errorf("store: end sessions: %w", classify(err))
+	}
+	return nil
 }
 
 // PruneSessions deletes sessions that expired or ended a day ago.

@@ -140,8 +140,8 @@ func (s *Store) EnsureAdmin(ctx context.Context, email string, passwordHash func
 		u.Role, u.Disabled = "admin", false
 		if !passwordOK {
 			// A new ADMIN_PASSWORD locks out whoever knew the old one.
-			if _, err := tx.ExecContext(ctx, `UPDATE user_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL`, u.ID); err != nil {
-				return false, fmt.Errorf("store: ensure admin: end sessions: %w", classify(err))
+			if err := endUserSessions(ctx, tx, u.ID); err != nil {
+				return false, err
 			}
 		}
 	}
@@ -241,8 +241,8 @@ func (s *Store) ChangeUser(ctx context.Context, id int64, c UserChange) (User, e
 		action := AuditUserEnabled
 		if u.Disabled {
 			action = AuditUserDisabled
-			if _, err := tx.ExecContext(ctx, `UPDATE user_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL`, id); err != nil {
-				return User{}, fmt.Errorf("store: end sessions of %d: %w", id, classify(err))
+			if err := endUserSessions(ctx, tx, id); err != nil {
+				return User{}, err
 			}
 		}
 		if err := s.audit(ctx, tx, action, "user", u.Email, map[string]bool{"disabled": old.Disabled}, map[string]bool{"disabled": u.Disabled}); err != nil {

@@ -40,8 +40,8 @@ func (h *Handlers) renderAccount(c echo.Context, status int, p views.AccountPage
 		if s.UserAgent != "" {
 			client += " · " + truncate(s.UserAgent, 80)
 		}
-		p.Sessions = append(p.Sessions, views.SessionRow{ID: s.ID, Created: timeOrDash(&s.CreatedAt),
-			LastSeen: timeOrDash(&s.LastSeenAt), Client: client, Current: id.Session != nil && s.ID == id.Session.ID})
+		p.Sessions = append(p.Sessions, views.SessionRow{ID: s.ID, Created: timeOrNever(&s.CreatedAt),
+			LastSeen: timeOrNever(&s.LastSeenAt), Client: client, Current: id.Session != nil && s.ID == id.Session.ID})
 	}
 	owner := id.User
 	if id.Can(access.KeysManage) {
@@ -53,12 +53,9 @@ func (h *Handlers) renderAccount(c echo.Context, status int, p views.AccountPage
 	}
 	for _, k := range keys {
 		row := views.KeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Role: k.Role, Owner: k.CreatedBy,
-			Expires: timeOrDash(k.ExpiresAt), LastUsed: timeOrDash(k.LastUsedAt), Created: timeOrDash(&k.CreatedAt)}
+			Expires: timeOrNever(k.ExpiresAt), LastUsed: timeOrNever(k.LastUsedAt), Created: timeOrNever(&k.CreatedAt)}
 		if k.Owner != nil {
 			row.Owner = *k.Owner
-		}
-		if k.ExpiresAt == nil {
-			row.Expires = "never"
 		}
 		p.Keys = append(p.Keys, row)
 	}

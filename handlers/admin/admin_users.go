@@ -37,7 +37,7 @@ func (h *Handlers) renderUsers(c echo.Context, status int, p views.UsersPage) er
 	me := web.IdentityOf(c).User
 	for _, u := range users {
 		p.Users = append(p.Users, views.UserRow{ID: u.ID, Email: u.Email, Name: u.DisplayName, Role: u.Role,
-			State: u.State(), LastSignIn: timeOrDash(u.LastSignInAt), Self: u.ID == me})
+			State: u.State(), LastSignIn: timeOrNever(u.LastSignInAt), Self: u.ID == me})
 	}
 	p.Roles, p.CSRF = access.Roles, web.CSRFToken(c)
 	return web.Render(c, status, views.Users(h.Chrome(c, "Users", "users"), p))
@@ -194,7 +194,7 @@ func (h *Handlers) SetPassword(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/login?set=1")
 }
 
-func timeOrDash(t *time.Time) string {
+func timeOrNever(t *time.Time) string {
 	if t == nil {
 		return "never"
 	}

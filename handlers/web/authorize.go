@@ -24,7 +24,6 @@ type Identity struct {
 	Actor   db.Actor
 	Role    string
 	User    int64    // the user, or the key's owner; 0 when none
-	Key     int64    // the named key; 0 when none
 	Session *Session // the console session, when signed in
 }
 
@@ -230,7 +229,7 @@ func (h *Base) keyIdentity(c echo.Context, surf surface, tokens [][32]byte) (*Id
 				h.Log.WarnContext(ctx, "touch key", "err", err)
 			}
 		}
-		id = &Identity{Role: k.Role, Key: k.ID, Actor: db.Actor{Kind: db.ActorKey, Name: "key:" + k.Name, Client: c.RealIP()}}
+		id = &Identity{Role: k.Role, Actor: db.Actor{Kind: db.ActorKey, Name: "key:" + k.Name, Client: c.RealIP()}}
 		if k.UserID != nil {
 			id.User, id.Actor.UserID = *k.UserID, *k.UserID
 		}
