@@ -71,3 +71,41 @@ func TestTextSearchPlanFollowsTheWholeText(t *testing.T) {
 		t.Errorf("rare text counted %+v %v, want exactly 1", n, err)
 	}
 }
+
+// A text that names a few businesses is resolved against businesses first
+// (namedBusinesses): its links are listed through those businesses' IDs,
+// not by intersecting the trigram lists of every link with one of its
+// words. A text naming no business, and a domain, leave the IDs unset.
+func TestSearchResolvesANamedBusinessFirst(t *testing.T) {
+	ctx := context.Background()
+	conn, err := Open(ctx, pgtest.NewMigratedDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	s := New(conn, Options{})
+	var bella string
+	if err := conn.Get(&bella, `INSERT INTO businesses (id, name, city) VALUES (gen_random_uuid(), 'Bella''s Pizza Express', 'Austin') RETURNING id::text`); err != nil {
+		t.Fatal(err)
+	}
+	conn.MustExec(`INSERT INTO businesses (id, name, city) SELECT gen_random_uuid(), 'Shop ' || g, 'Dallas' FROM generate_series(1, 200) g`)
+	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, business_id)
+		VALUES ('bella1', 'https://bellas.example/', 'site_preview', $1::uuid)`, bella)
+	conn.MustExec(`ANALYZE businesses`)
+	for q, want := range map[string][]string{
+		"bellas pizza express": {bella},
+		"zebra crossing":       nil,
+	} {
+		f := ListFilter{Query: q}
+		if err := s.resolveSearch(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.businessIDs) != len(want) || len(want) == 1 && f.businessIDs[0] != want[0] {
+			t.Errorf("%q resolved to businesses %v, want %v", q, f.businessIDs, want)
+		}
+	}
+	page, err := s.ListLinks(ctx, ListFilter{Query: "Bella's Pizza Express"})
+	if err != nil || len(page.Links) != 1 || page.Links[0].Slug != "bella1" {
+		t.Errorf("the named business's links: %+v %v", page.Links, err)
+	}
+}

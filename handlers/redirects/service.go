@@ -11,7 +11,6 @@
 package redirects
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -185,7 +184,7 @@ func New(store Store, opts Options, log *slog.Logger) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.abortFlusher = cancel
 	s.lookups = &lane{lookup: s.lookupBatch, maxInFlight: opts.MaxLookups, maxBatch: MaxLookupBatch,
-		maxQueue: opts.MaxLookups * MaxLookupBatch * 4, maxWait: cmp.Or(opts.LookupWait, DefaultLookupWait)}
+		maxQueue: opts.MaxLookups * MaxLookupBatch * 4, maxWait: opts.LookupWait}
 	s.overLimit = newOverLimitLane(s.lookupBatch)
 	go func() {
 		defer close(s.flusherDone)
@@ -212,6 +211,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.LookupWait <= 0 {
+		o.LookupWait = DefaultLookupWait
 	}
 	if o.FlushTimeout <= 0 {
 		o.FlushTimeout = DefaultFlushTimeout

@@ -46,7 +46,7 @@ type Config struct {
 	URLPolicy      urlpolicy.Policy
 	RedirectStatus int // 301, 302, 307 or 308
 	AdminUser      string
-	AdminPassword  string // plain text or a bcrypt hash; empty disables sign-in
+	AdminPassword  string // plain text or a bcrypt hash; empty: no bootstrap admin (BootstrapAdmin)
 	SessionSecret  string // signs session cookies; a random key kept in the database when empty
 	// BcryptCost is the cost of password hashes (BCRYPT_COST);
 	// bcrypt.DefaultCost when zero. Tests set bcrypt.MinCost.
