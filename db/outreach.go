@@ -105,10 +105,8 @@ func (s *Store) SetOptedOut(ctx context.Context, id string, optedOut bool) (Busi
 // taps (the click flush attributes them to the sends that are not voided).
 // The running totals lose what the send had added, in the transaction that
 // voids it. Voiding a voided send changes nothing and returns it.
-func (s *Store) VoidSend(ctx context.Context, id, reason, by string) (Send, error) {
-	if by == "" {
-		by = createdBy(ctx) // the request's actor, as the audit row names it
-	}
+func (s *Store) VoidSend(ctx context.Context, id, reason string) (Send, error) {
+	by := createdBy(ctx) // the request's actor, as the audit row names it
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Send{}, fmt.Errorf("store: void send: %w", classify(err))

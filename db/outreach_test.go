@@ -20,6 +20,9 @@ type outreachFixture struct {
 	link db.Link
 }
 
+// asAna is a request by the user ana: who sends and voids record.
+var asAna = db.WithActor(context.Background(), db.Actor{Kind: db.ActorUser, Name: "ana"})
+
 func newOutreachFixture(t *testing.T, name, site, phone string) outreachFixture {
 	t.Helper()
 	ctx := context.Background()
@@ -42,9 +45,9 @@ func addOutreachBusiness(t *testing.T, s *db.Store, ctx context.Context, name, s
 
 func (f outreachFixture) send(key, variant string, version int) (db.Send, error) {
 	hash := sha256.Sum256([]byte(key))
-	sn, _, err := f.s.RecordSend(context.Background(), db.NewSend{BusinessID: f.b.ID, Variant: variant, Message: "m " + variant,
+	sn, _, err := f.s.RecordSend(asAna, db.NewSend{BusinessID: f.b.ID, Variant: variant, Message: "m " + variant,
 		LinkID: f.link.ID, Slug: f.link.Slug, ShortURL: "https://sho.rt/" + f.link.Slug, Encoding: "GSM-7", Segments: 1,
-		CostMicros: 7900, Currency: "USD", TemplateVersion: version, SentBy: "ana"},
+		CostMicros: 7900, Currency: "USD", TemplateVersion: version},
 		db.Idempotency{Key: key, RequestHash: hash[:]})
 	return sn, err
 }
@@ -96,7 +99,7 @@ func TestOutreachStatusAndVoid(t *testing.T) {
 		t.Fatalf("follow-ups %+v, %v", ups, err)
 	}
 
-	voided, err := f.s.VoidSend(ctx, first.ID, "sent to the wrong number", "ana")
+	voided, err := f.s.VoidSend(asAna, first.ID, "sent to the wrong number")
 	if err != nil || voided.VoidedAt == nil || voided.VoidReason == nil {
 		t.Fatalf("void: %+v %v", voided, err)
 	}
@@ -114,14 +117,14 @@ func TestOutreachStatusAndVoid(t *testing.T) {
 		}
 	}
 	// Voiding again changes nothing; a tap after the void goes to no send.
-	if _, err := f.s.VoidSend(ctx, first.ID, "again", "ana"); err != nil {
+	if _, err := f.s.VoidSend(asAna, first.ID, "again"); err != nil {
 		t.Fatal(err)
 	}
 	f.tap(t, first, 1)
 	if got, _ := f.s.GetSend(ctx, first.ID); got.Clicks != 3 {
 		t.Errorf("voided send has %d clicks after a later tap, want 3", got.Clicks)
 	}
-	if _, err := f.s.VoidSend(ctx, "00000000-0000-0000-0000-000000000000", "x", ""); !errors.Is(err, db.ErrNotFound) {
+	if _, err := f.s.VoidSend(ctx, "00000000-0000-0000-0000-000000000000", "x"); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("void of an unknown send: %v, want ErrNotFound", err)
 	}
 }
@@ -141,7 +144,7 @@ func TestVoidKeepsTheOtherSendsOfTheVariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.VoidSend(ctx, b.ID, "double", ""); err != nil {
+	if _, err := f.s.VoidSend(ctx, b.ID, "double"); err != nil {
 		t.Fatal(err)
 	}
 	for name, rows := range resultWindows(t, f.s, a.SentAt) {

@@ -117,7 +117,7 @@ func TestResultsByVersionFromRollupsMatchTheSends(t *testing.T) {
 	}
 	void := func(sn db.Send) {
 		t.Helper()
-		if _, err := s.VoidSend(ctx, sn.ID, "test", "ana"); err != nil {
+		if _, err := s.VoidSend(ctx, sn.ID, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -193,7 +193,7 @@ func TestResultsByVersionExactUnderConcurrency(t *testing.T) {
 					}
 				}
 				if i%5 == 4 {
-					if _, err := s.VoidSend(ctx, sn.ID, "test", ""); err != nil {
+					if _, err := s.VoidSend(ctx, sn.ID, "test"); err != nil {
 						errs <- fmt.Errorf("void: %w", err)
 						return
 					}

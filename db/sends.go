@@ -48,9 +48,8 @@ type NewSend struct {
 	CostMicros int64
 	Currency   string
 	// TemplateVersion is MessageTemplateVersion's answer for the variant
-	// when the message was rendered; SentBy the actor ("" for none).
+	// when the message was rendered. Who sent it is the context's actor.
 	TemplateVersion int
-	SentBy          string
 }
 
 const sendColumns = `id::text, business_id::text, variant, message, link_id, slug, short_url,
@@ -107,11 +106,8 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		}
 		return Send{}, false, fmt.Errorf("store: record send to %s: %w", ns.BusinessID, ErrOptedOut)
 	}
-	// sent_by: the handler's name for who sent it, else the request's actor.
-	sentBy := ns.SentBy
-	if sentBy == "" {
-		sentBy = createdBy(ctx)
-	}
+	// sent_by: the request's actor, as the audit row names it.
+	sentBy := createdBy(ctx)
 	var rows []Send
 	// campaign_variant_businesses' row is inserted by the first send of
 	// the variant to the business (which is how businesses_sent counts each

@@ -151,7 +151,7 @@ urgent v0: sends 1, businesses 1 sent 0 clicked, clicks 0, segments 1, cost 7900
 		t.Fatal(err)
 	}
 	for _, i := range []int{4, 0} {
-		if _, err := s.VoidSend(ctx, ids[i], "test", ""); err != nil {
+		if _, err := s.VoidSend(ctx, ids[i], "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,7 +33,7 @@ func (h *Handlers) MarkSentForm(c echo.Context) error {
 	}
 	idem := web.IdempotencyOf(key, req)
 	ctx := c.Request().Context()
-	send, created, err := h.Campaign.RecordSendOnce(ctx, req, idem, h.Actor(c))
+	send, created, err := h.Campaign.RecordSendOnce(ctx, req, idem)
 	if err != nil {
 		return err
 	}

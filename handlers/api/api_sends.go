@@ -62,7 +62,7 @@ func (h *Handlers) RecordSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem, h.Actor(c))
+	send, created, err := h.Campaign.RecordSendOnce(c.Request().Context(), req, idem)
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,11 @@ func joinVariants() string { return strings.Join(Variants(), ", ") }
 // the preview shows it. A repeated key is answered from the store in one
 // round trip; only a new key builds the preview (possibly creating the
 // link) and inserts, and the insert is itself safe against racing repeats.
-// actor is who records it ("" when unknown). The send records the version
+// Who records it is the context's actor (db.WithActor). The send records the version
 // of the variant's template it was rendered from. A business that opted
 // out (db.ErrOptedOut), or whose sent link is deactivated (Conflict), gets
 // no send.
-func (s *Service) RecordSendOnce(ctx context.Context, req Request, idem db.Idempotency, actor string) (db.Send, bool, error) {
+func (s *Service) RecordSendOnce(ctx context.Context, req Request, idem db.Idempotency) (db.Send, bool, error) {
 	send, err := s.Store.FindSendByKey(ctx, idem)
 	if err == nil || !errors.Is(err, db.ErrNotFound) {
 		return send, false, err
@@ -70,7 +70,7 @@ func (s *Service) RecordSendOnce(ctx context.Context, req Request, idem db.Idemp
 	send, created, err := s.Store.RecordSend(ctx, db.NewSend{
 		BusinessID: p.Business.ID, Variant: p.Variant, Message: p.Message, LinkID: p.Link.ID,
 		Slug: p.Link.Slug, ShortURL: p.ShortURL, Encoding: p.SMS.Encoding, Segments: p.SMS.Segments,
-		CostMicros: int64(p.Cost), Currency: p.Rate.Currency, TemplateVersion: versions[p.Variant], SentBy: actor,
+		CostMicros: int64(p.Cost), Currency: p.Rate.Currency, TemplateVersion: versions[p.Variant],
 	}, idem)
 	if errors.Is(err, db.ErrReference) { // the business was deleted a moment ago
 		return db.Send{}, false, invalid("business_id", "business_id does not exist")
