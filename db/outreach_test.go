@@ -328,6 +328,25 @@ func TestTemplateVersions(t *testing.T) {
 	if tpl["friendly"] != "Hello {name} {url}" {
 		t.Errorf("template %q", tpl["friendly"])
 	}
+	// Resetting a variant that is at its default (never edited, or reset
+	// already) changes nothing: no version, no audit row.
+	for range 2 {
+		if err := s.ResetMessageTemplate(ctx, "urgent"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ResetMessageTemplate(ctx, "friendly"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetMessageTemplate(ctx, "friendly"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.MessageTemplateVersions(ctx); v["friendly"] != 4 || v["urgent"] != 0 {
+		t.Errorf("versions after resets of defaults: %v, want friendly 4, urgent none", v)
+	}
+	if got := auditRows(t, s, db.AuditTemplateReset); len(got) != 2 {
+		t.Errorf("%d template.reset audit rows, want 2 (the two that changed something)", len(got))
+	}
 }
 
 // redirectTarget is what the redirect path answers for one slug.

@@ -71,6 +71,10 @@ func (s *Store) changeTemplate(ctx context.Context, variant string, body *string
 	if err := tx.SelectContext(ctx, &before, `SELECT body FROM message_templates WHERE variant = $1 FOR UPDATE`, variant); err != nil {
 		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
 	}
+	wasDefault := len(before) == 0 || !before[0].Valid
+	if body == nil && wasDefault {
+		return nil // a reset of what is already the default changes nothing: no audit row
+	}
 	action := AuditTemplateEdited
 	if body != nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO message_templates (variant, body) VALUES ($1, $2)
@@ -83,10 +87,10 @@ func (s *Store) changeTemplate(ctx context.Context, variant string, body *string
 			WHERE variant = $1 AND body IS NOT NULL`, variant)
 	}
 	if err != nil {
-		return fmt.Errorf("store: save message template %q: %w", variant, classify(err))
+		return fmt.Errorf("store: message template %q: %w", variant, classify(err))
 	}
 	old := map[string]any{"body": nil} // nil: the configured default
-	if len(before) == 1 && before[0].Valid {
+	if !wasDefault {
 		old["body"] = before[0].String
 	}
 	if err := s.audit(ctx, tx, action, "template", variant, old, map[string]any{"body": body}); err != nil {
