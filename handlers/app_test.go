@@ -239,6 +239,28 @@ func (a *testApp) waitForFeed(t *testing.T) {
 	}
 }
 
+// drainFeed waits until the change feed has handled every notification
+// sent before the call. Notifications arrive in order on one connection, so
+// it caches a marker slug as unknown, notifies the marker, and waits for its
+// entry to be dropped. A link's creation notifies too, and may evict the
+// link from the cache after it was warmed; tests that need an entry to stay
+// (the database outage) drain first and warm after.
+func (a *testApp) drainFeed(t *testing.T) {
+	t.Helper()
+	const marker = "Drain0"
+	if resp, _ := request(t, "GET", a.URL+"/"+marker, iPhone); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("marker %s: status %d, want 404", marker, resp.StatusCode)
+	}
+	misses := a.H.RedirectStats().CacheMisses
+	a.Store.DB().MustExec(`SELECT pg_notify($1, $2)`, db.LinkChangesChannel, marker)
+	if !pollUntil(5*time.Second, func() bool {
+		request(t, "GET", a.URL+"/"+marker, iPhone)
+		return a.H.RedirectStats().CacheMisses > misses
+	}) {
+		t.Fatal("the change feed never delivered the marker")
+	}
+}
+
 // link creates an active site_preview link through the store.
 func (a *testApp) link(t testing.TB, destination string) db.Link {
 	t.Helper()

@@ -111,6 +111,7 @@ func TestClicksSurviveADatabaseOutage(t *testing.T) {
 		outageTaps++
 	}
 	app.waitForFeed(t)
+	app.drainFeed(t) // the links' creation notifications must not evict them later
 	served[hot.Slug] = warm(t, app, hot.Slug)
 	served[other.Slug] = warm(t, app, other.Slug)
 	if !pollUntil(5*time.Second, func() bool { return app.H.RedirectStats().PendingClicks == 0 }) {
