@@ -139,6 +139,10 @@ func TestListLinksAPICursorWalkWhileInserting(t *testing.T) {
 			if !inOrder(links, s) {
 				t.Errorf("%s: links out of order", q.Encode())
 			}
+			// The next walk starts from the same set of links, not from
+			// every link the earlier walks saw inserted (which made each
+			// walk longer than the last, 424 pages in all).
+			app.Store.DB().MustExec(`DELETE FROM short_links WHERE slug LIKE 'new%'`)
 		}
 	}
 	close(stop)
