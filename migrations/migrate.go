@@ -112,6 +112,23 @@ func (m *Migrator) Down(ctx context.Context) (Applied, error) {
 	return res[0], nil
 }
 
+// Apply runs one migration's Up (up) or Down, whatever the state of the
+// others: cmd/benchscale times the heal (00004) on a big dataset by rolling
+// it back and applying it again under the later migrations.
+func (m *Migrator) Apply(ctx context.Context, version int64, up bool) (Applied, error) {
+	res, err := m.retry(ctx, func(ctx context.Context) ([]*goose.MigrationResult, error) {
+		r, err := m.p.ApplyVersion(ctx, version, up)
+		if err != nil {
+			return nil, err
+		}
+		return []*goose.MigrationResult{r}, nil
+	})
+	if err != nil || len(res) == 0 {
+		return Applied{}, err
+	}
+	return res[0], nil
+}
+
 // DownTo rolls back every applied migration above version.
 func (m *Migrator) DownTo(ctx context.Context, version int64) ([]Applied, error) {
 	return m.retry(ctx, func(ctx context.Context) ([]*goose.MigrationResult, error) { return m.p.DownTo(ctx, version) })

@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/pressly/goose/v3"
 
 	"github.com/shortlinks/shortlinks/migrations"
 )
@@ -24,13 +23,13 @@ func timeHeal(ctx context.Context, dbURL string, n int64) error {
 		return err
 	}
 	defer conn.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.FS)
+	p, err := migrations.New(conn, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "heal timing at %d links with 1%% duplicates\n", n)
 	start := time.Now()
-	if _, err := p.ApplyVersion(ctx, migrations.OneActiveLinkVersion, false); err != nil {
+	if _, err := p.Apply(ctx, migrations.OneActiveLinkVersion, false); err != nil {
 		return fmt.Errorf("migrate down the fix: %w", err)
 	}
 	down := time.Since(start)
@@ -54,7 +53,7 @@ func timeHeal(ctx context.Context, dbURL string, n int64) error {
 	}
 	probe := startProbes(ctx, conn, maxID)
 	start = time.Now()
-	_, err = p.ApplyVersion(ctx, migrations.OneActiveLinkVersion, true)
+	_, err = p.Apply(ctx, migrations.OneActiveLinkVersion, true)
 	up := time.Since(start)
 	reads, write := probe()
 	if err != nil {

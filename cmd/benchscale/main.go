@@ -22,7 +22,6 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
-	"github.com/pressly/goose/v3"
 
 	"github.com/shortlinks/shortlinks/db/localpg"
 	"github.com/shortlinks/shortlinks/migrations"
@@ -167,9 +166,9 @@ func dataset(ctx context.Context, cluster *localpg.Cluster, n int64) (string, er
 	}
 	defer conn.Close()
 	// Migrating first also brings a kept dataset up to the current schema;
-	// out of order, so a heal timing cut short (the fix rolled back, later
-	// migrations kept) is finished here.
-	p, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.FS, goose.WithAllowOutofOrder(true))
+	// out of order (as the migrator always does), so a heal timing cut
+	// short (the fix rolled back, later migrations kept) is finished here.
+	p, err := migrations.New(conn, nil)
 	if err != nil {
 		return "", err
 	}

@@ -79,6 +79,12 @@ var never = map[string][]string{
 	"handlers/access":     {mod},
 }
 
+// onlyImportedBy: libraries one package of ours wraps, which every other
+// package reaches through it.
+var onlyImportedBy = map[string]string{
+	"github.com/pressly/goose/v3": "migrations", // the others run migrations.Migrator
+}
+
 func TestPackageGraph(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", mod+"...").Output()
@@ -127,6 +133,9 @@ func TestPackageMayImport(t *testing.T) {
 			ours, isOurs := strings.CutPrefix(imp, mod)
 			if isOurs && !slices.Contains(allowed, ours) {
 				t.Errorf("%s imports %s, which its row of docs/architecture.md does not allow", pkg, ours)
+			}
+			if owner, ok := onlyImportedBy[imp]; ok && pkg != owner {
+				t.Errorf("%s imports %s, which only %s may import (docs/architecture.md)", pkg, imp, owner)
 			}
 		}
 	}
