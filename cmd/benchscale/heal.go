@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-
 	"github.com/shortlinks/shortlinks/migrations"
 )
 
