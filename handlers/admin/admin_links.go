@@ -167,7 +167,3 @@ func httpHref(dest string) templ.SafeURL {
 	}
 	return templ.SafeURL(dest)
 }
-
-// displayTime formats a timestamp for the console, in UTC so every admin
-// reads the same time.
-func displayTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

@@ -226,40 +226,6 @@ func variantBusinessesHref(variant string, tapped bool, w web.ResultsWindow) str
 	return h
 }
 
-// outreachBadge is a business's status as the pages show it.
-func outreachBadge(b db.Business) views.OutreachBadge {
-	o := views.OutreachBadge{Status: b.OutreachStatus, Label: outreachLabel(b.OutreachStatus)}
-	switch b.OutreachStatus {
-	case db.OutreachSent:
-		o.Detail = campaign.DisplayName(web.Deref(b.LastVariant)) + ", " + displayTime(*b.LastSentAt)
-		if b.LastSentBy != nil {
-			o.Detail += " by " + *b.LastSentBy
-		}
-	case db.OutreachTapped:
-		o.Detail = fmt.Sprintf("%d %s", b.Taps, views.Plural(b.Taps, "tap", "taps"))
-		if b.FirstTapAt != nil {
-			o.Detail += ", first " + displayTime(*b.FirstTapAt)
-		}
-	case db.OutreachOptedOut:
-		if b.OptedOutAt != nil {
-			o.Detail = "since " + displayTime(*b.OptedOutAt)
-		}
-	}
-	return o
-}
-
-func outreachLabel(status string) string {
-	switch status {
-	case db.OutreachSent:
-		return "Sent"
-	case db.OutreachTapped:
-		return "Tapped"
-	case db.OutreachOptedOut:
-		return "Opted out"
-	}
-	return "Not sent"
-}
-
 // statusOptions are the choices of the listing's status filter.
 func statusOptions(selected string) []views.StatusOption {
 	out := []views.StatusOption{{Value: "", Label: "Any status", Selected: selected == ""}}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/shortlinks/shortlinks/db"
 	"github.com/shortlinks/shortlinks/handlers/csvimport"
-	"github.com/shortlinks/shortlinks/handlers/phone"
 )
 
 // Importing a CSV lead list: the console's upload (admin), POST
@@ -51,21 +49,6 @@ func (h *Base) ImportCSV(ctx context.Context, r io.Reader, partial bool, idem db
 		return ImportJSON{}, 0, err
 	}
 	return ImportJSON{Imported: res.Imported, Updated: res.Updated, Rejected: res.Rejected}, http.StatusOK, nil
-}
-
-// NormalizePhone is the phone rule of every form and import: E.164, a
-// number without +country code read in PHONE_DEFAULT_REGION; "" stays "".
-// Its error is safe to show.
-func (h *Base) NormalizePhone(raw string) (string, error) {
-	region := h.Cfg.PhoneRegion
-	if region == "" {
-		region = phone.DefaultRegion
-	}
-	p, err := phone.Normalize(raw, region)
-	if errors.Is(err, phone.ErrInvalid) {
-		return "", errors.New("phone must be a valid phone number: with its country code (+44 …), or a number of region " + region)
-	}
-	return p, err
 }
 
 // BoolParam reads an optional true/false query parameter (false when absent).

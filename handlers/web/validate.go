@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/handlers/phone"
 	"github.com/shortlinks/shortlinks/handlers/urlpolicy"
 )
 
@@ -21,6 +22,21 @@ func (h *Base) NormalizeURL(raw string) (string, error) {
 		return "", errors.New(perr.Reason)
 	}
 	return u, err
+}
+
+// NormalizePhone is the phone rule of every form and import: E.164, a
+// number without +country code read in PHONE_DEFAULT_REGION; "" stays "".
+// Its error is safe to show.
+func (h *Base) NormalizePhone(raw string) (string, error) {
+	region := h.Cfg.PhoneRegion
+	if region == "" {
+		region = phone.DefaultRegion
+	}
+	p, err := phone.Normalize(raw, region)
+	if errors.Is(err, phone.ErrInvalid) {
+		return "", errors.New("phone must be a valid phone number: with its country code (+44 …), or a number of region " + region)
+	}
+	return p, err
 }
 
 // maxSlugLength bounds slugs we look up; generated ones are far shorter.
