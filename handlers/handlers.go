@@ -175,7 +175,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	g.POST("/logout", ad.Logout)
 	get(g, "/set-password/:token", ad.SetPasswordPage) // admin_users.go: invite and reset links
 	g.POST("/set-password/:token", ad.SetPassword)
-	get(g, "/campaigns", ad.CampaignsPage) // campaigns.go, over web/preview.go
+	get(g, "/campaigns", ad.CampaignsPage) // campaigns.go, over handlers/campaign preview.go
 	get(g, "/campaigns/:id", ad.CampaignPage)
 	get(g, "/campaigns/:id/preview", ad.CampaignPreviewFragment)
 	g.POST("/campaigns/:id/sends", ad.MarkSentForm)   // campaign_sends.go
@@ -185,7 +185,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	g.POST("/campaigns/:id/reactivate", ad.ReactivateSentLinkForm)
 	g.POST("/campaigns/sends/:send/void", ad.VoidSendForm)
 	get(g, "/results/variants/:variant", ad.VariantBusinessesPage) // outreach_pages.go
-	get(g, "/businesses/import", ad.ImportPage)                    // business_import.go
+	get(g, "/businesses/import", ad.ImportPage)                    // outreach_pages.go, over web/business_import.go
 	g.POST("/businesses/import", ad.ImportForm)
 	get(g, "/links", ad.LinksPage)                              // admin_links.go
 	get(g, "/links.csv", ad.LinksCSV)                           // admin_links_csv.go

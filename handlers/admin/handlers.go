@@ -7,8 +7,9 @@
 // (admin_health.go, admin_heal.go). Pages are templ components from views,
 // filled here and rendered through web.Render.
 //
-// It may import handlers/web, db, views and the pure logic packages
-// (messages, sms, cost, stats, urlpolicy); never another surface
+// It may import handlers/web, db, views, the campaign domain
+// (handlers/campaign) and the pure rule packages (access, phone, stats,
+// urlpolicy); never another surface
 // (handlers/api, shlink, public, ops) nor the root handlers package. Its
 // routes are lines of the root package's table (handlers/handlers.go).
 package admin
