@@ -1,6 +1,7 @@
-// Package api serves the JSON API under /api/v1 (an API key as a Bearer token,
-// checked by web's Authorize with every route's permission): links, businesses, SMS previews, sends (with
-// Idempotency-Key), campaign results and duplicate health; and, with no
+// Package api serves the JSON API under /api/v1 (an API key as a Bearer
+// token, checked by web's Authorize with every route's permission): links,
+// businesses, SMS previews, sends (with Idempotency-Key), campaign results
+// and duplicate health; and, with no
 // token, its OpenAPI document (/api/v1/openapi.json, openapi.go) and that
 // document as a page (/api/docs, api_docs.go). Errors are JSON through
 // web's one error mapping.
