@@ -15,10 +15,14 @@ import (
 // rollup is one set of results rollups kept from the sends: per variant
 // (campaign_variant_businesses, _totals, _hours) or per (variant, template
 // version) (campaign_version_*, migration 00039, where a send without a
-// version is -1). Both are kept by the same code, so they cannot drift:
-// RecordSend, VoidSend (voidFromRollup) and the click flush
-// (flushRollupClicks) write the variant set, then the version set, each
-// as business rows, then totals, then hours (the lock order of FlushClicks).
+// version is -1). VoidSend (voidFromRollup) and the click flush
+// (flushRollupClicks) keep both through this code, the variant set, then
+// the version set, each as business rows, then totals, then hours (the lock
+// order of FlushClicks). RecordSend adds a send to them in its own two
+// statements in the same order (sends.go: the variant set in the statement
+// that inserts the send, then recordSendVersion); the tests hold every
+// rollup to the aggregate over the sends, so the two paths cannot drift
+// unnoticed.
 //
 // A statement's key comes first in its parameters: ($1 variant, $2
 // business) or ($1 variant, $2 version, $3 business) for business rows,
