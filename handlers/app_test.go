@@ -247,6 +247,7 @@ func (a *testApp) waitForFeed(t *testing.T) {
 // (the database outage) drain first and warm after.
 func (a *testApp) drainFeed(t *testing.T) {
 	t.Helper()
+	a.waitForFeed(t) // a notification sent while it is down is never delivered
 	const marker = "Drain0"
 	if resp, _ := request(t, "GET", a.URL+"/"+marker, iPhone); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("marker %s: status %d, want 404", marker, resp.StatusCode)

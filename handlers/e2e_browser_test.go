@@ -85,8 +85,11 @@ func TestCampaignPreviewInBrowser(t *testing.T) {
 	front.waitSettled(t, ctx)
 	t.Logf("burst: %d clicks in %d ms, ending on %s", burst.Clicks, burst.Millis, burst.Last)
 	panels, final, _ = readPanels(t, ctx)
-	if burst.Clicks < 30 || burst.Millis > 1500 {
-		t.Errorf("the burst made %d clicks in %d ms, want ≥ 30 in about a second", burst.Clicks, burst.Millis)
+	// About half a second when the machine is quiet; the bound only
+	// makes sure the clicks came faster than previews answer, with room
+	// for a loaded 2-core machine.
+	if burst.Clicks < 30 || burst.Millis > 3000 {
+		t.Errorf("the burst made %d clicks in %d ms, want ≥ 30 within 3 s", burst.Clicks, burst.Millis)
 	}
 	if final.Variant != burst.Last {
 		t.Errorf("after the burst the panel shows %s, want %s clicked last", final.Variant, burst.Last)

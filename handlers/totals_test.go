@@ -44,6 +44,7 @@ func TestBusinessTotalsSpanHistoryAndSharedLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	app.restoreIndex(t)
+	app.drainFeed(t) // the heal's notifications must reach the cache before the taps
 	tap("dupSal", 2) // old SMS, forwarded to the survivor
 	request(t, "GET", app.URL+"/"+survivor, "WhatsApp/2.23.20.0")
 	if !pollUntil(5*time.Second, func() bool { c, _, _ := app.counts(t, survivor); return c == 4 }) {
