@@ -29,6 +29,22 @@ func openTestDB(t *testing.T) *sqlx.DB {
 	return conn
 }
 
+// migratedBefore returns a new database migrated up to the migration
+// before version, and its migrator: where a test of that migration's
+// backfill starts.
+func migratedBefore(t *testing.T, version int64) (*sqlx.DB, *migrations.Migrator) {
+	t.Helper()
+	conn := openTestDB(t)
+	m, err := migrations.New(conn.DB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UpTo(context.Background(), version-1); err != nil {
+		t.Fatal(err)
+	}
+	return conn, m
+}
+
 // applied returns the versions the database has.
 func applied(t *testing.T, m *migrations.Migrator) map[int64]bool {
 	t.Helper()
@@ -49,14 +65,7 @@ func applied(t *testing.T, m *migrations.Migrator) map[int64]bool {
 func TestMigrationHealsDuplicates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := openTestDB(t)
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.UpTo(ctx, migrations.OneActiveLinkVersion-1); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedBefore(t, migrations.OneActiveLinkVersion)
 	// Three links to one destination, created 290 ms apart, newest inserted first.
 	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, created_at) VALUES
 		('new111', 'https://cafe.example.com/', 'site_preview', now()),
@@ -177,15 +186,8 @@ func TestConcurrentMigrations(t *testing.T) {
 func TestTrafficTotalsMigrationBackfills(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := openTestDB(t)
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const trafficTotalsVersion = 10
-	if _, err := m.UpTo(ctx, trafficTotalsVersion-1); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedBefore(t, trafficTotalsVersion)
 	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, is_active, click_count, preview_count) VALUES
 		('tot111', 'https://a.example.com/', 'site_preview', true, 12, 3),
 		('tot222', 'https://b.example.com/', 'site_preview', false, 30, 0)`)
@@ -208,15 +210,8 @@ func TestTrafficTotalsMigrationBackfills(t *testing.T) {
 func TestSearchMigrationsBackfillAndRollBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := openTestDB(t)
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const searchTextVersion, searchIndexesVersion = 22, 24
-	if _, err := m.UpTo(ctx, searchTextVersion-1); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedBefore(t, searchTextVersion)
 	conn.MustExec(`INSERT INTO businesses (id, name, city) VALUES
 		('00000000-0000-0000-0000-0000000000a1', 'Rosa''s Bakery', 'Austin'),
 		('00000000-0000-0000-0000-0000000000a2', 'Café Luna', 'San José')`)
@@ -265,15 +260,8 @@ func TestSearchMigrationsBackfillAndRollBack(t *testing.T) {
 func TestCountersAndRollupsMigrationsBackfill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := openTestDB(t)
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const linkCountersVersion = 15
-	if _, err := m.UpTo(ctx, linkCountersVersion-1); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedBefore(t, linkCountersVersion)
 	conn.MustExec(`INSERT INTO short_links (slug, destination_url, link_type, is_active, click_count, preview_count) VALUES
 		('cnt111', 'https://a.example.com/', 'sms', true, 12, 3),
 		('cnt222', 'https://b.example.com/', 'sms', true, 30, 1)`)
@@ -387,15 +375,8 @@ func TestAccountsMigrationsFillTheGap(t *testing.T) {
 func TestInterruptedConcurrentIndexIsRebuilt(t *testing.T) {
 	t.Parallel()
 	const urlIndexVersion, index = 38, "short_links_search_url_idx"
-	conn := openTestDB(t)
 	ctx := context.Background()
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.UpTo(ctx, urlIndexVersion-1); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedBefore(t, urlIndexVersion)
 	// What a failed CREATE INDEX CONCURRENTLY leaves behind: the index,
 	// marked invalid (the test server's superuser may mark it so).
 	conn.MustExec(`CREATE INDEX ` + index + ` ON short_links USING gin (split_part(search_text, ' | ', 1) gin_trgm_ops)`)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/shortlinks/shortlinks/db"
-	"github.com/shortlinks/shortlinks/migrations"
 )
 
 // byVersion prints CampaignResultsByVersion one row per line, the version
@@ -39,15 +38,8 @@ func byVersion(t *testing.T, s *db.Store, since, until *time.Time) string {
 func TestVersionRollupsMigrationBackfills(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn := openTestDB(t)
-	m, err := migrations.New(conn.DB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const versionRollupsVersion = 39
-	if _, err := m.UpTo(ctx, versionRollupsVersion-1); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedBefore(t, versionRollupsVersion)
 	base := time.Now().UTC().Truncate(time.Hour).Add(-6 * time.Hour)
 	conn.MustExec(`INSERT INTO businesses (id, name) SELECT ('00000000-0000-4000-8000-00000000000' || i)::uuid, 'B' || i
 		FROM generate_series(1, 3) i`)
