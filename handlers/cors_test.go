@@ -43,6 +43,7 @@ func TestCORSPreflightAndCalls(t *testing.T) {
 		{"/rest/v3/short-urls", "GET", "x-api-key"},
 		{"/rest/v3/short-urls/abc", "DELETE", "x-api-key"},
 		{"/rest/health", "GET", ""},
+		{"/api/v1/no-such-route", "GET", "authorization"}, // answered whatever the route table says
 	} {
 		resp := preflight(tc.path, allowedOrigin, tc.method, tc.headers)
 		h := resp.Header
@@ -80,6 +81,14 @@ func TestCORSPreflightAndCalls(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != allowedOrigin {
 			t.Errorf("cross-origin call without a key: %d %v, want 401 readable by the page", resp.StatusCode, resp.Header)
+		}
+	}
+	req = app.apiRequest("GET", "/api/v1/no-such-route", nil)
+	req.Header.Set("Origin", allowedOrigin)
+	if resp, err = http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != 404 || resp.Header.Get("Access-Control-Allow-Origin") != allowedOrigin {
+			t.Errorf("cross-origin call of no route: %d %v, want 404 readable by the page", resp.StatusCode, resp.Header)
 		}
 	}
 	req, _ = http.NewRequest("GET", app.URL+"/admin/login", nil)

@@ -41,36 +41,36 @@ func (h *Base) corsAllowed(origin string) string {
 	return ""
 }
 
-// CORS is Pre middleware: it runs before routing, so a preflight is
-// answered whether or not the route exists for OPTIONS, and before
-// authentication, which a preflight never carries.
-func (h *Base) CORS(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if !corsPath(req.URL.Path) {
-			return next(c)
-		}
-		res := c.Response().Header()
-		res.Add(echo.HeaderVary, echo.HeaderOrigin)
-		allow := h.corsAllowed(req.Header.Get(echo.HeaderOrigin))
-		preflight := req.Method == http.MethodOptions && req.Header.Get(echo.HeaderAccessControlRequestMethod) != ""
-		if preflight {
-			res.Add(echo.HeaderVary, echo.HeaderAccessControlRequestMethod)
-			res.Add(echo.HeaderVary, echo.HeaderAccessControlRequestHeaders)
-			if allow == "" {
-				// No CORS headers: the browser refuses the call.
-				return c.NoContent(http.StatusNoContent)
-			}
-			res.Set(echo.HeaderAccessControlAllowOrigin, allow)
-			res.Set(echo.HeaderAccessControlAllowMethods, corsMethods)
-			res.Set(echo.HeaderAccessControlAllowHeaders, corsHeaders)
-			res.Set(echo.HeaderAccessControlMaxAge, corsMaxAge)
-			return c.NoContent(http.StatusNoContent)
-		}
-		if allow != "" {
-			res.Set(echo.HeaderAccessControlAllowOrigin, allow)
-			res.Set(echo.HeaderAccessControlExposeHeaders, corsExposed)
-		}
-		return next(c)
+// cors runs first on every request (ExceptOnRedirect, web/middleware.go),
+// whatever the route, since Echo names an unknown path by the catch-all
+// redirect route: a preflight is answered (done) whether or not the route
+// exists for OPTIONS, and before authentication, which a preflight never
+// carries; an API call gets the headers that let the page read the answer.
+func (h *Base) cors(c echo.Context) (done bool, err error) {
+	req := c.Request()
+	if !corsPath(req.URL.Path) {
+		return false, nil
 	}
+	res := c.Response().Header()
+	res.Add(echo.HeaderVary, echo.HeaderOrigin)
+	allow := h.corsAllowed(req.Header.Get(echo.HeaderOrigin))
+	preflight := req.Method == http.MethodOptions && req.Header.Get(echo.HeaderAccessControlRequestMethod) != ""
+	if preflight {
+		res.Add(echo.HeaderVary, echo.HeaderAccessControlRequestMethod)
+		res.Add(echo.HeaderVary, echo.HeaderAccessControlRequestHeaders)
+		if allow == "" {
+			// No CORS headers: the browser refuses the call.
+			return true, c.NoContent(http.StatusNoContent)
+		}
+		res.Set(echo.HeaderAccessControlAllowOrigin, allow)
+		res.Set(echo.HeaderAccessControlAllowMethods, corsMethods)
+		res.Set(echo.HeaderAccessControlAllowHeaders, corsHeaders)
+		res.Set(echo.HeaderAccessControlMaxAge, corsMaxAge)
+		return true, c.NoContent(http.StatusNoContent)
+	}
+	if allow != "" {
+		res.Set(echo.HeaderAccessControlAllowOrigin, allow)
+		res.Set(echo.HeaderAccessControlExposeHeaders, corsExposed)
+	}
+	return false, nil
 }

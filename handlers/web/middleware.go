@@ -16,9 +16,12 @@ import (
 	"github.com/shortlinks/shortlinks/handlers/requestlog"
 )
 
-// ExceptOnRedirect composes the page middleware (metrics, panic recovery,
-// request ID, request log, security headers) for every route except the
-// redirect. A redirect is a body-less 302 to a third-party site: a CSP
+// ExceptOnRedirect is the server's one middleware. On every request it
+// first answers CORS (cors.go), then runs the page middleware (metrics,
+// panic recovery, request ID, request log, security headers) for every
+// route except the redirect. Echo also names an unknown path by the
+// catch-all redirect route, so such a 404 skips the page middleware too
+// (its answer is a page; handleError sets its headers). A redirect is a body-less 302 to a third-party site: a CSP
 // protects nothing there, and a request ID, a log line and a latency
 // histogram per tap would cost more than the redirect itself, whose
 // outcomes the redirects service already counts (shortlinks_redirects_total).
@@ -28,19 +31,34 @@ import (
 // It is one Echo middleware rather than five because Echo wraps the global
 // middleware around the handler on every request: the redirect then pays
 // for one closure, not for five.
+//
+// Echo calls it on every request, and the closure it returns is the
+// redirect's one allocation: it holds only next and a pointer to the
+// rest (exceptOnRedirect).
 func (h *Base) ExceptOnRedirect(redirectRoute string, page ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	x := &exceptOnRedirect{base: h, route: redirectRoute, page: page}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if c.Path() == redirectRoute {
-				return h.callRecovering(c, next)
-			}
-			chain := next // a copy: assigning to next would move it to the heap
-			for i := len(page) - 1; i >= 0; i-- {
-				chain = page[i](chain)
-			}
-			return chain(c)
-		}
+		return func(c echo.Context) error { return x.serve(c, next) }
 	}
+}
+
+type exceptOnRedirect struct {
+	base  *Base
+	route string
+	page  []echo.MiddlewareFunc
+}
+
+func (x *exceptOnRedirect) serve(c echo.Context, next echo.HandlerFunc) error {
+	if done, err := x.base.cors(c); done {
+		return err
+	}
+	if c.Path() == x.route {
+		return x.base.callRecovering(c, next)
+	}
+	for i := len(x.page) - 1; i >= 0; i-- {
+		next = x.page[i](next)
+	}
+	return next(c)
 }
 
 // RecoverPanics turns a panic into a 500 whose details go only to the log.
