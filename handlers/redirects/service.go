@@ -61,7 +61,7 @@ type Options struct {
 	// link whose destination fails is answered as not found.
 	CheckDestination func(url string) error
 	// MaxLookups bounds the lookup statements of uncached slugs in flight
-	// (default 4), well below the connection pool (40, db.Open), so a flood
+	// (default 2), well below the connection pool (40, db.Open), so a flood
 	// of unknown slugs cannot take every connection from the flusher, the
 	// API and the admin pages. Misses arriving while every slot is taken
 	// share the next statement (batch.go, up to MaxLookupBatch slugs); a
@@ -84,7 +84,12 @@ const (
 	DefaultFlushInterval = time.Second
 	DefaultFlushTimeout  = 10 * time.Second
 	DefaultMaxPending    = 100_000
-	DefaultMaxLookups    = 4
+	// DefaultMaxLookups is 2: fewer slots make bigger batches, and a
+	// statement's cost is mostly per statement, not per slug. Cold
+	// redirects with counting, one run of each (docs/benchmarks.md, fifth
+	// session): 8 slots 18.7k/s, 4 25.3k/s, 2 30.0k/s, 1 31.3k/s; two keep a
+	// second statement going while one is slow.
+	DefaultMaxLookups = 2
 	// MaxLookupBatch bounds the slugs of one lookup statement.
 	MaxLookupBatch = 256
 	// FeedDownTTL is how long answers are trusted without the change feed:
