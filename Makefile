@@ -20,11 +20,9 @@ run: build
 ## on PostgreSQL, each in its own database, so 4 run at once even on 2 cores.
 ## GORACE=atexit_sleep_ms=0: a race-enabled binary otherwise sleeps 1 s as it
 ## exits (for reports still being printed; a test binary reports each race
-## as it happens and fails), 1 s per package. -ldflags=-w: no DWARF in the
-## test binaries (a third of each link; stack traces and race reports use the
-## Go symbol table, not DWARF).
+## as it happens and fails), 1 s per package.
 test:
-	GORACE=atexit_sleep_ms=0 $(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 -ldflags=-w -timeout 20m ./...
+	GORACE=atexit_sleep_ms=0 $(GO) run ./cmd/withpg -- $(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 
 ## check: formatting, vet, generated files are up to date, and the alerting
 ## rules in docs/ops check and pass their unit tests (promtool, Debian's
