@@ -50,7 +50,8 @@ func validateAPI(t testing.TB, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// CORS preflights are the browser's, not operations of the API
-		// (cors.go answers them before routing; cors_test.go checks them).
+		// (web/cors.go answers them before any other middleware; cors_test.go
+		// checks them).
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if !strings.HasPrefix(r.URL.Path, "/api/v1/") || preflight {
 			next.ServeHTTP(w, r)
