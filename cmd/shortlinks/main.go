@@ -91,8 +91,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 	}
 	switch cmd {
 	case "serve":
+		tuneGC(os.LookupEnv) // gc.go
 		return serve(ctx, &cfg)
 	case "dev":
+		tuneGC(os.LookupEnv)
 		return dev(ctx, &cfg)
 	case "migrate":
 		return migrate(ctx, &cfg, fs.Args())
