@@ -317,6 +317,11 @@ func (s *Service) answer(t *Target) *Target {
 // load asks the database about slug, in l's next statement, and caches
 // the answer (lookupBatch).
 func (s *Service) load(l *lane, slug string, expired *entry) (*entry, error) {
+	// A flight for slug that ended between the caller's cache miss and
+	// this flight's start has cached its answer: no second statement.
+	if e, fresh := s.cache.get(slug); fresh {
+		return e, nil
+	}
 	e, err := l.do(slug, expired)
 	if errors.Is(err, ErrBusy) {
 		s.busy.Add(1) // callers holding the expired answer serve it
