@@ -118,11 +118,11 @@ const campaignWalkFirst = 2_000
 // business in 40). So a search whose estimate says it matches at least a
 // page in every campaignWalkFirst businesses first walks that many in name
 // order, filtering: when they hold a full page, those are the page (their
-// first matches are the listing's). A walk that comes up short costs about
-// 3 ms at 1M businesses; sorting a city's 22,000 matches ("sao paulo",
-// a page and a bit in 2,000) cost 49 ms there, the walk 1.3 ms. Otherwise, and for rarer
-// searches, the store picks between sorting every match and walking the
-// whole order (sortsAllMatches).
+// first matches are the listing's). At 1M businesses, warm, a walk that
+// comes up short costs 2-3 ms ("rosas", "cafe"); a city's 22,000 matches
+// ("sao paulo", a page and a bit in 2,000) took 49 ms to sort and 1.3 ms
+// to walk. Otherwise, and for rarer searches, the store picks between
+// sorting every match and walking the whole order (sortsAllMatches).
 func (s *Store) searchCampaignBusinesses(ctx context.Context, f CampaignFilter, norm string, limit int, dir string,
 	where func(CampaignFilter, string, textForm) (string, []any),
 	read func(with, from string, args []any) ([]CampaignBusiness, error)) ([]CampaignBusiness, error) {

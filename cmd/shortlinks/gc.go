@@ -8,10 +8,11 @@ import "runtime/debug"
 // metadata, language tables, the metrics registry, its connections'
 // buffers) and allocates a little on every request, so at 100 it collects
 // every few tens of milliseconds under load and marks those megabytes each
-// time: about 5 % of a hot redirect's CPU in `perf`, against 1 % for a
+// time: about 6 % of a hot redirect's CPU in `perf`, against 1 % for a
 // bare Echo server whose live heap is under the runtime's 4 MB floor. At
-// 300 it collects a third as often (make bench's hot ratio, alternating
-// runs: 0.925 → 0.955 median). The memory limit keeps that from growing a
+// 300 it collects a third as often (two servers side by side with Echo,
+// six rotating wrk rounds: 0.926 → 0.955 of Echo's rate, median;
+// docs/benchmarks.md). The memory limit keeps that from growing a
 // large live heap fourfold: past 128 MiB of heap the collector runs as
 // often as it must to stay under it. GOGC and GOMEMLIMIT, Go's own
 // variables, override either (docs/operations.md).
