@@ -192,6 +192,14 @@ func (s *Store) healOnce(ctx context.Context, conn *sqlx.Conn, o HealOptions) (H
 // retrying while it only gave way to a row lock.
 func (s *Store) healStep(ctx context.Context, conn *sqlx.Conn, o HealOptions, dest any, query string, args ...any) error {
 	for {
+		// An interrupted heal stops here, between steps, with its
+		// connection intact: lib/pq marks a connection bad when a
+		// statement starts under an ended context, and the heal lock
+		// would then go only when the server notices the closed socket,
+		// not at the unlock in Heal.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: heal: %w", classify(err))
+		}
 		err := healStepOnce(ctx, conn, o, dest, query, args...)
 		var pqErr *pq.Error
 		if !errors.As(err, &pqErr) || (pqErr.Code != "55P03" && pqErr.Code != "40P01") {
