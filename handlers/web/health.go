@@ -119,7 +119,7 @@ func (h *Base) Health(ctx context.Context) (HealthJSON, error) {
 	if healed {
 		out.Heal = HealRunView(heal, time.Now())
 	}
-	h.Metrics.recordHealth(out)
+	h.Metrics.recordHealth(out, check.ID)
 	return out, nil
 }
 

@@ -31,6 +31,11 @@ type Metrics struct {
 	links           *prometheus.GaugeVec
 	deadLetters     prometheus.Gauge
 	webhooks        webhookGauges // metrics_webhooks.go
+	// healthMu orders recordHealth: healthCheck is the duplicate check the
+	// gauges show, so a reading of an older check, finishing after a newer
+	// one was recorded, does not set them back.
+	healthMu    sync.Mutex
+	healthCheck int64
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -183,8 +188,17 @@ func (h *Base) MeasureRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // dead-letter table (the monitor reads it every 30 s).
 func (m *Metrics) RecordDeadLetters(n int64) { m.deadLetters.Set(float64(n)) }
 
-// recordHealth updates the duplicate gauges from a health check.
-func (m *Metrics) recordHealth(hs HealthJSON) {
+// recordHealth updates the duplicate gauges from a health reading of
+// duplicate check checkID (0: none yet). Readings run at once (the monitor's
+// tick, the check it just ran, a dashboard, the API), each a few statements
+// long; one that read an older check than the gauges show is dropped.
+func (m *Metrics) recordHealth(hs HealthJSON, checkID int64) {
+	m.healthMu.Lock()
+	defer m.healthMu.Unlock()
+	if checkID < m.healthCheck {
+		return
+	}
+	m.healthCheck = checkID
 	m.duplicateGroups.Set(float64(hs.DuplicateGroups))
 	index := 0.0
 	if hs.UniqueIndexPresent && hs.UniqueIndexValid {

@@ -25,3 +25,24 @@ func TestRequestMetricsBoundLabels(t *testing.T) {
 		t.Errorf("%d series, want 3", n)
 	}
 }
+
+// Health readings run at once (the monitor's tick, a dashboard, the API):
+// one of an older duplicate check that finishes last does not set the
+// gauges back (TestMetricsDuplicateGauge failed once that way: a link's
+// active count read 0 after a newer check had recorded 1).
+func TestHealthGaugesNeverGoBackToAnOlderCheck(t *testing.T) {
+	m := NewMetrics(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.recordHealth(HealthJSON{ActiveLinks: 1, UniqueIndexPresent: true, UniqueIndexValid: true}, 7)
+	m.recordHealth(HealthJSON{ActiveLinks: 0, DuplicateGroups: 3}, 6)
+	if got := testutil.ToFloat64(m.links.WithLabelValues("active")); got != 1 {
+		t.Errorf("active links gauge %v after an older check's reading, want 1 (the newer check's)", got)
+	}
+	if got := testutil.ToFloat64(m.duplicateGroups); got != 0 {
+		t.Errorf("duplicate groups gauge %v, want 0", got)
+	}
+	m.recordHealth(HealthJSON{ActiveLinks: 2, DuplicateGroups: 1}, 7) // the same check, read again: index state is live
+	m.recordHealth(HealthJSON{ActiveLinks: 5}, 8)
+	if got := testutil.ToFloat64(m.links.WithLabelValues("active")); got != 5 {
+		t.Errorf("active links gauge %v, want 5 from the newest check", got)
+	}
+}
