@@ -15,10 +15,10 @@ func TestDailyClicksFillsGaps(t *testing.T) {
 	l, _, _ := s.GetOrCreateLink(ctx, siteLink("https://bakery.example.com/"))
 	other, _, _ := s.GetOrCreateLink(ctx, siteLink("https://other.example.com/"))
 	s.DB().MustExec(`INSERT INTO link_clicks_daily (link_id, day, clicks, previews) VALUES
-		($1, current_date, 7, 1), ($1, current_date - 2, 3, 0), ($1, current_date - 40, 99, 0),
-		($2, current_date, 50, 50)`, l.ID, other.ID)
+		($1, ((now() AT TIME ZONE 'UTC')::date), 7, 1), ($1, ((now() AT TIME ZONE 'UTC')::date) - 2, 3, 0), ($1, ((now() AT TIME ZONE 'UTC')::date) - 40, 99, 0),
+		($2, ((now() AT TIME ZONE 'UTC')::date), 50, 50)`, l.ID, other.ID)
 	var today time.Time
-	s.DB().Get(&today, `SELECT current_date`)
+	s.DB().Get(&today, `SELECT ((now() AT TIME ZONE 'UTC')::date)`)
 
 	days, err := s.DailyClicks(ctx, l.ID, 30)
 	if err != nil {

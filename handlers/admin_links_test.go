@@ -250,9 +250,9 @@ func TestLinkDetailPage(t *testing.T) {
 	l := app.addLink(t, "https://bakery.example.com/menu", "campaign")
 	app.Store.DB().MustExec(`UPDATE short_links SET click_count = 114, preview_count = 9 WHERE id = $1`, l.ID)
 	app.Store.DB().MustExec(`INSERT INTO link_clicks_daily (link_id, day, clicks, previews) VALUES
-		($1, current_date, 10, 2), ($1, current_date - 2, 5, 0), ($1, current_date - 40, 99, 7)`, l.ID)
+		($1, ((now() AT TIME ZONE 'UTC')::date), 10, 2), ($1, ((now() AT TIME ZONE 'UTC')::date) - 2, 5, 0), ($1, ((now() AT TIME ZONE 'UTC')::date) - 40, 99, 7)`, l.ID)
 	var today, twoDaysAgo string
-	app.Store.DB().QueryRow(`SELECT current_date::text, (current_date - 2)::text`).Scan(&today, &twoDaysAgo)
+	app.Store.DB().QueryRow(`SELECT ((now() AT TIME ZONE 'UTC')::date)::text, (((now() AT TIME ZONE 'UTC')::date) - 2)::text`).Scan(&today, &twoDaysAgo)
 
 	b := app.signedIn(t)
 	resp, doc := b.get("/admin/links/" + l.Slug)

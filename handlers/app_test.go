@@ -205,6 +205,21 @@ func (a *testApp) checkDuplicates(t *testing.T) {
 	}
 }
 
+// waitForStartupCheck waits for the duplicate check the monitor runs at
+// start-up (no other runs until its interval). A test that reads what a
+// check writes (duplicate_checks, its check.run audit row) and must not
+// see it land later waits for it first.
+func (a *testApp) waitForStartupCheck(t *testing.T) {
+	t.Helper()
+	if !pollUntil(10*time.Second, func() bool {
+		var n int
+		a.Store.DB().Get(&n, `SELECT count(*) FROM duplicate_checks`)
+		return n > 0
+	}) {
+		t.Fatal("the monitor's first duplicate check never finished")
+	}
+}
+
 // iPhone is the User-Agent of a person tapping a link.
 const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 

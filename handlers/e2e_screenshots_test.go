@@ -25,7 +25,7 @@ func updateDocScreenshots(t *testing.T, ctx context.Context, app *testApp, base,
 	app.Store.DB().MustExec(`WITH days AS (
 			INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
 			SELECT l.id, d::date, 20 + (17 * extract(day FROM d)::int) % 45, (7 * extract(day FROM d)::int) % 5
-			FROM short_links l, generate_series(current_date - 29, current_date, interval '1 day') d
+			FROM short_links l, generate_series(((now() AT TIME ZONE 'UTC')::date) - 29, ((now() AT TIME ZONE 'UTC')::date), interval '1 day') d
 			WHERE l.slug = $1
 			RETURNING link_id, clicks, previews)
 		UPDATE short_links l SET click_count = t.clicks, preview_count = t.previews

@@ -91,13 +91,7 @@ func TestConsoleHealRunsInTheBackground(t *testing.T) {
 	// interval): wait for it to finish, so that it cannot land after the
 	// DELETE below. (Running a check of our own first is not enough: on a
 	// loaded machine the monitor's could start after it and find none.)
-	if !pollUntil(10*time.Second, func() bool {
-		var n int
-		app.Store.DB().Get(&n, `SELECT count(*) FROM duplicate_checks`)
-		return n > 0
-	}) {
-		t.Fatal("the monitor's first duplicate check never finished")
-	}
+	app.waitForStartupCheck(t)
 	app.Store.DB().MustExec(`DROP INDEX ` + db.UniqueIndexName)
 	for i := range 3 {
 		app.rawLink(t, "dupaa"+string(rune('a'+i)), "https://split.example.com/")

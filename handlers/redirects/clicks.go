@@ -140,6 +140,12 @@ func (a *clicks) add(link, tapped int64, preview bool) {
 	now := time.Now()
 	k := clickKey{link: link, day: int32(now.Unix() / 86400)}
 	tap := tapKey{tapped: tapped, counted: link}
+	// A tap's time is kept to the millisecond, so a link's taps merge into
+	// one run per millisecond (memory, and the flush's tap rows, under a
+	// hot link). The flush credits a tap to the latest send at or before
+	// it, so a tap in the millisecond after a send's would count for the
+	// send before: no recipient taps a message that fast, while a tap just
+	// before a send belongs to the earlier one, as it does.
 	if !a.pending.add(k, tap, now.UnixMilli(), preview, int64(a.maxRows), &a.queuedRows) {
 		a.drop(preview)
 	}
@@ -268,10 +274,10 @@ func (a *clicks) isolate(ctx context.Context, q *queuedBatch) ([]*queuedBatch, e
 			return nil, nil
 		}
 		c, p := batchTotals(q.ClickBatch)
-		a.deadLetters.Add(1)
 		a.deadClicks.Add(c)
 		a.deadPreviews.Add(p)
 		a.queuedRows.Add(-int64(len(q.Rows)))
+		a.deadLetters.Add(1) // last: a reader who sees the letter sees its clicks
 		a.log.Error("click batch moved to the dead-letter table after repeated failures; replay it from the health page",
 			"link_id", links, "clicks", c, "previews", p, "attempts", q.failures, "err", q.lastErr)
 		return nil, nil
