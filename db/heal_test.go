@@ -43,6 +43,9 @@ func TestGetOrCreateWithoutUniqueIndexAcrossInstances(t *testing.T) {
 	errs := make(chan error, 300)
 	slugs := make(chan string, 300)
 	created := make(chan bool, 300)
+	// All start at once, so both instances' callers are creating (and
+	// find the index missing) before the first link commits.
+	start := make(chan struct{})
 	for i := range 300 {
 		s := a
 		if i%2 == 1 {
@@ -51,6 +54,7 @@ func TestGetOrCreateWithoutUniqueIndexAcrossInstances(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			l, c, err := s.GetOrCreateLink(ctx, siteLink(url))
 			if err != nil {
 				errs <- err
@@ -60,6 +64,7 @@ func TestGetOrCreateWithoutUniqueIndexAcrossInstances(t *testing.T) {
 			created <- c
 		}()
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	close(slugs)

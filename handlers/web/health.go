@@ -71,6 +71,7 @@ type DuplicateGroupJSON struct {
 // index probes whatever the number of links and never waits for a check:
 // before the first one the status is "unknown".
 func (h *Base) Health(ctx context.Context) (HealthJSON, error) {
+	reading := h.Metrics.startHealth()
 	check, err := h.Store.LatestDuplicateCheck(ctx)
 	checked := err == nil
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
@@ -119,7 +120,7 @@ func (h *Base) Health(ctx context.Context) (HealthJSON, error) {
 	if healed {
 		out.Heal = HealRunView(heal, time.Now())
 	}
-	h.Metrics.recordHealth(out, check.ID)
+	h.Metrics.recordHealth(out, reading)
 	return out, nil
 }
 

@@ -31,11 +31,12 @@ type Metrics struct {
 	links           *prometheus.GaugeVec
 	deadLetters     prometheus.Gauge
 	webhooks        webhookGauges // metrics_webhooks.go
-	// healthMu orders recordHealth: healthCheck is the duplicate check the
-	// gauges show, so a reading of an older check, finishing after a newer
-	// one was recorded, does not set them back.
-	healthMu    sync.Mutex
-	healthCheck int64
+	// Health readings are numbered as they start (healthStarted); the
+	// gauges show the latest-started reading recorded (healthShown), so one
+	// that began earlier and finished later does not set them back.
+	healthStarted atomic.Int64
+	healthMu      sync.Mutex
+	healthShown   int64
 
 	// byRoute caches each (route, method, status)'s instruments. Reads are
 	// an atomic load and a map lookup, with no lock and no allocation, to
@@ -188,17 +189,22 @@ func (h *Base) MeasureRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // dead-letter table (the monitor reads it every 30 s).
 func (m *Metrics) RecordDeadLetters(n int64) { m.deadLetters.Set(float64(n)) }
 
-// recordHealth updates the duplicate gauges from a health reading of
-// duplicate check checkID (0: none yet). Readings run at once (the monitor's
-// tick, the check it just ran, a dashboard, the API), each a few statements
-// long; one that read an older check than the gauges show is dropped.
-func (m *Metrics) recordHealth(hs HealthJSON, checkID int64) {
+// startHealth numbers a health reading as it starts, for recordHealth.
+func (m *Metrics) startHealth() int64 { return m.healthStarted.Add(1) }
+
+// recordHealth updates the duplicate gauges from health reading n
+// (startHealth). Readings run at once (the monitor's tick, the check it
+// just ran, a dashboard, the API), each a few statements long; one that
+// started before the reading the gauges show is dropped, as it may have
+// read an older check. (The order is this process's, not the checks' ids:
+// a database restored from a backup has older ids and must still show.)
+func (m *Metrics) recordHealth(hs HealthJSON, n int64) {
 	m.healthMu.Lock()
 	defer m.healthMu.Unlock()
-	if checkID < m.healthCheck {
+	if n < m.healthShown {
 		return
 	}
-	m.healthCheck = checkID
+	m.healthShown = n
 	m.duplicateGroups.Set(float64(hs.DuplicateGroups))
 	index := 0.0
 	if hs.UniqueIndexPresent && hs.UniqueIndexValid {

@@ -27,22 +27,28 @@ func TestRequestMetricsBoundLabels(t *testing.T) {
 }
 
 // Health readings run at once (the monitor's tick, a dashboard, the API):
-// one of an older duplicate check that finishes last does not set the
-// gauges back (TestMetricsDuplicateGauge failed once that way: a link's
-// active count read 0 after a newer check had recorded 1).
-func TestHealthGaugesNeverGoBackToAnOlderCheck(t *testing.T) {
+// one that started earlier and finishes last does not set the gauges back
+// (TestMetricsDuplicateGauge failed once that way: a link's active count
+// read 0 after a newer reading had recorded 1), and the order is the
+// readings' own, not the checks' ids, which a restored backup turns back.
+func TestHealthGaugesKeepTheLatestStartedReading(t *testing.T) {
 	m := NewMetrics(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	m.recordHealth(HealthJSON{ActiveLinks: 1, UniqueIndexPresent: true, UniqueIndexValid: true}, 7)
-	m.recordHealth(HealthJSON{ActiveLinks: 0, DuplicateGroups: 3}, 6)
+	older, newer := m.startHealth(), m.startHealth()
+	m.recordHealth(HealthJSON{ActiveLinks: 1, UniqueIndexPresent: true, UniqueIndexValid: true}, newer)
+	m.recordHealth(HealthJSON{ActiveLinks: 0, DuplicateGroups: 3}, older)
 	if got := testutil.ToFloat64(m.links.WithLabelValues("active")); got != 1 {
-		t.Errorf("active links gauge %v after an older check's reading, want 1 (the newer check's)", got)
+		t.Errorf("active links gauge %v after an older reading finished last, want 1 (the newer reading's)", got)
 	}
 	if got := testutil.ToFloat64(m.duplicateGroups); got != 0 {
 		t.Errorf("duplicate groups gauge %v, want 0", got)
 	}
-	m.recordHealth(HealthJSON{ActiveLinks: 2, DuplicateGroups: 1}, 7) // the same check, read again: index state is live
-	m.recordHealth(HealthJSON{ActiveLinks: 5}, 8)
+	// A later reading always shows, whatever it read (a restored database
+	// has older check ids): here the index gone and fewer links.
+	m.recordHealth(HealthJSON{ActiveLinks: 5}, m.startHealth())
 	if got := testutil.ToFloat64(m.links.WithLabelValues("active")); got != 5 {
-		t.Errorf("active links gauge %v, want 5 from the newest check", got)
+		t.Errorf("active links gauge %v, want 5 from the latest reading", got)
+	}
+	if got := testutil.ToFloat64(m.uniqueIndex); got != 0 {
+		t.Errorf("index gauge %v, want 0 from the latest reading", got)
 	}
 }
