@@ -139,6 +139,12 @@ const (
 	// textEstimated: the whole text as one LIKE pattern, which the
 	// planner estimates from the column's histogram as typed.
 	textEstimated
+	// textStartsWith and textFurtherIn split the matches exactly in two:
+	// the text starts with the search (a btree range), or holds it from
+	// its second character on (a trigram index on substr(column, 2)). Every
+	// match is in one or both (see searchCampaignBusinesses).
+	textStartsWith
+	textFurtherIn
 )
 
 // searchMode is how a listing's search runs; resolveSearch picks it.
@@ -263,6 +269,10 @@ func containsText(column, norm string, form textForm, arg func(any) string) stri
 		return "strpos(" + column + ", " + arg(norm) + ") > 0"
 	case textEstimated:
 		return column + " LIKE " + arg("%"+norm+"%")
+	case textStartsWith:
+		return column + " LIKE " + arg(norm+"%")
+	case textFurtherIn:
+		return containsText("substr("+column+", 2)", norm, textIndexed, arg)
 	}
 	words := strings.Fields(norm)
 	keys := keyWords(words)

@@ -303,3 +303,66 @@ func testLinkSearchForABusinessName(t *testing.T, s *db.Store) {
 		}
 	}
 }
+
+// A search that must sort its matches (the walk through the first names
+// finds none) reads them in two parts, the names that start with it and
+// those holding it further in (or in the city): every page is the next
+// matches in name order, forwards and back, each business once even when
+// it is in both parts.
+func TestCampaignSearchSortsMatchesFromTheStartAndFurtherIn(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t, db.Options{})
+	ctx := context.Background()
+	// Ten thousand names that sort first and never match: the first walk
+	// comes up empty, as at 1M businesses for a name that sorts late.
+	s.DB().MustExec(`INSERT INTO businesses (name, city, status)
+		SELECT 'Aaa ' || lpad(i::text, 5, '0'), 'Austin', 'ready_for_outreach' FROM generate_series(1, 10000) i`)
+	for i := range 6 {
+		for _, name := range []string{"Rosa's Bakery %d", "Big Rosa's Deli %d", "Zeta Shop %d"} {
+			city := "Austin"
+			if name == "Zeta Shop %d" {
+				city = "Rosas Town"
+			}
+			if _, err := s.CreateBusiness(ctx, db.NewBusiness{Name: fmt.Sprintf(name, i), City: city}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := s.CreateBusiness(ctx, db.NewBusiness{Name: "Rosa's Rosa's Grill", City: "Austin"}); err != nil {
+		t.Fatal(err)
+	}
+	s.DB().MustExec(`ANALYZE businesses`)
+	var want []string
+	if err := s.DB().Select(&want, `SELECT name FROM businesses WHERE status = 'ready_for_outreach'
+		AND strpos(search_text, 'rosas') > 0 ORDER BY name, id`); err != nil || len(want) != 19 {
+		t.Fatalf("%d matches (%v), want 19", len(want), err)
+	}
+	var got []string
+	var pages []db.CampaignPage
+	f := db.CampaignFilter{Query: "ROSAS", Limit: 4}
+	for len(pages) < 10 {
+		p, err := s.ListCampaignBusinesses(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, p)
+		for _, b := range p.Businesses {
+			got = append(got, b.Name)
+		}
+		if p.Next == nil {
+			break
+		}
+		f.Cursor = p.Next
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pages %v, want %v", got, want)
+	}
+	for i := len(pages) - 1; i > 0; i-- {
+		f.Cursor = pages[i].Prev
+		p, err := s.ListCampaignBusinesses(ctx, f)
+		if err != nil || len(p.Businesses) != 4 || p.Businesses[0].Name != pages[i-1].Businesses[0].Name ||
+			p.Businesses[3].Name != pages[i-1].Businesses[3].Name {
+			t.Fatalf("page before page %d: %+v %v, want %+v", i+1, p.Businesses, err, pages[i-1].Businesses)
+		}
+	}
+}
