@@ -215,23 +215,8 @@ func TestCampaignSearchWalksACommonWord(t *testing.T) {
 				}
 			}
 			s.DB().MustExec(`ANALYZE businesses`)
-			var got []string
-			var pages []db.CampaignPage
 			f := db.CampaignFilter{Query: "BAKERY", Limit: 7}
-			for {
-				p, err := s.ListCampaignBusinesses(ctx, f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pages = append(pages, p)
-				for _, b := range p.Businesses {
-					got = append(got, b.Name)
-				}
-				if p.Next == nil {
-					break
-				}
-				f.Cursor = p.Next
-			}
+			pages, got := campaignPages(t, s, f)
 			if !slices.Equal(got, want) {
 				t.Fatalf("walked %v, want %v", got, want)
 			}
@@ -337,23 +322,8 @@ func TestCampaignSearchSortsMatchesFromTheStartAndFurtherIn(t *testing.T) {
 		AND strpos(search_text, 'rosas') > 0 ORDER BY name, id`); err != nil || len(want) != 19 {
 		t.Fatalf("%d matches (%v), want 19", len(want), err)
 	}
-	var got []string
-	var pages []db.CampaignPage
 	f := db.CampaignFilter{Query: "ROSAS", Limit: 4}
-	for len(pages) < 10 {
-		p, err := s.ListCampaignBusinesses(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages = append(pages, p)
-		for _, b := range p.Businesses {
-			got = append(got, b.Name)
-		}
-		if p.Next == nil {
-			break
-		}
-		f.Cursor = p.Next
-	}
+	pages, got := campaignPages(t, s, f)
 	if !slices.Equal(got, want) {
 		t.Fatalf("pages %v, want %v", got, want)
 	}
@@ -365,4 +335,28 @@ func TestCampaignSearchSortsMatchesFromTheStartAndFurtherIn(t *testing.T) {
 			t.Fatalf("page before page %d: %+v %v, want %+v", i+1, p.Businesses, err, pages[i-1].Businesses)
 		}
 	}
+}
+
+// campaignPages reads the campaign listing for f page by page through its
+// next cursors (at most 20 pages), returning the pages and the names in
+// the order they came.
+func campaignPages(t *testing.T, s *db.Store, f db.CampaignFilter) ([]db.CampaignPage, []string) {
+	t.Helper()
+	var pages []db.CampaignPage
+	var names []string
+	for len(pages) < 20 {
+		p, err := s.ListCampaignBusinesses(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, p)
+		for _, b := range p.Businesses {
+			names = append(names, b.Name)
+		}
+		if p.Next == nil {
+			break
+		}
+		f.Cursor = p.Next
+	}
+	return pages, names
 }

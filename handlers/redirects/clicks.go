@@ -143,9 +143,9 @@ func (a *clicks) add(link, tapped int64, preview bool) {
 	// A tap's time is kept to the millisecond, so a link's taps merge into
 	// one run per millisecond (memory, and the flush's tap rows, under a
 	// hot link). The flush credits a tap to the latest send at or before
-	// it, so a tap in the millisecond after a send's would count for the
-	// send before: no recipient taps a message that fast, while a tap just
-	// before a send belongs to the earlier one, as it does.
+	// it, and a tap's time is rounded down: one in the same millisecond as
+	// a send, after it, counts for the send before (no recipient taps a
+	// message that fast), and one just before a send never counts for it.
 	if !a.pending.add(k, tap, now.UnixMilli(), preview, int64(a.maxRows), &a.queuedRows) {
 		a.drop(preview)
 	}

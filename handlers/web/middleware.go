@@ -22,11 +22,11 @@ import (
 // route except the redirect. Echo also names an unknown path by the
 // catch-all redirect route, so such a 404 skips the page middleware too
 // (its answer is a page; handleError sets its headers). A redirect is a
-// body-less 302 to a third-party site: a CSP protects nothing there, and a request ID, a log line and a latency
-// histogram per tap would cost more than the redirect itself, whose
-// outcomes the redirects service already counts (shortlinks_redirects_total).
-// Its errors (404, 410, 429, 503) are pages, and get the page headers
-// from handleError.
+// body-less 302 to a third-party site: a CSP protects nothing there, and a
+// request ID, a log line and a latency histogram per tap would cost more
+// than the redirect itself, whose outcomes the redirects service already
+// counts (shortlinks_redirects_total). Its errors (404, 410, 429, 503) are
+// pages, and get the page headers from handleError.
 //
 // It is one Echo middleware rather than five because Echo wraps the global
 // middleware around the handler on every request: the redirect then pays
