@@ -249,6 +249,7 @@ func flushDaily(ctx context.Context, tx *sqlx.Tx, daily map[dayKey]*linkDelta, c
 // sendGain is what one send gained in a flush, as flushAddSendClicks
 // returns it.
 type sendGain struct {
+	ID              string    `db:"id"`
 	Variant         string    `db:"variant"`
 	TemplateVersion int       `db:"template_version"` // -1: none
 	BusinessID      string    `db:"business_id"`
@@ -285,13 +286,21 @@ func flushAttribution(ctx context.Context, tx *sqlx.Tx, taps []TapRow) error {
 	}
 
 	// Each rollup set in turn, in lock order (rollups.go): the variant's
-	// business rows, totals and hours, then the version's.
+	// business rows, totals and hours, then the version's; then the gap
+	// rollups of the sends tapped for the first time (gaps.go).
 	for _, r := range rollups {
 		if err := flushRollupClicks(ctx, tx, gains, r); err != nil {
 			return err
 		}
 	}
-	return nil
+	var firstTaps []chainSend
+	for _, g := range gains {
+		if g.Before == 0 && g.Clicks > 0 {
+			firstTaps = append(firstTaps, chainSend{ID: g.ID, BusinessID: g.BusinessID, Variant: g.Variant,
+				Version: g.TemplateVersion, SentAt: g.SentAt, Tapped: true})
+		}
+	}
+	return keepGaps(ctx, tx, gapChange{firstTaps: firstTaps})
 }
 
 // flushWebhooks queues one link.clicked event per counted link for every

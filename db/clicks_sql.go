@@ -89,6 +89,8 @@ const flushAttributeTaps = `SELECT s.id::text AS send_id, SUM(t.clicks)::bigint 
 // flushAddSendClicks adds attributed clicks to the sends, locked in id
 // order, and returns what each gained with its variant, template version
 // (-1: none, as the version rollups key it), business and sent_at.
+// (before is 0 for a send tapped for the first time: the gap rollups move
+// it into its business's chain of tapped sends.)
 // A send voided between the attribution and this lock (VoidSend locks the
 // send first) is rechecked on its new row and gains nothing.
 const flushAddSendClicks = `WITH d AS (
@@ -102,7 +104,7 @@ const flushAddSendClicks = `WITH d AS (
 	UPDATE campaign_sends c SET clicks = c.clicks + d.clicks
 	FROM d JOIN locked USING (id)
 	WHERE c.id = d.id AND c.voided_at IS NULL
-	RETURNING c.variant, COALESCE(c.template_version, -1) AS template_version, c.business_id::text, c.sent_at,
+	RETURNING c.id::text, c.variant, COALESCE(c.template_version, -1) AS template_version, c.business_id::text, c.sent_at,
 	          c.clicks - d.clicks AS before, d.clicks`
 
 // flushAddVariantBusinessClicks adds clicks per (variant, business), locked

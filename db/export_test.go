@@ -1,7 +1,27 @@
 package db
 
-// ResultsByVersionFromSends is the aggregate over the sends that
-// CampaignResultsByVersion ran for every window before the version rollups
-// (and still runs for a window ending in the past): the benchmark times it
-// beside the rollups.
-const ResultsByVersionFromSends = resultsByVersionFromSends
+import (
+	"context"
+	"time"
+
+	"github.com/shortlinks/shortlinks/db/pgtest"
+)
+
+// The oracles of the results tests (pgtest): the aggregates over a
+// window's sends that every window read before the rollups.
+
+// ResultsFromSends is CampaignResults aggregated from the sends of
+// [since, until) (nil: unbounded).
+func (s *Store) ResultsFromSends(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
+	var rows []VariantResult
+	err := s.db.SelectContext(ctx, &rows, pgtest.ResultsFromSends, since, until)
+	return rows, err
+}
+
+// ResultsByVersionFromSends is CampaignResultsByVersion aggregated from
+// the sends of [since, until).
+func (s *Store) ResultsByVersionFromSends(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
+	var rows []VariantResult
+	err := s.db.SelectContext(ctx, &rows, pgtest.ResultsByVersionFromSends, since, until)
+	return rows, err
+}

@@ -113,7 +113,8 @@ func (s *Store) VoidSend(ctx context.Context, id, reason string) (Send, error) {
 	}
 	defer tx.Rollback()
 	// Lock order as the click flush's: the send, then the variant's
-	// business row, totals and hours, then the version's (rollups.go).
+	// business row, totals and hours, then the version's (rollups.go),
+	// then the gaps (gaps.go).
 	var send Send
 	err = tx.GetContext(ctx, &send, `SELECT `+sendColumns+` FROM campaign_sends WHERE id = $1 FOR NO KEY UPDATE`, id)
 	if err != nil {
@@ -134,6 +135,12 @@ func (s *Store) VoidSend(ctx context.Context, id, reason string) (Send, error) {
 		if err := voidFromRollup(ctx, tx, send, r); err != nil {
 			return Send{}, fmt.Errorf("store: void send %s: %w", id, err)
 		}
+	}
+	// Then the gap rollups (gaps.go): the send leaves its chains.
+	if err := keepGaps(ctx, tx, gapChange{removed: &chainSend{ID: send.ID, BusinessID: send.BusinessID,
+		Variant: send.Variant, Version: versionKey(send.TemplateVersion), SentAt: send.SentAt,
+		Tapped: send.Clicks > 0}}); err != nil {
+		return Send{}, fmt.Errorf("store: void send %s: %w", id, err)
 	}
 	err = s.audit(ctx, tx, AuditSendVoided, "send", send.ID, map[string]any{"voided_at": nil},
 		map[string]any{"voided_at": send.VoidedAt, "void_reason": reason, "business_id": send.BusinessID, "variant": send.Variant})

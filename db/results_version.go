@@ -19,8 +19,9 @@ import (
 //     campaign_version_businesses' last-send indexes; businesses are
 //     counted in the hour of their latest send (latest tapped send) of the
 //     version, so the distinct counts add up exactly;
-//   - a window ending in the past: the window's sends
-//     (campaign_sends_sent_at_idx when bounded).
+//   - a window ending in the past, or with no start: campaign_version_hours
+//     and campaign_version_gaps for the whole hours, the sends of the
+//     window's edges (see CampaignResults).
 //
 // Voided sends are left out, as everywhere.
 func (s *Store) CampaignResultsByVersion(ctx context.Context, since, until *time.Time) ([]VariantResult, error) {
@@ -31,7 +32,7 @@ func (s *Store) CampaignResultsByVersion(ctx context.Context, since, until *time
 	return rows, nil
 }
 
-var versionResults = resultsQueries{resultsByVersionAllTime, resultsByVersionSinceFromRollups, resultsByVersionFromSends}
+var versionResults = resultsQueries{resultsByVersionAllTime, resultsByVersionSinceFromRollups, resultsByVersionPastFromGaps}
 
 // resultsByVersionAllTime reads the per-version running totals: one row
 // per version, whatever the number of sends. -1 is "no version".
@@ -82,15 +83,71 @@ const resultsByVersionSinceFromRollups = `WITH bounds AS (
 	WHERE s.sends > 0
 	ORDER BY s.variant, s.template_version`
 
-// resultsByVersionFromSends aggregates the window's sends, grouped by
-// (variant, version, business) first, with hashing (see resultsFromSends).
-const resultsByVersionFromSends = `SELECT variant, template_version, SUM(sends) AS sends,
-		COUNT(*) AS businesses_sent, COUNT(*) FILTER (WHERE clicks > 0) AS businesses_clicked,
-		SUM(clicks) AS clicks, SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-	FROM (SELECT variant, template_version, business_id, COUNT(*) AS sends, SUM(clicks) AS clicks,
-	             SUM(segments) AS segments, SUM(cost_micros) AS cost_micros
-	      FROM campaign_sends
-	      WHERE ($1::timestamptz IS NULL OR sent_at >= $1) AND ($2::timestamptz IS NULL OR sent_at < $2)
-	        AND voided_at IS NULL
-	      GROUP BY variant, template_version, business_id) per_business
-	GROUP BY variant, template_version ORDER BY variant, template_version NULLS FIRST`
+// resultsByVersionPastFromGaps is resultsPastFromGaps per (variant,
+// version): campaign_version_hours and campaign_version_gaps for the whole
+// hours, the sends of the edges.
+const resultsByVersionPastFromGaps = `WITH b AS (
+		SELECT $1::timestamptz AS s, $2::timestamptz AS u,
+		       date_trunc('hour', $1::timestamptz, 'UTC') AS s0,
+		       date_trunc('hour', $1::timestamptz, 'UTC') + interval '1 hour' AS s1,
+		       date_trunc('hour', $2::timestamptz, 'UTC') AS u0
+	), hours AS (
+		SELECT v.variant, v.template_version, SUM(v.sends) AS sends, SUM(v.segments) AS segments,
+		       SUM(v.cost_micros) AS cost_micros, SUM(v.clicks) AS clicks, 0 AS businesses_sent, 0 AS businesses_clicked
+		FROM campaign_version_hours v, b
+		WHERE v.hour >= b.s1 AND v.hour < b.u0
+		GROUP BY v.variant, v.template_version
+	), firsts AS (
+		SELECT g.variant, g.template_version, 0, 0, 0, 0, SUM(g.sends), SUM(g.tapped)
+		FROM campaign_version_gaps g, b
+		WHERE g.hour >= b.s1 AND g.hour < b.u0 AND g.prev_hour < b.s0
+		GROUP BY g.variant, g.template_version
+	), carried AS (
+		SELECT k.variant, k.template_version, 0, 0, 0, 0,
+		       COUNT(*) FILTER (WHERE n.first_sent >= b.s1 AND n.first_sent < b.u0),
+		       COUNT(*) FILTER (WHERE k.tapped AND n.first_tapped >= b.s1 AND n.first_tapped < b.u0)
+		FROM (SELECT c.variant, COALESCE(c.template_version, -1) AS template_version, c.business_id,
+		             bool_or(c.clicks > 0) AS tapped
+		      FROM campaign_sends c, b
+		      WHERE c.sent_at >= b.s0 AND c.sent_at < b.s AND c.voided_at IS NULL
+		      GROUP BY 1, 2, 3) k
+		CROSS JOIN b
+		CROSS JOIN LATERAL (
+			SELECT MIN(n.sent_at) AS first_sent, MIN(n.sent_at) FILTER (WHERE n.clicks > 0) AS first_tapped
+			FROM campaign_sends n
+			WHERE n.business_id = k.business_id AND n.variant = k.variant
+			  AND COALESCE(n.template_version, -1) = k.template_version AND n.sent_at >= b.s AND n.voided_at IS NULL) n
+		GROUP BY k.variant, k.template_version
+	), edge AS (
+		SELECT c.id, c.business_id, c.variant, COALESCE(c.template_version, -1) AS template_version, c.sent_at,
+		       c.segments, c.cost_micros, c.clicks
+		FROM campaign_sends c, b
+		WHERE c.sent_at >= b.s AND c.sent_at < LEAST(b.s1, b.u) AND c.voided_at IS NULL
+		UNION ALL
+		SELECT c.id, c.business_id, c.variant, COALESCE(c.template_version, -1) AS template_version, c.sent_at,
+		       c.segments, c.cost_micros, c.clicks
+		FROM campaign_sends c, b
+		WHERE c.sent_at >= GREATEST(b.u0, b.s1) AND c.sent_at < b.u AND c.voided_at IS NULL
+	), edges AS (
+		SELECT e.variant, e.template_version, COUNT(*), SUM(e.segments), SUM(e.cost_micros), SUM(e.clicks),
+		       COUNT(*) FILTER (WHERE NOT EXISTS (
+		           SELECT 1 FROM campaign_sends p
+		           WHERE p.business_id = e.business_id AND p.variant = e.variant AND p.voided_at IS NULL
+		             AND COALESCE(p.template_version, -1) = e.template_version
+		             AND p.sent_at >= b.s AND (p.sent_at, p.id) < (e.sent_at, e.id))),
+		       COUNT(*) FILTER (WHERE e.clicks > 0 AND NOT EXISTS (
+		           SELECT 1 FROM campaign_sends p
+		           WHERE p.business_id = e.business_id AND p.variant = e.variant AND p.voided_at IS NULL
+		             AND COALESCE(p.template_version, -1) = e.template_version
+		             AND p.clicks > 0 AND p.sent_at >= b.s AND (p.sent_at, p.id) < (e.sent_at, e.id)))
+		FROM edge e, b
+		GROUP BY e.variant, e.template_version
+	)
+	SELECT variant, NULLIF(template_version, -1) AS template_version, SUM(sends)::bigint AS sends,
+	       SUM(businesses_sent)::bigint AS businesses_sent, SUM(businesses_clicked)::bigint AS businesses_clicked, SUM(clicks)::bigint AS clicks,
+	       SUM(segments)::bigint AS segments, SUM(cost_micros)::bigint AS cost_micros
+	FROM (SELECT * FROM hours UNION ALL SELECT * FROM firsts UNION ALL SELECT * FROM carried
+	      UNION ALL SELECT * FROM edges) u
+	GROUP BY variant, template_version
+	HAVING SUM(sends) > 0
+	ORDER BY variant, template_version NULLS FIRST`

@@ -52,33 +52,32 @@ func versionRows(rows []db.VariantResult) string {
 }
 
 // checkByVersionMatchesSends compares CampaignResultsByVersion read from
-// the rollups (all time; windows ending now since each of sinces) with the
-// same windows aggregated from the sends (a bound in the past or no since
-// makes it read them), to the unit.
+// the rollups (all time; windows ending now, ending in the future and
+// ending in the past, since each of sinces) with the same windows
+// aggregated from the sends, to the unit.
 func checkByVersionMatchesSends(t *testing.T, s *db.Store, sinces ...time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	read := func(since, until *time.Time) string {
+	check := func(name string, since, until *time.Time) {
 		t.Helper()
-		rows, err := s.CampaignResultsByVersion(ctx, since, until)
-		if err != nil {
-			t.Fatal(err)
+		got, err1 := s.CampaignResultsByVersion(ctx, since, until)
+		want, err2 := s.ResultsByVersionFromSends(ctx, since, until)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
 		}
-		return versionRows(rows)
+		if versionRows(got) != versionRows(want) {
+			t.Errorf("%s: rollups\n%s\nsends\n%s", name, versionRows(got), versionRows(want))
+		}
 	}
-	farFuture := time.Now().Add(24 * time.Hour)
-	if got, want := read(nil, nil), read(nil, &farFuture); got != want {
-		t.Errorf("all time: rollups\n%s\nsends\n%s", got, want)
-	}
+	farFuture, now := time.Now().Add(24*time.Hour), time.Now()
+	check("all time", nil, nil)
+	check("until tomorrow", nil, &farFuture)
+	check("until now", nil, &now)
 	for _, since := range sinces {
-		now := time.Now() // a window ending now, in the past by the time it runs: read from the sends
-		fromSends := read(&since, &now)
-		if got := read(&since, nil); got != fromSends {
-			t.Errorf("since %s: rollups\n%s\nsends\n%s", since.Format(time.RFC3339Nano), got, fromSends)
-		}
-		if got := read(&since, &farFuture); got != fromSends {
-			t.Errorf("since %s until tomorrow: rollups\n%s\nsends\n%s", since.Format(time.RFC3339Nano), got, fromSends)
-		}
+		at := since.Format(time.RFC3339Nano)
+		check("since "+at, &since, nil)
+		check("since "+at+" until tomorrow", &since, &farFuture)
+		check("since "+at+" until now", &since, &now)
 	}
 }
 

@@ -18,11 +18,11 @@ import (
 // version is -1). VoidSend (voidFromRollup) and the click flush
 // (flushRollupClicks) keep both through this code, the variant set, then
 // the version set, each as business rows, then totals, then hours (the lock
-// order of FlushClicks). RecordSend adds a send to them in its own two
-// statements in the same order (sends.go: the variant set in the statement
-// that inserts the send, then recordSendVersion); the tests hold every
-// rollup to the aggregate over the sends, so the two paths cannot drift
-// unnoticed.
+// order of FlushClicks; the gap rollups, gaps.go, come after both).
+// RecordSend adds a send to them in its own two statements in the same
+// order (sends.go: the variant set in the statement that inserts the send,
+// then recordSendVersion); the tests hold every rollup to the aggregate
+// over the sends, so the two paths cannot drift unnoticed.
 //
 // A statement's key comes first in its parameters: ($1 variant, $2
 // business) or ($1 variant, $2 version, $3 business) for business rows,

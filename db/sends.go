@@ -82,8 +82,9 @@ func (s *Store) FindSendByKey(ctx context.Context, idem Idempotency) (Send, erro
 // a send is inserted. created is false when the key had already recorded
 // one (that send is returned). The key claim, the send, the per-variant
 // rollups and its send.recorded webhooks are one statement, the
-// per-version rollups (recordSendVersion) the next, in one transaction, so
-// they commit together or not at all. A business that opted out gets no send:
+// per-version rollups (recordSendVersion) the next, the gap rollups
+// (keepGaps) last, in one transaction, so they commit together or not at
+// all. A business that opted out gets no send:
 // ErrOptedOut (a repeat of a key that recorded one before the opt-out
 // still answers that send).
 func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (Send, bool, error) {
@@ -114,7 +115,8 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 	// business once) and has its last_sent_at moved by the others. The
 	// totals row is upserted next and the hour rollup last (lock order:
 	// key, send, variant business, variant, variant hour, as the flush;
-	// then recordSendVersion: version business, version, version hour).
+	// then recordSendVersion: version business, version, version hour;
+	// then the gaps).
 	err = tx.SelectContext(ctx, &rows, `WITH `+claimKey(ResourceSend)+`, send AS (
 			INSERT INTO campaign_sends (id, business_id, variant, message, link_id, slug, short_url,
 				encoding, segments, cost_micros, currency, template_version, sent_by)
@@ -189,6 +191,11 @@ func (s *Store) RecordSend(ctx context.Context, ns NewSend, idem Idempotency) (S
 		if _, err := tx.ExecContext(ctx, recordSendVersion, r.Variant, versionKey(r.TemplateVersion), r.BusinessID,
 			r.SentAt, r.Segments, r.CostMicros); err != nil {
 			return Send{}, false, fmt.Errorf("store: record send: version rollups: %w", classify(err))
+		}
+		// Last, the gap rollups (gaps.go): the send joins its chains.
+		if err := keepGaps(ctx, tx, gapChange{added: &chainSend{ID: r.ID, BusinessID: r.BusinessID,
+			Variant: r.Variant, Version: versionKey(r.TemplateVersion), SentAt: r.SentAt}}); err != nil {
+			return Send{}, false, fmt.Errorf("store: record send: %w", err)
 		}
 		if err := s.audit(ctx, tx, AuditSendRecorded, "send", r.ID, nil, map[string]any{
 			"business_id": r.BusinessID, "variant": r.Variant, "slug": r.Slug, "segments": r.Segments}); err != nil {

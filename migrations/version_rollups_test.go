@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/shortlinks/shortlinks/db"
+	"github.com/shortlinks/shortlinks/db/pgtest"
 )
 
 // byVersion prints CampaignResultsByVersion one row per line, the version
@@ -18,6 +21,10 @@ func byVersion(t *testing.T, s *db.Store, since, until *time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return printVersions(rows)
+}
+
+func printVersions(rows []db.VariantResult) string {
 	var b strings.Builder
 	for _, r := range rows {
 		v := "-"
@@ -30,11 +37,22 @@ func byVersion(t *testing.T, s *db.Store, since, until *time.Time) string {
 	return b.String()
 }
 
+// fromSends is byVersion aggregated from the sends (pgtest's oracle).
+func fromSends(t *testing.T, conn *sqlx.DB, since, until *time.Time) string {
+	t.Helper()
+	var rows []db.VariantResult
+	if err := conn.Select(&rows, pgtest.ResultsByVersionFromSends, since, until); err != nil {
+		t.Fatal(err)
+	}
+	return printVersions(rows)
+}
+
 // Migration 00039 fills the per-version rollups from the sends before it
 // (template versions NULL and set, voided sends left out, over several
-// hours), and the store keeps them from there: results by version read
-// from the rollups equal the sends aggregated, all time and for windows
-// ending now, before and after new sends, taps and voids of old sends.
+// hours), as 00042 the gap rollups, and the store keeps them from there:
+// results by version read from the rollups equal the sends aggregated, all
+// time, for windows ending now and for windows ending in the past, before
+// and after new sends, taps and voids of old sends.
 func TestVersionRollupsMigrationBackfills(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -107,10 +125,19 @@ func TestVersionRollupsMigrationBackfills(t *testing.T) {
 		if got, want := byVersion(t, s, nil, nil), byVersion(t, s, nil, &farFuture); got != want {
 			t.Errorf("%s, all time: rollups\n%s\nsends\n%s", when, got, want)
 		}
-		for _, since := range []*time.Time{at(-60), at(30), at(100), at(140), at(200), at(355)} {
+		bounds := []*time.Time{at(-60), at(30), at(100), at(140), at(185), at(200), at(355)}
+		for i, since := range bounds {
 			now := time.Now()
 			if got, want := byVersion(t, s, since, nil), byVersion(t, s, since, &now); got != want {
 				t.Errorf("%s, since %s: rollups\n%s\nsends\n%s", when, since.Format(time.TimeOnly), got, want)
+			}
+			// Windows ending in the past read the gap rollups (00042's
+			// backfill, then kept): held to the sends aggregated.
+			for _, until := range bounds[i+1:] {
+				if got, want := byVersion(t, s, since, until), fromSends(t, conn, since, until); got != want {
+					t.Errorf("%s, [%s, %s): rollups\n%s\nsends\n%s", when, since.Format(time.TimeOnly),
+						until.Format(time.TimeOnly), got, want)
+				}
 			}
 		}
 	}

@@ -297,3 +297,32 @@ var versionHoursSQL = `INSERT INTO campaign_version_hours (variant, template_ver
 	      FROM campaign_version_businesses WHERE last_clicked_at IS NOT NULL) parts
 	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
 	GROUP BY 1, 2, 3`
+
+// variantGapsSQL and versionGapsSQL: the gap rollups (migration 00042) as
+// its backfill writes them: each send by its hour and the hour of the
+// previous send of its key (tapped sends: of the previous tapped send).
+var variantGapsSQL = `INSERT INTO campaign_variant_gaps (hour, variant, prev_hour, sends, tapped)
+	SELECT hour, variant, prev_hour, SUM(sends), SUM(tapped)
+	FROM (SELECT date_trunc('hour', sent_at, 'UTC') AS hour, variant,
+	             COALESCE(date_trunc('hour', lag(sent_at) OVER w, 'UTC'), '-infinity') AS prev_hour, 1 AS sends, 0 AS tapped
+	      FROM campaign_sends WINDOW w AS (PARTITION BY variant, business_id ORDER BY sent_at, id)
+	      UNION ALL
+	      SELECT date_trunc('hour', sent_at, 'UTC'), variant,
+	             COALESCE(date_trunc('hour', lag(sent_at) OVER w, 'UTC'), '-infinity'), 0, 1
+	      FROM campaign_sends WHERE clicks > 0 WINDOW w AS (PARTITION BY variant, business_id ORDER BY sent_at, id)) chain
+	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
+	GROUP BY 1, 2, 3`
+
+var versionGapsSQL = `INSERT INTO campaign_version_gaps (hour, variant, template_version, prev_hour, sends, tapped)
+	SELECT hour, variant, v, prev_hour, SUM(sends), SUM(tapped)
+	FROM (SELECT date_trunc('hour', sent_at, 'UTC') AS hour, variant, v,
+	             COALESCE(date_trunc('hour', lag(sent_at) OVER w, 'UTC'), '-infinity') AS prev_hour, 1 AS sends, 0 AS tapped
+	      FROM (SELECT *, COALESCE(template_version, -1) AS v FROM campaign_sends) c
+	      WINDOW w AS (PARTITION BY variant, v, business_id ORDER BY sent_at, id)
+	      UNION ALL
+	      SELECT date_trunc('hour', sent_at, 'UTC'), variant, v,
+	             COALESCE(date_trunc('hour', lag(sent_at) OVER w, 'UTC'), '-infinity'), 0, 1
+	      FROM (SELECT *, COALESCE(template_version, -1) AS v FROM campaign_sends WHERE clicks > 0) c
+	      WINDOW w AS (PARTITION BY variant, v, business_id ORDER BY sent_at, id)) chain
+	WHERE $1::bigint > 0 AND $2::bigint > 0 AND $3::bigint > 0 AND $4::bigint >= 0
+	GROUP BY 1, 2, 3, 4`

@@ -94,6 +94,8 @@ func generate(ctx context.Context, conn *sql.DB, n int64) error {
 		{"version_businesses", versionBusinessesSQL, has("campaign_version_businesses")},
 		{"version_totals", versionTotalsSQL, has("campaign_version_totals")},
 		{"version_hours", versionHoursSQL, has("campaign_version_hours")},
+		{"variant_gaps", variantGapsSQL, has("campaign_variant_gaps")},
+		{"version_gaps", versionGapsSQL, has("campaign_version_gaps")},
 	}
 	mult, inverse := permutation(n)
 	for _, s := range load {
