@@ -25,3 +25,19 @@ func (s *Store) ResultsByVersionFromSends(ctx context.Context, since, until *tim
 	err := s.db.SelectContext(ctx, &rows, pgtest.ResultsByVersionFromSends, since, until)
 	return rows, err
 }
+
+// VariantBusinessesFromSends is VariantBusinesses aggregated from the
+// sends.
+func (s *Store) VariantBusinessesFromSends(ctx context.Context, variant string, tappedOnly bool, since, until *time.Time, limit int) ([]VariantBusiness, error) {
+	out := []VariantBusiness{}
+	err := s.db.SelectContext(ctx, &out, pgtest.VariantBusinessesFromSends, variant, since, until, tappedOnly, limit)
+	return out, err
+}
+
+// WalkVariantSendsBy makes VariantBusinesses' walk of a past window read n
+// sends a statement until the returned func restores it.
+func WalkVariantSendsBy(n int) (restore func()) {
+	old := variantWalkBatch
+	variantWalkBatch = n
+	return func() { variantWalkBatch = old }
+}

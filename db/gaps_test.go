@@ -60,10 +60,12 @@ const gapsDrift = `WITH want AS (
 
 // Sends recorded out of order over three days, taps (first taps of old and
 // new sends) and voids, from several goroutines at once, leave the gap
-// rollups exactly what the sends' chains say; and every results window
-// (ending in the past, with no start, across whole hours or inside one)
-// reads, per variant and per version, what aggregating its sends gives.
-func TestPastWindowsFromGapsMatchTheSends(t *testing.T) {
+// rollups exactly what the sends' chains say; every results window (ending
+// in the past, with no start, across whole hours or inside one) reads, per
+// variant and per version, what aggregating its sends gives; and so does
+// every list of a variant's businesses (ending now or in the past, all or
+// tapped only, cut short or not).
+func TestResultWindowsOverDaysMatchTheSends(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newTestStore(t, db.Options{})
@@ -73,7 +75,7 @@ func TestPastWindowsFromGapsMatchTheSends(t *testing.T) {
 		link db.Link
 	}
 	var fs []fx
-	for i := range 5 {
+	for i := range 12 {
 		b, l := newBusiness(t, s, fmt.Sprintf("gap%d", i))
 		fs = append(fs, fx{b, l})
 	}
@@ -105,7 +107,7 @@ func TestPastWindowsFromGapsMatchTheSends(t *testing.T) {
 				old := sends[rng.IntN(len(sends))]
 				mu.Unlock()
 				switch {
-				case i%3 == 0: // the new send, or an older one, tapped
+				case i%4 == 0: // the new send, or an older one, tapped
 					if rng.IntN(2) == 0 {
 						sn = old
 					}
@@ -176,4 +178,36 @@ func TestPastWindowsFromGapsMatchTheSends(t *testing.T) {
 		}
 	}
 	t.Logf("%d sends, %d windows", len(sends), windows)
+
+	lists := 0
+	future := now.Add(time.Hour)
+	listWindows := [][2]*time.Time{{nil, nil}, {nil, &future}, {&bounds[0], nil}, {&bounds[3], &future},
+		{&bounds[12], nil}, {&bounds[14], nil}, {nil, &bounds[5]}, {&bounds[13], &bounds[16]}, {&bounds[12], &bounds[15]}}
+	for _, batch := range []int{0, 3} { // the walk of a past window: one statement, then a few sends a statement
+		if batch > 0 {
+			defer db.WalkVariantSendsBy(batch)()
+		}
+		for _, w := range listWindows {
+			if w[0] != nil && w[1] != nil && w[1].Before(*w[0]) {
+				w[0], w[1] = w[1], w[0]
+			}
+			for _, variant := range []string{"friendly", "urgent"} {
+				for _, tappedOnly := range []bool{false, true} {
+					for _, limit := range []int{2, 500} {
+						got, err1 := s.VariantBusinesses(ctx, variant, tappedOnly, w[0], w[1], limit)
+						want, err2 := s.VariantBusinessesFromSends(ctx, variant, tappedOnly, w[0], w[1], limit)
+						if err1 != nil || err2 != nil {
+							t.Fatal(err1, err2)
+						}
+						if fmt.Sprint(got) != fmt.Sprint(want) {
+							t.Errorf("%s businesses, tapped only %t, limit %d, [%v, %v), walk %d:\n got %v\nwant %v",
+								variant, tappedOnly, limit, w[0], w[1], batch, got, want)
+						}
+						lists++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d business lists", lists)
 }

@@ -76,44 +76,30 @@ func (s *Store) readResults(ctx context.Context, q resultsQueries, since, until 
 	case since != nil && (until == nil || until.After(time.Now())):
 		err = s.db.SelectContext(ctx, &rows, q.sinceFromRollups, *since)
 	default:
-		if since == nil {
-			start := time.Unix(0, 0) // before any send
-			since = &start
-		}
-		err = s.db.SelectContext(ctx, &rows, q.pastFromGaps, *since, *until)
+		err = s.db.SelectContext(ctx, &rows, q.pastFromGaps, pastWindow(since, *until)...)
 	}
 	return rows, classify(err)
 }
 
-// VariantBusiness is a business a variant was sent to, with the taps its
-// sends of that variant earned.
-type VariantBusiness struct {
-	BusinessID string    `db:"business_id"`
-	Name       string    `db:"name"`
-	Phone      string    `db:"phone"`
-	Sends      int64     `db:"sends"`
-	LastSentAt time.Time `db:"last_sent_at"`
-	Taps       int64     `db:"taps"`
-}
-
-// VariantBusinesses lists the businesses variant was sent to in [since,
-// until) (sends not voided), those that tapped first when tappedOnly is
-// false, newest send first; at most limit.
-func (s *Store) VariantBusinesses(ctx context.Context, variant string, tappedOnly bool, since, until *time.Time, limit int) ([]VariantBusiness, error) {
-	out := []VariantBusiness{}
-	err := s.db.SelectContext(ctx, &out, `SELECT c.business_id::text, b.name, b.phone, COUNT(*) AS sends,
-			MAX(c.sent_at) AS last_sent_at, SUM(c.clicks)::bigint AS taps
-		FROM campaign_sends c JOIN businesses b ON b.id = c.business_id
-		WHERE c.variant = $1 AND c.voided_at IS NULL
-		  AND ($2::timestamptz IS NULL OR c.sent_at >= $2) AND ($3::timestamptz IS NULL OR c.sent_at < $3)
-		GROUP BY c.business_id, b.name, b.phone
-		HAVING NOT $4 OR SUM(c.clicks) > 0
-		ORDER BY SUM(c.clicks) > 0 DESC, MAX(c.sent_at) DESC
-		LIMIT $5`, variant, since, until, tappedOnly, clamp(limit, 1, 500, 200))
-	if err != nil {
-		return nil, fmt.Errorf("store: businesses of variant %q: %w", variant, classify(err))
+// pastWindow is resultsPastFromGaps' parameters for [since, until) (since
+// nil: the epoch, before any send), to the microsecond as PostgreSQL keeps
+// them.
+func pastWindow(since *time.Time, until time.Time) []any {
+	s := time.Unix(0, 0).UTC()
+	if since != nil {
+		s = since.UTC().Round(time.Microsecond)
 	}
-	return out, nil
+	u := until.UTC().Round(time.Microsecond)
+	s0, u0 := s.Truncate(time.Hour), u.Truncate(time.Hour)
+	s1 := s0.Add(time.Hour)
+	edge1End, edge2Start := s1, u0
+	if u.Before(edge1End) {
+		edge1End = u
+	}
+	if s1.After(edge2Start) {
+		edge2Start = s1
+	}
+	return []any{s, u, s0, s1, u0, edge1End, edge2Start}
 }
 
 // resultsAllTime reads the running totals the send and flush statements
@@ -160,70 +146,66 @@ const resultsSinceFromRollups = `WITH bounds AS (
 	ORDER BY s.variant`
 
 // resultsPastFromGaps is a window [$1, $2) that ends in the past (or has
-// no start: $1 the epoch). Writing s0 for $1's UTC hour, s1 for the next
-// and u0 for $2's, it reads:
-//   - the whole hours [s1, u0) from the hour rollup (sends, segments, cost,
-//     clicks) and from the gap rollup (gaps.go): the businesses whose first
-//     send (tapped send) in the window is in them and whose previous one is
-//     before s0 (A);
-//   - the sends of [s0, $1), at most an hour of them: their businesses
+// no start: $1 the epoch); $3 is $1's UTC hour, $4 the next hour, $5 $2's
+// hour, and the window's edges outside its whole hours [$4, $5) are
+// [$1, $6) and [$7, $2) (pastWindow). It reads:
+//   - the whole hours from the hour rollup (sends, segments, cost, clicks)
+//     and from the gap rollup (gaps.go): the businesses whose first send
+//     (tapped send) in the window is in them and whose previous one is
+//     before $3 (A);
+//   - the sends of [$3, $1), at most an hour of them: their businesses
 //     whose first send (tapped send) from $1 on is in the whole hours are
 //     the rest of those (B), each one index walk of its business's sends;
-//   - the window's sends outside its whole hours, at most two partial
-//     hours: all their columns, and as businesses the sends with no earlier
-//     send (tapped send) of the key in the window (C).
+//   - the sends of the edges, at most two partial hours: all their
+//     columns, and as businesses the sends with no earlier send (tapped
+//     send) of the key in the window (C).
 //
 // Businesses sent to = A + B + C, and that clicked likewise: exact, and
-// independent of the number of sends in the whole hours.
-const resultsPastFromGaps = `WITH b AS (
-		SELECT $1::timestamptz AS s, $2::timestamptz AS u,
-		       date_trunc('hour', $1::timestamptz, 'UTC') AS s0,
-		       date_trunc('hour', $1::timestamptz, 'UTC') + interval '1 hour' AS s1,
-		       date_trunc('hour', $2::timestamptz, 'UTC') AS u0
-	), hours AS (
+// independent of the number of sends in the whole hours. The bounds are
+// parameters, not computed in the statement, so the planner sees them.
+const resultsPastFromGaps = `WITH hours AS (
 		SELECT v.variant, SUM(v.sends) AS sends, SUM(v.segments) AS segments, SUM(v.cost_micros) AS cost_micros,
 		       SUM(v.clicks) AS clicks, 0 AS businesses_sent, 0 AS businesses_clicked
-		FROM campaign_variant_hours v, b
-		WHERE v.hour >= b.s1 AND v.hour < b.u0
+		FROM campaign_variant_hours v
+		WHERE v.hour >= $4 AND v.hour < $5
 		GROUP BY v.variant
 	), firsts AS (
 		SELECT g.variant, 0, 0, 0, 0, SUM(g.sends), SUM(g.tapped)
-		FROM campaign_variant_gaps g, b
-		WHERE g.hour >= b.s1 AND g.hour < b.u0 AND g.prev_hour < b.s0
+		FROM campaign_variant_gaps g
+		WHERE g.hour >= $4 AND g.hour < $5 AND g.prev_hour < $3
 		GROUP BY g.variant
 	), carried AS (
 		SELECT k.variant, 0, 0, 0, 0,
-		       COUNT(*) FILTER (WHERE n.first_sent >= b.s1 AND n.first_sent < b.u0),
-		       COUNT(*) FILTER (WHERE k.tapped AND n.first_tapped >= b.s1 AND n.first_tapped < b.u0)
+		       COUNT(*) FILTER (WHERE n.first_sent >= $4 AND n.first_sent < $5),
+		       COUNT(*) FILTER (WHERE k.tapped AND n.first_tapped >= $4 AND n.first_tapped < $5)
 		FROM (SELECT c.variant, c.business_id, bool_or(c.clicks > 0) AS tapped
-		      FROM campaign_sends c, b
-		      WHERE c.sent_at >= b.s0 AND c.sent_at < b.s AND c.voided_at IS NULL
+		      FROM campaign_sends c
+		      WHERE c.sent_at >= $3 AND c.sent_at < $1 AND c.voided_at IS NULL
 		      GROUP BY c.variant, c.business_id) k
-		CROSS JOIN b
 		CROSS JOIN LATERAL (
 			SELECT MIN(n.sent_at) AS first_sent, MIN(n.sent_at) FILTER (WHERE n.clicks > 0) AS first_tapped
 			FROM campaign_sends n
-			WHERE n.business_id = k.business_id AND n.variant = k.variant AND n.sent_at >= b.s AND n.voided_at IS NULL) n
+			WHERE n.business_id = k.business_id AND n.variant = k.variant AND n.sent_at >= $1 AND n.voided_at IS NULL) n
 		GROUP BY k.variant
 	), edge AS (
 		SELECT c.id, c.business_id, c.variant, c.sent_at, c.segments, c.cost_micros, c.clicks
-		FROM campaign_sends c, b
-		WHERE c.sent_at >= b.s AND c.sent_at < LEAST(b.s1, b.u) AND c.voided_at IS NULL
+		FROM campaign_sends c
+		WHERE c.sent_at >= $1 AND c.sent_at < $6 AND c.voided_at IS NULL
 		UNION ALL
 		SELECT c.id, c.business_id, c.variant, c.sent_at, c.segments, c.cost_micros, c.clicks
-		FROM campaign_sends c, b
-		WHERE c.sent_at >= GREATEST(b.u0, b.s1) AND c.sent_at < b.u AND c.voided_at IS NULL
+		FROM campaign_sends c
+		WHERE c.sent_at >= $7 AND c.sent_at < $2 AND c.voided_at IS NULL
 	), edges AS (
 		SELECT e.variant, COUNT(*), SUM(e.segments), SUM(e.cost_micros), SUM(e.clicks),
 		       COUNT(*) FILTER (WHERE NOT EXISTS (
 		           SELECT 1 FROM campaign_sends p
 		           WHERE p.business_id = e.business_id AND p.variant = e.variant AND p.voided_at IS NULL
-		             AND p.sent_at >= b.s AND (p.sent_at, p.id) < (e.sent_at, e.id))),
+		             AND p.sent_at >= $1 AND (p.sent_at, p.id) < (e.sent_at, e.id))),
 		       COUNT(*) FILTER (WHERE e.clicks > 0 AND NOT EXISTS (
 		           SELECT 1 FROM campaign_sends p
 		           WHERE p.business_id = e.business_id AND p.variant = e.variant AND p.voided_at IS NULL
-		             AND p.clicks > 0 AND p.sent_at >= b.s AND (p.sent_at, p.id) < (e.sent_at, e.id)))
-		FROM edge e, b
+		             AND p.clicks > 0 AND p.sent_at >= $1 AND (p.sent_at, p.id) < (e.sent_at, e.id)))
+		FROM edge e
 		GROUP BY e.variant
 	)
 	SELECT variant, SUM(sends)::bigint AS sends, SUM(businesses_sent)::bigint AS businesses_sent,

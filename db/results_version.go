@@ -86,66 +86,60 @@ const resultsByVersionSinceFromRollups = `WITH bounds AS (
 // resultsByVersionPastFromGaps is resultsPastFromGaps per (variant,
 // version): campaign_version_hours and campaign_version_gaps for the whole
 // hours, the sends of the edges.
-const resultsByVersionPastFromGaps = `WITH b AS (
-		SELECT $1::timestamptz AS s, $2::timestamptz AS u,
-		       date_trunc('hour', $1::timestamptz, 'UTC') AS s0,
-		       date_trunc('hour', $1::timestamptz, 'UTC') + interval '1 hour' AS s1,
-		       date_trunc('hour', $2::timestamptz, 'UTC') AS u0
-	), hours AS (
+const resultsByVersionPastFromGaps = `WITH hours AS (
 		SELECT v.variant, v.template_version, SUM(v.sends) AS sends, SUM(v.segments) AS segments,
 		       SUM(v.cost_micros) AS cost_micros, SUM(v.clicks) AS clicks, 0 AS businesses_sent, 0 AS businesses_clicked
-		FROM campaign_version_hours v, b
-		WHERE v.hour >= b.s1 AND v.hour < b.u0
+		FROM campaign_version_hours v
+		WHERE v.hour >= $4 AND v.hour < $5
 		GROUP BY v.variant, v.template_version
 	), firsts AS (
 		SELECT g.variant, g.template_version, 0, 0, 0, 0, SUM(g.sends), SUM(g.tapped)
-		FROM campaign_version_gaps g, b
-		WHERE g.hour >= b.s1 AND g.hour < b.u0 AND g.prev_hour < b.s0
+		FROM campaign_version_gaps g
+		WHERE g.hour >= $4 AND g.hour < $5 AND g.prev_hour < $3
 		GROUP BY g.variant, g.template_version
 	), carried AS (
 		SELECT k.variant, k.template_version, 0, 0, 0, 0,
-		       COUNT(*) FILTER (WHERE n.first_sent >= b.s1 AND n.first_sent < b.u0),
-		       COUNT(*) FILTER (WHERE k.tapped AND n.first_tapped >= b.s1 AND n.first_tapped < b.u0)
+		       COUNT(*) FILTER (WHERE n.first_sent >= $4 AND n.first_sent < $5),
+		       COUNT(*) FILTER (WHERE k.tapped AND n.first_tapped >= $4 AND n.first_tapped < $5)
 		FROM (SELECT c.variant, COALESCE(c.template_version, -1) AS template_version, c.business_id,
 		             bool_or(c.clicks > 0) AS tapped
-		      FROM campaign_sends c, b
-		      WHERE c.sent_at >= b.s0 AND c.sent_at < b.s AND c.voided_at IS NULL
+		      FROM campaign_sends c
+		      WHERE c.sent_at >= $3 AND c.sent_at < $1 AND c.voided_at IS NULL
 		      GROUP BY 1, 2, 3) k
-		CROSS JOIN b
 		CROSS JOIN LATERAL (
 			SELECT MIN(n.sent_at) AS first_sent, MIN(n.sent_at) FILTER (WHERE n.clicks > 0) AS first_tapped
 			FROM campaign_sends n
 			WHERE n.business_id = k.business_id AND n.variant = k.variant
-			  AND COALESCE(n.template_version, -1) = k.template_version AND n.sent_at >= b.s AND n.voided_at IS NULL) n
+			  AND COALESCE(n.template_version, -1) = k.template_version AND n.sent_at >= $1 AND n.voided_at IS NULL) n
 		GROUP BY k.variant, k.template_version
 	), edge AS (
 		SELECT c.id, c.business_id, c.variant, COALESCE(c.template_version, -1) AS template_version, c.sent_at,
 		       c.segments, c.cost_micros, c.clicks
-		FROM campaign_sends c, b
-		WHERE c.sent_at >= b.s AND c.sent_at < LEAST(b.s1, b.u) AND c.voided_at IS NULL
+		FROM campaign_sends c
+		WHERE c.sent_at >= $1 AND c.sent_at < $6 AND c.voided_at IS NULL
 		UNION ALL
 		SELECT c.id, c.business_id, c.variant, COALESCE(c.template_version, -1) AS template_version, c.sent_at,
 		       c.segments, c.cost_micros, c.clicks
-		FROM campaign_sends c, b
-		WHERE c.sent_at >= GREATEST(b.u0, b.s1) AND c.sent_at < b.u AND c.voided_at IS NULL
+		FROM campaign_sends c
+		WHERE c.sent_at >= $7 AND c.sent_at < $2 AND c.voided_at IS NULL
 	), edges AS (
 		SELECT e.variant, e.template_version, COUNT(*), SUM(e.segments), SUM(e.cost_micros), SUM(e.clicks),
 		       COUNT(*) FILTER (WHERE NOT EXISTS (
 		           SELECT 1 FROM campaign_sends p
 		           WHERE p.business_id = e.business_id AND p.variant = e.variant AND p.voided_at IS NULL
 		             AND COALESCE(p.template_version, -1) = e.template_version
-		             AND p.sent_at >= b.s AND (p.sent_at, p.id) < (e.sent_at, e.id))),
+		             AND p.sent_at >= $1 AND (p.sent_at, p.id) < (e.sent_at, e.id))),
 		       COUNT(*) FILTER (WHERE e.clicks > 0 AND NOT EXISTS (
 		           SELECT 1 FROM campaign_sends p
 		           WHERE p.business_id = e.business_id AND p.variant = e.variant AND p.voided_at IS NULL
 		             AND COALESCE(p.template_version, -1) = e.template_version
-		             AND p.clicks > 0 AND p.sent_at >= b.s AND (p.sent_at, p.id) < (e.sent_at, e.id)))
-		FROM edge e, b
+		             AND p.clicks > 0 AND p.sent_at >= $1 AND (p.sent_at, p.id) < (e.sent_at, e.id)))
+		FROM edge e
 		GROUP BY e.variant, e.template_version
 	)
 	SELECT variant, NULLIF(template_version, -1) AS template_version, SUM(sends)::bigint AS sends,
-	       SUM(businesses_sent)::bigint AS businesses_sent, SUM(businesses_clicked)::bigint AS businesses_clicked, SUM(clicks)::bigint AS clicks,
-	       SUM(segments)::bigint AS segments, SUM(cost_micros)::bigint AS cost_micros
+	       SUM(businesses_sent)::bigint AS businesses_sent, SUM(businesses_clicked)::bigint AS businesses_clicked,
+	       SUM(clicks)::bigint AS clicks, SUM(segments)::bigint AS segments, SUM(cost_micros)::bigint AS cost_micros
 	FROM (SELECT * FROM hours UNION ALL SELECT * FROM firsts UNION ALL SELECT * FROM carried
 	      UNION ALL SELECT * FROM edges) u
 	GROUP BY variant, template_version

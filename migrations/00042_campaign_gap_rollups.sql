@@ -15,7 +15,9 @@
 -- "Previous" follows (sent_at, id), so sends at the same microsecond are
 -- still a chain. RecordSend, VoidSend and the click flush keep both tables
 -- in the transactions that change the sends (db/gaps.go). Keyed by hour
--- first: a window reads one range of hours.
+-- first, the counts included: a window reads one range of hours from the
+-- index alone (at 1M sends, 43,000 rows for 23 days: 5 ms, against 24 ms
+-- visiting the table for each).
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '30min';
 CREATE TABLE campaign_variant_gaps (
@@ -24,7 +26,7 @@ CREATE TABLE campaign_variant_gaps (
     prev_hour timestamptz NOT NULL, -- the previous send's hour; '-infinity': none
     sends     bigint NOT NULL DEFAULT 0,
     tapped    bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (hour, variant, prev_hour)
+    PRIMARY KEY (hour, variant, prev_hour) INCLUDE (sends, tapped)
 );
 CREATE TABLE campaign_version_gaps (
     hour             timestamptz NOT NULL,
@@ -33,7 +35,7 @@ CREATE TABLE campaign_version_gaps (
     prev_hour        timestamptz NOT NULL,
     sends            bigint NOT NULL DEFAULT 0,
     tapped           bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (hour, variant, template_version, prev_hour)
+    PRIMARY KEY (hour, variant, template_version, prev_hour) INCLUDE (sends, tapped)
 );
 
 -- Backfill from the sends not voided, each table in one statement of this
@@ -76,6 +78,8 @@ FROM (
     FROM campaign_sends WHERE voided_at IS NULL AND clicks > 0
 ) chain
 GROUP BY 1, 2, 3, 4;
+ANALYZE campaign_variant_gaps;
+ANALYZE campaign_version_gaps;
 
 -- +goose Down
 SET LOCAL lock_timeout = '5s';

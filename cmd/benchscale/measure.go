@@ -237,6 +237,15 @@ func pagesToTime(s samples) []page {
 		{"/admin/results last 30 days (preset: dates)", true, "/admin/results?since=" + dateAgo(29) + "&until=" + dateAgo(0)},
 		{"/admin/results last 7 days (preset: dates)", true, "/admin/results?since=" + dateAgo(6) + "&until=" + dateAgo(0)},
 		{"/admin/results?by=version (all time)", true, "/admin/results?by=version"},
+		{"/admin/results?by=version&since=<30 d>&until=<7 d ago>", true, "/admin/results?by=version&since=" +
+			agoParam(30*24*time.Hour) + "&until=" + agoParam(7*24*time.Hour)},
+		{"/api/v1/campaigns/results?until=<7 d ago> (no start)", false, "/api/v1/campaigns/results?until=" + agoParam(7*24*time.Hour)},
+		{"/admin/results/variants/friendly (all time)", true, "/admin/results/variants/friendly"},
+		{"/admin/results/variants/friendly?tapped=1 (all time)", true, "/admin/results/variants/friendly?tapped=1"},
+		{"/admin/results/variants/friendly?since=<7 days ago>", true, "/admin/results/variants/friendly?since=" +
+			agoParam(7*24*time.Hour)},
+		{"/admin/results/variants/friendly?since=<30 d>&until=<7 d ago>", true, "/admin/results/variants/friendly?since=" +
+			agoParam(30*24*time.Hour) + "&until=" + agoParam(7*24*time.Hour)},
 		{"/metrics", false, "/metrics"},
 	}
 }

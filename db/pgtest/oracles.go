@@ -32,3 +32,16 @@ const ResultsByVersionFromSends = `SELECT variant, template_version, SUM(sends) 
 	        AND voided_at IS NULL
 	      GROUP BY variant, template_version, business_id) per_business
 	GROUP BY variant, template_version ORDER BY variant, template_version NULLS FIRST`
+
+// VariantBusinessesFromSends is VariantBusinesses aggregated from the
+// sends of variant $1 in [$2, $3) (NULL: unbounded), tapped first unless
+// $4 (tapped only), newest send first, ties by business; at most $5.
+const VariantBusinessesFromSends = `SELECT c.business_id::text, b.name, b.phone, COUNT(*) AS sends,
+		MAX(c.sent_at) AS last_sent_at, SUM(c.clicks)::bigint AS taps
+	FROM campaign_sends c JOIN businesses b ON b.id = c.business_id
+	WHERE c.variant = $1 AND c.voided_at IS NULL
+	  AND ($2::timestamptz IS NULL OR c.sent_at >= $2) AND ($3::timestamptz IS NULL OR c.sent_at < $3)
+	GROUP BY c.business_id, b.name, b.phone
+	HAVING NOT $4 OR SUM(c.clicks) > 0
+	ORDER BY SUM(c.clicks) > 0 DESC, MAX(c.sent_at) DESC, c.business_id DESC
+	LIMIT $5`
