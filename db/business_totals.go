@@ -15,7 +15,7 @@ import (
 // superseded link's taps are counted on its survivor only.
 //
 // businessLinksSQL selects their ids for the business $1; each branch is
-// an index lookup (short_links_business_id_idx, short_links_destination_idx
+// an index lookup (short_links_business_created_idx, short_links_destination_idx
 // through sites_business_id_idx, campaign_sends_business_sent_idx).
 const businessLinksSQL = `SELECT l.id FROM short_links l WHERE l.business_id = %[1]s
 	UNION

@@ -85,7 +85,8 @@ type ListFilter struct {
 	// businessIDs are the businesses whose name or city holds norm, when
 	// resolveSearch found few (search.go: namedBusinesses); nil otherwise.
 	businessIDs []string
-	form        textForm // how the text is written for the plan (search.go)
+	form        textForm  // how the text is written for the plan (search.go)
+	arms        searchArm // which arms of a text search's OR the WHERE holds (search.go)
 }
 
 // ListedLink is a link as listings show it: the row plus its business name.
@@ -169,35 +170,69 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 			f.form = textWalked
 		}
 	}
-	where, args := f.where()
 	before := f.Cursor != nil && f.Cursor.Before
 	key, id := f.Sort.keyColumns()
+	var cursorKey any
+	var cursorID int64
 	if f.Cursor != nil {
-		k, i, err := f.Sort.parseCursor(*f.Cursor)
-		if err != nil {
+		var err error
+		if cursorKey, cursorID, err = f.Sort.parseCursor(*f.Cursor); err != nil {
 			return LinkPage{}, err
 		}
-		// Walking towards the start of the order for a previous page.
-		cmp := ">"
-		if f.Sort.descending() != before {
-			cmp = "<"
-		}
-		args = append(args, k, i)
-		where = andWhere(where, fmt.Sprintf("(%s, %s) %s ($%d, $%d)", key, id, cmp, len(args)-1, len(args)))
 	}
-	offset := ""
+	// whereOf is the WHERE of f's rows (search, filters, the cursor), its
+	// parameters numbered after args.
+	whereOf := func(f ListFilter, args []any) (string, []any) {
+		where, args := f.whereAfter(args)
+		if f.Cursor != nil {
+			// Walking towards the start of the order for a previous page.
+			cmp := ">"
+			if f.Sort.descending() != before {
+				cmp = "<"
+			}
+			args = append(args, cursorKey, cursorID)
+			where = andWhere(where, fmt.Sprintf("(%s, %s) %s ($%d, $%d)", key, id, cmp, len(args)-1, len(args)))
+		}
+		return where, args
+	}
+	where, args := whereOf(f, nil)
+	offset, skip := "", 0
 	if f.Cursor == nil && f.Offset > 0 {
 		args = append(args, f.Offset)
-		offset = fmt.Sprintf(" OFFSET $%d", len(args))
+		offset, skip = fmt.Sprintf(" OFFSET $%d", len(args)), f.Offset
 	}
 	with, from, total := "", source+" "+where, "NULL::bigint"
-	if sortAll {
+	switch {
+	case sortAll && f.Sort.byClicks():
 		with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
 		from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
-		if f.Cursor == nil {
-			// Every match was read: their number is the listing's total.
-			total = "(SELECT count(*) FROM matches)"
+	case sortAll:
+		// The matches' keys only; the page's rows are read after the cut,
+		// so only they are read whole (counts included). A search naming
+		// businesses reads their links' keys from
+		// short_links_business_created_idx alone (00044), and the rest of
+		// its OR (the destination, a slug prefix) apart.
+		matches := `SELECT id, created_at FROM short_links ` + where
+		if f.mode == searchText && f.businessIDs != nil {
+			bf, of := f, f
+			bf.arms, of.arms = armBusinesses, armOthers
+			var bw, ow string
+			bw, args = whereOf(bf, nil)
+			ow, args = whereOf(of, args)
+			if offset != "" {
+				args = append(args, f.Offset)
+				offset = fmt.Sprintf(" OFFSET $%d", len(args))
+			}
+			matches = `SELECT id, created_at FROM short_links ` + bw + ` UNION SELECT id, created_at FROM short_links ` + ow
 		}
+		with = `WITH matches AS MATERIALIZED (` + matches + `) `
+		from = fmt.Sprintf(`(SELECT %s FROM short_links JOIN (SELECT id FROM matches ORDER BY %s LIMIT %d) cut USING (id)) matched`,
+			linkColumns, f.Sort.order("created_at", "id", before), skip+limit+1)
+		columns, key, id = matchedLinkColumns, "created_at", "id"
+	}
+	if sortAll && f.Cursor == nil {
+		// Every match was read: their number is the listing's total.
+		total = "(SELECT count(*) FROM matches)"
 	}
 	args = append(args, limit+1)
 	query := fmt.Sprintf(`%sSELECT p.id, p.slug, p.destination_url, p.link_type, p.business_id, p.site_id,
@@ -242,8 +277,11 @@ func (s *Store) linkSearchSortsAll(ctx context.Context, f ListFilter, source str
 	af.mode = searchNone
 	all, allArgs := af.where()
 	walkCost := float64(walkRowsPerSortRow)
-	if f.Sort.byClicks() {
+	switch {
+	case f.Sort.byClicks():
 		walkCost = walkRowsPerSortRowByClicks
+	case f.mode == searchText && f.businessIDs != nil:
+		walkCost = walkRowsPerSortRowByBusiness
 	}
 	return s.sortsAllMatches(ctx, `SELECT 1 FROM `+source+` `+matches, matchArgs,
 		`SELECT 1 FROM `+source+` `+all, allArgs, page, sortLinkMatchesUpTo, walkCost)
@@ -435,8 +473,11 @@ func (s LinkSort) order(key, id string, reverse bool) string {
 
 // where builds the WHERE clause; every user value travels as a parameter.
 // The search's condition comes from its mode (resolveSearch, search.go).
-func (f ListFilter) where() (string, []any) {
-	where, args := f.searchWhere("", nil)
+func (f ListFilter) where() (string, []any) { return f.whereAfter(nil) }
+
+// whereAfter is where with its parameters numbered after args.
+func (f ListFilter) whereAfter(args []any) (string, []any) {
+	where, args := f.searchWhere("", args)
 	if f.LinkType != "" {
 		args = append(args, f.LinkType)
 		where = andWhere(where, fmt.Sprintf("link_type = $%d", len(args)))

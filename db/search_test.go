@@ -360,3 +360,115 @@ func campaignPages(t *testing.T, s *db.Store, f db.CampaignFilter) ([]db.Campaig
 	}
 	return pages, names
 }
+
+// A search naming businesses pages like any listing, under both plans and
+// in every order: forwards and back by cursor, and by offset (the Shlink
+// API's pages), each link once, the businesses' links and the destinations
+// spelling the name out together (a link that is both, once), filtered by
+// type.
+func TestLinkSearchForABusinessNamePages(t *testing.T) {
+	t.Parallel()
+	for plan, opts := range searchPlans {
+		t.Run(plan, func(t *testing.T) {
+			t.Parallel()
+			s := newTestStore(t, opts)
+			ctx := context.Background()
+			var want []string // oldest first
+			for i := range 4 {
+				b, err := s.CreateBusiness(ctx, db.NewBusiness{Name: "Bella's Pizza Express", City: fmt.Sprint("Austin ", i),
+					SiteURL: fmt.Sprintf("https://bella%d.example/", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := range 3 {
+					url := fmt.Sprintf("https://bella%d.example/p%d", i, j)
+					if j == 2 {
+						url = fmt.Sprintf("https://bellas-pizza-express.example/%d", i) // both arms
+					}
+					l, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: url, LinkType: []string{"sms", "email"}[j%2], BusinessID: &b.ID})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, l.Slug)
+				}
+				spelled, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: fmt.Sprintf("https://bellas-pizza-express.example/x%d", i), LinkType: "sms"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, spelled.Slug)
+				if _, _, err := s.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: fmt.Sprintf("https://bella%d.example/other", i), LinkType: "sms"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Created in one statement each, in order: oldest first is want.
+			for _, sort := range []db.LinkSort{db.SortOldest, db.SortNewest} {
+				expect := slices.Clone(want)
+				if sort == db.SortNewest {
+					slices.Reverse(expect)
+				}
+				f := db.ListFilter{Query: "bellas pizza express", Sort: sort, Limit: 5}
+				if got := walkPages(t, s, f); !slices.Equal(got, expect) {
+					t.Errorf("%s by cursor: %v, want %v", sort, got, expect)
+				}
+				var byOffset []string
+				for off := 0; off < len(expect)+5; off += 5 {
+					f.Offset = off
+					page, err := s.ListLinks(ctx, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, l := range page.Links {
+						byOffset = append(byOffset, l.Slug)
+					}
+				}
+				if !slices.Equal(byOffset, expect) {
+					t.Errorf("%s by offset: %v, want %v", sort, byOffset, expect)
+				}
+			}
+			emails := searchSlugs(t, s, db.ListFilter{Query: "bellas pizza express", LinkType: "email"})
+			if len(emails) != 4 {
+				t.Errorf("email links: %v, want 4", emails)
+			}
+		})
+	}
+}
+
+// walkPages reads every page of f by Next, then every page back by Prev,
+// and returns the slugs in order (failing when the two walks disagree).
+func walkPages(t *testing.T, s *db.Store, f db.ListFilter) []string {
+	t.Helper()
+	ctx := context.Background()
+	var forward []string
+	var last db.LinkPage
+	for {
+		page, err := s.ListLinks(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range page.Links {
+			forward = append(forward, l.Slug)
+		}
+		last = page
+		if page.Next == nil {
+			break
+		}
+		f.Cursor = page.Next
+	}
+	var back []string
+	for page := last; page.Prev != nil; {
+		f.Cursor = page.Prev
+		var err error
+		if page, err = s.ListLinks(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		var slugs []string
+		for _, l := range page.Links {
+			slugs = append(slugs, l.Slug)
+		}
+		back = append(slugs, back...)
+	}
+	if n := len(last.Links); !slices.Equal(append(back, forward[len(forward)-n:]...), forward) {
+		t.Errorf("back %v, forward %v", back, forward)
+	}
+	return forward
+}
