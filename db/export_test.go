@@ -33,11 +33,3 @@ func (s *Store) VariantBusinessesFromSends(ctx context.Context, variant string, 
 	err := s.db.SelectContext(ctx, &out, pgtest.VariantBusinessesFromSends, variant, since, until, tappedOnly, limit)
 	return out, err
 }
-
-// WalkVariantSendsBy makes VariantBusinesses' walk of a past window read n
-// sends a statement until the returned func restores it.
-func WalkVariantSendsBy(n int) (restore func()) {
-	old := variantWalkBatch
-	variantWalkBatch = n
-	return func() { variantWalkBatch = old }
-}

@@ -53,7 +53,10 @@ type gapChange struct {
 
 // gapChains reads the sends not voided of the businesses and variants a
 // change touched (campaign_sends_business_sent_idx): every key changed is
-// among them, and the other keys read are left as they are.
+// among them, and the other keys read are left as they are. Whole chains,
+// though a change moves only the changed send's row and its successor's: a
+// business gets a handful of sends of a variant, and rebuilding the chain
+// keeps one rule (addChains) for the backfill's order and this code's.
 const gapChains = `SELECT id::text, business_id::text, variant, COALESCE(template_version, -1) AS template_version,
 		sent_at, clicks > 0 AS tapped
 	FROM campaign_sends
@@ -94,7 +97,7 @@ func keepGaps(ctx context.Context, tx *sqlx.Tx, change gapChange) error {
 	}
 	var after []chainSend
 	if err := tx.SelectContext(ctx, &after, gapChains, pq.Array(businesses), pq.Array(variants)); err != nil {
-		return fmt.Errorf("gaps: chains: %w", err)
+		return fmt.Errorf("gaps: chains: %w", classify(err))
 	}
 	before := change.before(after, firstTaps)
 	for _, r := range rollups {

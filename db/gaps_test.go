@@ -183,10 +183,11 @@ func TestResultWindowsOverDaysMatchTheSends(t *testing.T) {
 	future := now.Add(time.Hour)
 	listWindows := [][2]*time.Time{{nil, nil}, {nil, &future}, {&bounds[0], nil}, {&bounds[3], &future},
 		{&bounds[12], nil}, {&bounds[14], nil}, {nil, &bounds[5]}, {&bounds[13], &bounds[16]}, {&bounds[12], &bounds[15]}}
-	for _, batch := range []int{0, 3} { // the walk of a past window: one statement, then a few sends a statement
-		if batch > 0 {
-			defer db.WalkVariantSendsBy(batch)()
-		}
+	// A past window's list: walked (the default walk holds all 120 sends),
+	// and, walking 3 sends, walked when 3 sends find the page and grouped
+	// when they do not.
+	for _, batch := range []int{0, 3} {
+		s := db.New(s.DB(), db.Options{VariantWalk: batch})
 		for _, w := range listWindows {
 			if w[0] != nil && w[1] != nil && w[1].Before(*w[0]) {
 				w[0], w[1] = w[1], w[0]

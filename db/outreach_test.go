@@ -361,7 +361,7 @@ func redirectTarget(ctx context.Context, s *db.Store, slug string) (db.RedirectT
 // resultWindows reads the results through each of CampaignResults' paths
 // for sends made at about sentAt: the running totals, windows ending now
 // whose sends are in the first partial hour or in whole hours of the
-// rollup, and a window read from the sends.
+// rollup, and a window with no start (the hour and gap rollups).
 func resultWindows(t *testing.T, s *db.Store, sentAt time.Time) map[string][]db.VariantResult {
 	t.Helper()
 	ctx := context.Background()

@@ -3,6 +3,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -58,6 +59,11 @@ type Options struct {
 	// never read its matches whole and sort them (see sortsAllMatches);
 	// tests use it to run both plans.
 	WalkSearches bool
+	// VariantWalk is how many sends VariantBusinesses reads of a window
+	// ending in the past before it aggregates the window instead (see
+	// variantBusinessesInThePast); zero is 2,000. Tests set it small to run
+	// both plans.
+	VariantWalk int
 }
 
 // Store is the repository shared by every handler.
@@ -66,6 +72,7 @@ type Store struct {
 	newSlug      func() (string, error)
 	log          *slog.Logger
 	walkSearches bool // search.go
+	variantWalk  int  // Options.VariantWalk (variant_businesses.go)
 	// flushTimeout is Options.FlushStatementTimeout.
 	flushTimeout time.Duration
 
@@ -104,7 +111,8 @@ func New(conn *sqlx.DB, opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: conn, newSlug: newSlug, log: log, walkSearches: opts.WalkSearches, flushTimeout: opts.FlushStatementTimeout}
+	return &Store{db: conn, newSlug: newSlug, log: log, walkSearches: opts.WalkSearches, flushTimeout: opts.FlushStatementTimeout,
+		variantWalk: cmp.Or(opts.VariantWalk, 2000)}
 }
 
 // DB returns the underlying connection pool (for migrations and health checks).
