@@ -21,7 +21,7 @@ import (
 // not have (yet) are left out (existingTables).
 var datasetTables = []string{"businesses", "sites", "short_links", "link_clicks_daily",
 	"campaign_sends", "campaign_variant_businesses", "link_counters", "campaign_variant_hours",
-	"campaign_version_businesses", "campaign_version_hours"}
+	"campaign_version_businesses", "campaign_version_hours", "campaign_variant_gaps", "campaign_version_gaps"}
 
 // datasetMarker is the table a finished dataset holds; its name carries the
 // generator's version, so a dataset of an older generator is rebuilt.
