@@ -79,10 +79,6 @@ const addVersionGaps = `INSERT INTO campaign_version_gaps AS g (hour, variant, t
 // keepGaps applies change to the gap rollups of both sets.
 func keepGaps(ctx context.Context, tx *sqlx.Tx, change gapChange) error {
 	var businesses, variants []string
-	firstTaps := map[string]bool{}
-	for _, c := range change.firstTaps {
-		firstTaps[c.ID] = true
-	}
 	touched := slices.Clone(change.firstTaps)
 	for _, c := range []*chainSend{change.added, change.removed} {
 		if c != nil {
@@ -99,7 +95,7 @@ func keepGaps(ctx context.Context, tx *sqlx.Tx, change gapChange) error {
 	if err := tx.SelectContext(ctx, &after, gapChains, pq.Array(businesses), pq.Array(variants)); err != nil {
 		return fmt.Errorf("gaps: chains: %w", classify(err))
 	}
-	before := change.before(after, firstTaps)
+	before := change.before(after)
 	for _, r := range rollups {
 		deltas := map[gapKey]*gapDelta{}
 		addChains(deltas, r.byVersion, before, -1)
@@ -112,7 +108,11 @@ func keepGaps(ctx context.Context, tx *sqlx.Tx, change gapChange) error {
 }
 
 // before is the sends of after as they were before the change.
-func (c gapChange) before(after []chainSend, firstTaps map[string]bool) []chainSend {
+func (c gapChange) before(after []chainSend) []chainSend {
+	firstTaps := map[string]bool{}
+	for _, t := range c.firstTaps {
+		firstTaps[t.ID] = true
+	}
 	out := make([]chainSend, 0, len(after)+1)
 	for _, s := range after {
 		if c.added != nil && s.ID == c.added.ID {

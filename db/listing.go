@@ -195,7 +195,25 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 		}
 		return where, args
 	}
-	where, args := whereOf(f, nil)
+	// A sort in the time orders reads the matches' keys only, and the
+	// page's rows whole after the cut (counts included). A search naming
+	// businesses reads their links' keys from
+	// short_links_business_created_idx alone (00044), and the rest of its
+	// OR (the destination, a slug prefix) apart, in a UNION.
+	var where, matches string
+	var args []any
+	switch {
+	case sortAll && !f.Sort.byClicks() && f.mode == searchText && f.businessIDs != nil:
+		bf, of := f, f
+		bf.arms, of.arms = armBusinesses, armOthers
+		var bw, ow string
+		bw, args = whereOf(bf, nil)
+		ow, args = whereOf(of, args)
+		matches = `SELECT id, created_at FROM short_links ` + bw + ` UNION SELECT id, created_at FROM short_links ` + ow
+	default:
+		where, args = whereOf(f, nil)
+		matches = `SELECT id, created_at FROM short_links ` + where
+	}
 	offset, skip := "", 0
 	if f.Cursor == nil && f.Offset > 0 {
 		args = append(args, f.Offset)
@@ -207,24 +225,6 @@ func (s *Store) listLinks(ctx context.Context, q sqlx.QueryerContext, f ListFilt
 		with = `WITH matches AS MATERIALIZED (SELECT ` + columns + ` FROM ` + source + ` ` + where + `) `
 		from, columns, key, id = "matches", matchedLinkColumns, f.Sort.column(), "id"
 	case sortAll:
-		// The matches' keys only; the page's rows are read after the cut,
-		// so only they are read whole (counts included). A search naming
-		// businesses reads their links' keys from
-		// short_links_business_created_idx alone (00044), and the rest of
-		// its OR (the destination, a slug prefix) apart.
-		matches := `SELECT id, created_at FROM short_links ` + where
-		if f.mode == searchText && f.businessIDs != nil {
-			bf, of := f, f
-			bf.arms, of.arms = armBusinesses, armOthers
-			var bw, ow string
-			bw, args = whereOf(bf, nil)
-			ow, args = whereOf(of, args)
-			if offset != "" {
-				args = append(args, f.Offset)
-				offset = fmt.Sprintf(" OFFSET $%d", len(args))
-			}
-			matches = `SELECT id, created_at FROM short_links ` + bw + ` UNION SELECT id, created_at FROM short_links ` + ow
-		}
 		with = `WITH matches AS MATERIALIZED (` + matches + `) `
 		from = fmt.Sprintf(`(SELECT %s FROM short_links JOIN (SELECT id FROM matches ORDER BY %s LIMIT %d) cut USING (id)) matched`,
 			linkColumns, f.Sort.order("created_at", "id", before), skip+limit+1)

@@ -59,10 +59,11 @@ type Options struct {
 	// never read its matches whole and sort them (see sortsAllMatches);
 	// tests use it to run both plans.
 	WalkSearches bool
-	// VariantWalk is how many sends VariantBusinesses reads of a window
-	// ending in the past before it aggregates the window instead (see
-	// variantBusinessesInThePast); zero is 2,000. Tests set it small to run
-	// both plans.
+	// VariantWalk is how many sends each statement of VariantBusinesses'
+	// walk of a window ending in the past reads (at most
+	// variantWalkBatches statements before it groups the window instead;
+	// see variantBusinessesInThePast); zero is 2,000. Tests set it small to
+	// run both plans.
 	VariantWalk int
 }
 
