@@ -166,7 +166,7 @@ func TestStormOfOneUnknownSlugCostsOneLookup(t *testing.T) {
 	t.Parallel()
 	store := newHeldLookups(t)
 	close(store.release)
-	s := redirects.New(store, redirects.Options{}, quietLog())
+	s := redirects.New(store, redirects.Options{LookupWait: time.Minute}, quietLog())
 	t.Cleanup(func() { s.Close(context.Background()) })
 	// No change feed here: answers would be trusted for FeedDownTTL only,
 	// and 300 lookups on a loaded machine may outlast it.

@@ -52,7 +52,7 @@ func TestRetriedFlushDoesNotCountTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := redirects.New(store, redirects.Options{FlushInterval: 10 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := redirects.New(store, redirects.Options{FlushInterval: 10 * time.Millisecond, LookupWait: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	target, err := s.Lookup(ctx, l.Slug)
 	if err != nil || target.Status != redirects.Found || target.Destination() != l.DestinationURL {
 		t.Fatalf("lookup: %+v, %v", target, err)
@@ -84,7 +84,7 @@ func TestCloseFlushesEverything(t *testing.T) {
 	ctx := context.Background()
 	store := newStore(t)
 	l, _, _ := store.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://close.example.com/", LinkType: "site_preview"})
-	s := redirects.New(store, redirects.Options{FlushInterval: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := redirects.New(store, redirects.Options{FlushInterval: time.Hour, LookupWait: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	target, err := s.Lookup(ctx, l.Slug)
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func TestStuckLinkDoesNotHoldBackTheOthers(t *testing.T) {
 	const links = 40
 	targets := make([]*redirects.Target, links)
 	ids := make([]int64, links)
-	s := redirects.New(store, redirects.Options{FlushInterval: 10 * time.Millisecond, FlushTimeout: 5 * time.Second},
+	s := redirects.New(store, redirects.Options{FlushInterval: 10 * time.Millisecond, FlushTimeout: 5 * time.Second, LookupWait: time.Minute},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i := range targets {
 		l, _, err := store.GetOrCreateLink(ctx, db.LinkRequest{DestinationURL: "https://stuck.example.com/" + string(rune('a'+i)), LinkType: "sms"})
