@@ -41,6 +41,7 @@ type settings struct {
 	rounds      int
 	duration    time.Duration
 	warmup      time.Duration
+	pgbenchRamp time.Duration
 	connections int
 	threads     int
 	exactConns  int
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&s.exactConns, "exact-clients", 64, "clients of the exact-count check")
 	flag.IntVar(&s.exactEach, "exact-each", 500, "redirects per client in the exact-count check")
 	flag.IntVar(&s.coldLinks, "cold-links", 1_000_000, "links of the cold round (0 skips it)")
+	flag.DurationVar(&s.pgbenchRamp, "pgbench-ramp", 6*time.Second, "unreported seconds at the start of every pgbench run, while its 16 new server processes warm up")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, s)
@@ -205,7 +207,7 @@ func coldRound(ctx context.Context, s settings, dbURL string) (*coldResults, err
 	if err != nil {
 		return nil, err
 	}
-	pg := pgbenchTarget(pgURL)
+	pg := pgbenchTarget(pgURL, s.pgbenchRamp)
 	alone, err := pg.run(ctx, s.duration)
 	if err != nil {
 		return nil, err
