@@ -20,3 +20,14 @@ func (s *Service) TrustCacheFor(d time.Duration) {
 	s.cache.setTTL(d)
 	s.cache.negTTL = d
 }
+
+// SetSlowAfter changes how long a miss of the normal lane waits before it
+// opens a further slot; call it right after New.
+func (s *Service) SetSlowAfter(d time.Duration) { s.lookups.slowAfter = d }
+
+// RunningLookups is how many statement slots of the normal lane are taken.
+func (s *Service) RunningLookups() int {
+	s.lookups.mu.Lock()
+	defer s.lookups.mu.Unlock()
+	return s.lookups.running
+}

@@ -118,6 +118,54 @@ func TestMissesArrivingTogetherShareOneStatement(t *testing.T) {
 	}
 }
 
+// With two slots, misses queued behind a running statement do not each
+// start one of their own: they wait for it, and only once it has kept them
+// waiting (the database is slow) does the second slot open, taking all of
+// them in one statement. Once the statements end, no slot is taken.
+func TestSecondSlotOpensForASlowStatementOnly(t *testing.T) {
+	t.Parallel()
+	store := newHeldLookups(t)
+	s := redirects.New(store, redirects.Options{MaxLookups: 2, LookupWait: time.Minute}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+	// Long enough for the flood to queue on a loaded machine before the
+	// second slot may open (5 ms in production).
+	s.SetSlowAfter(2 * time.Second)
+
+	first := make(chan error, 1)
+	go func() { _, err := s.Lookup(context.Background(), "first0"); first <- err }()
+	waitFor(t, "the first statement", func() bool { return store.inFlight.Load() == 1 })
+
+	const flood = 30
+	errs := make(chan error, flood)
+	for i := range flood {
+		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("later%d", i)); errs <- err }()
+	}
+	waitFor(t, "the misses to queue", func() bool { return s.QueuedLookups() == flood })
+	if n := store.inFlight.Load(); n != 1 {
+		t.Errorf("%d statements running once the misses queued, want still 1: a miss arriving opened a slot", n)
+	}
+	// The first statement is still held: the waiting misses open the second
+	// slot, and it takes them all.
+	waitFor(t, "the second statement", func() bool { return store.inFlight.Load() == 2 })
+	close(store.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range flood {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	sizes := []int{}
+	for _, b := range store.statements() {
+		sizes = append(sizes, len(b))
+	}
+	if !slices.Equal(sizes, []int{1, flood}) {
+		t.Errorf("statements of sizes %v, want [1 %d]", sizes, flood)
+	}
+	waitFor(t, "every slot freed", func() bool { return s.RunningLookups() == 0 })
+}
+
 // At most MaxLookups statements run at once, so a flood of unknown slugs
 // cannot take the pool; a miss whose statement has not started within
 // DefaultLookupWait fails fast with ErrBusy and never reaches the database.

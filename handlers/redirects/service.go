@@ -63,8 +63,9 @@ type Options struct {
 	// MaxLookups bounds the lookup statements of uncached slugs in flight
 	// (default 2), well below the connection pool (40, db.Open), so a flood
 	// of unknown slugs cannot take every connection from the flusher, the
-	// API and the admin pages. Misses arriving while every slot is taken
-	// share the next statement (batch.go, up to MaxLookupBatch slugs); a
+	// API and the admin pages. Misses arriving while a statement runs share
+	// the next one (batch.go, up to MaxLookupBatch slugs; a further slot
+	// opens only when a miss has waited 5 ms or 64 are queued); a
 	// miss whose statement has not started within the lookup wait fails with
 	// ErrBusy (the handler answers 503 with Retry-After: 1).
 	MaxLookups int
@@ -87,8 +88,9 @@ const (
 	// DefaultMaxLookups is 2: fewer slots make bigger batches, and a
 	// statement's cost is mostly per statement, not per slug. Cold
 	// redirects with counting, one run of each (docs/benchmarks.md, fifth
-	// session): 8 slots 18.7k/s, 4 25.3k/s, 2 30.0k/s, 1 31.3k/s; two keep a
-	// second statement going while one is slow.
+	// session): 8 slots 18.7k/s, 4 25.3k/s, 2 30.0k/s, 1 31.3k/s. The
+	// second opens only while a statement is slow or a batch's worth of
+	// misses is queued (batch.go), so batches stay as big as with one.
 	DefaultMaxLookups = 2
 	// MaxLookupBatch bounds the slugs of one lookup statement.
 	MaxLookupBatch = 256
