@@ -131,28 +131,33 @@ func pgbenchTarget(url string, ramp time.Duration) target {
 		name: "pgbench -S -M simple -c 16 -j 2 (scale 10)",
 		run: func(ctx context.Context, d time.Duration) (wrkRun, error) {
 			rampSecs, secs := int(ramp.Round(time.Second).Seconds()), max(int(d.Round(time.Second).Seconds()), 1)
+			// One second more than measured: pgbench may leave out the
+			// report of its last second.
 			cmd := exec.CommandContext(ctx, "pgbench", "-n", "-S", "-M", "simple", "-c", "16", "-j", "2",
-				"-P", "1", "-T", strconv.Itoa(rampSecs+secs), url)
+				"-P", "1", "-T", strconv.Itoa(rampSecs+secs+1), url)
 			start := time.Now()
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return wrkRun{}, fmt.Errorf("pgbench: %v\n%s", err, out)
 			}
 			r := wrkRun{loadCPU: cpuShare(cmd, time.Since(start))}
-			var sum float64
-			n := 0
+			// Each report covers the time since the one before; a loaded
+			// machine can make them uneven (7.0 s, then 8.3 s), so the rate
+			// is weighted by the time each covers.
+			var transactions, covered, prev float64
 			for _, m := range reProgress.FindAllSubmatch(out, -1) {
 				at, _ := strconv.ParseFloat(string(m[1]), 64)
 				tps, _ := strconv.ParseFloat(string(m[2]), 64)
-				if at > float64(rampSecs) {
-					sum += tps
-					n++
+				if at > float64(rampSecs) && at <= float64(rampSecs+secs)+0.5 {
+					transactions += tps * (at - max(prev, float64(rampSecs)))
+					covered += at - max(prev, float64(rampSecs))
 				}
+				prev = at
 			}
-			if n == 0 {
+			if covered <= 0 {
 				return wrkRun{}, fmt.Errorf("pgbench: no progress report after its %d s ramp:\n%s", rampSecs, out)
 			}
-			r.perSecond = sum / float64(n)
+			r.perSecond = transactions / covered
 			return r, nil
 		},
 	}

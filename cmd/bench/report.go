@@ -75,8 +75,9 @@ func reportCold(w io.Writer, s settings, c *coldResults, echo targetResult) {
 	fmt.Fprintln(w, "and one counting every click and flushing every second (nearly every click a row of its own); pgbench on a scale-10")
 	fmt.Fprintf(w, "database of the same PostgreSQL; %d rounds, rotating. Before every run the counting server's clicks are all written\n", s.rounds)
 	fmt.Fprintln(w, "(its shortlinks_clicks_pending is 0), so no run shares the machine with another run's flush.")
-	fmt.Fprintf(w, "Each pgbench run opens 16 new server processes and is measured only after a %s ramp (the mean of its per-second\n", s.pgbenchRamp)
-	fmt.Fprintln(w, "progress reports after it), as the servers keep their warm database connections from one run to the next.")
+	fmt.Fprintf(w, "Each pgbench run opens 16 new server processes and is measured only after a %s ramp (its per-second progress\n", s.pgbenchRamp.Round(time.Second))
+	fmt.Fprintln(w, "reports after it, weighted by the time each covers), as the servers keep their warm database connections from one run")
+	fmt.Fprintln(w, "to the next. Its CPU column covers the ramp too.")
 	fmt.Fprintln(w)
 	results := []targetResult{c.lookups, c.counting, c.pgbench}
 	table(w, results)

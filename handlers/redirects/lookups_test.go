@@ -166,6 +166,96 @@ func TestSecondSlotOpensForASlowStatementOnly(t *testing.T) {
 	waitFor(t, "every slot freed", func() bool { return s.RunningLookups() == 0 })
 }
 
+// slugHolds is the real store whose statements wait while they hold a slug
+// with a prefix of holds, until that prefix's channel is closed.
+type slugHolds struct {
+	*db.Store
+	holds    map[string]chan struct{}
+	inFlight atomic.Int64
+}
+
+func (s *slugHolds) RedirectTargets(ctx context.Context, slugs []string) ([]db.RedirectTarget, error) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	t, err := s.Store.RedirectTargets(ctx, slugs)
+	for prefix, ch := range s.holds {
+		if slices.ContainsFunc(slugs, func(slug string) bool { return strings.HasPrefix(slug, prefix) }) {
+			<-ch
+		}
+	}
+	return t, err
+}
+
+// A slot opened for a stuck statement that leaves misses queued when it
+// closes again hands them on: they are looked up once they have waited
+// the slow wait, not left to give up behind the statement still stuck.
+func TestMissesQueuedBehindAStuckStatementAreLookedUp(t *testing.T) {
+	t.Parallel()
+	stuck, second := make(chan struct{}), make(chan struct{})
+	store := &slugHolds{Store: newStore(t), holds: map[string]chan struct{}{"stuck": stuck, "second": second}}
+	s := redirects.New(store, redirects.Options{MaxLookups: 2, LookupWait: time.Minute}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+	t.Cleanup(func() { close(stuck) })
+	s.SetSlowAfter(3 * time.Second) // well above what a loaded machine takes between the steps below
+
+	lookup := func(slug string) chan error {
+		errc := make(chan error, 1)
+		go func() { _, err := s.Lookup(context.Background(), slug); errc <- err }()
+		return errc
+	}
+	lookup("stuck0")
+	waitFor(t, "the stuck statement", func() bool { return store.inFlight.Load() == 1 })
+	secondDone := lookup("second0") // waits the slow wait, then takes the second slot
+	waitFor(t, "the second slot's statement", func() bool { return store.inFlight.Load() == 2 })
+	later := lookup("later0") // both slots taken: it queues
+	waitFor(t, "the miss to queue", func() bool { return s.QueuedLookups() == 1 })
+	released := time.Now()
+	close(second) // the second slot ends its statement and, the queue short and fresh, closes
+	if err := <-secondDone; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-later:
+		if err != nil {
+			t.Errorf("the miss queued behind the stuck statement: %v", err)
+		}
+		// Answered only once it had waited the slow wait: the second slot
+		// closed rather than keep going for a fresh miss.
+		if waited := time.Since(released); waited < 300*time.Millisecond {
+			t.Errorf("the miss was looked up %v after the second statement ended: the slot stayed open", waited)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the miss queued behind the stuck statement was not looked up within 10 s")
+	}
+}
+
+// A quarter of a batch queued behind a running statement opens the second
+// slot at once, slow wait or not.
+func TestAQueueOfABatchOpensTheSecondSlot(t *testing.T) {
+	t.Parallel()
+	store := newHeldLookups(t)
+	s := redirects.New(store, redirects.Options{MaxLookups: 2, LookupWait: time.Minute}, quietLog())
+	t.Cleanup(func() { s.Close(context.Background()) })
+	s.SetSlowAfter(time.Minute)
+
+	errs := make(chan error, 101)
+	go func() { _, err := s.Lookup(context.Background(), "first0"); errs <- err }()
+	waitFor(t, "the first statement", func() bool { return store.inFlight.Load() == 1 })
+	for i := range 100 {
+		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("later%d", i)); errs <- err }()
+	}
+	waitFor(t, "the second statement", func() bool { return store.inFlight.Load() == 2 })
+	close(store.release)
+	for range 101 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(store.statements()); n > 4 {
+		t.Errorf("%d statements for 101 misses, want a few", n)
+	}
+}
+
 // At most MaxLookups statements run at once, so a flood of unknown slugs
 // cannot take the pool; a miss whose statement has not started within
 // DefaultLookupWait fails fast with ErrBusy and never reaches the database.

@@ -89,8 +89,8 @@ const (
 	// statement's cost is mostly per statement, not per slug. Cold
 	// redirects with counting, one run of each (docs/benchmarks.md, fifth
 	// session): 8 slots 18.7k/s, 4 25.3k/s, 2 30.0k/s, 1 31.3k/s. The
-	// second opens only while a statement is slow or a batch's worth of
-	// misses is queued (batch.go), so batches stay as big as with one.
+	// second opens only once a miss has waited 5 ms or a quarter of a batch
+	// (64) is queued (batch.go), so batches stay as big as with one.
 	DefaultMaxLookups = 2
 	// MaxLookupBatch bounds the slugs of one lookup statement.
 	MaxLookupBatch = 256
