@@ -10,8 +10,8 @@ import (
 // start before a further statement slot opens, when one is free. A lookup
 // statement takes about a millisecond. Cold redirects on a 1M-link copy,
 // side by side (docs/benchmarks.md, eighth session): two slots always open
-// made statements of 10 misses, a second slot on demand 19.6 and 1.03× the
-// redirects a second, at half the statements.
+// made statements of 10 misses, a second slot on demand 19.4 and 1.10× the
+// redirects a second, at about half the statements.
 const slowAfter = 5 * time.Millisecond
 
 // lane batches the database lookups of cache misses. PostgreSQL spends most
@@ -25,10 +25,10 @@ const slowAfter = 5 * time.Millisecond
 // adds no wait; while one runs, misses queue and the next statement takes
 // up to maxBatch of them. One statement at a time makes the biggest
 // batches, so a further slot (up to maxInFlight) opens only when it is
-// needed: when openAt misses are queued, or when the oldest queued miss
+// needed: when a quarter of maxBatch misses are queued (opensAt), or when the oldest queued miss
 // has waited slowAfter (the database is slow, or a statement is stuck; one
 // timer per lane, armLocked, watches for that). A slot opened so closes
-// again after a statement that leaves fewer than openAt misses queued,
+// again after a statement that leaves fewer than that queued,
 // none of them waiting that long. Bounds: at most maxInFlight
 // statements at once, maxBatch slugs each, maxQueue misses waiting, and a
 // miss whose statement has not started within maxWait gives up with
@@ -41,7 +41,6 @@ type lane struct {
 	lookup      func(batch []*lookup) // runs one statement and fills in each lookup
 	maxInFlight int
 	maxBatch    int
-	openAt      int           // misses queued that open a further slot (0: maxBatch/4)
 	slowAfter   time.Duration // a miss waiting this long opens a further slot (0: slowAfter)
 	maxQueue    int
 	maxWait     time.Duration
@@ -141,15 +140,11 @@ func (l *lane) fire() {
 
 func (l *lane) slow() time.Duration { return cmp.Or(l.slowAfter, slowAfter) }
 
-func (l *lane) opensAt() int {
-	if l.openAt > 0 {
-		return l.openAt
-	}
-	return max(l.maxBatch/4, 1)
-}
+// opensAt is how many queued misses open a further slot at once.
+func (l *lane) opensAt() int { return max(l.maxBatch/4, 1) }
 
 // work runs statements until the queue is empty, or, when another slot is
-// running too, until fewer than openAt misses are left and none has waited
+// running too, until fewer than opensAt misses are left and none has waited
 // slowAfter; then it frees its slot.
 func (l *lane) work() {
 	for first := true; ; first = false {
@@ -170,7 +165,7 @@ func (l *lane) work() {
 
 // take removes up to maxBatch waiting lookups from the head of the queue,
 // or frees the caller's slot and returns nil when none is waiting, or, if
-// mayLeave, when another slot is running and fewer than openAt are waiting,
+// mayLeave, when another slot is running and fewer than opensAt are waiting,
 // none of them for slowAfter yet (that slot takes them next).
 func (l *lane) take(mayLeave bool) []*lookup {
 	l.mu.Lock()

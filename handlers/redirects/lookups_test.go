@@ -67,6 +67,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// lookupAsync looks slug up in a goroutine of its own and sends the error
+// to errs.
+func lookupAsync(s *redirects.Service, slug string, errs chan<- error) {
+	go func() { _, err := s.Lookup(context.Background(), slug); errs <- err }()
+}
+
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // Misses that arrive while a lookup is in flight are looked up together in
@@ -81,7 +87,7 @@ func TestMissesArrivingTogetherShareOneStatement(t *testing.T) {
 	t.Cleanup(func() { s.Close(context.Background()) })
 
 	first := make(chan error, 1)
-	go func() { _, err := s.Lookup(context.Background(), "first0"); first <- err }()
+	lookupAsync(s, "first0", first)
 	waitFor(t, "the first statement", func() bool { return store.inFlight.Load() == 1 })
 
 	const flood = 50
@@ -132,13 +138,13 @@ func TestSecondSlotOpensForASlowStatementOnly(t *testing.T) {
 	s.SetSlowAfter(2 * time.Second)
 
 	first := make(chan error, 1)
-	go func() { _, err := s.Lookup(context.Background(), "first0"); first <- err }()
+	lookupAsync(s, "first0", first)
 	waitFor(t, "the first statement", func() bool { return store.inFlight.Load() == 1 })
 
 	const flood = 30
 	errs := make(chan error, flood)
 	for i := range flood {
-		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("later%d", i)); errs <- err }()
+		lookupAsync(s, fmt.Sprintf("later%d", i), errs)
 	}
 	waitFor(t, "the misses to queue", func() bool { return s.QueuedLookups() == flood })
 	if n := store.inFlight.Load(); n != 1 {
@@ -200,7 +206,7 @@ func TestMissesQueuedBehindAStuckStatementAreLookedUp(t *testing.T) {
 
 	lookup := func(slug string) chan error {
 		errc := make(chan error, 1)
-		go func() { _, err := s.Lookup(context.Background(), slug); errc <- err }()
+		lookupAsync(s, slug, errc)
 		return errc
 	}
 	lookup("stuck0")
@@ -239,10 +245,10 @@ func TestAQueueOfABatchOpensTheSecondSlot(t *testing.T) {
 	s.SetSlowAfter(time.Minute)
 
 	errs := make(chan error, 101)
-	go func() { _, err := s.Lookup(context.Background(), "first0"); errs <- err }()
+	lookupAsync(s, "first0", errs)
 	waitFor(t, "the first statement", func() bool { return store.inFlight.Load() == 1 })
 	for i := range 100 {
-		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("later%d", i)); errs <- err }()
+		lookupAsync(s, fmt.Sprintf("later%d", i), errs)
 	}
 	waitFor(t, "the second statement", func() bool { return store.inFlight.Load() == 2 })
 	close(store.release)
@@ -268,13 +274,13 @@ func TestConcurrentMissesAreBounded(t *testing.T) {
 	// Four misses, one after another, each take a free slot of its own.
 	held := make(chan error, 4)
 	for i := range 4 {
-		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("held%d", i)); held <- err }()
+		lookupAsync(s, fmt.Sprintf("held%d", i), held)
 		waitFor(t, "a statement per slot", func() bool { return store.inFlight.Load() == int64(i+1) })
 	}
 	const flood = 20
 	errs := make(chan error, flood)
 	for i := range flood {
-		go func() { _, err := s.Lookup(context.Background(), fmt.Sprintf("guess%d", i)); errs <- err }()
+		lookupAsync(s, fmt.Sprintf("guess%d", i), errs)
 	}
 	for range flood {
 		if err := <-errs; !errors.Is(err, redirects.ErrBusy) {
