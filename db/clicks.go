@@ -215,16 +215,19 @@ func flushLinkCounts(ctx context.Context, tx *sqlx.Tx, perLink map[int64]*linkDe
 		d := perLink[id]
 		clicks[i], previews[i], forwarded[i] = d.clicks, d.previews, d.forwarded
 	}
-	var got []int64
+	var missing []int64
 	if len(ids) > 0 {
-		err := tx.SelectContext(ctx, &got, flushAddLinkCounts, pq.Array(ids), pq.Array(clicks), pq.Array(previews), pq.Array(forwarded))
+		err := tx.SelectContext(ctx, &missing, flushAddLinkCounts, pq.Array(ids), pq.Array(clicks), pq.Array(previews), pq.Array(forwarded))
 		if err != nil {
 			return nil, err
 		}
 	}
-	counted := make(map[int64]bool, len(got))
-	for _, id := range got {
+	counted := make(map[int64]bool, len(ids))
+	for _, id := range ids {
 		counted[id] = true
+	}
+	for _, id := range missing {
+		delete(counted, id)
 	}
 	return counted, nil
 }

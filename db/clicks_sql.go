@@ -28,7 +28,9 @@ const flushMergedLinks = `SELECT id, superseded_by AS survivor FROM short_links
 // written), locking the rows in link id order. It records what moved in
 // the clicks order, [before, after] per link merged into one multirange,
 // for the listing cursors (link_count_moves, see linkCursorStale), and
-// returns the links counted: a link deleted since has no row and is skipped.
+// returns the links it could not count: a link deleted since has no row and
+// is skipped. (Those are nearly always none; returning the counted ones
+// sent a row per link back to be read.)
 const flushAddLinkCounts = `WITH d AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])
 			AS d(link_id, clicks, previews, forwarded)
@@ -50,12 +52,15 @@ const flushAddLinkCounts = `WITH d AS (
 		WHERE after > before
 		HAVING count(*) > 0
 	)
-	SELECT link_id FROM counted`
+	SELECT d.link_id FROM d WHERE NOT EXISTS (SELECT FROM counted WHERE counted.link_id = d.link_id)`
 
 // flushAddDaily adds the per-day rows of the links just counted; their
 // link_counters rows are locked above, so whoever holds a link's counters
-// owns its daily rows too (no second lock order). Keys are unique in the
-// batch (merged in Go), so ON CONFLICT never meets a row twice.
+// owns its daily rows too (no second lock order). That lock is also what
+// keeps a daily row's link in existence: the table has no foreign key,
+// whose check per row was a quarter of a cold flush (migration 00045).
+// Keys are unique in the batch (merged in Go), so ON CONFLICT never meets
+// a row twice.
 const flushAddDaily = `INSERT INTO link_clicks_daily (link_id, day, clicks, previews)
 	SELECT * FROM unnest($1::bigint[], $2::date[], $3::bigint[], $4::bigint[])
 	ORDER BY 1, 2
@@ -214,7 +219,9 @@ const flushAddTraffic = `UPDATE traffic_totals SET clicks = clicks + $1, preview
 // flushLinkClickedEvents queues one link.clicked event per counted link
 // for every enabled endpoint (inserts only: no row lock is waited for).
 // $1 is the batch ID, from which the webhook-id is derived; $5/$6 the
-// window the clicks were counted in (NULL: the flush time).
+// window the clicks were counted in (NULL: the flush time). With no
+// endpoint enabled (most installations) the first condition, evaluated
+// once, ends the statement before any link is read.
 const flushLinkClickedEvents = `INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload)
 	SELECT e.id, 'msg_' || replace($1::text, '-', '') || '_' || l.id, 'link.clicked',
 	       webhook_envelope('link.clicked', now(), jsonb_build_object(
@@ -225,7 +232,7 @@ const flushLinkClickedEvents = `INSERT INTO webhook_deliveries (endpoint_id, msg
 	FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS t(link_id, clicks, previews)
 	JOIN short_links l ON l.id = t.link_id
 	CROSS JOIN webhook_endpoints e
-	WHERE e.enabled`
+	WHERE EXISTS (SELECT FROM webhook_endpoints WHERE enabled) AND e.enabled`
 
 // pruneLinkCountMoves forgets moves older than twice the cursor's lifetime
 // ($1 in milliseconds): no cursor still accepted can need them.

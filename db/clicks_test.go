@@ -106,6 +106,58 @@ func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
 	if c, _, dc, _ := counts(t, s, ids[0]); c != 3 || dc != 3 {
 		t.Errorf("clicks %d, daily %d; want 3, 3", c, dc)
 	}
+	// link_clicks_daily has no foreign key (migration 00045): the flush
+	// itself must leave out the deleted link's day.
+	var orphans int
+	if err := s.DB().Get(&orphans, `SELECT count(*) FROM link_clicks_daily WHERE link_id = $1`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Errorf("%d daily rows for the deleted link, want 0", orphans)
+	}
+}
+
+// A deleted link's days go with it, also when a flush adding a day holds
+// the link's counters while the link is deleted: the delete waits for the
+// flush and then removes the day the flush wrote (migration 00045's
+// trigger, which replaced the daily rows' foreign key).
+func TestADeletedLinkTakesItsDays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	id := newLinks(t, s, 1)[0]
+	if _, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{{LinkID: id, Day: monday, Clicks: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// What a flush does, held open: lock the counters, add a day.
+	flush, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flush.Rollback()
+	flush.MustExec(`SELECT 1 FROM link_counters WHERE link_id = $1 FOR NO KEY UPDATE`, id)
+	flush.MustExec(`INSERT INTO link_clicks_daily (link_id, day, clicks) VALUES ($1, $2, 5)`, id, tuesday)
+
+	deleted := make(chan error, 1)
+	go func() {
+		_, err := s.DB().ExecContext(ctx, `DELETE FROM short_links WHERE id = $1`, id)
+		deleted <- err
+	}()
+	// The delete must wait for the flush's lock on the counters row.
+	waitForLockWaiter(t, s, "DELETE FROM short_links", "the link's delete")
+	if err := flush.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	var days, counters int
+	s.DB().Get(&days, `SELECT count(*) FROM link_clicks_daily WHERE link_id = $1`, id)
+	s.DB().Get(&counters, `SELECT count(*) FROM link_counters WHERE link_id = $1`, id)
+	if days != 0 || counters != 0 {
+		t.Errorf("after the delete: %d daily rows, %d counters rows; want 0 and 0", days, counters)
+	}
 }
 
 // Instances flush overlapping links concurrently. Rows are locked in id

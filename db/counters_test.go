@@ -3,7 +3,6 @@ package db_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/shortlinks/shortlinks/db"
 )
@@ -65,17 +64,7 @@ func loseRace(t *testing.T, s *db.Store, url string) {
 		done <- err
 	}()
 	// Wait until the call blocks on the pending insert's index entry.
-	deadline := time.Now().Add(10 * time.Second)
-	for waiting := 0; waiting == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("get-or-create never waited on the pending insert")
-		}
-		if err := s.DB().Get(&waiting, `SELECT COUNT(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForLockWaiter(t, s, "", "get-or-create")
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}

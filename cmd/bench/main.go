@@ -164,6 +164,9 @@ type coldResults struct {
 	lookups, counting, pgbench targetResult
 	alone                      wrkRun
 	flushedDuringLookups       int64 // clicks the lookup-only server wrote (should stay at its bound, 1 row)
+	// written is the clicks both servers wrote (their metrics), counted
+	// what the cold links' counters hold; the round fails unless they agree.
+	written, counted int64
 	// missesPerStatement is, per server, cache misses over the lookup
 	// statements they took (0 when the server does not report them).
 	missesPerStatement [2]float64
@@ -231,6 +234,19 @@ func coldRound(ctx context.Context, s settings, dbURL string) (*coldResults, err
 	}
 	c := &coldResults{lookups: results[0], counting: results[1], pgbench: results[2], alone: alone,
 		flushedDuringLookups: int64(flushed)}
+	// Every click the two servers say they wrote must be on a cold link's
+	// counters: a flush that skipped links would read as fast and count
+	// nothing.
+	written, err := counting.metric(ctx, "shortlinks_clicks_flushed_total")
+	if err != nil {
+		return nil, err
+	}
+	if c.counted, err = coldCounted(ctx, dbURL); err != nil {
+		return nil, err
+	}
+	if c.written = int64(written + flushed); c.counted != c.written {
+		return nil, fmt.Errorf("cold round: the servers wrote %d clicks, the cold links' counters hold %d", c.written, c.counted)
+	}
 	for i, p := range []*process{lookups, counting} {
 		misses, err1 := p.metric(ctx, "shortlinks_redirect_cache_misses_total")
 		stmts, err2 := p.metric(ctx, "shortlinks_redirect_lookup_statements_total")

@@ -100,6 +100,7 @@ func reportCold(w io.Writer, s settings, c *coldResults, echo targetResult) {
 		fmt.Fprintf(w, "Answers other than 302 during the measured runs of %q: %d.\n", r.name, non3xx)
 	}
 	fmt.Fprintf(w, "Clicks the lookup-only server wrote: %d (its counting stops at one pending row).\n", c.flushedDuringLookups)
+	fmt.Fprintf(w, "Clicks on the cold links' counters: %d, as many as the two servers wrote.\n", c.counted)
 	fmt.Fprintf(w, "Cache misses per lookup statement (misses arriving together share one): lookup-only server %.1f, counting server %.1f (0: not reported by this binary).\n",
 		c.missesPerStatement[0], c.missesPerStatement[1])
 	socketErrors(w, results)
