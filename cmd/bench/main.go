@@ -217,9 +217,14 @@ func coldRound(ctx context.Context, s settings, dbURL string) (*coldResults, err
 	}
 	fmt.Fprintf(os.Stderr, "bench: pgbench alone, before any cold redirect: %.0f tps\n", alone.perSecond)
 	settle := func(ctx context.Context) error { return counting.waitFlushed(ctx, time.Minute) }
+	acct, err := newCPUAccount(dbURL, settle)
+	if err != nil {
+		return nil, err
+	}
+	defer acct.close()
 	results, err := measureSettled(ctx, s, []target{
-		{name: "cold, lookups alone (MAX_PENDING_CLICKS=1)", url: lookups.base, script: script, pid: lookups.cmd.Process.Pid},
-		{name: "cold, clicks counted and flushed every 1 s", url: counting.base, script: script, pid: counting.cmd.Process.Pid},
+		{name: "cold, lookups alone (MAX_PENDING_CLICKS=1)", url: lookups.base, script: script, pid: lookups.cmd.Process.Pid, account: acct},
+		{name: "cold, clicks counted and flushed every 1 s", url: counting.base, script: script, pid: counting.cmd.Process.Pid, account: acct},
 		pg,
 	}, settle)
 	if err != nil {

@@ -87,6 +87,20 @@ func reportCold(w io.Writer, s settings, c *coldResults, echo targetResult) {
 	}
 	fmt.Fprintf(w, "\npgbench -S alone, before any cold redirect ran: %.0f tps (the rotated pgbench runs: median %.0f).\n",
 		c.alone.perSecond, median(c.pgbench.rounds, rate))
+	fmt.Fprintln(w, "\nCPU time per cold redirect, from a run's start until its clicks were written (medians; PostgreSQL: its processes")
+	fmt.Fprintln(w, "in pg_stat_activity; the machine: every core's busy time, wrk and the kernel included). pgbench -S at the rotated")
+	fmt.Fprintf(w, "median rate on %d busy cores would be %s of machine CPU per transaction.\n\n", runtime.NumCPU(),
+		fmtDur(time.Duration(float64(runtime.NumCPU())*float64(time.Second)/median(c.pgbench.rounds, rate))))
+	fmt.Fprintln(w, "| target | server | PostgreSQL | machine |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, r := range []targetResult{c.lookups, c.counting} {
+		per := func(f func(wrkRun) time.Duration) string { return fmtDur(medianDur(r.rounds, f)) }
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.name,
+			per(func(x wrkRun) time.Duration { return x.serverPerReq }),
+			per(func(x wrkRun) time.Duration { return x.pgPerReq }),
+			per(func(x wrkRun) time.Duration { return x.machinePerReq }))
+	}
+	fmt.Fprintln(w)
 	wrkCPU := max(median(c.lookups.rounds, func(x wrkRun) float64 { return x.loadCPU }),
 		median(c.counting.rounds, func(x wrkRun) float64 { return x.loadCPU }))
 	fmt.Fprintf(w, "Load generator: wrk used at most %.2f cores (median) in the cold runs, and drove the constant-302 Echo server at %.0f/s\n",

@@ -19,6 +19,9 @@ type target struct {
 	script string // wrk -s, empty for none
 	pid    int    // server process whose CPU time is reported; 0 for none
 	run    func(ctx context.Context, d time.Duration) (wrkRun, error)
+	// account, when set, also measures what each request cost the whole
+	// machine and PostgreSQL, until its clicks are written (cpuAccount).
+	account *cpuAccount
 }
 
 // run is what the load generator reported for one round.
@@ -29,7 +32,11 @@ type wrkRun struct {
 	p50, p99   time.Duration
 	socketErrs string
 	loadCPU    float64 // cores used by the load generator (user+sys / wall)
-	serverCPU  float64 // cores used by the server process, when known
+	// Per completed request, from the run's start until its clicks were
+	// written (target.account; zero without it): CPU time of the whole
+	// machine, of PostgreSQL's processes, and of the server.
+	machinePerReq, pgPerReq, serverPerReq time.Duration
+	serverCPU                             float64 // cores used by the server process, when known
 }
 
 // targetResult is every round against one target; warm-up runs count for
@@ -88,6 +95,10 @@ func measureSettled(ctx context.Context, s settings, targets []target, settle fu
 // runTarget runs one round, recording the server's CPU time around it.
 func runTarget(ctx context.Context, s settings, t target, d time.Duration) (wrkRun, error) {
 	before := processCPU(t.pid)
+	var acct cpuSnapshot
+	if t.account != nil {
+		acct = t.account.snapshot(ctx)
+	}
 	start := time.Now()
 	var r wrkRun
 	var err error
@@ -98,6 +109,9 @@ func runTarget(ctx context.Context, s settings, t target, d time.Duration) (wrkR
 	}
 	if t.pid != 0 {
 		r.serverCPU = (processCPU(t.pid) - before).Seconds() / time.Since(start).Seconds()
+	}
+	if err == nil && t.account != nil && r.requests > 0 {
+		err = t.account.charge(ctx, acct, t.pid, before, &r)
 	}
 	return r, err
 }
