@@ -108,12 +108,8 @@ func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
 	}
 	// link_clicks_daily has no foreign key (migration 00045): the flush
 	// itself must leave out the deleted link's day.
-	var orphans int
-	if err := s.DB().Get(&orphans, `SELECT count(*) FROM link_clicks_daily WHERE link_id = $1`, ids[1]); err != nil {
-		t.Fatal(err)
-	}
-	if orphans != 0 {
-		t.Errorf("%d daily rows for the deleted link, want 0", orphans)
+	if days, _ := daysAndCounters(t, s, ids[1]); days != 0 {
+		t.Errorf("%d daily rows for the deleted link, want 0", days)
 	}
 }
 
@@ -152,12 +148,58 @@ func TestADeletedLinkTakesItsDays(t *testing.T) {
 	if err := <-deleted; err != nil {
 		t.Fatal(err)
 	}
-	var days, counters int
-	s.DB().Get(&days, `SELECT count(*) FROM link_clicks_daily WHERE link_id = $1`, id)
-	s.DB().Get(&counters, `SELECT count(*) FROM link_counters WHERE link_id = $1`, id)
-	if days != 0 || counters != 0 {
+	if days, counters := daysAndCounters(t, s, id); days != 0 || counters != 0 {
 		t.Errorf("after the delete: %d daily rows, %d counters rows; want 0 and 0", days, counters)
 	}
+}
+
+// The other way round: a real flush that meets a link's delete not yet
+// committed waits for it, then writes neither counts nor a day for the
+// link, and still counts the batch's other link.
+func TestAFlushWaitingOnADeleteWritesNoDay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 2)
+	del, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer del.Rollback()
+	del.MustExec(`DELETE FROM short_links WHERE id = $1`, ids[0])
+
+	flushed := make(chan error, 1)
+	go func() {
+		_, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{
+			{LinkID: ids[0], Day: monday, Clicks: 4},
+			{LinkID: ids[1], Day: monday, Clicks: 2},
+		}})
+		flushed <- err
+	}()
+	waitForLockWaiter(t, s, "link_counters", "the flush")
+	if err := del.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if days, counters := daysAndCounters(t, s, ids[0]); days != 0 || counters != 0 {
+		t.Errorf("deleted link: %d daily rows, %d counters rows; want 0 and 0", days, counters)
+	}
+	if c, _, dc, _ := counts(t, s, ids[1]); c != 2 || dc != 2 {
+		t.Errorf("the other link: clicks %d, daily %d; want 2 and 2", c, dc)
+	}
+}
+
+// daysAndCounters counts a link's link_clicks_daily and link_counters rows.
+func daysAndCounters(t *testing.T, s *db.Store, id int64) (days, counters int) {
+	t.Helper()
+	err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM link_clicks_daily WHERE link_id = $1),
+		(SELECT count(*) FROM link_counters WHERE link_id = $1)`, id).Scan(&days, &counters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return days, counters
 }
 
 // Instances flush overlapping links concurrently. Rows are locked in id

@@ -53,36 +53,60 @@ func (a *cpuAccount) charge(ctx context.Context, from cpuSnapshot, pid int, serv
 	to := a.snapshot(ctx)
 	var pg time.Duration
 	for p, used := range to.pg {
-		pg += used - from.pg[p]
+		if before, ok := from.pg[p]; ok || used > 0 {
+			pg += used - before
+		}
 	}
 	n := time.Duration(r.requests)
 	r.machinePerReq, r.pgPerReq = (to.machine-from.machine)/n, pg/n
+	if to.pg == nil || from.pg == nil {
+		r.pgPerReq = -1 // not known: PostgreSQL is not on this machine
+	}
 	r.serverPerReq = (processCPU(pid) - serverBefore) / n
 	return nil
 }
 
 // pgCPU reads the CPU time of every PostgreSQL process the server lists
-// (pg_stat_activity: client backends and the background processes); nil
-// when the server is not on this machine or cannot be asked.
+// (pg_stat_activity: client backends and the background processes), each
+// checked to be a postgres process of this machine (a pid read from the
+// wrong namespace would be some other process); nil when the server cannot
+// be asked or is not on this machine. A process that has exited since it
+// was listed is left out.
 func (a *cpuAccount) pgCPU(ctx context.Context) map[int]time.Duration {
-	rows, err := a.db.QueryContext(ctx, `SELECT pid FROM pg_stat_activity`)
+	rows, err := a.db.QueryContext(ctx, `SELECT pid, pid = pg_backend_pid() FROM pg_stat_activity`)
 	if err != nil {
 		return nil
 	}
 	defer rows.Close()
 	m := map[int]time.Duration{}
+	local := false
 	for rows.Next() {
 		var p int
-		if rows.Scan(&p) == nil {
-			m[p] = processCPU(p)
+		var mine bool
+		if rows.Scan(&p, &mine) != nil || !isPostgres(p) {
+			continue
 		}
+		local = local || mine
+		if used := processCPU(p); used > 0 {
+			m[p] = used
+		}
+	}
+	if !local {
+		return nil
 	}
 	return m
 }
 
+// isPostgres reports whether pid is a PostgreSQL process here.
+func isPostgres(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return err == nil && strings.HasPrefix(string(b), "postgres")
+}
+
 // machineBusy is the CPU time all cores have spent on anything but idling
-// and waiting for I/O (/proc/stat's first line: user, nice, system, irq,
-// softirq and steal), in clock ticks of 1/100 s.
+// and waiting for I/O (/proc/stat's first line: user, nice, system, irq and
+// softirq; not steal, a neighbour's share of the host), in clock ticks of
+// 1/100 s.
 func machineBusy() time.Duration {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -90,11 +114,11 @@ func machineBusy() time.Duration {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
+	if len(f) < 8 || f[0] != "cpu" {
 		return 0
 	}
 	var ticks int64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+	for _, i := range []int{1, 2, 3, 6, 7} {
 		v, _ := strconv.ParseInt(f[i], 10, 64)
 		ticks += v
 	}

@@ -233,6 +233,11 @@ func coldRound(ctx context.Context, s settings, dbURL string) (*coldResults, err
 	if err := settle(ctx); err != nil {
 		return nil, err
 	}
+	// The lookup-only server's one pending row too, or it could land
+	// between reading its metric and the counters below.
+	if err := lookups.waitFlushed(ctx, time.Minute); err != nil {
+		return nil, err
+	}
 	flushed, err := lookups.metric(ctx, "shortlinks_clicks_flushed_total")
 	if err != nil {
 		return nil, err

@@ -94,7 +94,12 @@ func reportCold(w io.Writer, s settings, c *coldResults, echo targetResult) {
 	fmt.Fprintln(w, "| target | server | PostgreSQL | machine |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, r := range []targetResult{c.lookups, c.counting} {
-		per := func(f func(wrkRun) time.Duration) string { return fmtDur(medianDur(r.rounds, f)) }
+		per := func(f func(wrkRun) time.Duration) string {
+			if d := medianDur(r.rounds, f); d >= 0 {
+				return fmtDur(d)
+			}
+			return "n/a (not on this machine)"
+		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.name,
 			per(func(x wrkRun) time.Duration { return x.serverPerReq }),
 			per(func(x wrkRun) time.Duration { return x.pgPerReq }),
