@@ -57,7 +57,8 @@ type ClickBatch struct {
 // rows sorted by key (SELECT … ORDER BY key FOR NO KEY UPDATE) before it
 // updates them, and the statements run in this order:
 //
-//	click_flushes (the batch ID) → link_counters (link id) →
+//	click_flushes (the batch ID) → link_counters (link id; then, in id
+//	order, the rows of links found without one, flushAddMissingCounters) →
 //	link_clicks_daily (link id, day) → campaign_sends (send id) →
 //	campaign_variant_businesses (variant, business) →
 //	campaign_variant_totals (variant) → campaign_variant_hours (variant, hour) →
@@ -207,7 +208,9 @@ func flushSurvivors(ctx context.Context, tx *sqlx.Tx, b ClickBatch) (map[int64]i
 }
 
 // flushLinkCounts adds perLink to link_counters and returns the links that
-// exist (the others were deleted since their taps were counted).
+// exist (the others were deleted since their taps were counted). A link
+// that exists without a counters row gets one, so its clicks are not
+// taken for a deleted link's.
 func flushLinkCounts(ctx context.Context, tx *sqlx.Tx, perLink map[int64]*linkDelta) (map[int64]bool, error) {
 	ids := slices.Sorted(maps.Keys(perLink))
 	clicks, previews, forwarded := make([]int64, len(ids)), make([]int64, len(ids)), make([]int64, len(ids))
@@ -226,8 +229,22 @@ func flushLinkCounts(ctx context.Context, tx *sqlx.Tx, perLink map[int64]*linkDe
 	for _, id := range ids {
 		counted[id] = true
 	}
-	for _, id := range missing {
+	if len(missing) == 0 {
+		return counted, nil
+	}
+	mc, mp, mf := make([]int64, len(missing)), make([]int64, len(missing)), make([]int64, len(missing))
+	for i, id := range missing {
+		d := perLink[id]
+		mc[i], mp[i], mf[i] = d.clicks, d.previews, d.forwarded
 		delete(counted, id)
+	}
+	var added []int64
+	err := tx.SelectContext(ctx, &added, flushAddMissingCounters, pq.Array(missing), pq.Array(mc), pq.Array(mp), pq.Array(mf))
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range added {
+		counted[id] = true
 	}
 	return counted, nil
 }

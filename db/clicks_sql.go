@@ -28,9 +28,9 @@ const flushMergedLinks = `SELECT id, superseded_by AS survivor FROM short_links
 // written), locking the rows in link id order. It records what moved in
 // the clicks order, [before, after] per link merged into one multirange,
 // for the listing cursors (link_count_moves, see linkCursorStale), and
-// returns the links it could not count: a link deleted since has no row and
-// is skipped. (Those are nearly always none; returning the counted ones
-// sent a row per link back to be read.)
+// returns the links it could not count, those without a counters row
+// (flushAddMissingCounters takes them). They are nearly always none;
+// returning the counted ones sent a row per link back to be read.
 const flushAddLinkCounts = `WITH d AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])
 			AS d(link_id, clicks, previews, forwarded)
@@ -53,6 +53,32 @@ const flushAddLinkCounts = `WITH d AS (
 		HAVING count(*) > 0
 	)
 	SELECT d.link_id FROM d WHERE NOT EXISTS (SELECT FROM counted WHERE counted.link_id = d.link_id)`
+
+// flushAddMissingCounters gives the batch's links that have no counters
+// row, and still exist, their row with these counts (a link loaded with
+// triggers off, say by a data-only restore, or whose row was deleted by
+// hand), recording the move like flushAddLinkCounts, and returns them.
+// Links that no longer exist are left out. Only the rows flushAddLinkCounts
+// found missing come here, in link id order; a link deleted between the
+// check and the insert fails the insert's key, and the batch is retried.
+const flushAddMissingCounters = `WITH d AS (
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])
+			AS d(link_id, clicks, previews, forwarded)
+	), added AS (
+		INSERT INTO link_counters AS c (link_id, click_count, preview_count, forwarded_clicks)
+		SELECT * FROM d WHERE EXISTS (SELECT FROM short_links l WHERE l.id = d.link_id)
+		ORDER BY link_id
+		ON CONFLICT (link_id) DO UPDATE
+		SET click_count = c.click_count + EXCLUDED.click_count, preview_count = c.preview_count + EXCLUDED.preview_count,
+		    forwarded_clicks = c.forwarded_clicks + EXCLUDED.forwarded_clicks
+		RETURNING c.link_id, c.click_count AS after
+	), moves AS (
+		INSERT INTO link_count_moves (moved)
+		SELECT range_agg(int8range(added.after - d.clicks, added.after, '[]')) FROM added JOIN d USING (link_id)
+		WHERE d.clicks > 0
+		HAVING count(*) > 0
+	)
+	SELECT link_id FROM added`
 
 // flushAddDaily adds the per-day rows of the links just counted; their
 // link_counters rows are locked above, so whoever holds a link's counters

@@ -113,6 +113,38 @@ func TestFlushClicksSkipsDeletedLinks(t *testing.T) {
 	}
 }
 
+// A link that exists without its counters row (loaded with triggers off,
+// as a data-only restore can, or its row deleted by hand) is not taken for
+// a deleted one: the flush gives it the row, with the batch's counts and
+// days, beside a link counted as usual.
+func TestFlushGivesALinkWithoutCountersItsRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(t, db.Options{})
+	ids := newLinks(t, s, 2)
+	s.DB().MustExec(`DELETE FROM link_counters WHERE link_id = $1`, ids[0])
+	_, err := s.FlushClicks(ctx, db.ClickBatch{ID: db.NewBatchID(), Rows: []db.ClickRow{
+		{LinkID: ids[0], Day: monday, Clicks: 3, Previews: 1},
+		{LinkID: ids[1], Day: monday, Clicks: 2},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, p, dc, dp := counts(t, s, ids[0]); c != 3 || p != 1 || dc != 3 || dp != 1 {
+		t.Errorf("link without counters: clicks %d previews %d, daily %d/%d; want 3, 1, 3/1", c, p, dc, dp)
+	}
+	if c, _, dc, _ := counts(t, s, ids[1]); c != 2 || dc != 2 {
+		t.Errorf("the other link: clicks %d, daily %d; want 2 and 2", c, dc)
+	}
+	totals, err := s.TrafficTotals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if totals.Clicks != 5 || totals.Previews != 1 {
+		t.Errorf("traffic totals %+v, want 5 clicks and 1 preview", totals)
+	}
+}
+
 // A deleted link's days go with it, also when a flush adding a day holds
 // the link's counters while the link is deleted: the delete waits for the
 // flush and then removes the day the flush wrote (migration 00045's
