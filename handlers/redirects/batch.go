@@ -11,7 +11,9 @@ import (
 // statement takes about a millisecond. Cold redirects on a 1M-link copy,
 // side by side (docs/benchmarks.md, eighth session): two slots always open
 // made statements of 10 misses, a second slot on demand 19.4 and 1.10× the
-// redirects a second, at about half the statements.
+// redirects a second, at about half the statements. (Those servers' flushes
+// wrote nothing for the bulk-loaded links, ninth session: the figures
+// compare lookups.)
 const slowAfter = 5 * time.Millisecond
 
 // lane batches the database lookups of cache misses. PostgreSQL spends most

@@ -87,8 +87,10 @@ const (
 	DefaultMaxPending    = 100_000
 	// DefaultMaxLookups is 2: fewer slots make bigger batches, and a
 	// statement's cost is mostly per statement, not per slug. Cold
-	// redirects with counting, one run of each (docs/benchmarks.md, fifth
-	// session): 8 slots 18.7k/s, 4 25.3k/s, 2 30.0k/s, 1 31.3k/s. The
+	// redirects, one run of each (docs/benchmarks.md, fifth session; the
+	// counting server's flush then wrote nothing for the bulk-loaded links,
+	// ninth session, so these compare lookups): 8 slots 18.7k/s, 4 25.3k/s,
+	// 2 30.0k/s, 1 31.3k/s. The
 	// second opens only once a miss has waited 5 ms or a quarter of a batch
 	// (64) is queued (batch.go), so batches stay as big as with one.
 	DefaultMaxLookups = 2
